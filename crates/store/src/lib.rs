@@ -1,1 +1,168 @@
-//! placeholder
+//! cxloop-store: persistence behind per-aggregate traits.
+//!
+//! The server and CLI see only the traits here ([`SurveyStore`],
+//! [`ResponseStore`], [`AccountStore`], [`CustomerStore`]) through
+//! [`Store`]; each backend (today [`sqlite`], PostgreSQL next) implements
+//! them with its own SQL and migrations. [`open`] picks the backend from a
+//! database URL.
+
+pub mod sqlite;
+pub mod ts;
+mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use cxloop_core::Survey;
+use cxloop_core::metrics::DayCount;
+use cxloop_core::period::DateRange;
+use cxloop_core::stats::Histogram;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Storage failures, in the three kinds callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; `what` names the field.
+    #[error("{what} already exists")]
+    Conflict { what: &'static str },
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Other(format!("stored JSON is invalid: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Surveys: definitions and lifecycle.
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    /// Fails with `Conflict { what: "slug" }` when the slug is taken.
+    async fn create_survey(&self, survey: &Survey) -> Result<()>;
+    async fn update_survey(&self, survey: &Survey) -> Result<()>;
+    async fn get_survey(&self, id: Uuid) -> Result<Survey>;
+    async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey>;
+    /// All surveys, newest first, with their response counts.
+    async fn list_surveys(&self) -> Result<Vec<SurveySummary>>;
+}
+
+/// Responses: durable ingest and the aggregate reads the KPIs need.
+#[async_trait]
+pub trait ResponseStore: Send + Sync {
+    /// Stores one response and its rollups in one transaction. With an
+    /// idempotency key already used for the same request, returns the first
+    /// response as `Replayed`; for a different request, `Conflict`.
+    async fn insert_response(
+        &self,
+        r: &NewResponse,
+        idem: Option<&Idempotency>,
+    ) -> Result<Inserted>;
+    /// Stores many responses in large transactions (demo, imports).
+    async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64>;
+    async fn get_response(&self, id: Uuid) -> Result<StoredResponse>;
+    /// A page of responses in `submitted_at` order, after an optional cursor.
+    async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>>;
+    /// Per-day score counts of one question inside `range` (from the rollup).
+    async fn daily_scores(
+        &self,
+        survey_id: Uuid,
+        key: &str,
+        range: DateRange,
+    ) -> Result<Vec<DayCount>>;
+    /// The score histogram of one question over `range`.
+    async fn score_histogram(
+        &self,
+        survey_id: Uuid,
+        key: &str,
+        range: DateRange,
+    ) -> Result<Histogram> {
+        let mut h = Histogram::new();
+        for dc in self.daily_scores(survey_id, key, range).await? {
+            h.add(dc.score, dc.count);
+        }
+        Ok(h)
+    }
+    /// Newest free-text answers, optionally of one survey, inside `window`.
+    async fn latest_comments(
+        &self,
+        survey_id: Option<Uuid>,
+        window: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<Comment>>;
+}
+
+/// Staff accounts, login sessions, API tokens and instance settings.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Fails with `Conflict { what: "email" }` when the email is taken.
+    async fn create_user(&self, user: &NewUser) -> Result<User>;
+    async fn user_by_email(&self, email: &str) -> Result<UserWithPassword>;
+    async fn user(&self, id: Uuid) -> Result<User>;
+    async fn count_users(&self) -> Result<u64>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn create_session(&self, s: &NewSession) -> Result<()>;
+    /// The live (unexpired) session with this id hash, and its user.
+    async fn session(
+        &self,
+        id_hash: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(User, SessionInfo)>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    async fn purge_sessions(&self, now: time::OffsetDateTime) -> Result<u64>;
+    async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<Uuid>;
+    async fn user_by_token(&self, token_hash: &str) -> Result<User>;
+    /// Reads a setting, or stores `init` under `key` if there is none yet and
+    /// returns it (first writer wins, so processes agree).
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+}
+
+/// Customers as far as responses need them (the directory comes later).
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<Uuid>;
+    async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer>;
+    async fn count_customers(&self) -> Result<u64>;
+}
+
+/// Everything the application needs from storage.
+pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore {
+    /// The backend's name, for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+}
+
+/// Opens (creating if needed) and migrates the database a URL names:
+/// `sqlite:PATH` or a bare path for SQLite. Other schemes are refused.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        return Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ));
+    }
+    if url.contains("://") {
+        let scheme = url.split("://").next().unwrap_or_default();
+        return Err(StoreError::Other(format!(
+            "unsupported database URL scheme {scheme:?}; use sqlite:PATH"
+        )));
+    }
+    Ok(Arc::new(
+        sqlite::SqliteStore::open(std::path::Path::new(url)).await?,
+    ))
+}

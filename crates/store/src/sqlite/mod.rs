@@ -1,0 +1,115 @@
+//! The embedded SQLite backend: WAL, foreign keys, a busy timeout, one
+//! writer connection (so writes never fight over the lock) and a small pool
+//! of readers. `synchronous=FULL`, so a committed response survives a power
+//! cut, not just a crash.
+
+mod accounts;
+mod responses;
+mod surveys;
+
+use crate::{Result, Store, StoreError};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::Path;
+use std::time::Duration;
+
+/// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+)];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens or creates the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        migrate(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self { read, write })
+    }
+
+    /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).
+    pub async fn backup(&self, dest: &Path) -> Result<()> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest.to_string_lossy().to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS cxloop_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    for &(version, name, sql) in MIGRATIONS {
+        let mut tx = pool.begin().await?;
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+            .bind(version)
+            .bind(name)
+            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}
+
+/// Turns a unique-constraint violation into `Conflict { what }`.
+pub(crate) fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
+        _ => e.into(),
+    }
+}
+
+pub(crate) fn uuid(s: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}

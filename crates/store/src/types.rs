@@ -1,0 +1,163 @@
+//! Records passed to and from the storage traits.
+
+use cxloop_core::answer::Answers;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A survey in a listing, with its response count.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveySummary {
+    pub survey: cxloop_core::Survey,
+    pub responses: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_response_at: Option<OffsetDateTime>,
+}
+
+/// Who answered, as the caller knows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerRef {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Attributes to set (merged over existing ones).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A validated response ready to store.
+#[derive(Debug, Clone)]
+pub struct NewResponse {
+    pub id: Uuid,
+    pub survey: cxloop_core::Survey,
+    pub customer: Option<CustomerRef>,
+    pub submitted_at: OffsetDateTime,
+    pub channel: String,
+    pub answers: Answers,
+}
+
+/// An idempotency key with a hash of the request it guards.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    Created(StoredResponse),
+    Replayed(StoredResponse),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredResponse {
+    pub id: Uuid,
+    pub survey_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_external_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    pub channel: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    pub answers: Answers,
+}
+
+/// A half-open time window `[from, to)`; either end may be open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeWindow {
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+}
+
+/// A page request over one survey's responses.
+#[derive(Debug, Clone)]
+pub struct ResponseQuery {
+    pub survey_id: Uuid,
+    pub window: TimeWindow,
+    /// Continue after this `(submitted_at, id)`, in the chosen order.
+    pub after: Option<(OffsetDateTime, Uuid)>,
+    pub newest_first: bool,
+    pub limit: u32,
+}
+
+/// A free-text answer with the headline score of its response.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comment {
+    pub response_id: Uuid,
+    pub survey_id: Uuid,
+    pub survey_title: String,
+    pub question_key: String,
+    pub body: String,
+    pub score: Option<i32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserWithPassword {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id_hash: String,
+    pub user_id: Uuid,
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+}

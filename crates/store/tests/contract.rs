@@ -1,0 +1,294 @@
+//! The storage contract: every test here runs against each backend through
+//! the `Store` trait. Today that is SQLite on a fresh temp file; the
+//! PostgreSQL backend joins by adding its opener to `backends()`.
+
+use cxloop_core::answer::{AnswerValue, Answers};
+use cxloop_core::period::DateRange;
+use cxloop_core::{Question, QuestionType, Survey, SurveyStatus};
+use cxloop_store::*;
+use std::sync::Arc;
+use time::macros::{date, datetime};
+use uuid::Uuid;
+
+struct TempDir(std::path::PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn sqlite() -> (Arc<dyn Store>, TempDir) {
+    let dir = std::env::temp_dir().join(format!("cxloop-contract-{}", Uuid::now_v7()));
+    let store = open(&format!("sqlite:{}", dir.join("cxloop.db").display()))
+        .await
+        .unwrap();
+    (store, TempDir(dir))
+}
+
+fn survey(slug: &str) -> Survey {
+    let q = |key: &str, kind| Question {
+        key: key.into(),
+        kind,
+        text: "?".into(),
+        required: false,
+        options: vec![],
+        min: None,
+        max: None,
+        min_label: None,
+        max_label: None,
+    };
+    Survey {
+        id: Uuid::now_v7(),
+        slug: slug.into(),
+        title: "Relationship NPS".into(),
+        description: None,
+        touchpoint: Some("quarterly check-in".into()),
+        thank_you: None,
+        status: SurveyStatus::Active,
+        questions: vec![q("nps", QuestionType::Nps), q("why", QuestionType::Text)],
+        created_at: datetime!(2026-01-01 0:00 UTC),
+        updated_at: datetime!(2026-01-01 0:00 UTC),
+    }
+}
+
+fn response(
+    s: &Survey,
+    score: i32,
+    at: time::OffsetDateTime,
+    text: Option<&str>,
+    customer: Option<&str>,
+) -> NewResponse {
+    let mut answers = Answers::new();
+    answers.insert("nps".into(), AnswerValue::Score(score));
+    if let Some(t) = text {
+        answers.insert("why".into(), AnswerValue::Text(t.into()));
+    }
+    NewResponse {
+        id: Uuid::now_v7(),
+        survey: s.clone(),
+        customer: customer.map(|c| CustomerRef {
+            external_id: c.into(),
+            name: None,
+            email: None,
+            attributes: Default::default(),
+        }),
+        submitted_at: at,
+        channel: "api".into(),
+        answers,
+    }
+}
+
+#[tokio::test]
+async fn surveys_round_trip_and_slugs_are_unique_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    surveys_round_trip(store).await;
+}
+
+async fn surveys_round_trip(store: Arc<dyn Store>) {
+    let s = survey("rel-nps");
+    store.create_survey(&s).await.unwrap();
+    assert_eq!(store.get_survey(s.id).await.unwrap(), s);
+    assert_eq!(store.get_survey_by_slug("rel-nps").await.unwrap().id, s.id);
+    let dup = survey("rel-nps");
+    assert!(matches!(
+        store.create_survey(&dup).await,
+        Err(StoreError::Conflict { what: "slug" })
+    ));
+    let mut edited = s.clone();
+    edited.status = SurveyStatus::Closed;
+    store.update_survey(&edited).await.unwrap();
+    assert_eq!(
+        store.get_survey(s.id).await.unwrap().status,
+        SurveyStatus::Closed
+    );
+    assert!(matches!(
+        store.get_survey(Uuid::now_v7()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.list_surveys().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn responses_keep_rollups_and_idempotency_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    responses_keep_rollups_and_idempotency(store).await;
+}
+
+async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
+    let s = survey("support-csat");
+    store.create_survey(&s).await.unwrap();
+    let key = Idempotency {
+        key: "k1".into(),
+        request_hash: "h1".into(),
+    };
+    let first = response(
+        &s,
+        10,
+        datetime!(2026-03-02 10:00 UTC),
+        Some("Great <b>support</b>"),
+        Some("cust-1"),
+    );
+    let Inserted::Created(a) = store.insert_response(&first, Some(&key)).await.unwrap() else {
+        panic!("not created")
+    };
+    let retry = response(
+        &s,
+        10,
+        datetime!(2026-03-02 10:00 UTC),
+        Some("Great <b>support</b>"),
+        Some("cust-1"),
+    );
+    let Inserted::Replayed(b) = store.insert_response(&retry, Some(&key)).await.unwrap() else {
+        panic!("not replayed")
+    };
+    assert_eq!(a.id, b.id);
+    let other = Idempotency {
+        key: "k1".into(),
+        request_hash: "different".into(),
+    };
+    assert!(matches!(
+        store.insert_response(&retry, Some(&other)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+
+    let later = vec![
+        response(
+            &s,
+            3,
+            datetime!(2026-03-02 23:59 UTC),
+            Some("Too slow"),
+            None,
+        ),
+        response(&s, 8, datetime!(2026-03-05 09:00 UTC), None, Some("cust-1")),
+        response(&s, 9, datetime!(2026-04-01 09:00 UTC), None, None),
+    ];
+    assert_eq!(store.insert_responses(&later).await.unwrap(), 3);
+
+    let march = DateRange::new(date!(2026 - 03 - 01), date!(2026 - 03 - 31)).unwrap();
+    let h = store.score_histogram(s.id, "nps", march).await.unwrap();
+    assert_eq!(h.n(), 3, "the replay stored nothing and April is outside");
+    assert_eq!((h.get(10), h.get(3), h.get(8)), (1, 1, 1));
+    let days = store.daily_scores(s.id, "nps", march).await.unwrap();
+    assert_eq!(
+        days.iter()
+            .filter(|d| d.day == date!(2026 - 03 - 02))
+            .map(|d| d.count)
+            .sum::<u64>(),
+        2
+    );
+
+    let summary = &store.list_surveys().await.unwrap()[0];
+    assert_eq!(summary.responses, 4);
+
+    // Paging in both orders with a cursor.
+    let mut q = ResponseQuery {
+        survey_id: s.id,
+        window: TimeWindow::default(),
+        after: None,
+        newest_first: false,
+        limit: 3,
+    };
+    let page1 = store.list_responses(&q).await.unwrap();
+    assert_eq!(page1.len(), 3);
+    assert_eq!(page1[0].customer_external_id.as_deref(), Some("cust-1"));
+    let last = page1.last().unwrap();
+    q.after = Some((last.submitted_at, last.id));
+    let page2 = store.list_responses(&q).await.unwrap();
+    assert_eq!(page2.len(), 1);
+    assert_eq!(page2[0].submitted_at, datetime!(2026-04-01 09:00 UTC));
+    q.after = None;
+    q.newest_first = true;
+    q.window = TimeWindow {
+        from: Some(datetime!(2026-03-02 12:00 UTC)),
+        to: Some(datetime!(2026-04-01 09:00 UTC)),
+    };
+    let windowed = store.list_responses(&q).await.unwrap();
+    assert_eq!(windowed.len(), 2, "from is inclusive, to is exclusive");
+    assert_eq!(windowed[0].submitted_at, datetime!(2026-03-05 09:00 UTC));
+
+    let comments = store
+        .latest_comments(Some(s.id), &TimeWindow::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(comments.len(), 2);
+    assert_eq!(comments[0].body, "Too slow");
+    assert_eq!(comments[0].score, Some(3));
+    assert_eq!(
+        comments[1].body, "Great <b>support</b>",
+        "stored verbatim; escaping is the page's job"
+    );
+    assert_eq!(store.count_customers().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn accounts_sessions_and_tokens_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    accounts_sessions_and_tokens(store).await;
+}
+
+async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
+    let new = NewUser {
+        email: "cx@example.com".into(),
+        name: "CX lead".into(),
+        role: Role::Admin,
+        password_hash: Some("h".into()),
+    };
+    let u = store.create_user(&new).await.unwrap();
+    assert!(matches!(
+        store.create_user(&new).await,
+        Err(StoreError::Conflict { what: "email" })
+    ));
+    assert_eq!(
+        store
+            .user_by_email("cx@example.com")
+            .await
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("h")
+    );
+    let now = datetime!(2026-05-01 12:00 UTC);
+    store
+        .create_session(&NewSession {
+            id_hash: "s1".into(),
+            user_id: u.id,
+            csrf: "c1".into(),
+            expires_at: now + time::Duration::hours(1),
+        })
+        .await
+        .unwrap();
+    let (who, info) = store.session("s1", now).await.unwrap();
+    assert_eq!((who.id, info.csrf.as_str()), (u.id, "c1"));
+    assert!(matches!(
+        store.session("s1", now + time::Duration::hours(2)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .purge_sessions(now + time::Duration::hours(2))
+            .await
+            .unwrap(),
+        1
+    );
+    store.create_token(u.id, "ci", "tokhash").await.unwrap();
+    assert_eq!(
+        store.user_by_token("tokhash").await.unwrap().email,
+        "cx@example.com"
+    );
+    assert!(matches!(
+        store.user_by_token("nope").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.setting_or_init("secret", "a").await.unwrap(), "a");
+    assert_eq!(
+        store.setting_or_init("secret", "b").await.unwrap(),
+        "a",
+        "first writer wins"
+    );
+}
+
+#[tokio::test]
+async fn unknown_url_schemes_are_refused() {
+    let err = open("mysql://localhost/db").await.err().unwrap();
+    assert!(err.to_string().contains("mysql"));
+}
