@@ -1,1 +1,322 @@
-fn main() {}
+//! The `cxloop` binary: parses the command line and hands over to the
+//! server and store crates. Subcommands: serve, demo, user, token, backup.
+
+mod demo;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use cxloop_server::{Application, Config, auth};
+use cxloop_store::{NewUser, Role, Store, StoreError};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "cxloop",
+    version,
+    about = "Self-hosted customer-experience platform: listen, measure, act, learn."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; every data command takes these.
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Folder for the embedded database (created if missing).
+    #[arg(long, env = "CXLOOP_DATA_DIR", default_value = "./cxloop-data")]
+    data_dir: PathBuf,
+    /// Database URL (`sqlite:PATH`); overrides --data-dir.
+    #[arg(long, env = "CXLOOP_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DataArgs {
+    fn url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("cxloop.db").display()),
+        }
+    }
+
+    async fn open(&self) -> Result<Arc<dyn Store>> {
+        let url = self.url();
+        cxloop_store::open(&url)
+            .await
+            .with_context(|| format!("cannot open the database at {url}"))
+    }
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CXLOOP_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Public base URL for links (default: http://LISTEN).
+    #[arg(long, env = "CXLOOP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long, env = "CXLOOP_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server on a data folder (empty or existing).
+    Serve(ServeArgs),
+    /// Load a realistic demo organisation (once) and run the server on it.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Throw away an existing demo database first.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write a consistent copy of the SQLite database (VACUUM INTO).
+    Backup {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Destination file (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account; the password is asked for, or read from stdin.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "member", value_parser = ["admin", "member"])]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List staff accounts.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; the token is the last line printed.
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        email: String,
+        /// What the token is for (e.g. "helpdesk integration").
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let store = args.data.open().await?;
+            if store.count_users().await? == 0 {
+                eprintln!(
+                    "No staff account yet. Create the first admin with:\n  cxloop user add --email you@example.com --role admin{}",
+                    data_flag(&args.data)
+                );
+            }
+            serve(store, &args).await
+        }
+        Command::Demo {
+            serve: mut args,
+            reset,
+        } => {
+            if args.data.database_url.is_none()
+                && args.data.data_dir == PathBuf::from("./cxloop-data")
+            {
+                args.data.data_dir = PathBuf::from("./cxloop-demo");
+            }
+            if reset && args.data.database_url.is_none() && args.data.data_dir.exists() {
+                std::fs::remove_dir_all(&args.data.data_dir)
+                    .context("cannot remove the old demo folder")?;
+            }
+            let store = args.data.open().await?;
+            let login = demo::load(store.as_ref()).await?;
+            println!("cxloop demo: http://{}/login", args.listen);
+            println!("  email:    {}", login.0);
+            println!("  password: {}", login.1);
+            serve(store, &args).await
+        }
+        Command::User(UserCommand::Add {
+            data,
+            email,
+            name,
+            role,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("cannot read the password from stdin")?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                let first = rpassword::prompt_password("Password: ")?;
+                let again = rpassword::prompt_password("Repeat password: ")?;
+                if first != again {
+                    bail!("the passwords do not match");
+                }
+                first
+            };
+            let store = data.open().await?;
+            let user = add_user(store.as_ref(), &email, name.as_deref(), &role, &password).await?;
+            println!("added {} ({})", user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::User(UserCommand::List { data }) => {
+            let store = data.open().await?;
+            for u in store.list_users().await? {
+                println!("{}\t{}\t{}", u.email, u.role.as_str(), u.name);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { data, email, name }) => {
+            let store = data.open().await?;
+            let user = match store.user_by_email(&email.trim().to_lowercase()).await {
+                Ok(u) => u.user,
+                Err(StoreError::NotFound) => {
+                    bail!("no user with email {email}; add one with `cxloop user add`")
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("--name must not be empty");
+            }
+            let token = cxloop_server::crypto::new_token();
+            store
+                .create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token))
+                .await?;
+            eprintln!("API token for {} ({name}); it is shown once:", user.email);
+            println!("{token}");
+            Ok(())
+        }
+        Command::Backup { data, out } => {
+            if out.exists() {
+                bail!("{} already exists; choose a new file", out.display());
+            }
+            if data
+                .database_url
+                .as_deref()
+                .is_some_and(|u| !u.starts_with("sqlite:"))
+            {
+                bail!("backup works on SQLite; use pg_dump for PostgreSQL");
+            }
+            let path = data
+                .url()
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .to_string();
+            let store =
+                cxloop_store::sqlite::SqliteStore::open(std::path::Path::new(&path)).await?;
+            store.backup(&out).await?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn data_flag(d: &DataArgs) -> String {
+    if d.database_url.is_some() || d.data_dir == PathBuf::from("./cxloop-data") {
+        String::new()
+    } else {
+        format!(" --data-dir {}", d.data_dir.display())
+    }
+}
+
+/// Validates and stores a staff account.
+pub async fn add_user(
+    store: &dyn Store,
+    email: &str,
+    name: Option<&str>,
+    role: &str,
+    password: &str,
+) -> Result<cxloop_store::User> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
+        bail!("--email {email:?} is not an email address");
+    }
+    let role = Role::parse(role).context("--role must be admin or member")?;
+    auth::check_new_password(password).map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+    let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| email.split('@').next().unwrap_or("user"));
+    match store
+        .create_user(&NewUser {
+            email: email.clone(),
+            name: name.to_string(),
+            role,
+            password_hash: Some(hash),
+        })
+        .await
+    {
+        Ok(u) => Ok(u),
+        Err(StoreError::Conflict { .. }) => bail!("a user with email {email} already exists"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
+    let config = Config {
+        listen: args.listen,
+        public_url: args.public_url.clone(),
+        secure_cookies: args.secure_cookies,
+    };
+    let app = Application::build(store, config)
+        .await
+        .with_context(|| format!("cannot start on {}", args.listen))?;
+    tracing::info!(addr = %app.addr(), "cxloop is listening");
+    eprintln!(
+        "cxloop is running on http://{}  (Ctrl-C to stop)",
+        app.addr()
+    );
+    app.run_until(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

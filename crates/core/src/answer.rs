@@ -2,7 +2,7 @@
 //! questions. A response is either valid as a whole or refused with the key
 //! of the first offending answer; nothing partial exists.
 
-use crate::survey::{QuestionType, Survey};
+use crate::survey::{Question, QuestionType, Survey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -91,19 +91,50 @@ fn as_score(v: &serde_json::Value) -> Option<i64> {
 /// Checks raw answers against the survey. `null`, `""` and `[]` count as
 /// "not answered". Returns only the answered questions.
 pub fn validate_answers(survey: &Survey, raw: &serde_json::Value) -> Result<Answers, AnswerError> {
-    let obj = raw.as_object().ok_or(AnswerError::NotAnObject)?;
+    validate_all(survey, raw).map_err(|mut errors| errors.swap_remove(0))
+}
+
+/// Like [`validate_answers`], but reports every problem (for forms that
+/// mark each question at fault). The error list is never empty.
+pub fn validate_all(survey: &Survey, raw: &serde_json::Value) -> Result<Answers, Vec<AnswerError>> {
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| vec![AnswerError::NotAnObject])?;
     for key in obj.keys() {
         if survey.question(key).is_none() {
-            return Err(AnswerError::UnknownKey { key: key.clone() });
+            return Err(vec![AnswerError::UnknownKey { key: key.clone() }]);
         }
     }
     let mut out = Answers::new();
+    let mut errors = Vec::new();
     for q in &survey.questions {
+        match check_one(q, obj.get(&q.key)) {
+            Ok(Some(a)) => {
+                out.insert(q.key.clone(), a);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if out.is_empty() {
+        return Err(vec![AnswerError::Empty]);
+    }
+    Ok(out)
+}
+
+fn check_one(
+    q: &Question,
+    raw: Option<&serde_json::Value>,
+) -> Result<Option<AnswerValue>, AnswerError> {
+    {
         let invalid = |message: String| AnswerError::Invalid {
             key: q.key.clone(),
             message,
         };
-        let value = match obj.get(&q.key) {
+        let value = match raw {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
             Some(serde_json::Value::Array(a)) if a.is_empty() => None,
@@ -113,7 +144,7 @@ pub fn validate_answers(survey: &Survey, raw: &serde_json::Value) -> Result<Answ
             if q.required {
                 return Err(AnswerError::Missing { key: q.key.clone() });
             }
-            continue;
+            return Ok(None);
         };
         let answer = match q.kind {
             QuestionType::Nps | QuestionType::Csat | QuestionType::Ces | QuestionType::Rating => {
@@ -172,18 +203,14 @@ pub fn validate_answers(survey: &Survey, raw: &serde_json::Value) -> Result<Answ
                 AnswerValue::Text(s.to_string())
             }
         };
-        out.insert(q.key.clone(), answer);
+        Ok(Some(answer))
     }
-    if out.is_empty() {
-        return Err(AnswerError::Empty);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::survey::{Question, SurveyStatus};
+    use crate::survey::SurveyStatus;
     use serde_json::json;
 
     fn survey() -> Survey {
@@ -281,6 +308,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.len(), 1);
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let errors = validate_all(&survey(), &json!({"ces": 9, "pick": "Nope"})).unwrap_err();
+        let fields: Vec<String> = errors.iter().map(AnswerError::field).collect();
+        assert_eq!(fields, vec!["answers.nps", "answers.ces", "answers.pick"]);
     }
 
     #[test]

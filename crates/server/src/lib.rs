@@ -1,1 +1,134 @@
-//! placeholder
+//! cxloop-server: the HTTP application.
+//!
+//! [`Application::build`] binds the listener (port 0 in tests) and assembles
+//! the router: the JSON API under `/api/v1` ([`api`]), public survey pages
+//! under `/s/` and the staff pages ([`web`]). Shared concerns live beside
+//! them: [`error`] maps every failure to HTTP once, [`auth`] owns sessions,
+//! tokens and CSRF, [`ingest`] is the single path a response takes to disk,
+//! and [`report`] turns stored counts into metrics.
+
+pub mod api;
+pub mod auth;
+pub mod crypto;
+pub mod error;
+pub mod ingest;
+pub mod report;
+pub mod web;
+
+use axum::Router;
+use cxloop_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// How the server is run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Base URL used in links shown to staff (survey links, signed links).
+    pub public_url: Option<String>,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Key for signed customer links; one per installation, kept in the database.
+    pub link_key: Arc<[u8]>,
+    pub config: Arc<Config>,
+    pub base_url: Arc<str>,
+}
+
+/// The application, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds `config.listen` and builds the router over `store`.
+    pub async fn build(store: Arc<dyn Store>, config: Config) -> anyhow_free::Result<Application> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let fresh = crypto::hex(&crypto::random_bytes::<32>());
+        let key = store.setting_or_init("link_signing_key", &fresh).await?;
+        let base_url: Arc<str> = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .into();
+        let state = AppState {
+            store,
+            link_key: key.into_bytes().into(),
+            config: Arc::new(config),
+            base_url,
+        };
+        Ok(Application {
+            listener,
+            router: router(state),
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The full router with its middleware.
+pub fn router(state: AppState) -> Router {
+    use axum::http::{HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    Router::new()
+        .merge(api::routes())
+        .merge(web::routes())
+        .fallback(api::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Start-up failures, without pulling `anyhow` into the library.
+pub mod anyhow_free {
+    #[derive(Debug, thiserror::Error)]
+    pub enum StartError {
+        #[error("cannot listen: {0}")]
+        Io(#[from] std::io::Error),
+        #[error("{0}")]
+        Store(#[from] cxloop_store::StoreError),
+    }
+    pub type Result<T> = std::result::Result<T, StartError>;
+}

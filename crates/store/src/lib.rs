@@ -59,6 +59,8 @@ pub trait SurveyStore: Send + Sync {
     async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey>;
     /// All surveys, newest first, with their response counts.
     async fn list_surveys(&self) -> Result<Vec<SurveySummary>>;
+    /// How many responses a survey has (a counter kept on ingest).
+    async fn response_count(&self, id: Uuid) -> Result<u64>;
 }
 
 /// Responses: durable ingest and the aggregate reads the KPIs need.

@@ -110,4 +110,12 @@ impl SurveyStore for SqliteStore {
             })
             .collect()
     }
+
+    async fn response_count(&self, id: uuid::Uuid) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
 }

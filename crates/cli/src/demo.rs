@@ -1,0 +1,697 @@
+//! The demo organisation: a software company's year of feedback, generated
+//! deterministically (fixed seed) relative to today so the dashboards are
+//! always current. Seasonality, a billing-migration incident about seven
+//! months ago with its dip and recovery, and real segment differences
+//! (plan, region) are built into the score model; comments are composed
+//! from topic sentences whose tone follows the score.
+
+use anyhow::Result;
+use cxloop_core::answer::{AnswerValue, Answers};
+use cxloop_core::{Question, QuestionType, Survey, SurveySpec, SurveyStatus};
+use cxloop_store::{CustomerRef, NewResponse, Store};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use time::{Duration, OffsetDateTime, Time};
+
+pub const EMAIL: &str = "demo@cxloop.example";
+pub const PASSWORD: &str = "cxloop-demo-2026";
+
+/// Loads the demo once (an existing demo is kept) and makes sure the demo
+/// login exists. Returns the login.
+pub async fn load(store: &dyn Store) -> Result<(String, String)> {
+    if store.user_by_email(EMAIL).await.is_err() {
+        crate::add_user(store, EMAIL, Some("Demo admin"), "admin", PASSWORD).await?;
+    }
+    if store.list_surveys().await?.is_empty() {
+        let started = std::time::Instant::now();
+        let n = generate(store, OffsetDateTime::now_utc(), 2026).await?;
+        eprintln!(
+            "loaded the demo organisation: {n} responses in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((EMAIL.to_string(), PASSWORD.to_string()))
+}
+
+fn q(key: &str, kind: QuestionType, text: &str, required: bool, options: &[&str]) -> Question {
+    Question {
+        key: key.into(),
+        kind,
+        text: text.into(),
+        required,
+        options: options.iter().map(|o| o.to_string()).collect(),
+        min: None,
+        max: None,
+        min_label: None,
+        max_label: None,
+    }
+}
+
+async fn make_survey(
+    store: &dyn Store,
+    slug: &str,
+    spec: SurveySpec,
+    status: SurveyStatus,
+    created: OffsetDateTime,
+) -> Result<Survey> {
+    let spec = spec.validate()?;
+    let s = Survey {
+        id: uuid::Uuid::now_v7(),
+        slug: slug.into(),
+        title: spec.title,
+        description: spec.description,
+        touchpoint: spec.touchpoint,
+        thank_you: spec.thank_you,
+        status,
+        questions: spec.questions,
+        created_at: created,
+        updated_at: created,
+    };
+    store.create_survey(&s).await?;
+    Ok(s)
+}
+
+struct Customer {
+    external_id: String,
+    name: String,
+    plan: &'static str,
+    region: &'static str,
+    signup: time::Date,
+    seats: u32,
+}
+
+const NAME_A: [&str; 24] = [
+    "Harbor",
+    "Blue Pine",
+    "Northgate",
+    "Copperleaf",
+    "Silverline",
+    "Redwood",
+    "Bright Path",
+    "Clearwater",
+    "Ironbridge",
+    "Maple Row",
+    "Summit",
+    "Lakeside",
+    "Granite",
+    "Open Field",
+    "Riverbend",
+    "Tall Oak",
+    "Westwind",
+    "Keystone",
+    "Brookside",
+    "Stonehill",
+    "Sunridge",
+    "Cedar",
+    "Fairway",
+    "Old Mill",
+];
+const NAME_B: [&str; 16] = [
+    "Analytics",
+    "Logistics",
+    "Retail",
+    "Health",
+    "Software",
+    "Foods",
+    "Energy",
+    "Studios",
+    "Consulting",
+    "Labs",
+    "Travel",
+    "Finance",
+    "Education",
+    "Media",
+    "Manufacturing",
+    "Legal",
+];
+
+fn pick<'a, T>(rng: &mut SmallRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn pick_str(rng: &mut SmallRng, items: &[&'static str]) -> &'static str {
+    items[rng.random_range(0..items.len())]
+}
+
+fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, f64)]) -> T {
+    let total: f64 = items.iter().map(|(_, w)| w).sum();
+    let mut x = rng.random::<f64>() * total;
+    for &(item, w) in items {
+        if x < w {
+            return item;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+fn normal(rng: &mut SmallRng) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(1e-12);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+fn customers(rng: &mut SmallRng, today: time::Date) -> Vec<Customer> {
+    (0..1400)
+        .map(|i| {
+            let plan = weighted(
+                rng,
+                &[("starter", 0.5), ("pro", 0.35), ("enterprise", 0.15)],
+            );
+            let seats = match plan {
+                "starter" => rng.random_range(2..15),
+                "pro" => rng.random_range(10..80),
+                _ => rng.random_range(60..900),
+            };
+            Customer {
+                external_id: format!("C-{}", 10001 + i),
+                name: format!("{} {}", pick(rng, &NAME_A), pick(rng, &NAME_B)),
+                plan,
+                region: weighted(
+                    rng,
+                    &[("EU", 0.4), ("NA", 0.35), ("APAC", 0.15), ("LATAM", 0.1)],
+                ),
+                signup: today - Duration::days(rng.random_range(20..2200)),
+                seats,
+            }
+        })
+        .collect()
+}
+
+/// Relative response volume of a day: seasons, weekends, holidays.
+fn volume(day: time::Date) -> f64 {
+    use time::Weekday::*;
+    let season = [
+        1.15, 1.1, 1.1, 1.0, 0.95, 0.9, 0.8, 0.7, 1.05, 1.15, 1.2, 0.75,
+    ][usize::from(u8::from(day.month())) - 1];
+    let weekday = match day.weekday() {
+        Saturday | Sunday => 0.35,
+        Friday => 0.85,
+        _ => 1.0,
+    };
+    season * weekday
+}
+
+/// The billing migration incident: 0 before it, peaks two weeks in, gone
+/// after about two months.
+fn incident(days_ago: i64) -> f64 {
+    let since = 215 - days_ago;
+    match since {
+        ..0 => 0.0,
+        0..14 => since as f64 / 14.0,
+        14..63 => 1.0 - (since - 14) as f64 / 49.0,
+        _ => 0.0,
+    }
+}
+
+fn plan_effect(plan: &str) -> f64 {
+    match plan {
+        "starter" => -0.35,
+        "enterprise" => 0.45,
+        _ => 0.05,
+    }
+}
+
+fn region_effect(region: &str, support: bool) -> f64 {
+    match (region, support) {
+        ("APAC", true) => -0.45,
+        ("APAC", false) => -0.1,
+        ("LATAM", _) => -0.1,
+        ("EU", _) => 0.1,
+        _ => 0.0,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Topic {
+    Price,
+    Support,
+    Speed,
+    Quality,
+    Onboarding,
+    Reliability,
+    Usability,
+    Billing,
+}
+
+fn sentences(topic: Topic, positive: bool) -> &'static [&'static str] {
+    use Topic::*;
+    match (topic, positive) {
+        (Price, true) => &[
+            "Pricing is fair for what we get.",
+            "Good value compared to the tools we used before.",
+            "The pro plan pays for itself in the hours it saves us.",
+            "Fair price, no surprises at renewal.",
+        ],
+        (Price, false) => &[
+            "The price went up at renewal and nobody explained why.",
+            "Too expensive for a team our size.",
+            "We pay for seats we barely use; the pricing does not fit small teams.",
+            "Hard to justify the cost to our finance team this year.",
+            "Cheaper tools do 80% of this.",
+        ],
+        (Support, true) => &[
+            "Support answered within the hour and actually solved the problem.",
+            "The agent was friendly and understood what I needed right away.",
+            "Big thanks to the support team, they followed up without me asking.",
+            "Every time I contact support I get a real answer, not a script.",
+            "Support walked me through the fix patiently.",
+        ],
+        (Support, false) => &[
+            "I had to explain my issue three times to three different people.",
+            "Waited four days for a reply to an urgent ticket.",
+            "Support closed my ticket without fixing anything.",
+            "The chat bot goes in circles and I can never reach a person.",
+            "Nobody got back to me after the first reply.",
+        ],
+        (Speed, true) => &[
+            "Everything is fast, even with our biggest projects.",
+            "Reports load in a second now.",
+            "Search is instant, which my team loves.",
+        ],
+        (Speed, false) => &[
+            "The dashboard takes ages to load in the mornings.",
+            "Exports are painfully slow.",
+            "Pages hang for several seconds when we have many users online.",
+        ],
+        (Quality, true) => &[
+            "The product does exactly what it promises.",
+            "Solid, well thought-out features.",
+            "The last release fixed the things we actually asked for.",
+            "It just works, day after day.",
+        ],
+        (Quality, false) => &[
+            "Too many small bugs in the last releases.",
+            "The new editor feels unfinished.",
+            "Features we rely on break after updates.",
+            "Reporting is missing basics like filtering by team.",
+        ],
+        (Onboarding, true) => &[
+            "Setup took us one afternoon.",
+            "The onboarding call was clear and practical.",
+            "The checklists made getting started easy.",
+            "Our onboarding manager knew our industry, which helped a lot.",
+        ],
+        (Onboarding, false) => &[
+            "Getting started was confusing; the docs skip important steps.",
+            "We needed three calls to get the integration working.",
+            "Importing our data was harder than it should be.",
+            "Nobody told us which settings mattered until week three.",
+        ],
+        (Reliability, true) => &[
+            "Not a single outage this year.",
+            "Rock solid, even on our busiest days.",
+        ],
+        (Reliability, false) => &[
+            "We had two outages during our busiest week.",
+            "Sync failed silently after the migration and we lost a day of work.",
+            "Logins kept failing on Monday mornings.",
+        ],
+        (Usability, true) => &[
+            "Clean interface; my team picked it up without training.",
+            "Easy to use, even for our part-time staff.",
+            "Everything is where you expect it to be.",
+        ],
+        (Usability, false) => &[
+            "Settings are buried three menus deep.",
+            "The mobile app is clumsy.",
+            "Too many clicks for simple tasks.",
+        ],
+        (Billing, true) => &[
+            "Invoices are clear and arrive on time.",
+            "Changing our plan took two minutes.",
+        ],
+        (Billing, false) => &[
+            "Our invoice was wrong twice after the billing change.",
+            "We were charged for seats we had already removed.",
+            "The new billing portal is a mess and refunds take weeks.",
+            "Got billed in the wrong currency after the migration.",
+        ],
+    }
+}
+
+fn comment(rng: &mut SmallRng, topics: &[(Topic, f64)], tone: i32) -> String {
+    const OPEN_POS: [&str; 6] = [
+        "Love it.",
+        "Great experience overall.",
+        "Really happy so far.",
+        "Very satisfied.",
+        "Works well for us.",
+        "Impressed.",
+    ];
+    const OPEN_NEG: [&str; 5] = [
+        "Disappointed.",
+        "Honestly frustrated.",
+        "Not great lately.",
+        "Mixed feelings, mostly negative.",
+        "This used to be better.",
+    ];
+    const CLOSE_POS: [&str; 5] = [
+        "Keep it up!",
+        "Thanks!",
+        "Would recommend to other teams.",
+        "Thank you, team.",
+        "Happy to be a reference.",
+    ];
+    const CLOSE_NEG: [&str; 5] = [
+        "Please fix this.",
+        "Considering alternatives if this continues.",
+        "Hope this gets better soon.",
+        "Not what we signed up for.",
+        "Please look into it.",
+    ];
+    let first = weighted(rng, topics);
+    let mut parts: Vec<&str> = Vec::new();
+    let positive = tone > 0;
+    if rng.random_bool(0.35) {
+        parts.push(if positive {
+            pick_str(rng, &OPEN_POS)
+        } else {
+            pick_str(rng, &OPEN_NEG)
+        });
+    }
+    if tone == 0 {
+        // Passives: usually a bit of both.
+        let good = weighted(rng, topics);
+        let bad = weighted(rng, topics);
+        let a = pick_str(rng, sentences(good, true)).trim_end_matches('.');
+        let b = pick_str(rng, sentences(bad, false));
+        let b_lower = format!("{}{}", &b[..1].to_lowercase(), &b[1..]);
+        return format!("{a}, but {b_lower}");
+    }
+    parts.push(pick_str(rng, sentences(first, positive)));
+    if rng.random_bool(0.35) {
+        let second = weighted(rng, topics);
+        if second != first {
+            parts.push(pick_str(rng, sentences(second, positive)));
+        }
+    }
+    if rng.random_bool(0.3) {
+        parts.push(if positive {
+            pick_str(rng, &CLOSE_POS)
+        } else {
+            pick_str(rng, &CLOSE_NEG)
+        });
+    }
+    parts.join(" ")
+}
+
+fn day_weights(today: time::Date) -> Vec<(i64, f64)> {
+    (0..365)
+        .map(|ago| (ago, volume(today - Duration::days(ago))))
+        .collect()
+}
+
+fn moment(rng: &mut SmallRng, now: OffsetDateTime, ago: i64) -> OffsetDateTime {
+    let day = now.date() - Duration::days(ago);
+    let secs = rng.random_range(7 * 3600..21 * 3600);
+    let t = day.with_time(Time::MIDNIGHT).assume_utc() + Duration::seconds(secs);
+    // Today: never in the future.
+    if t > now {
+        now - Duration::minutes(rng.random_range(1..120))
+    } else {
+        t
+    }
+}
+
+/// Generates the demo into an empty store; returns the number of responses.
+pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Result<u64> {
+    use QuestionType::*;
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let today = now.date();
+    let created = now - Duration::days(380);
+    let custs = customers(&mut rng, today);
+    let nps = make_survey(store, "relationship-nps", SurveySpec {
+        title: "Relationship NPS".into(),
+        description: Some("Two minutes to tell us how we are doing. Your answers go straight to the team that can act on them.".into()),
+        touchpoint: Some("quarterly relationship check-in".into()),
+        thank_you: Some("Thank you! Someone from our team reads every answer.".into()),
+        questions: vec![
+            q("nps", Nps, "How likely are you to recommend us to a friend or colleague?", true, &[]),
+            q("reason", Text, "What is the main reason for your score?", false, &[]),
+            q("focus", SingleChoice, "Which area matters most to you right now?", false, &["Price", "Product quality", "Support", "Speed", "Ease of use"]),
+        ],
+    }, SurveyStatus::Active, created).await?;
+    let csat = make_survey(
+        store,
+        "support-csat",
+        SurveySpec {
+            title: "Post-support CSAT".into(),
+            description: Some("You recently contacted our support team. How did it go?".into()),
+            touchpoint: Some("support ticket".into()),
+            thank_you: None,
+            questions: vec![
+                q(
+                    "csat",
+                    Csat,
+                    "How satisfied are you with the support you received?",
+                    true,
+                    &[],
+                ),
+                q(
+                    "agent",
+                    MultipleChoice,
+                    "What did the agent do well?",
+                    false,
+                    &[
+                        "Friendly",
+                        "Helpful",
+                        "Understood my problem",
+                        "Resolved it quickly",
+                    ],
+                ),
+                q(
+                    "comment",
+                    Text,
+                    "What could we have done better?",
+                    false,
+                    &[],
+                ),
+            ],
+        },
+        SurveyStatus::Active,
+        created,
+    )
+    .await?;
+    let ces = make_survey(
+        store,
+        "onboarding-ces",
+        SurveySpec {
+            title: "Onboarding effort".into(),
+            description: Some(
+                "You have just finished onboarding. We want it to be effortless.".into(),
+            ),
+            touchpoint: Some("onboarding call".into()),
+            thank_you: None,
+            questions: vec![
+                q(
+                    "ces",
+                    Ces,
+                    "How easy was it to get started with us?",
+                    true,
+                    &[],
+                ),
+                q("comment", Text, "What made it easy or hard?", false, &[]),
+            ],
+        },
+        SurveyStatus::Active,
+        created,
+    )
+    .await?;
+    make_survey(
+        store,
+        "win-loss",
+        SurveySpec {
+            title: "Win/loss interview (prospects)".into(),
+            description: Some("For prospects at the end of the sales process.".into()),
+            touchpoint: Some("sales decision".into()),
+            thank_you: None,
+            questions: vec![
+                q(
+                    "decision",
+                    SingleChoice,
+                    "What did you decide?",
+                    true,
+                    &["Chose us", "Chose another vendor", "Postponed"],
+                ),
+                q(
+                    "ease",
+                    Rating,
+                    "How easy was it to evaluate our product?",
+                    false,
+                    &[],
+                ),
+                q("why", Text, "What tipped the decision?", false, &[]),
+            ],
+        },
+        SurveyStatus::Draft,
+        created,
+    )
+    .await?;
+
+    let weights = day_weights(today);
+    let mut all = Vec::new();
+    // Relationship NPS: every customer segment, email channel.
+    for _ in 0..2700 {
+        let ago = weighted(&mut rng, &weights);
+        let c = pick(&mut rng, &custs);
+        let trend = 0.3 * (1.0 - ago as f64 / 365.0);
+        let s = plan_effect(c.plan) + region_effect(c.region, false) - 1.5 * incident(ago)
+            + trend
+            + normal(&mut rng);
+        let score = (8.0 + 1.7 * s).round().clamp(0.0, 10.0) as i32;
+        let mut a = Answers::new();
+        a.insert("nps".into(), AnswerValue::Score(score));
+        let inc = incident(ago);
+        let topics = [
+            (Topic::Price, if c.plan == "starter" { 2.0 } else { 1.0 }),
+            (Topic::Support, 1.4),
+            (Topic::Speed, 0.8),
+            (Topic::Quality, 1.5),
+            (Topic::Usability, 1.0),
+            (Topic::Reliability, 0.4 + 3.0 * inc),
+            (Topic::Billing, 0.2 + 4.0 * inc),
+        ];
+        let tone = if score >= 9 {
+            1
+        } else if score >= 7 {
+            0
+        } else {
+            -1
+        };
+        if rng.random_bool(0.62) {
+            a.insert(
+                "reason".into(),
+                AnswerValue::Text(comment(&mut rng, &topics, tone)),
+            );
+        }
+        if rng.random_bool(0.7) {
+            let focus = weighted(
+                &mut rng,
+                &[
+                    ("Price", 1.2),
+                    ("Product quality", 1.5),
+                    ("Support", 1.0),
+                    ("Speed", 0.6),
+                    ("Ease of use", 0.8),
+                ],
+            );
+            a.insert("focus".into(), AnswerValue::Choice(focus.into()));
+        }
+        all.push(response(&nps, c, moment(&mut rng, now, ago), "email", a));
+    }
+    // Post-support CSAT: region matters (APAC support is understaffed).
+    for _ in 0..2100 {
+        let ago = weighted(&mut rng, &weights);
+        let c = pick(&mut rng, &custs);
+        let s = 0.5 * plan_effect(c.plan) + region_effect(c.region, true) - 1.0 * incident(ago)
+            + normal(&mut rng);
+        let score = (4.1 + 0.95 * s).round().clamp(1.0, 5.0) as i32;
+        let mut a = Answers::new();
+        a.insert("csat".into(), AnswerValue::Score(score));
+        if score >= 4 && rng.random_bool(0.75) {
+            let mut picked: Vec<String> = [
+                "Friendly",
+                "Helpful",
+                "Understood my problem",
+                "Resolved it quickly",
+            ]
+            .iter()
+            .filter(|_| rng.random_bool(0.45))
+            .map(|s| s.to_string())
+            .collect();
+            if picked.is_empty() {
+                picked.push("Helpful".into());
+            }
+            a.insert("agent".into(), AnswerValue::Choices(picked));
+        }
+        let topics = [
+            (Topic::Support, 4.0),
+            (Topic::Speed, 0.6),
+            (Topic::Billing, 0.3 + 3.0 * incident(ago)),
+            (Topic::Quality, 0.5),
+        ];
+        let tone = if score >= 4 {
+            1
+        } else if score == 3 {
+            0
+        } else {
+            -1
+        };
+        if rng.random_bool(0.5) {
+            a.insert(
+                "comment".into(),
+                AnswerValue::Text(comment(&mut rng, &topics, tone)),
+            );
+        }
+        let identified = rng.random_bool(0.8);
+        let mut r = response(&csat, c, moment(&mut rng, now, ago), "helpdesk", a);
+        if !identified {
+            r.customer = None;
+            r.channel = "link".into();
+        }
+        all.push(r);
+    }
+    // Onboarding CES: newer customers; onboarding got better after spring.
+    for _ in 0..900 {
+        let ago = weighted(&mut rng, &weights);
+        let c = pick(&mut rng, &custs);
+        let improved = if ago < 150 { 0.45 } else { 0.0 };
+        let s = 0.6 * plan_effect(c.plan) + improved + normal(&mut rng);
+        let score = (5.1 + 1.15 * s).round().clamp(1.0, 7.0) as i32;
+        let mut a = Answers::new();
+        a.insert("ces".into(), AnswerValue::Score(score));
+        let topics = [
+            (Topic::Onboarding, 4.0),
+            (Topic::Usability, 1.2),
+            (Topic::Support, 0.8),
+        ];
+        let tone = if score >= 5 {
+            1
+        } else if score == 4 {
+            0
+        } else {
+            -1
+        };
+        if rng.random_bool(0.45) {
+            a.insert(
+                "comment".into(),
+                AnswerValue::Text(comment(&mut rng, &topics, tone)),
+            );
+        }
+        all.push(response(&ces, c, moment(&mut rng, now, ago), "link", a));
+    }
+    all.sort_by_key(|r| r.submitted_at);
+    Ok(store.insert_responses(&all).await?)
+}
+
+fn response(
+    survey: &Survey,
+    c: &Customer,
+    at: OffsetDateTime,
+    channel: &str,
+    answers: Answers,
+) -> NewResponse {
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("plan".into(), c.plan.into());
+    attributes.insert("region".into(), c.region.into());
+    attributes.insert(
+        "signup_date".into(),
+        cxloop_core::period::fmt_date(c.signup).into(),
+    );
+    attributes.insert("seats".into(), c.seats.into());
+    let slug = c.name.to_lowercase().replace(' ', "-");
+    NewResponse {
+        id: uuid::Uuid::now_v7(),
+        survey: survey.clone(),
+        customer: Some(CustomerRef {
+            external_id: c.external_id.clone(),
+            name: Some(c.name.clone()),
+            email: Some(format!("ops@{slug}.example")),
+            attributes,
+        }),
+        submitted_at: at,
+        channel: channel.into(),
+        answers,
+    }
+}

@@ -1,0 +1,91 @@
+//! The JSON API, versioned under `/api/v1` and described by the OpenAPI
+//! document at `/api/openapi.json`. Paths are constants so the document's
+//! drift test can compare them.
+
+mod json;
+mod openapi;
+mod responses;
+pub mod surveys;
+
+pub use json::{ApiJson, parse};
+
+/// A signed personal link to a survey for one customer.
+pub fn surveys_link(state: &AppState, survey: &Survey, external_id: &str) -> String {
+    surveys::signed_link(state, survey, external_id).0
+}
+
+use crate::AppState;
+use crate::error::AppError;
+use axum::Router;
+use axum::routing::{get, post};
+use cxloop_core::Survey;
+
+pub const SURVEYS: &str = "/api/v1/surveys";
+pub const SURVEY: &str = "/api/v1/surveys/{id}";
+pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
+pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
+pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
+pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
+pub const HEALTHZ: &str = "/healthz";
+pub const OPENAPI: &str = "/api/openapi.json";
+
+/// Every documented path, for the drift check.
+pub const PATHS: &[&str] = &[
+    SURVEYS,
+    SURVEY,
+    SURVEY_LINKS,
+    RESPONSES,
+    RESPONSES_CSV,
+    METRICS,
+    HEALTHZ,
+    OPENAPI,
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            SURVEYS,
+            post(surveys::create_survey).get(surveys::list_surveys),
+        )
+        .route(
+            SURVEY,
+            get(surveys::get_survey).patch(surveys::update_survey),
+        )
+        .route(SURVEY_LINKS, post(surveys::create_link))
+        .route(
+            RESPONSES,
+            post(responses::create_response).get(responses::list_responses),
+        )
+        .route(RESPONSES_CSV, get(responses::export_csv))
+        .route(METRICS, get(responses::get_metrics))
+        .route(HEALTHZ, get(health))
+        .route(OPENAPI, get(openapi::document))
+}
+
+/// The fallback: JSON 404 under `/api/`, an HTML page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound("endpoint").into_response()
+    } else {
+        crate::error::PageError(AppError::NotFound("page")).into_response()
+    }
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    state.store.count_users().await?;
+    Ok(axum::Json(
+        serde_json::json!({ "status": "ok", "backend": state.store.backend(), "version": env!("CARGO_PKG_VERSION") }),
+    ))
+}
+
+/// Loads a survey by the id in a path; malformed and unknown ids are 404.
+pub async fn load_survey(state: &AppState, id: &str) -> Result<Survey, AppError> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("survey"))?;
+    state.store.get_survey(id).await.map_err(|e| match e {
+        cxloop_store::StoreError::NotFound => AppError::NotFound("survey"),
+        other => other.into(),
+    })
+}

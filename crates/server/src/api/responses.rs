@@ -1,0 +1,274 @@
+//! Response endpoints: submit (idempotent), list by page, stream as CSV,
+//! and the metrics document.
+
+use super::{ApiJson, load_survey};
+use crate::AppState;
+use crate::auth::{ApiUser, MaybeApiUser};
+use crate::error::AppError;
+use crate::ingest::{Submission, Trust, submit};
+use crate::report::RangeQuery;
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cxloop_core::Survey;
+use cxloop_core::answer::AnswerValue;
+use cxloop_core::period::parse_date;
+use cxloop_store::{Inserted, ResponseQuery, StoredResponse, TimeWindow};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
+
+pub async fn create_response(
+    State(state): State<AppState>,
+    MaybeApiUser(user): MaybeApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(sub): ApiJson<Submission>,
+) -> Result<Response, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            AppError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII")
+        })?),
+        None => None,
+    };
+    let trust = if user.is_some() {
+        Trust::Staff
+    } else {
+        Trust::Public
+    };
+    let (stored, replayed) = match submit(&state, &survey, &sub, key, trust, "api").await? {
+        Inserted::Created(r) => (r, false),
+        Inserted::Replayed(r) => (r, true),
+    };
+    let mut resp = (StatusCode::CREATED, Json(stored)).into_response();
+    if replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub order: Option<String>,
+}
+
+/// `from` and `to` as a half-open window: a date `to` includes that whole day.
+fn window(from: Option<&str>, to: Option<&str>) -> Result<TimeWindow, AppError> {
+    let bound = |s: &str, field: &'static str, end: bool| -> Result<OffsetDateTime, AppError> {
+        let s = s.trim();
+        if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+            return Ok(t);
+        }
+        let d = parse_date(s, field).map_err(|e| AppError::invalid(field, e.to_string()))?;
+        let d = if end { d + Duration::days(1) } else { d };
+        Ok(d.midnight().assume_utc())
+    };
+    let w = TimeWindow {
+        from: from
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| bound(s, "from", false))
+            .transpose()?,
+        to: to
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| bound(s, "to", true))
+            .transpose()?,
+    };
+    if let (Some(a), Some(b)) = (w.from, w.to)
+        && a >= b
+    {
+        return Err(AppError::invalid("from", "from must be before to"));
+    }
+    Ok(w)
+}
+
+fn encode_cursor(r: &StoredResponse) -> String {
+    format!(
+        "{}_{}",
+        r.submitted_at.unix_timestamp_nanos() / 1000,
+        r.id.simple()
+    )
+}
+
+fn decode_cursor(s: &str) -> Result<(OffsetDateTime, uuid::Uuid), AppError> {
+    let bad = || AppError::invalid("cursor", "cursor is not one this API returned");
+    let (micros, id) = s.split_once('_').ok_or_else(bad)?;
+    let micros: i128 = micros.parse().map_err(|_| bad())?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
+    Ok((at, uuid::Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+pub async fn list_responses(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 100,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| AppError::invalid("limit", "limit must be 1–1000"))?,
+    };
+    let newest_first = match q.order.as_deref() {
+        None | Some("") | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return Err(AppError::invalid("order", "order must be asc or desc")),
+    };
+    let query = ResponseQuery {
+        survey_id: survey.id,
+        window: window(q.from.as_deref(), q.to.as_deref())?,
+        after: q
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
+        newest_first,
+        limit,
+    };
+    let page = state.store.list_responses(&query).await?;
+    let next = (page.len() == limit as usize)
+        .then(|| page.last().map(encode_cursor))
+        .flatten();
+    Ok(Json(
+        serde_json::json!({ "responses": page, "next_cursor": next }),
+    ))
+}
+
+/// Guards spreadsheet users: text that starts like a formula gets a leading
+/// apostrophe so that Excel and friends show it instead of running it.
+fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_chunk(survey: &Survey, rows: &[StoredResponse], header: bool) -> Result<Bytes, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 128));
+    let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+    if header {
+        let mut cols = vec![
+            "response_id",
+            "submitted_at",
+            "channel",
+            "touchpoint",
+            "customer_external_id",
+        ];
+        cols.extend(survey.questions.iter().map(|q| q.key.as_str()));
+        w.write_record(&cols).map_err(fail)?;
+    }
+    for r in rows {
+        let mut rec = vec![
+            r.id.to_string(),
+            r.submitted_at.format(&Rfc3339).unwrap_or_default(),
+            r.channel.clone(),
+            r.touchpoint.clone().unwrap_or_default(),
+            r.customer_external_id
+                .as_deref()
+                .map(safe_cell)
+                .unwrap_or_default(),
+        ];
+        for q in &survey.questions {
+            rec.push(match r.answers.get(&q.key) {
+                Some(AnswerValue::Score(s)) => s.to_string(),
+                Some(v) => safe_cell(&v.display()),
+                None => String::new(),
+            });
+        }
+        w.write_record(&rec).map_err(fail)?;
+    }
+    w.into_inner()
+        .map(Bytes::from)
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+/// Streams every response in the window, oldest first, a page at a time:
+/// memory stays flat however many rows there are.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    const PAGE: u32 = 2000;
+    let survey = Arc::new(load_survey(&state, &id).await?);
+    let query = ResponseQuery {
+        survey_id: survey.id,
+        window: window(q.from.as_deref(), q.to.as_deref())?,
+        after: None,
+        newest_first: false,
+        limit: PAGE,
+    };
+    // Fail before the headers go out if the first page cannot be read.
+    let first = state.store.list_responses(&query).await?;
+    let head = csv_chunk(&survey, &first, true)?;
+    let start = first
+        .last()
+        .filter(|_| first.len() == PAGE as usize)
+        .map(|r| ResponseQuery {
+            after: Some((r.submitted_at, r.id)),
+            ..query.clone()
+        });
+    let store = state.store.clone();
+    let page_survey = survey.clone();
+    let rest = futures_util::stream::unfold(start, move |next: Option<ResponseQuery>| {
+        let store = store.clone();
+        let survey = page_survey.clone();
+        async move {
+            let mut query = next?;
+            let page = match store.list_responses(&query).await {
+                Ok(p) => p,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            };
+            if page.is_empty() {
+                return None;
+            }
+            let chunk =
+                csv_chunk(&survey, &page, false).map_err(|e| std::io::Error::other(e.to_string()));
+            let more = page.len() == PAGE as usize;
+            query.after = page.last().map(|r| (r.submitted_at, r.id));
+            Some((chunk, more.then_some(query)))
+        }
+    });
+    let body = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(head)))
+        .chain(rest);
+    let filename = format!("{}-responses.csv", survey.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+pub async fn get_metrics(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<crate::report::SurveyMetrics>, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let (range, interval) = q.resolve()?;
+    Ok(Json(
+        crate::report::survey_metrics(&state, &survey, range, interval).await?,
+    ))
+}

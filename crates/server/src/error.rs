@@ -1,0 +1,159 @@
+//! One mapping from failures to HTTP. API handlers return [`AppError`],
+//! rendered as `{"error": {"code", "message", "field"}}` with a stable code;
+//! staff and public pages wrap it in [`PageError`] to render the same
+//! failure as a kind HTML page. 5xx bodies are opaque; the cause is logged
+//! once, here.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cxloop_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed or a value is invalid; `field` names it.
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid { .. } => "invalid",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { .. } => "conflict",
+            AppError::TooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message shown to the client (opaque for 5xx).
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "internal error; the cause has been logged".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("record"),
+            StoreError::Conflict { what } => AppError::Conflict {
+                field: Some(what.to_string()),
+                message: format!("{what} already exists"),
+            },
+            StoreError::Other(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut body = json!({ "code": self.code(), "message": self.public_message() });
+        if let Some(f) = self.field() {
+            body["field"] = json!(f);
+        }
+        let mut resp = (self.status(), axum::Json(json!({ "error": body }))).into_response();
+        if matches!(self, AppError::Unauthorized) {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"cxloop\""),
+            );
+        }
+        resp
+    }
+}
+
+/// The same failure, rendered as an HTML page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        e.log();
+        let (title, text) = match &e {
+            AppError::NotFound(_) => (
+                "Not found",
+                "We could not find that page. It may have moved or been removed.".to_string(),
+            ),
+            AppError::Internal(_) => (
+                "Something went wrong",
+                "Sorry, something went wrong on our side. Please try again in a moment."
+                    .to_string(),
+            ),
+            AppError::Unauthorized => (
+                "Please sign in",
+                "You need to sign in to see this page.".to_string(),
+            ),
+            other => ("That did not work", other.public_message()),
+        };
+        (e.status(), crate::web::layout::message_page(title, &text)).into_response()
+    }
+}

@@ -1,0 +1,231 @@
+//! The one path a response takes to disk, whether it comes from the API or
+//! the public survey page: check the survey is open, validate every answer,
+//! settle who the respondent is, then store it in one transaction. Nothing
+//! is written unless all of it is valid.
+
+use crate::AppState;
+use crate::crypto::{sha256_hex, verify_customer};
+use crate::error::AppError;
+use cxloop_core::answer::{AnswerError, validate_all};
+use cxloop_core::{Survey, SurveyStatus};
+use cxloop_store::{CustomerRef, Idempotency, Inserted, NewResponse};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Who the respondent says they are.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerClaim {
+    pub external_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Link signature; needed when the caller has no API token.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// A response as submitted, before validation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    pub answers: serde_json::Value,
+    #[serde(default)]
+    pub customer: Option<CustomerClaim>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub submitted_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// How much the submitter is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Holds an API token: may name customers and backdate responses.
+    Staff,
+    /// Anonymous API caller: a customer claim must carry a valid signature.
+    Public,
+    /// The public page: a bad signature means "anonymous", never an error.
+    Page,
+}
+
+/// A rejected submission: all the answer problems, or another error.
+#[derive(Debug)]
+pub enum SubmitError {
+    Answers(Vec<AnswerError>),
+    Other(AppError),
+}
+
+impl From<AppError> for SubmitError {
+    fn from(e: AppError) -> Self {
+        SubmitError::Other(e)
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Other(e) => e,
+            SubmitError::Answers(mut errors) => {
+                let first = errors.swap_remove(0);
+                AppError::invalid(first.field(), first.to_string())
+            }
+        }
+    }
+}
+
+fn check_channel(channel: Option<&str>, default: &str) -> Result<String, AppError> {
+    let c = channel
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or(default);
+    let ok = c.len() <= 32
+        && c.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(AppError::invalid(
+            "channel",
+            "channel must be 1–32 characters of a-z, 0-9, _ or -",
+        ));
+    }
+    Ok(c.to_string())
+}
+
+fn check_customer(
+    state: &AppState,
+    survey: &Survey,
+    claim: &CustomerClaim,
+    trust: Trust,
+) -> Result<Option<CustomerRef>, AppError> {
+    let id = claim.external_id.trim();
+    if id.is_empty() || id.chars().count() > 200 {
+        return Err(AppError::invalid(
+            "customer.external_id",
+            "external_id must be 1–200 characters",
+        ));
+    }
+    if trust != Trust::Staff {
+        let signed = claim
+            .signature
+            .as_deref()
+            .is_some_and(|sig| verify_customer(&state.link_key, &survey.slug, id, sig));
+        if !signed {
+            return match trust {
+                Trust::Page => Ok(None),
+                _ => Err(AppError::Forbidden(
+                    "naming a customer needs an API token or a valid link signature (customer.signature)".into(),
+                )),
+            };
+        }
+    }
+    if let Some(email) = claim.email.as_deref()
+        && (email.len() > 320 || !email.contains('@'))
+    {
+        return Err(AppError::invalid(
+            "customer.email",
+            "email is not a valid address",
+        ));
+    }
+    // Only staff may set identity details; a signed link proves the id alone.
+    let (name, email) = if trust == Trust::Staff {
+        (claim.name.clone(), claim.email.clone())
+    } else {
+        (None, None)
+    };
+    Ok(Some(CustomerRef {
+        external_id: id.to_string(),
+        name,
+        email,
+        attributes: Default::default(),
+    }))
+}
+
+/// Validates and stores a response.
+pub async fn submit(
+    state: &AppState,
+    survey: &Survey,
+    sub: &Submission,
+    idempotency_key: Option<&str>,
+    trust: Trust,
+    default_channel: &str,
+) -> Result<Inserted, SubmitError> {
+    if survey.status != SurveyStatus::Active {
+        let what = if survey.status == SurveyStatus::Closed {
+            "closed"
+        } else {
+            "not open yet"
+        };
+        return Err(AppError::Conflict {
+            field: Some("status".into()),
+            message: format!("this survey is {what} and accepts no responses"),
+        }
+        .into());
+    }
+    let now = OffsetDateTime::now_utc();
+    let submitted_at = match sub.submitted_at {
+        None => now,
+        Some(_) if trust != Trust::Staff => {
+            return Err(AppError::Forbidden(
+                "submitted_at may only be set with an API token".into(),
+            )
+            .into());
+        }
+        Some(t) if t > now + time::Duration::minutes(5) => {
+            return Err(AppError::invalid("submitted_at", "submitted_at is in the future").into());
+        }
+        Some(t) if t.year() < 2000 => {
+            return Err(
+                AppError::invalid("submitted_at", "submitted_at is before the year 2000").into(),
+            );
+        }
+        Some(t) => t,
+    };
+    let channel = check_channel(sub.channel.as_deref(), default_channel)?;
+    let customer = match &sub.customer {
+        Some(c) => check_customer(state, survey, c, trust)?,
+        None => None,
+    };
+    let answers = validate_all(survey, &sub.answers).map_err(SubmitError::Answers)?;
+    let idem = match idempotency_key {
+        Some(k) => {
+            let k = k.trim();
+            if k.is_empty() || k.len() > 200 {
+                return Err(AppError::invalid(
+                    "Idempotency-Key",
+                    "Idempotency-Key must be 1–200 characters",
+                )
+                .into());
+            }
+            let canonical =
+                serde_json::to_string(sub).map_err(|e| AppError::Internal(e.to_string()))?;
+            Some(Idempotency {
+                key: k.to_string(),
+                request_hash: sha256_hex(&canonical),
+            })
+        }
+        None => None,
+    };
+    let record = NewResponse {
+        id: uuid::Uuid::now_v7(),
+        survey: survey.clone(),
+        customer,
+        submitted_at,
+        channel,
+        answers,
+    };
+    state
+        .store
+        .insert_response(&record, idem.as_ref())
+        .await
+        .map_err(|e| match e {
+            cxloop_store::StoreError::Conflict {
+                what: "Idempotency-Key",
+            } => AppError::Conflict {
+                field: Some("Idempotency-Key".into()),
+                message: "this Idempotency-Key was already used for a different request".into(),
+            }
+            .into(),
+            other => SubmitError::Other(other.into()),
+        })
+}

@@ -1,0 +1,146 @@
+//! Metrics for a survey over a date range: reads the per-day rollups from
+//! storage (never individual responses) and hands them to `cxloop-core`.
+
+use crate::AppState;
+use crate::error::AppError;
+use cxloop_core::Survey;
+use cxloop_core::metrics::{QuestionMetrics, question_metrics};
+use cxloop_core::period::{DateRange, Interval, PeriodError, fmt_date, parse_date};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+/// Range and interval as they arrive in a query string.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+}
+
+/// Default length of a report when `from` is not given.
+pub const DEFAULT_DAYS: i64 = 90;
+
+fn period_error(e: PeriodError) -> AppError {
+    let field = match &e {
+        PeriodError::BadDate { field } => *field,
+        PeriodError::BadInterval => "interval",
+        PeriodError::Reversed | PeriodError::TooLong => "from",
+    };
+    AppError::invalid(field, e.to_string())
+}
+
+impl RangeQuery {
+    /// The inclusive date range and bucket size: `to` defaults to today (UTC),
+    /// `from` to 90 days before `to`, interval to week.
+    pub fn resolve(&self) -> Result<(DateRange, Interval), AppError> {
+        let blank = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let to = match blank(&self.to) {
+            Some(s) => parse_date(&s, "to").map_err(period_error)?,
+            None => OffsetDateTime::now_utc().date(),
+        };
+        let from = match blank(&self.from) {
+            Some(s) => parse_date(&s, "from").map_err(period_error)?,
+            None => to - Duration::days(DEFAULT_DAYS - 1),
+        };
+        let interval = match blank(&self.interval) {
+            Some(s) => s.parse().map_err(period_error)?,
+            None => Interval::Week,
+        };
+        let range = DateRange::new(from, to).map_err(period_error)?;
+        if interval == Interval::Day && range.days() > 1000 {
+            return Err(AppError::invalid(
+                "interval",
+                "daily series are limited to 1000 days; use week or month",
+            ));
+        }
+        Ok((range, interval))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RangeOut {
+    pub from: String,
+    pub to: String,
+}
+
+impl From<DateRange> for RangeOut {
+    fn from(r: DateRange) -> Self {
+        RangeOut {
+            from: fmt_date(r.from),
+            to: fmt_date(r.to),
+        }
+    }
+}
+
+/// The metrics document of the API and the dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyMetrics {
+    pub survey_id: uuid::Uuid,
+    pub range: RangeOut,
+    pub previous: RangeOut,
+    pub interval: Interval,
+    pub questions: Vec<QuestionMetrics>,
+}
+
+/// Metrics of every scored question of `survey` over `range`.
+pub async fn survey_metrics(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+    interval: Interval,
+) -> Result<SurveyMetrics, AppError> {
+    let previous = range.previous();
+    let mut questions = Vec::new();
+    for q in survey.questions.iter().filter(|q| q.kind.is_scored()) {
+        let days = state.store.daily_scores(survey.id, &q.key, range).await?;
+        let prev = state
+            .store
+            .score_histogram(survey.id, &q.key, previous)
+            .await?;
+        questions.push(question_metrics(q, &days, &prev, range, interval));
+    }
+    Ok(SurveyMetrics {
+        survey_id: survey.id,
+        range: range.into(),
+        previous: previous.into(),
+        interval,
+        questions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_ninety_days_by_week() {
+        let (r, i) = RangeQuery::default().resolve().unwrap();
+        assert_eq!(r.days(), DEFAULT_DAYS);
+        assert_eq!(i, Interval::Week);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let q = RangeQuery {
+            from: Some("soon".into()),
+            ..Default::default()
+        };
+        assert_eq!(q.resolve().unwrap_err().field(), Some("from"));
+        let q = RangeQuery {
+            interval: Some("year".into()),
+            ..Default::default()
+        };
+        assert_eq!(q.resolve().unwrap_err().field(), Some("interval"));
+        let q = RangeQuery {
+            from: Some("2026-02-01".into()),
+            to: Some("2026-01-01".into()),
+            ..Default::default()
+        };
+        assert_eq!(q.resolve().unwrap_err().field(), Some("from"));
+    }
+}

@@ -1,0 +1,395 @@
+//! Staff dashboards: the overview of every survey's headline KPI, the
+//! survey list, and one survey's page with all its KPIs, trends,
+//! distributions and latest comments for a chosen date range.
+
+use super::charts;
+use super::layout::{datetime, measure_value, num, page};
+use crate::AppState;
+use crate::api::load_survey;
+use crate::auth::WebUser;
+use crate::error::PageError;
+use crate::report::{RangeQuery, survey_metrics};
+use axum::extract::{Path, Query, State};
+use cxloop_core::metrics::{MeasureWithChange, QuestionMetrics};
+use cxloop_core::period::{DateRange, Interval, fmt_date};
+use cxloop_core::{QuestionType, Survey, SurveyStatus};
+use cxloop_store::{Comment, ResponseQuery, TimeWindow};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+use std::collections::HashMap;
+use time::Duration;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    pub link_for: Option<String>,
+}
+
+impl DashQuery {
+    fn range(&self) -> RangeQuery {
+        RangeQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            interval: self.interval.clone(),
+        }
+    }
+}
+
+fn window(range: DateRange) -> TimeWindow {
+    TimeWindow {
+        from: Some(range.from.midnight().assume_utc()),
+        to: Some((range.to + Duration::days(1)).midnight().assume_utc()),
+    }
+}
+
+pub fn status_badge(s: SurveyStatus) -> Markup {
+    html! { span class=(format!("badge {}", s.as_str())) { (s.as_str()) } }
+}
+
+fn filters(action: &str, range: DateRange, interval: Interval, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+        form.filters method="get" action=(action) aria-label="Date range" {
+            label { "From" input type="date" name="from" value=(fmt_date(range.from)); }
+            label { "To" input type="date" name="to" value=(fmt_date(range.to)); }
+            label { "Trend by"
+                select name="interval" {
+                    @for (v, l) in [("week", "Week"), ("month", "Month"), ("day", "Day")] {
+                        option value=(v) selected[interval.as_str() == v] { (l) }
+                    }
+                }
+            }
+            button.btn type="submit" { "Apply" }
+        }
+    }
+}
+
+/// One KPI tile: value, 95% interval, n and the change against the
+/// previous period with its significance.
+pub fn tile(m: &MeasureWithChange, period_days: i64) -> Markup {
+    let mm = &m.measure;
+    let c = &m.change;
+    let unit = if mm.unit == "mean" {
+        ""
+    } else if mm.unit == "percent" {
+        " pts"
+    } else {
+        ""
+    };
+    html! {
+        div.card.tile {
+            div.label { (mm.label) }
+            div.value { (measure_value(mm.unit, mm.value)) }
+            @if let (Some(lo), Some(hi)) = (mm.low, mm.high) {
+                div.ci { "95% CI " (measure_value(mm.unit, Some(lo))) " to " (measure_value(mm.unit, Some(hi))) }
+            }
+            div.n { "n = " (mm.n) }
+            @match c.delta {
+                Some(d) => {
+                    @let cls = if !c.significant { "flat" } else if d > 0.0 { "up" } else { "down" };
+                    div class=(format!("delta {cls}")) {
+                        (if d > 0.0 { "▲ " } else if d < 0.0 { "▼ " } else { "■ " })
+                        (format!("{d:+.1}")) (unit) " vs previous " (period_days) " days"
+                        @if c.significant { " " span.badge.sig title=(format!("p = {}", num(c.p_value, 3))) { "significant" } }
+                        @else { span.muted { " (not significant, p = " (num(c.p_value, 2)) ")" } }
+                    }
+                }
+                None => { div.delta.flat { "No comparison (previous period n = " (c.previous_n) ")" } }
+            }
+        }
+    }
+}
+
+fn comment_class(kind: Option<QuestionType>, score: Option<i32>) -> &'static str {
+    match (kind, score) {
+        (Some(QuestionType::Nps), Some(s)) => {
+            if s >= 9 {
+                "pos"
+            } else if s >= 7 {
+                "mid"
+            } else {
+                "neg"
+            }
+        }
+        (Some(QuestionType::Csat), Some(s)) => {
+            if s >= 4 {
+                "pos"
+            } else if s == 3 {
+                "mid"
+            } else {
+                "neg"
+            }
+        }
+        (Some(QuestionType::Ces), Some(s)) => {
+            if s >= 5 {
+                "pos"
+            } else if s == 4 {
+                "mid"
+            } else {
+                "neg"
+            }
+        }
+        _ => "",
+    }
+}
+
+fn comments(
+    list: &[Comment],
+    kinds: &HashMap<uuid::Uuid, QuestionType>,
+    show_survey: bool,
+) -> Markup {
+    html! {
+        @if list.is_empty() { p.muted { "No comments in this period." } }
+        @for c in list {
+            @let kind = kinds.get(&c.survey_id).copied();
+            blockquote class=(format!("comment {}", comment_class(kind, c.score))) {
+                p { (c.body) }
+                div.meta {
+                    @if let Some(s) = c.score { "Score " strong { (s) } " · " }
+                    (datetime(c.submitted_at))
+                    @if show_survey { " · " a href=(format!("/surveys/{}", c.survey_id)) { (c.survey_title) } }
+                }
+            }
+        }
+    }
+}
+
+fn headline_kinds(surveys: &[Survey]) -> HashMap<uuid::Uuid, QuestionType> {
+    surveys
+        .iter()
+        .filter_map(|s| s.headline_question().map(|q| (s.id, q.kind)))
+        .collect()
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<DashQuery>,
+) -> Result<Markup, PageError> {
+    let (resolved, error) = match q.range().resolve() {
+        Ok(r) => (r, None),
+        Err(e) => (RangeQuery::default().resolve()?, Some(e.to_string())),
+    };
+    let (range, interval) = resolved;
+    let summaries = state.store.list_surveys().await?;
+    let surveys: Vec<Survey> = summaries.iter().map(|s| s.survey.clone()).collect();
+    let mut cards = Vec::new();
+    for s in summaries
+        .iter()
+        .filter(|s| s.survey.status != SurveyStatus::Draft)
+    {
+        let metrics = survey_metrics(&state, &s.survey, range, interval).await?;
+        cards.push((s, metrics.questions.into_iter().next()));
+    }
+    let latest = state
+        .store
+        .latest_comments(None, &window(range), 12)
+        .await?;
+    let kinds = headline_kinds(&surveys);
+    let body = html! {
+        h1 { "Overview" }
+        p.muted { "Headline KPI of every live survey, " (fmt_date(range.from)) " to " (fmt_date(range.to)) ", with 95% intervals and the change against the previous " (range.days()) " days." }
+        (filters("/dashboard", range, interval, error.as_deref()))
+        @if summaries.is_empty() {
+            div.card {
+                p { "No surveys yet." }
+                a.btn href="/surveys/new" { "Create your first survey" }
+            }
+        }
+        div.grid {
+            @for (s, m) in &cards {
+                div.card.stack {
+                    div { a href=(format!("/surveys/{}?from={}&to={}&interval={}", s.survey.id, fmt_date(range.from), fmt_date(range.to), interval.as_str())) { strong { (s.survey.title) } } " " (status_badge(s.survey.status)) }
+                    @if let Some(tp) = &s.survey.touchpoint { div.muted { "Touchpoint: " (tp) } }
+                    @match m.as_ref().and_then(|m| m.measures.first()) {
+                        Some(first) => (tile(first, range.days())),
+                        None => p.muted { "No scored questions." },
+                    }
+                    div.muted { (s.responses) " responses in total" }
+                }
+            }
+        }
+        h2 { "Latest comments" }
+        (comments(&latest, &kinds, true))
+    };
+    Ok(page("Overview", &user, "/dashboard", body))
+}
+
+pub async fn list_surveys(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Markup, PageError> {
+    let surveys = state.store.list_surveys().await?;
+    let body = html! {
+        div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn href="/surveys/new" { "New survey" } }
+        table {
+            thead { tr { th { "Title" } th { "Status" } th { "Touchpoint" } th.num { "Responses" } th { "Last response" } th { "Public link" } } }
+            tbody {
+                @for s in &surveys {
+                    tr {
+                        td { a href=(format!("/surveys/{}", s.survey.id)) { (s.survey.title) } }
+                        td { (status_badge(s.survey.status)) }
+                        td { (s.survey.touchpoint.as_deref().unwrap_or("—")) }
+                        td.num { (s.responses) }
+                        td { (s.last_response_at.map(datetime).unwrap_or_else(|| "—".into())) }
+                        td { a.mono href=(format!("/s/{}", s.survey.slug)) { "/s/" (s.survey.slug) } }
+                    }
+                }
+                @if surveys.is_empty() { tr { td colspan="6" { "No surveys yet." } } }
+            }
+        }
+    };
+    Ok(page("Surveys", &user, "/surveys", body))
+}
+
+fn data_table(m: &QuestionMetrics) -> Markup {
+    html! {
+        details.data {
+            summary { "Show the numbers" }
+            table {
+                thead { tr { th { "Period" } th.num { "n" } @for x in m.series.first().map(|p| p.measures.as_slice()).unwrap_or(&[]) { th.num { (x.label) } th.num { "95% CI" } } } }
+                tbody {
+                    @for p in &m.series {
+                        tr {
+                            td { (p.start) " – " (p.end) }
+                            td.num { (p.n) }
+                            @for x in &p.measures {
+                                td.num { (measure_value(x.unit, x.value)) }
+                                td.num { (measure_value(x.unit, x.low)) " – " (measure_value(x.unit, x.high)) }
+                            }
+                        }
+                    }
+                }
+            }
+            table {
+                thead { tr { th { "Score" } th.num { "Responses" } } }
+                tbody { @for d in &m.distribution { tr { td { (d.score) } td.num { (d.count) } } } }
+            }
+        }
+    }
+}
+
+fn question_section(m: &QuestionMetrics, days: i64) -> Markup {
+    html! {
+        section aria-labelledby=(format!("h-{}", m.key)) {
+            h2 #(format!("h-{}", m.key)) { (m.text) " " span.muted { "(" (m.kind.label()) ")" } }
+            div.grid { @for x in &m.measures { (tile(x, days)) } }
+            @if let Some(p) = &m.nps {
+                p.muted { "Promoters " (p.promoters) " · Passives " (p.passives) " · Detractors " (p.detractors) }
+            }
+            div.grid style="grid-template-columns: 2fr 1fr; margin-top: 14px" {
+                figure.card.chart style="margin:0" {
+                    (PreEscaped(charts::trend_svg(m)))
+                    figcaption { "Trend of " (m.measures.first().map_or("", |x| x.measure.label)) " with its 95% interval (shaded); gaps are periods without responses." }
+                }
+                figure.card.chart style="margin:0" {
+                    (PreEscaped(charts::distribution_svg(m)))
+                    figcaption { "Distribution of scores" }
+                }
+            }
+            (data_table(m))
+        }
+    }
+}
+
+pub async fn survey_dashboard(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> Result<Markup, PageError> {
+    let survey = load_survey(&state, &id).await?;
+    let (resolved, error) = match q.range().resolve() {
+        Ok(r) => (r, None),
+        Err(e) => (RangeQuery::default().resolve()?, Some(e.to_string())),
+    };
+    let (range, interval) = resolved;
+    let metrics = survey_metrics(&state, &survey, range, interval).await?;
+    let latest = state
+        .store
+        .latest_comments(Some(survey.id), &window(range), 20)
+        .await?;
+    let recent = state
+        .store
+        .list_responses(&ResponseQuery {
+            survey_id: survey.id,
+            window: window(range),
+            after: None,
+            newest_first: true,
+            limit: 10,
+        })
+        .await?;
+    let kinds = headline_kinds(std::slice::from_ref(&survey));
+    let headline_key = survey.headline_question().map(|q| q.key.clone());
+    let link = q
+        .link_for
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && c.chars().count() <= 200)
+        .map(|c| (c.to_string(), crate::api::surveys_link(&state, &survey, c)));
+    let public_url = format!("{}/s/{}", state.base_url, survey.slug);
+    let csv = format!(
+        "/api/v1/surveys/{}/responses.csv?from={}&to={}",
+        survey.id,
+        fmt_date(range.from),
+        fmt_date(range.to)
+    );
+    let next_status = match survey.status {
+        SurveyStatus::Draft => Some(("active", "Activate")),
+        SurveyStatus::Active => Some(("closed", "Close survey")),
+        SurveyStatus::Closed => Some(("active", "Reopen")),
+    };
+    let body = html! {
+        div.actions {
+            h1 style="margin-right:auto" { (survey.title) " " (status_badge(survey.status)) }
+            a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
+            a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" }
+            a.btn.secondary href=(csv) download { "Export CSV" }
+            @if let Some((status, label)) = next_status {
+                form method="post" action=(format!("/surveys/{}/status", survey.id)) {
+                    input type="hidden" name="_csrf" value=(user.csrf);
+                    input type="hidden" name="status" value=(status);
+                    button.btn type="submit" { (label) }
+                }
+            }
+        }
+        p.muted {
+            @if let Some(tp) = &survey.touchpoint { "Touchpoint: " (tp) " · " }
+            "Public link: " a.mono href=(public_url) { (public_url) }
+        }
+        (filters(&format!("/surveys/{}", survey.id), range, interval, error.as_deref()))
+        @if metrics.questions.is_empty() { p.muted { "This survey has no scored questions." } }
+        @for m in &metrics.questions { (question_section(m, range.days())) }
+        h2 { "Latest comments" }
+        (comments(&latest, &kinds, false))
+        h2 { "Recent responses" }
+        table {
+            thead { tr { th { "Submitted" } th { "Channel" } th { "Customer" } th.num { "Score" } } }
+            tbody {
+                @for r in &recent {
+                    tr {
+                        td { (datetime(r.submitted_at)) }
+                        td { (r.channel) }
+                        td { (r.customer_external_id.as_deref().unwrap_or("anonymous")) }
+                        td.num { (headline_key.as_ref().and_then(|k| r.answers.get(k)).map(|a| a.display()).unwrap_or_else(|| "—".into())) }
+                    }
+                }
+                @if recent.is_empty() { tr { td colspan="4" { "No responses in this period." } } }
+            }
+        }
+        h2 { "Personal link" }
+        form.filters method="get" action=(format!("/surveys/{}", survey.id)) {
+            input type="hidden" name="from" value=(fmt_date(range.from));
+            input type="hidden" name="to" value=(fmt_date(range.to));
+            label { "Customer external id" input type="text" name="link_for" value=(q.link_for.as_deref().unwrap_or("")); }
+            button.btn.secondary type="submit" { "Make signed link" }
+        }
+        @if let Some((c, url)) = link {
+            p { "Link for " strong { (c) } ": " code { (url) } }
+            p.muted { "Answers through this link are attributed to this customer. A changed link counts as anonymous." }
+        }
+    };
+    Ok(page(&survey.title, &user, "/surveys", body))
+}

@@ -1,0 +1,184 @@
+//! Login and logout. The login form carries a CSRF token bound to a
+//! short-lived cookie (there is no session yet); logout uses the session's.
+
+use super::FormData;
+use crate::AppState;
+use crate::auth::{
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie,
+};
+use crate::crypto::{ct_eq, new_token};
+use crate::error::{AppError, PageError};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NextParam {
+    pub next: Option<String>,
+}
+
+/// Only local paths, so the login page cannot bounce anyone elsewhere.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/dashboard"
+    }
+}
+
+fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users: bool) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Sign in · cxloop" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                main.login.card {
+                    h1 { "Sign in to cxloop" }
+                    @if no_users {
+                        p.error-summary {
+                            "There is no account yet. Create the first admin on the server with "
+                            code { "cxloop user add --email you@example.com --role admin" }
+                            ", then sign in here."
+                        }
+                    }
+                    @if let Some(e) = error {
+                        div.error-summary role="alert" { p.field-error { (e) } }
+                    }
+                    form.stack method="post" action="/login" {
+                        input type="hidden" name="_csrf" value=(csrf);
+                        input type="hidden" name="next" value=(next);
+                        div {
+                            label for="email" { "Email" }
+                            input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
+                        }
+                        div {
+                            label for="password" { "Password" }
+                            input #password type="password" name="password" autocomplete="current-password" required;
+                        }
+                        button.btn type="submit" { "Sign in" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn with_login_cookie(state: &AppState, body: Markup, token: &str, status: StatusCode) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, token, 3600, state.config.secure_cookies),
+    );
+    resp
+}
+
+pub async fn show_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextParam>,
+) -> Result<Response, PageError> {
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64)
+        .unwrap_or_else(new_token);
+    let no_users = state.store.count_users().await? == 0;
+    let next = safe_next(q.next.as_deref().unwrap_or("/dashboard"));
+    Ok(with_login_cookie(
+        &state,
+        login_page(&token, next, "", None, no_users),
+        &token,
+        StatusCode::OK,
+    ))
+}
+
+pub async fn submit_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let next = safe_next(form.get("next")).to_string();
+    if expected.is_empty() || !ct_eq(&expected, form.get("_csrf")) {
+        let token = new_token();
+        let page = login_page(
+            &token,
+            &next,
+            form.get("email"),
+            Some("The form expired. Please sign in again."),
+            false,
+        );
+        return Ok(with_login_cookie(
+            &state,
+            page,
+            &token,
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    match log_in(&state, form.get("email"), form.get("password")).await {
+        Ok(session) => {
+            let mut resp = Redirect::to(&next).into_response();
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &session,
+                    SESSION_DAYS * 86400,
+                    state.config.secure_cookies,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.config.secure_cookies),
+            );
+            Ok(resp)
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
+            Ok(with_login_cookie(
+                &state,
+                page,
+                &expected,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    state.store.delete_session(&user.session_hash).await?;
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next("/surveys/1"), "/surveys/1");
+        assert_eq!(safe_next("//evil.example"), "/dashboard");
+        assert_eq!(safe_next("https://evil.example"), "/dashboard");
+        assert_eq!(safe_next("/\\evil.example"), "/dashboard");
+    }
+}

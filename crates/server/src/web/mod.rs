@@ -1,0 +1,78 @@
+//! HTML pages: the public survey pages ([`public`]) and the staff pages:
+//! login ([`login`]), dashboards ([`dashboard`]) and the survey builder
+//! ([`builder`]). Charts come from [`charts`], the frame from [`layout`].
+
+pub mod builder;
+pub mod charts;
+pub mod dashboard;
+pub mod layout;
+pub mod login;
+pub mod public;
+
+use crate::AppState;
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/assets/app.css", get(css))
+        .route("/login", get(login::show_login).post(login::submit_login))
+        .route("/logout", post(login::logout))
+        .route("/dashboard", get(dashboard::overview))
+        .route("/surveys", get(dashboard::list_surveys))
+        .route(
+            "/surveys/new",
+            get(builder::new_survey).post(builder::create_survey),
+        )
+        .route("/surveys/{id}", get(dashboard::survey_dashboard))
+        .route(
+            "/surveys/{id}/edit",
+            get(builder::edit_survey).post(builder::update_survey),
+        )
+        .route("/surveys/{id}/status", post(builder::set_status))
+        .route(
+            "/s/{slug}",
+            get(public::show_survey).post(public::submit_survey),
+        )
+        .route("/s/{slug}/thanks", get(public::thanks))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        layout::CSS,
+    )
+}
+
+/// An urlencoded form body: every value per field, in order.
+#[derive(Debug, Default)]
+pub struct FormData(pub HashMap<String, Vec<String>>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> Self {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            map.entry(k.into_owned()).or_default().push(v.into_owned());
+        }
+        FormData(map)
+    }
+
+    /// The first value of a field, or "".
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .get(key)
+            .and_then(|v| v.first())
+            .map_or("", String::as_str)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+}

@@ -1,0 +1,340 @@
+//! The respondent's survey page at `/s/{slug}`: server-rendered, usable
+//! without JavaScript, mobile-first, a few kilobytes. Errors re-render the
+//! form with what was typed and a summary that links to each question.
+
+use crate::AppState;
+use crate::auth::MaybeWebUser;
+use crate::crypto::verify_customer;
+use crate::error::{AppError, PageError};
+use crate::ingest::{CustomerClaim, Submission, SubmitError, Trust, submit};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cxloop_core::answer::AnswerError;
+use cxloop_core::{Question, QuestionType, Survey, SurveyStatus};
+use cxloop_store::StoreError;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Inline styles of the respondent pages (kept inline: one request, no flash).
+pub const CSS: &str = "\
+*{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24;background:#f6f7f9}\
+.box{max-width:640px;margin:0 auto;padding:20px 16px 48px}h1{font-size:1.5em;line-height:1.25;margin:.4em 0}\
+fieldset{border:0;margin:0 0 22px;padding:16px;background:#fff;border-radius:10px;border:1px solid #d9dde3}\
+legend{font-weight:600;padding:0;float:left;width:100%;margin-bottom:10px}legend+*{clear:both}\
+.opt{color:#5a6270;font-weight:400;font-size:.85em}\
+.scale{display:flex;flex-wrap:wrap;gap:6px}.scale label{flex:1 0 2.6em;position:relative}\
+.scale input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}\
+.scale span{display:block;text-align:center;padding:10px 0;border:1px solid #6b7480;border-radius:8px;background:#fff}\
+.scale input:checked+span{background:#0b5cad;color:#fff;border-color:#0b5cad;font-weight:700}\
+.scale input:focus-visible+span,.choice input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}\
+.ends{display:flex;justify-content:space-between;color:#5a6270;font-size:.85em;margin-top:6px;gap:12px}\
+.choice{display:flex;gap:10px;align-items:center;padding:8px 0}.choice input{width:22px;height:22px;margin:0}\
+textarea{width:100%;min-height:110px;font:inherit;padding:10px;border:1px solid #6b7480;border-radius:8px}\
+textarea:focus-visible{outline:3px solid #ffbf47}\
+button{font:inherit;font-weight:700;background:#0b5cad;color:#fff;border:0;border-radius:8px;padding:12px 22px;width:100%;cursor:pointer}\
+button:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}\
+.err{color:#b3261e;font-weight:600;margin:0 0 8px}.has-err{border:2px solid #b3261e}\
+.summary{border:2px solid #b3261e;background:#fdecea;border-radius:10px;padding:10px 16px;margin-bottom:18px}\
+.summary a{color:#b3261e}.note{background:#fff4e0;border:1px solid #f2d49b;border-radius:8px;padding:8px 12px}\
+.muted{color:#5a6270}@media(min-width:600px){.box{padding-top:40px}}";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LinkParams {
+    pub c: Option<String>,
+    pub sig: Option<String>,
+}
+
+/// Form values by question key, as typed.
+type Values = HashMap<String, Vec<String>>;
+
+fn shell(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(CSS)) }
+            }
+            body { main.box { (body) } }
+        }
+    }
+}
+
+fn scale(q: &Question, lo: i32, hi: i32, chosen: Option<&str>, err: bool) -> Markup {
+    let name = format!("q.{}", q.key);
+    html! {
+        div.scale role="presentation" {
+            @for v in lo..=hi {
+                @let value = v.to_string();
+                label {
+                    input type="radio" name=(name) value=(value) checked[chosen == Some(value.as_str())]
+                        aria-invalid=[err.then_some("true")] aria-describedby=[err.then(|| format!("e-{}", q.key))];
+                    span { (v) }
+                }
+            }
+        }
+        @if !q.low_label().is_empty() || !q.high_label().is_empty() {
+            div.ends aria-hidden="true" { span { (lo) " = " (q.low_label()) } span { (hi) " = " (q.high_label()) } }
+        }
+    }
+}
+
+fn question(q: &Question, values: &Values, error: Option<&AnswerError>) -> Markup {
+    let name = format!("q.{}", q.key);
+    let given = values.get(&q.key).map(Vec::as_slice).unwrap_or(&[]);
+    let first = given.first().map(String::as_str);
+    let err = error.is_some();
+    html! {
+        fieldset #(format!("q-{}", q.key)) class=[err.then_some("has-err")] {
+            legend {
+                (q.text) " "
+                @if q.required { span.opt { "(required)" } } @else { span.opt { "(optional)" } }
+            }
+            @if let Some(e) = error {
+                p.err id=(format!("e-{}", q.key)) { (friendly(e)) }
+            }
+            @match q.kind {
+                QuestionType::Nps | QuestionType::Csat | QuestionType::Ces | QuestionType::Rating => {
+                    @let (lo, hi) = q.range().unwrap_or((0, 10));
+                    (scale(q, lo, hi, first, err))
+                }
+                QuestionType::SingleChoice => {
+                    @for (i, o) in q.options.iter().enumerate() {
+                        @let id = format!("{}-{i}", q.key);
+                        div.choice {
+                            input type="radio" id=(id) name=(name) value=(o) checked[first == Some(o.as_str())];
+                            label for=(id) { (o) }
+                        }
+                    }
+                }
+                QuestionType::MultipleChoice => {
+                    @for (i, o) in q.options.iter().enumerate() {
+                        @let id = format!("{}-{i}", q.key);
+                        div.choice {
+                            input type="checkbox" id=(id) name=(name) value=(o) checked[given.iter().any(|g| g == o)];
+                            label for=(id) { (o) }
+                        }
+                    }
+                }
+                QuestionType::Text => {
+                    label.opt for=(format!("t-{}", q.key)) { "Your answer" }
+                    textarea id=(format!("t-{}", q.key)) name=(name) maxlength="10000"
+                        aria-invalid=[err.then_some("true")] aria-describedby=[err.then(|| format!("e-{}", q.key))] { (first.unwrap_or("")) }
+                }
+            }
+        }
+    }
+}
+
+fn friendly(e: &AnswerError) -> String {
+    match e {
+        AnswerError::Missing { .. } => "Please answer this question.".into(),
+        AnswerError::Invalid { message, .. } => format!("Please check this answer: {message}."),
+        other => other.to_string(),
+    }
+}
+
+fn form_page(
+    survey: &Survey,
+    link: &LinkParams,
+    values: &Values,
+    errors: &[AnswerError],
+    preview: bool,
+) -> Markup {
+    let by_key: HashMap<&str, &AnswerError> = errors
+        .iter()
+        .filter_map(|e| e.key().map(|k| (k, e)))
+        .collect();
+    let general: Vec<&AnswerError> = errors.iter().filter(|e| e.key().is_none()).collect();
+    let title = if errors.is_empty() {
+        survey.title.clone()
+    } else {
+        format!("Error: {}", survey.title)
+    };
+    shell(
+        &title,
+        html! {
+            @if preview {
+                p.note { "Preview of a draft survey. It accepts no responses until it is activated." }
+            }
+            h1 { (survey.title) }
+            @if let Some(d) = &survey.description { p.muted { (d) } }
+            @if !errors.is_empty() {
+                div.summary role="alert" tabindex="-1" #errors {
+                    p { strong { "Please fix the following:" } }
+                    ul {
+                        @for e in errors {
+                            @if let Some(k) = e.key() {
+                                li { a href=(format!("#q-{k}")) { (survey.question(k).map(|q| q.text.as_str()).unwrap_or(k)) ": " (friendly(e)) } }
+                            }
+                        }
+                        @for e in &general { li { (friendly(e)) } }
+                    }
+                }
+            }
+            form method="post" action=(format!("/s/{}", survey.slug)) novalidate {
+                @if let (Some(c), Some(sig)) = (&link.c, &link.sig) {
+                    input type="hidden" name="c" value=(c);
+                    input type="hidden" name="sig" value=(sig);
+                }
+                @for q in &survey.questions {
+                    (question(q, values, by_key.get(q.key.as_str()).copied()))
+                }
+                button type="submit" { "Send" }
+            }
+        },
+    )
+}
+
+async fn load(state: &AppState, slug: &str) -> Result<Survey, PageError> {
+    state
+        .store
+        .get_survey_by_slug(slug)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => PageError(AppError::NotFound("survey")),
+            other => other.into(),
+        })
+}
+
+fn closed_page(survey: &Survey) -> Response {
+    (
+        StatusCode::GONE,
+        shell(&survey.title, html! {
+            h1 { (survey.title) }
+            p { "This survey is closed and no longer accepts answers. Thank you for your interest." }
+        }),
+    )
+        .into_response()
+}
+
+/// Keeps a customer link only when its signature is valid, so that a
+/// tampered link is treated as anonymous and never as someone else.
+fn checked_link(state: &AppState, survey: &Survey, link: LinkParams) -> LinkParams {
+    match (&link.c, &link.sig) {
+        (Some(c), Some(sig)) if verify_customer(&state.link_key, &survey.slug, c, sig) => link,
+        _ => LinkParams::default(),
+    }
+}
+
+pub async fn show_survey(
+    State(state): State<AppState>,
+    MaybeWebUser(staff): MaybeWebUser,
+    Path(slug): Path<String>,
+    Query(link): Query<LinkParams>,
+) -> Result<Response, PageError> {
+    let survey = load(&state, &slug).await?;
+    match survey.status {
+        SurveyStatus::Closed => return Ok(closed_page(&survey)),
+        SurveyStatus::Draft if staff.is_none() => {
+            return Err(PageError(AppError::NotFound("survey")));
+        }
+        _ => {}
+    }
+    let link = checked_link(&state, &survey, link);
+    let preview = survey.status == SurveyStatus::Draft;
+    Ok(form_page(&survey, &link, &Values::new(), &[], preview).into_response())
+}
+
+/// Reads an urlencoded form into values per question and the link fields.
+fn read_form(body: &[u8]) -> (Values, LinkParams) {
+    let mut values = Values::new();
+    let mut link = LinkParams::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "c" => link.c = Some(v.into_owned()),
+            "sig" => link.sig = Some(v.into_owned()),
+            k => {
+                if let Some(key) = k.strip_prefix("q.") {
+                    values
+                        .entry(key.to_string())
+                        .or_default()
+                        .push(v.into_owned());
+                }
+            }
+        }
+    }
+    (values, link)
+}
+
+fn to_answers(survey: &Survey, values: &Values) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for q in &survey.questions {
+        let Some(given) = values.get(&q.key) else {
+            continue;
+        };
+        let v = if q.kind == QuestionType::MultipleChoice {
+            serde_json::Value::from(given.clone())
+        } else {
+            given
+                .first()
+                .cloned()
+                .map(serde_json::Value::from)
+                .unwrap_or(serde_json::Value::Null)
+        };
+        map.insert(q.key.clone(), v);
+    }
+    serde_json::Value::Object(map)
+}
+
+pub async fn submit_survey(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, PageError> {
+    let survey = load(&state, &slug).await?;
+    let body = body.map_err(|_| {
+        PageError(AppError::TooLarge {
+            limit: crate::MAX_BODY_BYTES,
+        })
+    })?;
+    match survey.status {
+        SurveyStatus::Closed => return Ok(closed_page(&survey)),
+        SurveyStatus::Draft => return Err(PageError(AppError::NotFound("survey"))),
+        SurveyStatus::Active => {}
+    }
+    let (values, link) = read_form(&body);
+    let link = checked_link(&state, &survey, link);
+    let sub = Submission {
+        answers: to_answers(&survey, &values),
+        customer: link.c.clone().map(|external_id| CustomerClaim {
+            external_id,
+            signature: link.sig.clone(),
+            ..Default::default()
+        }),
+        submitted_at: None,
+        channel: Some("link".into()),
+    };
+    match submit(&state, &survey, &sub, None, Trust::Page, "link").await {
+        Ok(_) => Ok(Redirect::to(&format!("/s/{}/thanks", survey.slug)).into_response()),
+        Err(SubmitError::Answers(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form_page(&survey, &link, &values, &errors, false),
+        )
+            .into_response()),
+        Err(SubmitError::Other(e)) => Err(PageError(e)),
+    }
+}
+
+pub async fn thanks(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Markup, PageError> {
+    let survey = load(&state, &slug).await?;
+    let text = survey
+        .thank_you
+        .clone()
+        .unwrap_or_else(|| "Your answers have been received. We read every one.".into());
+    Ok(shell(
+        "Thank you",
+        html! {
+            h1 { "Thank you!" }
+            p { (text) }
+        },
+    ))
+}
