@@ -1,0 +1,612 @@
+//! The JSON API end to end: create → submit → metrics → CSV, idempotency,
+//! paging, and every kind of bad input (with nothing stored).
+
+use crate::helpers::spawn_app;
+use serde_json::{Value, json};
+
+async fn submit(app: &crate::helpers::TestApp, id: &str, body: Value) -> reqwest::Response {
+    app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body)
+        .await
+}
+
+fn measure<'a>(metrics: &'a Value, key: &str, name: &str) -> &'a Value {
+    let q = metrics["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == key)
+        .unwrap();
+    q["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn survey_to_metrics_to_csv() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Support CSAT").await;
+    let id = s["id"].as_str().unwrap();
+    assert!(s["url"].as_str().unwrap().ends_with("/s/support-csat"));
+    // March: 4 promoters, 2 passives, 2 detractors -> NPS 25.
+    for (i, nps) in [10, 9, 9, 8, 7, 6, 3, 10].iter().enumerate() {
+        let mut answers = json!({"nps": nps});
+        if i < 3 {
+            answers["csat"] = json!([5, 4, 2][i]);
+        }
+        if i < 2 {
+            answers["ces"] = json!([7, 5][i]);
+            answers["area"] = json!(["Support", "Price"]);
+        }
+        if i == 0 {
+            answers["why"] = json!("Fast, friendly, \"great\" support");
+        }
+        let at = format!("2026-03-{:02}T10:00:00Z", 2 + i * 2);
+        let r = submit(&app, id, json!({"answers": answers, "submitted_at": at, "customer": {"external_id": format!("cust-{i}")}})).await;
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    }
+    // February (previous period): two detractors -> NPS -100.
+    for at in ["2026-02-10T09:00:00Z", "2026-02-20T09:00:00Z"] {
+        assert_eq!(
+            submit(&app, id, json!({"answers": {"nps": 2}, "submitted_at": at}))
+                .await
+                .status(),
+            201
+        );
+    }
+
+    let (status, m) = app
+        .get_json(&format!(
+            "/api/v1/surveys/{id}/metrics?from=2026-03-01&to=2026-03-31&interval=week"
+        ))
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(
+        m["previous"],
+        json!({"from": "2026-01-29", "to": "2026-02-28"})
+    );
+    let nps = measure(&m, "nps", "nps");
+    assert_eq!(nps["n"], 8);
+    assert!((nps["value"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    // var = .5 + .25 - .25^2 = .6875; margin = 1.96 * sqrt(.6875/8) * 100 = 57.46
+    assert!(
+        (nps["high"].as_f64().unwrap() - (25.0 + 57.456)).abs() < 0.01,
+        "{nps}"
+    );
+    assert!((nps["change"]["previous"].as_f64().unwrap() + 100.0).abs() < 1e-9);
+    assert!((nps["change"]["delta"].as_f64().unwrap() - 125.0).abs() < 1e-9);
+    let q = m["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "nps")
+        .unwrap();
+    assert_eq!(
+        q["nps"],
+        json!({"promoters": 4, "passives": 2, "detractors": 2})
+    );
+    assert_eq!(
+        q["series"].as_array().unwrap().len(),
+        6,
+        "Mar 1 (Sun) .. Mar 31 spans 6 ISO weeks"
+    );
+    let week_n: Vec<i64> = q["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(week_n.iter().sum::<i64>(), 8);
+    let top2 = measure(&m, "csat", "top2");
+    assert_eq!(top2["n"], 3);
+    assert!((top2["value"].as_f64().unwrap() - 200.0 / 3.0).abs() < 1e-9);
+    let ces = measure(&m, "ces", "mean");
+    assert!((ces["value"].as_f64().unwrap() - 6.0).abs() < 1e-9);
+
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/surveys/{id}/responses.csv")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        &headers,
+        vec![
+            "response_id",
+            "submitted_at",
+            "channel",
+            "touchpoint",
+            "customer_external_id",
+            "nps",
+            "csat",
+            "ces",
+            "area",
+            "why"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 10);
+    // Oldest first: the two February responses, then March in order.
+    assert_eq!(&rows[0][5], "2");
+    assert_eq!(&rows[2][4], "cust-0");
+    assert_eq!(
+        &rows[2][8], "Price; Support",
+        "choices in the survey's option order"
+    );
+    assert_eq!(&rows[2][9], "Fast, friendly, \"great\" support");
+    assert_eq!(&rows[2][3], "support ticket");
+}
+
+#[tokio::test]
+async fn csv_export_streams_many_pages() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Big").await;
+    let survey = app
+        .store
+        .get_survey(s["id"].as_str().unwrap().parse().unwrap())
+        .await
+        .unwrap();
+    let base = time::macros::datetime!(2026-01-01 0:00 UTC);
+    let batch: Vec<cxloop_store::NewResponse> = (0..4500)
+        .map(|i| {
+            let mut answers = cxloop_core::Answers::new();
+            answers.insert("nps".into(), cxloop_core::AnswerValue::Score(i % 11));
+            cxloop_store::NewResponse {
+                id: uuid::Uuid::now_v7(),
+                survey: survey.clone(),
+                customer: None,
+                submitted_at: base + time::Duration::minutes(i64::from(i)),
+                channel: "api".into(),
+                answers,
+            }
+        })
+        .collect();
+    app.store.insert_responses(&batch).await.unwrap();
+    let text = app
+        .client
+        .get(app.url(&format!("/api/v1/surveys/{}/responses.csv", survey.id)))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let ids: std::collections::HashSet<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(ids.len(), 4500, "every row exactly once across pages");
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_and_never_duplicates() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Idem").await;
+    let id = s["id"].as_str().unwrap();
+    let body = json!({"answers": {"nps": 9}});
+    let send = |b: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/surveys/{id}/responses")))
+            .header("Idempotency-Key", "ticket-4711")
+            .json(&b)
+            .send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(first["id"], again["id"]);
+    let other = send(json!({"answers": {"nps": 3}})).await.unwrap();
+    assert_eq!(other.status(), 409);
+    let err: Value = other.json().await.unwrap();
+    assert_eq!(err["error"]["field"], "Idempotency-Key");
+    assert_eq!(
+        app.store.response_count(id.parse().unwrap()).await.unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn responses_page_with_a_cursor() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Paging").await;
+    let id = s["id"].as_str().unwrap();
+    for day in 1..=5 {
+        let r = submit(
+            &app,
+            id,
+            json!({"answers": {"nps": day}, "submitted_at": format!("2026-04-0{day}T12:00:00Z")}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let (_, p1) = app
+        .get_json(&format!("/api/v1/surveys/{id}/responses?limit=2"))
+        .await;
+    let scores = |p: &Value| {
+        p["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["answers"]["nps"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scores(&p1), vec![5, 4], "newest first");
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let (_, p2) = app
+        .get_json(&format!(
+            "/api/v1/surveys/{id}/responses?limit=2&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(scores(&p2), vec![3, 2]);
+    let (_, window) = app
+        .get_json(&format!(
+            "/api/v1/surveys/{id}/responses?from=2026-04-02&to=2026-04-03&order=asc"
+        ))
+        .await;
+    assert_eq!(scores(&window), vec![2, 3], "to is a whole day, inclusive");
+    assert!(window["next_cursor"].is_null());
+    let (status, bad) = app
+        .get_json(&format!("/api/v1/surveys/{id}/responses?cursor=garbage"))
+        .await;
+    assert_eq!(
+        (status, bad["error"]["field"].as_str()),
+        (422, Some("cursor"))
+    );
+}
+
+async fn expect_error(r: reqwest::Response, status: u16, field: Option<&str>) -> Value {
+    let got = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+    assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty());
+    body
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_stores_nothing() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Strict").await;
+    let id = s["id"].as_str().unwrap();
+    let path = format!("/api/v1/surveys/{id}/responses");
+
+    // Malformed JSON and the wrong media type.
+    let r = app
+        .client
+        .post(app.url(&path))
+        .header("content-type", "application/json")
+        .body("{\"answers\": {")
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(r, 422, None).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON")
+    );
+    let r = app
+        .client
+        .post(app.url(&path))
+        .header("content-type", "text/plain")
+        .body("nps=9")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 415, None).await;
+    // Answers that break the survey's rules, each naming its field.
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 11}})).await,
+        422,
+        Some("answers.nps"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": -1}})).await,
+        422,
+        Some("answers.nps"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": "nine"}})).await,
+        422,
+        Some("answers.nps"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 9, "csat": 6}})).await,
+        422,
+        Some("answers.csat"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 9, "bogus": 1}})).await,
+        422,
+        Some("answers.bogus"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"why": "no score"}})).await,
+        422,
+        Some("answers.nps"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 9, "area": ["Nope"]}})).await,
+        422,
+        Some("answers.area"),
+    )
+    .await;
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 9}, "extra": true})).await,
+        422,
+        Some("extra"),
+    )
+    .await;
+    expect_error(
+        submit(
+            &app,
+            id,
+            json!({"answers": {"nps": 9}, "submitted_at": "yesterday"}),
+        )
+        .await,
+        422,
+        Some("submitted_at"),
+    )
+    .await;
+    expect_error(
+        submit(
+            &app,
+            id,
+            json!({"answers": {"nps": 9}, "submitted_at": "2999-01-01T00:00:00Z"}),
+        )
+        .await,
+        422,
+        Some("submitted_at"),
+    )
+    .await;
+    expect_error(
+        submit(
+            &app,
+            id,
+            json!({"answers": {"nps": 9}, "channel": "Email!"}),
+        )
+        .await,
+        422,
+        Some("channel"),
+    )
+    .await;
+    // An oversized body.
+    let huge = json!({"answers": {"nps": 9, "why": "x".repeat(300 * 1024)}});
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 413, None).await;
+    // Unknown surveys.
+    expect_error(
+        submit(
+            &app,
+            "00000000-0000-0000-0000-000000000000",
+            json!({"answers": {"nps": 9}}),
+        )
+        .await,
+        404,
+        None,
+    )
+    .await;
+    expect_error(
+        submit(&app, "not-a-uuid", json!({"answers": {"nps": 9}})).await,
+        404,
+        None,
+    )
+    .await;
+    // Anonymous callers may not backdate or claim to be a customer.
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(&json!({"answers": {"nps": 9}, "submitted_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 403, None).await;
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(&json!({"answers": {"nps": 9}, "customer": {"external_id": "vip"}}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 403, None).await;
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(
+            &json!({"answers": {"nps": 9}, "customer": {"external_id": "vip", "signature": "00"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 403, None).await;
+    // A wrong token is an error, not a downgrade to anonymous.
+    let r = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth("wrong")
+        .json(&json!({"answers": {"nps": 9}}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, None).await;
+
+    assert_eq!(
+        app.store.response_count(id.parse().unwrap()).await.unwrap(),
+        0,
+        "nothing was stored"
+    );
+
+    // A closed survey refuses responses.
+    let r = app
+        .client
+        .patch(app.url(&format!("/api/v1/surveys/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"status": "closed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    expect_error(
+        submit(&app, id, json!({"answers": {"nps": 9}})).await,
+        409,
+        Some("status"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn survey_definitions_are_validated() {
+    let app = spawn_app().await;
+    let q = |q: Value| json!({"title": "T", "questions": [q]});
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &q(json!({"key": "a", "type": "stars", "text": "?"})),
+        )
+        .await;
+    expect_error(r, 422, Some("questions[0].type")).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &q(json!({"key": "A b", "type": "nps", "text": "?"})),
+        )
+        .await;
+    expect_error(r, 422, Some("questions[0].key")).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &q(json!({"key": "pick", "type": "single_choice", "text": "?", "options": ["only"]})),
+        )
+        .await;
+    expect_error(r, 422, Some("questions[0].options")).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"title": " ", "questions": [{"key": "a", "type": "nps", "text": "?"}]}),
+        )
+        .await;
+    expect_error(r, 422, Some("title")).await;
+    let r = app
+        .post_json("/api/v1/surveys", &json!({"title": "T", "questions": []}))
+        .await;
+    expect_error(r, 422, Some("questions")).await;
+    // Without a token: 401.
+    let r = app
+        .client
+        .post(app.url("/api/v1/surveys"))
+        .json(&q(json!({"key": "a", "type": "nps", "text": "?"})))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, None).await;
+    // Same title twice gets a fresh slug; an explicit taken slug is a conflict.
+    let a = app.create_survey("Twice").await;
+    let b = app.create_survey("Twice").await;
+    assert_ne!(a["slug"], b["slug"]);
+    let r = app.post_json("/api/v1/surveys", &json!({"title": "X", "slug": "twice", "questions": [{"key": "a", "type": "nps", "text": "?"}]})).await;
+    expect_error(r, 409, Some("slug")).await;
+    let (_, list) = app.get_json("/api/v1/surveys").await;
+    assert_eq!(list["surveys"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn edits_keep_answered_questions_intact() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Editable").await;
+    let id = s["id"].as_str().unwrap();
+    assert_eq!(
+        submit(&app, id, json!({"answers": {"nps": 9}}))
+            .await
+            .status(),
+        201
+    );
+    let path = format!("/api/v1/surveys/{id}");
+    let mut questions = s["questions"].clone();
+    questions[0]["type"] = json!("csat");
+    let r = app
+        .client
+        .patch(app.url(&path))
+        .bearer_auth(&app.token)
+        .json(&json!({"questions": questions}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 422, Some("questions")).await;
+    let mut questions = s["questions"].clone();
+    questions[0]["text"] = json!("Would you recommend us?");
+    questions.as_array_mut().unwrap().push(
+        json!({"key": "extra", "type": "rating", "text": "Rate the docs", "min": 1, "max": 10}),
+    );
+    let r = app
+        .client
+        .patch(app.url(&path))
+        .bearer_auth(&app.token)
+        .json(&json!({"questions": questions}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, got) = app.get_json(&path).await;
+    assert_eq!(got["questions"][0]["text"], "Would you recommend us?");
+    assert_eq!(got["questions"][5]["max"], 10);
+}
+
+#[tokio::test]
+async fn health_and_openapi_are_public() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "ok");
+    let r = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let r = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 404, None).await;
+    let (status, _) = app
+        .get_json("/api/v1/surveys/not-a-uuid/metrics?interval=year")
+        .await;
+    assert_eq!(status, 404);
+}

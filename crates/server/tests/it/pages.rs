@@ -1,0 +1,432 @@
+//! Public survey pages and staff pages over HTTP: validation that keeps
+//! what was typed, signed links, login with CSRF, escaping.
+
+use crate::helpers::{hidden, spawn_app};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn public_page_validates_keeps_input_and_thanks() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Public").await;
+    let page = app.client.get(app.url("/s/public")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.len() < 16 * 1024,
+        "the page stays small: {} bytes",
+        html.len()
+    );
+    assert!(html.contains("<legend>How likely are you to recommend us?"));
+    assert!(!html.contains("<script"), "no JavaScript needed");
+
+    // Missing the required score: 422, the typed comment is kept, the error links to the question.
+    let r = app
+        .client
+        .post(app.url("/s/public"))
+        .form(&[("q.why", "Kept <text>"), ("q.csat", "9")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Kept &lt;text&gt;"),
+        "typed text is kept, escaped"
+    );
+    assert!(html.contains("href=\"#q-nps\""));
+    assert!(html.contains("href=\"#q-csat\""), "every problem is listed");
+    assert_eq!(
+        app.store
+            .response_count(s["id"].as_str().unwrap().parse().unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+
+    let r = app
+        .client
+        .post(app.url("/s/public"))
+        .form(&[
+            ("q.nps", "10"),
+            ("q.area", "Price"),
+            ("q.area", "Speed"),
+            ("q.why", "Lovely"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/s/public/thanks");
+    let (_, list) = app
+        .get_json(&format!(
+            "/api/v1/surveys/{}/responses",
+            s["id"].as_str().unwrap()
+        ))
+        .await;
+    let stored = &list["responses"][0];
+    assert_eq!(
+        stored["answers"],
+        json!({"nps": 10, "area": ["Price", "Speed"], "why": "Lovely"})
+    );
+    assert_eq!(stored["channel"], "link");
+    assert!(stored.get("customer_external_id").is_none());
+    let thanks = app
+        .client
+        .get(app.url("/s/public/thanks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("Thank you"));
+}
+
+#[tokio::test]
+async fn signed_links_identify_and_tampered_links_stay_anonymous() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Linked").await;
+    let id = s["id"].as_str().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/surveys/{id}/links"),
+            &json!({"external_id": "cust-42"}),
+        )
+        .await;
+    let link: Value = r.json().await.unwrap();
+    let url = link["url"].as_str().unwrap();
+    let sig = link["signature"].as_str().unwrap();
+    let page = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(hidden(&page, "c").as_deref(), Some("cust-42"));
+    let post = |c: &str, sig: &str| {
+        app.client
+            .post(app.url("/s/linked"))
+            .form(&[("q.nps", "7"), ("c", c), ("sig", sig)])
+            .send()
+    };
+    assert_eq!(post("cust-42", sig).await.unwrap().status(), 303);
+    assert_eq!(
+        post("cust-99", sig).await.unwrap().status(),
+        303,
+        "a tampered link still records the answer"
+    );
+    let (_, list) = app
+        .get_json(&format!("/api/v1/surveys/{id}/responses?order=asc"))
+        .await;
+    let who: Vec<Option<&str>> = list["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["customer_external_id"].as_str())
+        .collect();
+    assert_eq!(
+        who,
+        vec![Some("cust-42"), None],
+        "never attributed to someone else"
+    );
+    // The tampered page does not even carry the claim.
+    let page = app
+        .client
+        .get(app.url(&format!("/s/linked?c=cust-99&sig={sig}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(hidden(&page, "c"), None);
+}
+
+#[tokio::test]
+async fn closed_and_draft_surveys_are_not_answerable() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json("/api/v1/surveys", &json!({"title": "Draft one", "questions": [{"key": "nps", "type": "nps", "text": "?"}]}))
+        .await;
+    let draft: Value = r.json().await.unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(
+        app.client
+            .get(app.url("/s/draft-one"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let s = app.create_survey("Closing").await;
+    let id = s["id"].as_str().unwrap();
+    app.client
+        .patch(app.url(&format!("/api/v1/surveys/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"status": "closed"}))
+        .send()
+        .await
+        .unwrap();
+    let r = app.client.get(app.url("/s/closing")).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+    assert!(r.text().await.unwrap().contains("closed"));
+    let r = app
+        .client
+        .post(app.url("/s/closing"))
+        .form(&[("q.nps", "9")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    assert_eq!(
+        app.client
+            .get(app.url("/s/no-such-survey"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn staff_pages_need_login_and_csrf() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Staff view").await;
+    let id = s["id"].as_str().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/surveys/{id}/responses"),
+            &json!({"answers": {"nps": 2, "why": "<script>alert(1)</script> too slow"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+
+    let r = app.client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+
+    // A login post without the matching CSRF cookie is refused.
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("_csrf", "x"),
+            ("email", app.email.as_str()),
+            ("password", app.password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A wrong password is refused with the same message as an unknown email.
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    let cookie = crate::helpers::set_cookie(&page, "cxloop_login").unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "_csrf").unwrap();
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .header("cookie", format!("cxloop_login={cookie}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("email", app.email.as_str()),
+            ("password", "wrong password!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("do not match"));
+
+    let session = app.login().await;
+    let get = |path: String| {
+        app.client
+            .get(app.url(&path))
+            .header("cookie", format!("cxloop_session={session}"))
+            .send()
+    };
+    let html = get(format!("/surveys/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Staff view"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; too slow"),
+        "comments are escaped"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    let overview = get("/dashboard".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains("Staff view"));
+    // The CSV link works with the session (read-only).
+    assert_eq!(
+        get(format!("/api/v1/surveys/{id}/responses.csv"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Forms without the session's CSRF token are refused and change nothing.
+    let r = app
+        .client
+        .post(app.url(&format!("/surveys/{id}/status")))
+        .header("cookie", format!("cxloop_session={session}"))
+        .form(&[("status", "closed"), ("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, got) = app.get_json(&format!("/api/v1/surveys/{id}")).await;
+    assert_eq!(got["status"], "active");
+    // An API write with only a cookie is refused (it would be open to CSRF).
+    let r = app
+        .client
+        .post(app.url("/api/v1/surveys"))
+        .header("cookie", format!("cxloop_session={session}"))
+        .json(&json!({"title": "x", "questions": [{"key": "a", "type": "nps", "text": "?"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // With the token from the page, the status form works.
+    let csrf = hidden(&html, "_csrf").unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/surveys/{id}/status")))
+        .header("cookie", format!("cxloop_session={session}"))
+        .form(&[("status", "closed"), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, got) = app.get_json(&format!("/api/v1/surveys/{id}")).await;
+    assert_eq!(got["status"], "closed");
+
+    // Logout ends the session.
+    let r = app
+        .client
+        .post(app.url("/logout"))
+        .header("cookie", format!("cxloop_session={session}"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(get("/dashboard".into()).await.unwrap().status(), 303);
+}
+
+#[tokio::test]
+async fn survey_builder_creates_and_reports_errors_by_row() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let form_page = app
+        .client
+        .get(app.url("/surveys/new?template=nps"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&form_page, "_csrf").unwrap();
+    // A choice question with one option is refused, naming the row; input is kept.
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("rows", "2"),
+        ("title", "Built in the UI"),
+        ("status", "active"),
+        ("q0_type", "nps"),
+        ("q0_text", "Recommend us?"),
+        ("q0_required", "on"),
+        ("q1_type", "single_choice"),
+        ("q1_text", "Pick one"),
+        ("q1_options", "Only one"),
+        ("action", "save"),
+    ];
+    let r = app
+        .client
+        .post(app.url("/surveys/new"))
+        .header("cookie", &cookie)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("#row-1"));
+    assert!(html.contains("value=\"Built in the UI\""));
+    // "Add question" keeps everything and adds a row.
+    let mut add = bad.to_vec();
+    add.retain(|(k, _)| *k != "action");
+    add.push(("action", "add"));
+    let html = app
+        .client
+        .post(app.url("/surveys/new"))
+        .header("cookie", &cookie)
+        .form(&add)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("name=\"q2_text\""));
+    assert!(html.contains("Only one"));
+    // Fixed: saved, keys derived from the type, then visible in the API.
+    let good = [
+        ("_csrf", csrf.as_str()),
+        ("rows", "3"),
+        ("title", "Built in the UI"),
+        ("status", "active"),
+        ("q0_type", "nps"),
+        ("q0_text", "Recommend us?"),
+        ("q0_required", "on"),
+        ("q1_type", "single_choice"),
+        ("q1_text", "Pick one"),
+        ("q1_options", "Yes\nNo"),
+        ("q2_type", "nps"),
+        ("q2_text", ""),
+        ("q2_key", ""),
+        ("action", "save"),
+    ];
+    let r = app
+        .client
+        .post(app.url("/surveys/new"))
+        .header("cookie", &cookie)
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, list) = app.get_json("/api/v1/surveys").await;
+    let s = &list["surveys"][0];
+    assert_eq!(s["title"], "Built in the UI");
+    assert_eq!(s["status"], "active");
+    let keys: Vec<&str> = s["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["nps", "single_choice"]);
+    assert_eq!(s["questions"][1]["options"], json!(["Yes", "No"]));
+}
