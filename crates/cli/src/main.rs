@@ -314,9 +314,29 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
         "cxloop is running on http://{}  (Ctrl-C to stop)",
         app.addr()
     );
-    app.run_until(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    app.run_until(shutdown_signal()).await?;
+    eprintln!("cxloop stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so that in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

@@ -84,11 +84,12 @@ fn draw_trend(m: &QuestionMetrics, out: &mut String) -> Result<(), Box<dyn std::
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(GRID)
+        .light_line_style(WHITE)
         .bold_line_style(GRID)
         .x_labels(n.min(8))
         .x_label_formatter(&label_for)
         .y_labels(5)
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style(("sans-serif", 12).into_font().color(&RGBColor(90, 98, 112)))
         .draw()?;
     // Contiguous runs of buckets with data get a band and a line each.
@@ -179,7 +180,7 @@ fn draw_distribution(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(GRID)
+        .light_line_style(WHITE)
         .bold_line_style(GRID)
         .x_labels((hi - lo + 1) as usize)
         .x_label_formatter(&|x| format!("{x:.0}"))
