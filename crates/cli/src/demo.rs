@@ -705,23 +705,46 @@ mod tests {
     #[tokio::test]
     async fn the_demo_is_a_believable_year() {
         let dir = std::env::temp_dir().join(format!("cxloop-demo-test-{}", uuid::Uuid::now_v7()));
-        let store = cxloop_store::open(&format!("sqlite:{}", dir.join("d.db").display())).await.unwrap();
+        let store = cxloop_store::open(&format!("sqlite:{}", dir.join("d.db").display()))
+            .await
+            .unwrap();
         let now = time::macros::datetime!(2026-11-24 12:00 UTC);
         let n = generate(store.as_ref(), now, 7).await.unwrap();
         assert!(n >= 5000, "{n} responses");
         let surveys = store.list_surveys().await.unwrap();
         assert_eq!(surveys.len(), 4);
-        let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
+        let nps = surveys
+            .iter()
+            .find(|s| s.survey.slug == "relationship-nps")
+            .unwrap();
         let year = DateRange::new(now.date() - Duration::days(364), now.date()).unwrap();
-        let all = store.score_histogram(nps.survey.id, "nps", year).await.unwrap();
+        let all = store
+            .score_histogram(nps.survey.id, "nps", year)
+            .await
+            .unwrap();
         // The incident: its worst weeks score clearly, significantly lower.
-        let worst = DateRange::new(now.date() - Duration::days(205), now.date() - Duration::days(185)).unwrap();
-        let dip = store.score_histogram(nps.survey.id, "nps", worst).await.unwrap();
+        let worst = DateRange::new(
+            now.date() - Duration::days(205),
+            now.date() - Duration::days(185),
+        )
+        .unwrap();
+        let dip = store
+            .score_histogram(nps.survey.id, "nps", worst)
+            .await
+            .unwrap();
         let (a, d) = (stats::nps(&all).unwrap(), stats::nps(&dip).unwrap());
-        assert!(a.score > 0.0 && d.score < a.score - 25.0, "year {} vs dip {}", a.score, d.score);
+        assert!(
+            a.score > 0.0 && d.score < a.score - 25.0,
+            "year {} vs dip {}",
+            a.score,
+            d.score
+        );
         assert!(stats::nps_change(&dip, &all).unwrap().significant);
         // Nothing in the future, comments present.
-        let comments = store.latest_comments(None, &Default::default(), 5).await.unwrap();
+        let comments = store
+            .latest_comments(None, &Default::default(), 5)
+            .await
+            .unwrap();
         assert_eq!(comments.len(), 5);
         assert!(comments.iter().all(|c| c.submitted_at <= now));
         assert!(store.count_customers().await.unwrap() > 1000);

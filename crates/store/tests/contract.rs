@@ -220,6 +220,64 @@ async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
     assert_eq!(store.count_customers().await.unwrap(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_inserts_are_group_committed_exactly_once_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    concurrent_inserts_are_group_committed_exactly_once(store).await;
+}
+
+async fn concurrent_inserts_are_group_committed_exactly_once(store: Arc<dyn Store>) {
+    let s = survey("burst");
+    store.create_survey(&s).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let store = store.clone();
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            // Every third request shares one of ten keys with others.
+            let idem = (i % 3 == 0).then(|| Idempotency {
+                key: format!("k{}", i % 10),
+                request_hash: format!("h{}", i % 10),
+            });
+            let r = response(
+                &s,
+                i % 11,
+                datetime!(2026-06-01 12:00 UTC),
+                Some("burst"),
+                Some(&format!("c{}", i % 7)),
+            );
+            store.insert_response(&r, idem.as_ref()).await.unwrap()
+        }));
+    }
+    let mut created = 0;
+    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<Uuid>> =
+        Default::default();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let (Inserted::Created(r) | Inserted::Replayed(r)) = t.await.unwrap();
+        if i % 3 == 0 {
+            by_key
+                .entry(format!("k{}", i % 10))
+                .or_default()
+                .insert(r.id);
+        }
+        created += 1;
+    }
+    assert_eq!(created, 300);
+    assert!(
+        by_key.values().all(|ids| ids.len() == 1),
+        "one response per idempotency key"
+    );
+    // 200 without a key + one per key (10 keys).
+    assert_eq!(store.response_count(s.id).await.unwrap(), 210);
+    let june = DateRange::new(date!(2026 - 06 - 01), date!(2026 - 06 - 01)).unwrap();
+    assert_eq!(
+        store.score_histogram(s.id, "nps", june).await.unwrap().n(),
+        210,
+        "the rollup agrees with the rows"
+    );
+    assert_eq!(store.count_customers().await.unwrap(), 7);
+}
+
 #[tokio::test]
 async fn accounts_sessions_and_tokens_on_sqlite() {
     let (store, _dir) = sqlite().await;

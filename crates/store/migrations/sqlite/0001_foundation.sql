@@ -71,7 +71,8 @@ CREATE TABLE responses (
 CREATE INDEX responses_survey_time ON responses(survey_id, submitted_at, id);
 CREATE INDEX responses_customer ON responses(customer_id);
 
--- One row per scored answer, for filtered aggregates.
+-- One row per scored answer, for aggregates filtered by who answered
+-- (segments); the unfiltered KPIs read score_daily.
 CREATE TABLE answer_scores (
     response_id  TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
     survey_id    TEXT NOT NULL,
@@ -80,7 +81,6 @@ CREATE TABLE answer_scores (
     submitted_at TEXT NOT NULL,
     PRIMARY KEY (response_id, question_key)
 );
-CREATE INDEX answer_scores_survey ON answer_scores(survey_id, question_key, submitted_at);
 
 -- One row per free-text answer: comments, and later text analytics.
 CREATE TABLE answer_texts (

@@ -1,11 +1,13 @@
 //! The embedded SQLite backend: WAL, foreign keys, a busy timeout, one
 //! writer connection (so writes never fight over the lock) and a small pool
 //! of readers. `synchronous=FULL`, so a committed response survives a power
-//! cut, not just a crash.
+//! cut, not just a crash; single responses are group-committed (`writer`)
+//! so that one fsync covers every response waiting at that moment.
 
 mod accounts;
 mod responses;
 mod surveys;
+mod writer;
 
 use crate::{Result, Store, StoreError};
 use sqlx::sqlite::{
@@ -25,6 +27,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    /// Queue of the group-commit writer for single responses.
+    ingest: tokio::sync::mpsc::Sender<writer::Job>,
 }
 
 impl SqliteStore {
@@ -54,7 +58,12 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        let ingest = writer::spawn(write.clone());
+        Ok(Self {
+            read,
+            write,
+            ingest,
+        })
     }
 
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).

@@ -1,5 +1,6 @@
-//! Responses in SQLite: one short write transaction per response that also
-//! keeps the per-day score rollup and the survey's counters current.
+//! Responses in SQLite: batched multi-row writes that also keep the per-day
+//! score rollup and the survey's counters current, in the same transaction.
+//! Single responses go through the group-commit writer (`writer.rs`).
 
 use super::{SqliteStore, uuid};
 use crate::{
@@ -12,6 +13,7 @@ use cxloop_core::metrics::DayCount;
 use cxloop_core::period::{DateRange, fmt_date, parse_date};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::HashMap;
 
 const SELECT: &str =
     "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
@@ -52,84 +54,196 @@ pub(super) async fn upsert_customer(
     Ok(id)
 }
 
-async fn insert_one(conn: &mut SqliteConnection, r: &NewResponse) -> Result<()> {
-    let customer_id = match &r.customer {
-        Some(c) => Some(upsert_customer(conn, c).await?),
-        None => None,
-    };
-    let at = ts::fmt(r.submitted_at);
-    let day = fmt_date(r.submitted_at.to_offset(time::UtcOffset::UTC).date());
-    let id = r.id.to_string();
-    let survey_id = r.survey.id.to_string();
-    let headline = r
-        .survey
-        .headline_question()
-        .and_then(|q| r.answers.get(&q.key))
-        .and_then(AnswerValue::score);
-    sqlx::query(
-        "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, answers, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&survey_id)
-    .bind(customer_id)
-    .bind(&at)
-    .bind(&r.channel)
-    .bind(&r.survey.touchpoint)
-    .bind(headline)
-    .bind(serde_json::to_string(&r.answers)?)
-    .bind(ts::fmt(time::OffsetDateTime::now_utc()))
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| super::unique(e, "response id"))?;
-    for (key, value) in &r.answers {
-        match value {
-            AnswerValue::Score(score) => {
-                sqlx::query(
-                    "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&survey_id)
-                .bind(key)
-                .bind(score)
-                .bind(&at)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO score_daily (survey_id, question_key, day, score, n) VALUES (?, ?, ?, ?, 1)
-                     ON CONFLICT (survey_id, question_key, day, score) DO UPDATE SET n = n + 1",
-                )
-                .bind(&survey_id)
-                .bind(key)
-                .bind(&day)
-                .bind(score)
-                .execute(&mut *conn)
-                .await?;
-            }
-            AnswerValue::Text(body) => {
-                sqlx::query(
-                    "INSERT INTO answer_texts (response_id, survey_id, question_key, body, submitted_at) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&survey_id)
-                .bind(key)
-                .bind(body)
-                .bind(&at)
-                .execute(&mut *conn)
-                .await?;
-            }
-            AnswerValue::Choice(_) | AnswerValue::Choices(_) => {}
-        }
+/// A response flattened to the values of its `responses` row.
+struct ResponseRow {
+    id: String,
+    survey_id: String,
+    customer_id: Option<String>,
+    at: String,
+    channel: String,
+    touchpoint: Option<String>,
+    headline: Option<i32>,
+    answers: String,
+}
+
+/// A scored or free-text answer row: response id, survey id, key, value, time.
+type AnswerRow<T> = (String, String, String, T, String);
+
+/// Rows per multi-row INSERT (SQLite allows 32766 parameters).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Writes many responses with multi-row INSERTs and one rollup upsert per
+/// (survey, question, day, score): a few statements per hundred responses.
+/// The caller owns the transaction.
+pub(super) async fn insert_batch(conn: &mut SqliteConnection, rs: &[&NewResponse]) -> Result<()> {
+    if rs.is_empty() {
+        return Ok(());
     }
-    sqlx::query(
-        "UPDATE surveys SET response_count = response_count + 1,
-         last_response_at = MAX(COALESCE(last_response_at, ''), ?) WHERE id = ?",
-    )
-    .bind(&at)
-    .bind(&survey_id)
-    .execute(&mut *conn)
-    .await?;
+    let mut customers: HashMap<&str, (&CustomerRef, String)> = HashMap::new();
+    let mut rows = Vec::with_capacity(rs.len());
+    let mut scores: Vec<AnswerRow<i32>> = Vec::new();
+    let mut texts: Vec<AnswerRow<String>> = Vec::new();
+    let mut daily: HashMap<(String, String, String, i32), i64> = HashMap::new();
+    let mut counters: HashMap<String, (i64, String)> = HashMap::new();
+    for r in rs {
+        let customer_id = match &r.customer {
+            Some(c) => match customers.get(c.external_id.as_str()) {
+                Some((seen, id)) if *seen == c => Some(id.clone()),
+                _ => {
+                    let id = upsert_customer(conn, c).await?;
+                    customers.insert(c.external_id.as_str(), (c, id.clone()));
+                    Some(id)
+                }
+            },
+            None => None,
+        };
+        let at = ts::fmt(r.submitted_at);
+        let day = fmt_date(r.submitted_at.to_offset(time::UtcOffset::UTC).date());
+        let id = r.id.to_string();
+        let survey_id = r.survey.id.to_string();
+        for (key, value) in &r.answers {
+            match value {
+                AnswerValue::Score(score) => {
+                    scores.push((
+                        id.clone(),
+                        survey_id.clone(),
+                        key.clone(),
+                        *score,
+                        at.clone(),
+                    ));
+                    *daily
+                        .entry((survey_id.clone(), key.clone(), day.clone(), *score))
+                        .or_default() += 1;
+                }
+                AnswerValue::Text(body) => texts.push((
+                    id.clone(),
+                    survey_id.clone(),
+                    key.clone(),
+                    body.clone(),
+                    at.clone(),
+                )),
+                AnswerValue::Choice(_) | AnswerValue::Choices(_) => {}
+            }
+        }
+        let c = counters
+            .entry(survey_id.clone())
+            .or_insert((0, String::new()));
+        c.0 += 1;
+        if at > c.1 {
+            c.1 = at.clone();
+        }
+        rows.push(ResponseRow {
+            id,
+            survey_id,
+            customer_id,
+            at,
+            channel: r.channel.clone(),
+            touchpoint: r.survey.touchpoint.clone(),
+            headline: r
+                .survey
+                .headline_question()
+                .and_then(|q| r.answers.get(&q.key))
+                .and_then(AnswerValue::score),
+            answers: serde_json::to_string(&r.answers)?,
+        });
+    }
+    let now = ts::fmt(time::OffsetDateTime::now_utc());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, answers, created_at) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.clone())
+                .push_bind(r.survey_id.clone())
+                .push_bind(r.customer_id.clone())
+                .push_bind(r.at.clone())
+                .push_bind(r.channel.clone())
+                .push_bind(r.touchpoint.clone())
+                .push_bind(r.headline)
+                .push_bind(r.answers.clone())
+                .push_bind(now.clone());
+        });
+        qb.build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| super::unique(e, "response id"))?;
+    }
+    for chunk in scores.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, (id, survey, key, score, at)| {
+            b.push_bind(id.clone())
+                .push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(*score)
+                .push_bind(at.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    for chunk in texts.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO answer_texts (response_id, survey_id, question_key, body, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, (id, survey, key, body, at)| {
+            b.push_bind(id.clone())
+                .push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(body.clone())
+                .push_bind(at.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    let daily: Vec<_> = daily.into_iter().collect();
+    for chunk in daily.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO score_daily (survey_id, question_key, day, score, n) ",
+        );
+        qb.push_values(chunk, |mut b, ((survey, key, day, score), n)| {
+            b.push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(day.clone())
+                .push_bind(*score)
+                .push_bind(*n);
+        });
+        qb.push(" ON CONFLICT (survey_id, question_key, day, score) DO UPDATE SET n = score_daily.n + excluded.n");
+        qb.build().execute(&mut *conn).await?;
+    }
+    for (survey_id, (n, last)) in counters {
+        sqlx::query(
+            "UPDATE surveys SET response_count = response_count + ?, last_response_at = MAX(COALESCE(last_response_at, ''), ?) WHERE id = ?",
+        )
+        .bind(n)
+        .bind(last)
+        .bind(survey_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
+}
+
+/// The stored form of a response that was just written.
+pub(super) fn stored(r: &NewResponse) -> StoredResponse {
+    StoredResponse {
+        id: r.id,
+        survey_id: r.survey.id,
+        customer_external_id: r.customer.as_ref().map(|c| c.external_id.clone()),
+        submitted_at: r.submitted_at,
+        channel: r.channel.clone(),
+        touchpoint: r.survey.touchpoint.clone(),
+        answers: r.answers.clone(),
+    }
+}
+
+pub(super) async fn fetch_response(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<StoredResponse> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = ?")))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    decode(&row)
 }
 
 fn push_window(qb: &mut QueryBuilder<Sqlite>, column: &str, w: &TimeWindow) {
@@ -149,63 +263,16 @@ impl ResponseStore for SqliteStore {
         r: &NewResponse,
         idem: Option<&Idempotency>,
     ) -> Result<Inserted> {
-        let mut tx = self.write.begin().await?;
-        if let Some(k) = idem {
-            let prior: Option<(String, String)> = sqlx::query_as(
-                "SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?",
-            )
-            .bind(r.survey.id.to_string())
-            .bind(&k.key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((hash, response_id)) = prior {
-                drop(tx);
-                if hash != k.request_hash {
-                    return Err(StoreError::Conflict {
-                        what: "Idempotency-Key",
-                    });
-                }
-                return Ok(Inserted::Replayed(
-                    self.get_response(uuid(&response_id)?).await?,
-                ));
-            }
-        }
-        insert_one(&mut tx, r).await?;
-        if let Some(k) = idem {
-            sqlx::query(
-                "INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(r.survey.id.to_string())
-            .bind(&k.key)
-            .bind(&k.request_hash)
-            .bind(r.id.to_string())
-            .bind(ts::fmt(time::OffsetDateTime::now_utc()))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Inserted::Created(StoredResponse {
-            id: r.id,
-            survey_id: r.survey.id,
-            customer_external_id: r.customer.as_ref().map(|c| c.external_id.clone()),
-            submitted_at: r.submitted_at,
-            channel: r.channel.clone(),
-            touchpoint: r.survey.touchpoint.clone(),
-            answers: r.answers.clone(),
-        }))
+        super::writer::submit(&self.ingest, r.clone(), idem.cloned()).await
     }
 
     async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64> {
-        let mut n = 0;
-        for chunk in rs.chunks(2000) {
+        for chunk in rs.chunks(5000) {
             let mut tx = self.write.begin().await?;
-            for r in chunk {
-                insert_one(&mut tx, r).await?;
-                n += 1;
-            }
+            insert_batch(&mut tx, &chunk.iter().collect::<Vec<_>>()).await?;
             tx.commit().await?;
         }
-        Ok(n)
+        Ok(rs.len() as u64)
     }
 
     async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
