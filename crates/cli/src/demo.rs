@@ -35,15 +35,9 @@ pub async fn load(store: &dyn Store) -> Result<(String, String)> {
 
 fn q(key: &str, kind: QuestionType, text: &str, required: bool, options: &[&str]) -> Question {
     Question {
-        key: key.into(),
-        kind,
-        text: text.into(),
         required,
         options: options.iter().map(|o| o.to_string()).collect(),
-        min: None,
-        max: None,
-        min_label: None,
-        max_label: None,
+        ..Question::new(key, kind, text)
     }
 }
 

@@ -163,7 +163,7 @@ async fn run(cli: Cli) -> Result<()> {
             reset,
         } => {
             if args.data.database_url.is_none()
-                && args.data.data_dir == PathBuf::from("./cxloop-data")
+                && args.data.data_dir == std::path::Path::new("./cxloop-data")
             {
                 args.data.data_dir = PathBuf::from("./cxloop-demo");
             }
@@ -259,7 +259,7 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn data_flag(d: &DataArgs) -> String {
-    if d.database_url.is_some() || d.data_dir == PathBuf::from("./cxloop-data") {
+    if d.database_url.is_some() || d.data_dir == std::path::Path::new("./cxloop-data") {
         String::new()
     } else {
         format!(" --data-dir {}", d.data_dir.display())

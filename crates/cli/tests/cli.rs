@@ -2,6 +2,9 @@
 //! `serve` telling how to create the first admin, and the token working
 //! against the running server.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -243,15 +243,8 @@ mod tests {
 
     fn nps_question() -> Question {
         Question {
-            key: "nps".into(),
-            kind: QuestionType::Nps,
-            text: "Recommend?".into(),
             required: true,
-            options: vec![],
-            min: None,
-            max: None,
-            min_label: None,
-            max_label: None,
+            ..Question::new("nps", QuestionType::Nps, "Recommend?")
         }
     }
 

@@ -192,6 +192,21 @@ pub struct Question {
 }
 
 impl Question {
+    /// An optional question with no options, labels or custom scale.
+    pub fn new(key: &str, kind: QuestionType, text: &str) -> Question {
+        Question {
+            key: key.into(),
+            kind,
+            text: text.into(),
+            required: false,
+            options: Vec::new(),
+            min: None,
+            max: None,
+            min_label: None,
+            max_label: None,
+        }
+    }
+
     /// The inclusive scale of a scored question.
     pub fn range(&self) -> Option<(i32, i32)> {
         match self.kind {

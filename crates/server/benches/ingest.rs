@@ -4,6 +4,9 @@
 //!
 //! cargo bench -p cxloop-server --bench ingest -- [--http N] [--clients C] [--bulk N]
 
+// A harness, not product code: any failure should stop it loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use cxloop_server::{Application, Config, auth, crypto};
 use cxloop_store::{NewResponse, NewUser, Role};
 use std::sync::Arc;

@@ -49,6 +49,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     addr: SocketAddr,
+    store: Arc<dyn Store>,
 }
 
 impl Application {
@@ -65,7 +66,7 @@ impl Application {
             .trim_end_matches('/')
             .into();
         let state = AppState {
-            store,
+            store: store.clone(),
             link_key: key.into_bytes().into(),
             config: Arc::new(config),
             base_url,
@@ -74,6 +75,7 @@ impl Application {
             listener,
             router: router(state),
             addr,
+            store,
         })
     }
 
@@ -90,9 +92,24 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // Expired sessions are purged every hour while serving.
+        let store = self.store.clone();
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match store.purge_sessions(time::OffsetDateTime::now_utc()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+                }
+            }
+        });
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        purge.abort();
+        served
     }
 }
 

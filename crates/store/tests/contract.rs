@@ -2,6 +2,9 @@
 //! the `Store` trait. Today that is SQLite on a fresh temp file; the
 //! PostgreSQL backend joins by adding its opener to `backends()`.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use cxloop_core::answer::{AnswerValue, Answers};
 use cxloop_core::period::DateRange;
 use cxloop_core::{Question, QuestionType, Survey, SurveyStatus};
@@ -26,17 +29,7 @@ async fn sqlite() -> (Arc<dyn Store>, TempDir) {
 }
 
 fn survey(slug: &str) -> Survey {
-    let q = |key: &str, kind| Question {
-        key: key.into(),
-        kind,
-        text: "?".into(),
-        required: false,
-        options: vec![],
-        min: None,
-        max: None,
-        min_label: None,
-        max_label: None,
-    };
+    let q = |key: &str, kind| Question::new(key, kind, "?");
     Survey {
         id: Uuid::now_v7(),
         slug: slug.into(),

@@ -210,15 +210,8 @@ mod tests {
 
     fn metrics() -> QuestionMetrics {
         let q = Question {
-            key: "nps".into(),
-            kind: QuestionType::Nps,
-            text: "?".into(),
             required: true,
-            options: vec![],
-            min: None,
-            max: None,
-            min_label: None,
-            max_label: None,
+            ..Question::new("nps", QuestionType::Nps, "?")
         };
         let days = [
             DayCount {

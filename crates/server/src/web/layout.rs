@@ -10,7 +10,10 @@ pub const CSS: &str = include_str!("../../assets/app.css");
 
 /// A staff page: header with navigation and logout, then `body`.
 pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup {
-    let nav = [("/dashboard", "Overview"), ("/surveys", "Surveys")];
+    let mut nav = vec![("/dashboard", "Overview"), ("/surveys", "Surveys")];
+    if user.user.role == cxloop_store::Role::Admin {
+        nav.push(("/users", "Staff"));
+    }
     html! {
         (DOCTYPE)
         html lang="en" {

@@ -1,6 +1,7 @@
 //! HTML pages: the public survey pages ([`public`]) and the staff pages:
 //! login ([`login`]), dashboards ([`dashboard`]) and the survey builder
-//! ([`builder`]). Charts come from [`charts`], the frame from [`layout`].
+//! ([`builder`]) and staff accounts ([`users`]). Charts come from
+//! [`charts`], the frame from [`layout`].
 
 pub mod builder;
 pub mod charts;
@@ -8,6 +9,7 @@ pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod public;
+pub mod users;
 
 use crate::AppState;
 use axum::Router;
@@ -34,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             get(builder::edit_survey).post(builder::update_survey),
         )
         .route("/surveys/{id}/status", post(builder::set_status))
+        .route("/users", get(users::list_users).post(users::add_user))
         .route(
             "/s/{slug}",
             get(public::show_survey).post(public::submit_survey),

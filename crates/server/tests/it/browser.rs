@@ -160,6 +160,20 @@ impl Driver {
             .unwrap_or_default()
             .to_string()
     }
+
+    /// Waits (up to ten seconds) until the page's URL contains `part`: a
+    /// click that submits a form does not always wait for the navigation.
+    async fn wait_for_url(&self, part: &str) -> String {
+        let mut url = String::new();
+        for _ in 0..100 {
+            url = self.current_url().await;
+            if url.contains(part) {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the browser never reached a URL containing {part:?}; it is at {url}");
+    }
 }
 
 #[tokio::test]
@@ -180,21 +194,20 @@ async fn respondent_answers_and_staff_sees_it_on_the_dashboard() {
     )
     .await;
     d.click("button[type='submit']").await;
-    assert!(d.current_url().await.ends_with("/s/browser-check/thanks"));
+    d.wait_for_url("/s/browser-check/thanks").await;
     assert!(d.source().await.contains("Thank you"));
 
     // Staff: sign in and open the survey dashboard.
     d.go(&app.url(&format!("/surveys/{}", s["id"].as_str().unwrap())))
         .await;
-    assert!(d.current_url().await.contains("/login"));
+    d.wait_for_url("/login").await;
     d.type_into("#email", &app.email).await;
     d.type_into("#password", &app.password).await;
     d.click("button[type='submit']").await;
-    assert!(
-        d.current_url()
-            .await
-            .contains(&format!("/surveys/{}", s["id"].as_str().unwrap()))
-    );
+    let back = d
+        .wait_for_url(&format!("/surveys/{}", s["id"].as_str().unwrap()))
+        .await;
+    assert!(!back.contains("/login"), "signed in and sent back: {back}");
     let page = d.source().await;
     assert!(
         page.contains("The onboarding call was superb &amp; quick"),

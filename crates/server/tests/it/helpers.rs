@@ -119,6 +119,11 @@ impl TestApp {
 
     /// Signs in through the login form and returns the session cookie.
     pub async fn login(&self) -> String {
+        self.login_as(&self.email, &self.password).await
+    }
+
+    /// Signs in as someone else.
+    pub async fn login_as(&self, email: &str, password: &str) -> String {
         let page = self.client.get(self.url("/login")).send().await.unwrap();
         let csrf_cookie = set_cookie(&page, "cxloop_login").expect("login csrf cookie");
         let html = page.text().await.unwrap();
@@ -129,8 +134,8 @@ impl TestApp {
             .header("cookie", format!("cxloop_login={csrf_cookie}"))
             .form(&[
                 ("_csrf", csrf.as_str()),
-                ("email", &self.email),
-                ("password", &self.password),
+                ("email", email),
+                ("password", password),
                 ("next", "/dashboard"),
             ])
             .send()

@@ -430,3 +430,73 @@ async fn survey_builder_creates_and_reports_errors_by_row() {
     assert_eq!(keys, vec!["nps", "single_choice"]);
     assert_eq!(s["questions"][1]["options"], json!(["Yes", "No"]));
 }
+
+#[tokio::test]
+async fn only_admins_manage_staff_accounts() {
+    let app = spawn_app().await;
+    let admin = app.login().await;
+    let cookie = format!("cxloop_session={admin}");
+    let html = app
+        .client
+        .get(app.url("/users"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&html, "_csrf").unwrap();
+    let add = |email: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/users"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("email", email),
+                ("name", "Support lead"),
+                ("role", "member"),
+                ("password", password),
+            ])
+            .send()
+    };
+    let r = add("lead@example.com", "short").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("at least 10 characters"));
+    assert_eq!(
+        add("lead@example.com", "a long enough password")
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let r = add("LEAD@example.com", "a long enough password")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "emails are unique, case-insensitively");
+    // The member signs in, sees dashboards, but not the staff page.
+    let member = app
+        .login_as("lead@example.com", "a long enough password")
+        .await;
+    let mcookie = format!("cxloop_session={member}");
+    assert_eq!(
+        app.client
+            .get(app.url("/dashboard"))
+            .header("cookie", &mcookie)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/users"))
+            .header("cookie", &mcookie)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
