@@ -6,7 +6,9 @@
 //! them with its own SQL and migrations. [`open`] picks the backend from a
 //! database URL.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod testing;
 pub mod ts;
 mod types;
 
@@ -141,15 +143,47 @@ pub trait CustomerStore: Send + Sync {
     async fn count_customers(&self) -> Result<u64>;
 }
 
+/// The background job queue. A claim is a lease: a worker that dies lets it
+/// expire and the job is claimed again; failures retry with backoff.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn enqueue(&self, job: &NewJob) -> Result<Uuid>;
+    /// Claims the next due job for `worker` until `now + lease`; no two
+    /// workers (in any process) ever hold the same job at once.
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: time::OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<Option<Job>>;
+    /// Marks a job done, if `worker` still holds it.
+    async fn complete_job(&self, id: Uuid, worker: &str, now: time::OffsetDateTime)
+    -> Result<bool>;
+    /// Records a failure: the job runs again at `retry_at`, or is marked
+    /// failed when its attempts are used up.
+    async fn fail_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: time::OffsetDateTime,
+    ) -> Result<()>;
+    async fn job(&self, id: Uuid) -> Result<JobRecord>;
+}
+
 /// Everything the application needs from storage.
-pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore {
+pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 }
 
 /// Opens (creating if needed) and migrates the database a URL names:
-/// `sqlite:PATH` or a bare path for SQLite. Other schemes are refused.
+/// `sqlite:PATH` (or a bare path) for SQLite, `postgres://…` or
+/// `postgresql://…` for PostgreSQL. Other schemes are refused.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(postgres::PgStore::connect(url).await?));
+    }
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -161,10 +195,32 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.contains("://") {
         let scheme = url.split("://").next().unwrap_or_default();
         return Err(StoreError::Other(format!(
-            "unsupported database URL scheme {scheme:?}; use sqlite:PATH"
+            "unsupported database URL scheme {scheme:?}; use sqlite:PATH or postgres://USER@HOST:PORT/DB"
         )));
     }
     Ok(Arc::new(
         sqlite::SqliteStore::open(std::path::Path::new(url)).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_exists_for_both_backends_under_one_version_and_name() {
+        let names = |m: &[(i64, &str, &str)]| {
+            m.iter()
+                .map(|(v, n, _)| (*v, n.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(crate::sqlite::MIGRATIONS),
+            names(crate::postgres::MIGRATIONS)
+        );
+        let versions: Vec<i64> = crate::sqlite::MIGRATIONS.iter().map(|m| m.0).collect();
+        assert_eq!(
+            versions,
+            (1..=versions.len() as i64).collect::<Vec<_>>(),
+            "versions are 1, 2, 3 ..."
+        );
+    }
 }

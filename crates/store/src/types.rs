@@ -161,3 +161,35 @@ pub struct SessionInfo {
     pub csrf: String,
     pub expires_at: OffsetDateTime,
 }
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: OffsetDateTime,
+    pub max_attempts: u32,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Including this one.
+    pub attempts: u32,
+    pub max_attempts: u32,
+}
+
+/// A job's state, for inspection.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRecord {
+    pub id: Uuid,
+    pub kind: String,
+    /// `queued`, `done` or `failed`.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub finished_by: Option<String>,
+}

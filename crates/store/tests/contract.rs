@@ -1,6 +1,6 @@
-//! The storage contract: every test here runs against each backend through
-//! the `Store` trait. Today that is SQLite on a fresh temp file; the
-//! PostgreSQL backend joins by adding its opener to `backends()`.
+//! The storage contract: every test here runs on both backends through the
+//! `Store` trait, on a fresh temp SQLite file and on a freshly created,
+//! uniquely named PostgreSQL database that is dropped afterwards.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,25 +8,42 @@
 use cxloop_core::answer::{AnswerValue, Answers};
 use cxloop_core::period::DateRange;
 use cxloop_core::{Question, QuestionType, Survey, SurveyStatus};
+use cxloop_store::testing::{Backend, TempDatabase};
 use cxloop_store::*;
 use std::sync::Arc;
 use time::macros::{date, datetime};
 use uuid::Uuid;
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Runs a contract test on SQLite and on PostgreSQL.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            async fn run(backend: Backend) {
+                let Some(db) = TempDatabase::new(backend).await else { return };
+                let store = open(&db.url).await.unwrap();
+                super::$name(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
+        }
+    )*};
 }
 
-async fn sqlite() -> (Arc<dyn Store>, TempDir) {
-    let dir = std::env::temp_dir().join(format!("cxloop-contract-{}", Uuid::now_v7()));
-    let store = open(&format!("sqlite:{}", dir.join("cxloop.db").display()))
-        .await
-        .unwrap();
-    (store, TempDir(dir))
-}
+contract!(
+    surveys_round_trip,
+    responses_keep_rollups_and_idempotency,
+    concurrent_inserts_are_group_committed_exactly_once,
+    accounts_sessions_and_tokens,
+    jobs_are_claimed_once_and_leases_expire,
+    failed_jobs_retry_then_give_up,
+);
 
 fn survey(slug: &str) -> Survey {
     let q = |key: &str, kind| Question::new(key, kind, "?");
@@ -71,12 +88,6 @@ fn response(
     }
 }
 
-#[tokio::test]
-async fn surveys_round_trip_and_slugs_are_unique_on_sqlite() {
-    let (store, _dir) = sqlite().await;
-    surveys_round_trip(store).await;
-}
-
 async fn surveys_round_trip(store: Arc<dyn Store>) {
     let s = survey("rel-nps");
     store.create_survey(&s).await.unwrap();
@@ -99,12 +110,6 @@ async fn surveys_round_trip(store: Arc<dyn Store>) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.list_surveys().await.unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn responses_keep_rollups_and_idempotency_on_sqlite() {
-    let (store, _dir) = sqlite().await;
-    responses_keep_rollups_and_idempotency(store).await;
 }
 
 async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
@@ -213,12 +218,6 @@ async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
     assert_eq!(store.count_customers().await.unwrap(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_inserts_are_group_committed_exactly_once_on_sqlite() {
-    let (store, _dir) = sqlite().await;
-    concurrent_inserts_are_group_committed_exactly_once(store).await;
-}
-
 async fn concurrent_inserts_are_group_committed_exactly_once(store: Arc<dyn Store>) {
     let s = survey("burst");
     store.create_survey(&s).await.unwrap();
@@ -269,12 +268,6 @@ async fn concurrent_inserts_are_group_committed_exactly_once(store: Arc<dyn Stor
         "the rollup agrees with the rows"
     );
     assert_eq!(store.count_customers().await.unwrap(), 7);
-}
-
-#[tokio::test]
-async fn accounts_sessions_and_tokens_on_sqlite() {
-    let (store, _dir) = sqlite().await;
-    accounts_sessions_and_tokens(store).await;
 }
 
 async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
@@ -342,4 +335,134 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
 async fn unknown_url_schemes_are_refused() {
     let err = open("mysql://localhost/db").await.err().unwrap();
     assert!(err.to_string().contains("mysql"));
+}
+
+fn job(kind: &str, run_at: time::OffsetDateTime, max_attempts: u32) -> NewJob {
+    NewJob {
+        kind: kind.into(),
+        payload: serde_json::json!({"n": 1}),
+        run_at,
+        max_attempts,
+    }
+}
+
+async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
+    let now = time::OffsetDateTime::now_utc();
+    let lease = time::Duration::seconds(30);
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..40 {
+        ids.insert(
+            store
+                .enqueue(&job("probe", now - time::Duration::seconds(1), 3))
+                .await
+                .unwrap(),
+        );
+    }
+    let later = store
+        .enqueue(&job("probe", now + time::Duration::hours(1), 3))
+        .await
+        .unwrap();
+    // Eight workers race for the jobs: each is claimed exactly once.
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(j) = store.claim_job(&format!("w{w}"), now, lease).await.unwrap() {
+                assert_eq!(j.attempts, 1);
+                assert!(
+                    store
+                        .complete_job(j.id, &format!("w{w}"), now)
+                        .await
+                        .unwrap()
+                );
+                got.push(j.id);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    assert_eq!(claimed.len(), 40, "every due job claimed");
+    assert_eq!(
+        claimed
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        40,
+        "none twice"
+    );
+    assert!(!claimed.contains(&later), "jobs not yet due wait");
+    assert_eq!(store.job(claimed[0]).await.unwrap().state, "done");
+
+    // A worker that dies keeps its lease only until it runs out.
+    let id = store.enqueue(&job("probe", now, 3)).await.unwrap();
+    let first = store.claim_job("dies", now, lease).await.unwrap().unwrap();
+    assert_eq!(first.id, id);
+    assert!(
+        store
+            .claim_job("other", now + time::Duration::seconds(10), lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = store
+        .claim_job("other", now + time::Duration::seconds(31), lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (id, 2));
+    assert!(
+        !store.complete_job(id, "dies", now).await.unwrap(),
+        "the old worker lost it"
+    );
+    assert!(store.complete_job(id, "other", now).await.unwrap());
+    let rec = store.job(id).await.unwrap();
+    assert_eq!(
+        (rec.state.as_str(), rec.attempts, rec.finished_by.as_deref()),
+        ("done", 2, Some("other"))
+    );
+}
+
+async fn failed_jobs_retry_then_give_up(store: Arc<dyn Store>) {
+    let now = time::OffsetDateTime::now_utc();
+    let lease = time::Duration::seconds(30);
+    let id = store.enqueue(&job("probe", now, 2)).await.unwrap();
+    let j = store.claim_job("w", now, lease).await.unwrap().unwrap();
+    store
+        .fail_job(j.id, "w", "boom", now + time::Duration::seconds(4))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_job("w", now + time::Duration::seconds(1), lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "backoff"
+    );
+    let j = store
+        .claim_job("w", now + time::Duration::seconds(5), lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.attempts, 2);
+    store
+        .fail_job(j.id, "w", "boom again", now + time::Duration::seconds(20))
+        .await
+        .unwrap();
+    let rec = store.job(id).await.unwrap();
+    assert_eq!(
+        (rec.state.as_str(), rec.attempts, rec.last_error.as_deref()),
+        ("failed", 2, Some("boom again"))
+    );
+    assert!(
+        store
+            .claim_job("w", now + time::Duration::hours(1), lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

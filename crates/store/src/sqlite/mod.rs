@@ -5,6 +5,7 @@
 //! so that one fsync covers every response waiting at that moment.
 
 mod accounts;
+mod jobs;
 mod responses;
 mod surveys;
 mod writer;
@@ -17,11 +18,18 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "jobs",
+        include_str!("../../migrations/sqlite/0002_jobs.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {

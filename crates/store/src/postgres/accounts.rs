@@ -1,0 +1,200 @@
+//! Staff accounts, sessions, API tokens, settings and customers in PostgreSQL.
+
+use super::{PgStore, unique, uuid};
+use crate::{
+    AccountStore, Customer, CustomerRef, CustomerStore, NewSession, NewUser, Result, Role,
+    SessionInfo, StoreError, User, UserWithPassword, ts,
+};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+
+fn decode_user(row: &PgRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: uuid(row.try_get("id")?)?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
+    })
+}
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query("INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.to_string())
+            .bind(&u.email)
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(&u.password_hash)
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await
+            .map_err(|e| unique(e, "email"))?;
+        Ok(User {
+            id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role,
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<UserWithPassword> {
+        let row =
+            sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(UserWithPassword {
+            user: decode_user(&row)?,
+            password_hash: row.try_get("password_hash")?,
+        })
+    }
+
+    async fn user(&self, id: uuid::Uuid) -> Result<User> {
+        let row = sqlx::query("SELECT id, email, name, role FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        decode_user(&row)
+    }
+
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY email")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(decode_user).collect()
+    }
+
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&s.id_hash)
+            .bind(s.user_id.to_string())
+            .bind(&s.csrf)
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .bind(ts::fmt(s.expires_at))
+            .execute(&self.write)
+            .await
+            .map_err(|e| unique(e, "session"))?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<(User, SessionInfo)> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(ts::fmt(now))
+        .fetch_one(&self.read)
+        .await?;
+        let info = SessionInfo {
+            csrf: row.try_get("csrf")?,
+            expires_at: ts::parse(row.try_get("expires_at")?)?,
+        };
+        Ok((decode_user(&row)?, info))
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(ts::fmt(now))
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_token(
+        &self,
+        user_id: uuid::Uuid,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<uuid::Uuid> {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .bind(name)
+            .bind(token_hash)
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await
+            .map_err(|e| unique(e, "token"))?;
+        Ok(id)
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<User> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_one(&self.read)
+        .await?;
+        decode_user(&row)
+    }
+
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(init)
+        .execute(&self.write)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.write)
+                .await?,
+        )
+    }
+}
+
+#[async_trait]
+impl CustomerStore for PgStore {
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<uuid::Uuid> {
+        let mut conn = self.write.acquire().await?;
+        uuid(&super::responses::upsert_customer(&mut conn, c).await?)
+    }
+
+    async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
+        let row = sqlx::query(
+            "SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = $1",
+        )
+        .bind(external_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(Customer {
+            id: uuid(row.try_get("id")?)?,
+            external_id: row.try_get("external_id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            attributes: serde_json::from_str(row.try_get("attributes")?)?,
+        })
+    }
+
+    async fn count_customers(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+}

@@ -1,0 +1,365 @@
+//! Responses in PostgreSQL: batched multi-row writes that also keep the per-day
+//! score rollup and the survey's counters current, in the same transaction.
+//! Single responses go through the group-commit writer (`writer.rs`).
+
+use super::{PgStore, uuid};
+use crate::{
+    Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result,
+    StoreError, StoredResponse, TimeWindow, ts,
+};
+use async_trait::async_trait;
+use cxloop_core::answer::AnswerValue;
+use cxloop_core::metrics::DayCount;
+use cxloop_core::period::{DateRange, fmt_date, parse_date};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use std::collections::HashMap;
+
+const SELECT: &str =
+    "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
+     FROM responses r LEFT JOIN customers c ON c.id = r.customer_id";
+
+fn decode(row: &PgRow) -> Result<StoredResponse> {
+    Ok(StoredResponse {
+        id: uuid(row.try_get("id")?)?,
+        survey_id: uuid(row.try_get("survey_id")?)?,
+        customer_external_id: row.try_get("external_id")?,
+        submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+        channel: row.try_get("channel")?,
+        touchpoint: row.try_get("touchpoint")?,
+        answers: serde_json::from_str(row.try_get("answers")?)?,
+    })
+}
+
+pub(super) async fn upsert_customer(conn: &mut PgConnection, c: &CustomerRef) -> Result<String> {
+    let id: String = sqlx::query_scalar(
+        "INSERT INTO customers (id, external_id, name, email, attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (external_id) DO UPDATE SET
+           name = COALESCE(excluded.name, customers.name),
+           email = COALESCE(excluded.email, customers.email),
+           attributes = (customers.attributes::jsonb || excluded.attributes::jsonb)::text
+         RETURNING id",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&c.external_id)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(serde_json::to_string(&c.attributes)?)
+    .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// A response flattened to the values of its `responses` row.
+struct ResponseRow {
+    id: String,
+    survey_id: String,
+    customer_id: Option<String>,
+    at: String,
+    channel: String,
+    touchpoint: Option<String>,
+    headline: Option<i32>,
+    answers: String,
+}
+
+/// A scored or free-text answer row: response id, survey id, key, value, time.
+type AnswerRow<T> = (String, String, String, T, String);
+
+/// Rows per multi-row INSERT (SQLite allows 32766 parameters).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Writes many responses with multi-row INSERTs and one rollup upsert per
+/// (survey, question, day, score): a few statements per hundred responses.
+/// The caller owns the transaction.
+pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -> Result<()> {
+    if rs.is_empty() {
+        return Ok(());
+    }
+    let mut customers: HashMap<&str, (&CustomerRef, String)> = HashMap::new();
+    let mut rows = Vec::with_capacity(rs.len());
+    let mut scores: Vec<AnswerRow<i32>> = Vec::new();
+    let mut texts: Vec<AnswerRow<String>> = Vec::new();
+    let mut daily: HashMap<(String, String, String, i32), i64> = HashMap::new();
+    let mut counters: HashMap<String, (i64, String)> = HashMap::new();
+    for r in rs {
+        let customer_id = match &r.customer {
+            Some(c) => match customers.get(c.external_id.as_str()) {
+                Some((seen, id)) if *seen == c => Some(id.clone()),
+                _ => {
+                    let id = upsert_customer(conn, c).await?;
+                    customers.insert(c.external_id.as_str(), (c, id.clone()));
+                    Some(id)
+                }
+            },
+            None => None,
+        };
+        let at = ts::fmt(r.submitted_at);
+        let day = fmt_date(r.submitted_at.to_offset(time::UtcOffset::UTC).date());
+        let id = r.id.to_string();
+        let survey_id = r.survey.id.to_string();
+        for (key, value) in &r.answers {
+            match value {
+                AnswerValue::Score(score) => {
+                    scores.push((
+                        id.clone(),
+                        survey_id.clone(),
+                        key.clone(),
+                        *score,
+                        at.clone(),
+                    ));
+                    *daily
+                        .entry((survey_id.clone(), key.clone(), day.clone(), *score))
+                        .or_default() += 1;
+                }
+                AnswerValue::Text(body) => texts.push((
+                    id.clone(),
+                    survey_id.clone(),
+                    key.clone(),
+                    body.clone(),
+                    at.clone(),
+                )),
+                AnswerValue::Choice(_) | AnswerValue::Choices(_) => {}
+            }
+        }
+        let c = counters
+            .entry(survey_id.clone())
+            .or_insert((0, String::new()));
+        c.0 += 1;
+        if at > c.1 {
+            c.1 = at.clone();
+        }
+        rows.push(ResponseRow {
+            id,
+            survey_id,
+            customer_id,
+            at,
+            channel: r.channel.clone(),
+            touchpoint: r.survey.touchpoint.clone(),
+            headline: r
+                .survey
+                .headline_question()
+                .and_then(|q| r.answers.get(&q.key))
+                .and_then(AnswerValue::score),
+            answers: serde_json::to_string(&r.answers)?,
+        });
+    }
+    let now = ts::fmt(time::OffsetDateTime::now_utc());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, answers, created_at) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.clone())
+                .push_bind(r.survey_id.clone())
+                .push_bind(r.customer_id.clone())
+                .push_bind(r.at.clone())
+                .push_bind(r.channel.clone())
+                .push_bind(r.touchpoint.clone())
+                .push_bind(r.headline)
+                .push_bind(r.answers.clone())
+                .push_bind(now.clone());
+        });
+        qb.build()
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| super::unique(e, "response id"))?;
+    }
+    for chunk in scores.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, (id, survey, key, score, at)| {
+            b.push_bind(id.clone())
+                .push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(*score)
+                .push_bind(at.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    for chunk in texts.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO answer_texts (response_id, survey_id, question_key, body, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, (id, survey, key, body, at)| {
+            b.push_bind(id.clone())
+                .push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(body.clone())
+                .push_bind(at.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    let daily: Vec<_> = daily.into_iter().collect();
+    for chunk in daily.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "INSERT INTO score_daily (survey_id, question_key, day, score, n) ",
+        );
+        qb.push_values(chunk, |mut b, ((survey, key, day, score), n)| {
+            b.push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(day.clone())
+                .push_bind(*score)
+                .push_bind(*n);
+        });
+        qb.push(" ON CONFLICT (survey_id, question_key, day, score) DO UPDATE SET n = score_daily.n + excluded.n");
+        qb.build().execute(&mut *conn).await?;
+    }
+    for (survey_id, (n, last)) in counters {
+        sqlx::query(
+            "UPDATE surveys SET response_count = response_count + $1, last_response_at = GREATEST(COALESCE(last_response_at, ''), $2) WHERE id = $3",
+        )
+        .bind(n)
+        .bind(last)
+        .bind(survey_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The stored form of a response that was just written.
+pub(super) fn stored(r: &NewResponse) -> StoredResponse {
+    StoredResponse {
+        id: r.id,
+        survey_id: r.survey.id,
+        customer_external_id: r.customer.as_ref().map(|c| c.external_id.clone()),
+        submitted_at: r.submitted_at,
+        channel: r.channel.clone(),
+        touchpoint: r.survey.touchpoint.clone(),
+        answers: r.answers.clone(),
+    }
+}
+
+pub(super) async fn fetch_response(conn: &mut PgConnection, id: &str) -> Result<StoredResponse> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    decode(&row)
+}
+
+fn push_window(qb: &mut QueryBuilder<Postgres>, column: &str, w: &TimeWindow) {
+    if let Some(from) = w.from {
+        qb.push(format!(" AND {column} >= "))
+            .push_bind(ts::fmt(from));
+    }
+    if let Some(to) = w.to {
+        qb.push(format!(" AND {column} < ")).push_bind(ts::fmt(to));
+    }
+}
+
+#[async_trait]
+impl ResponseStore for PgStore {
+    async fn insert_response(
+        &self,
+        r: &NewResponse,
+        idem: Option<&Idempotency>,
+    ) -> Result<Inserted> {
+        super::writer::submit(&self.ingest, r.clone(), idem.cloned()).await
+    }
+
+    async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64> {
+        for chunk in rs.chunks(5000) {
+            let mut tx = self.write.begin().await?;
+            insert_batch(&mut tx, &chunk.iter().collect::<Vec<_>>()).await?;
+            tx.commit().await?;
+        }
+        Ok(rs.len() as u64)
+    }
+
+    async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        decode(&row)
+    }
+
+    async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>> {
+        let mut qb = QueryBuilder::<Postgres>::new(SELECT);
+        qb.push(" WHERE r.survey_id = ")
+            .push_bind(q.survey_id.to_string());
+        push_window(&mut qb, "r.submitted_at", &q.window);
+        let (cmp, dir) = if q.newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        if let Some((at, id)) = q.after {
+            let at = ts::fmt(at);
+            qb.push(format!(" AND (r.submitted_at {cmp} "))
+                .push_bind(at.clone())
+                .push(" OR (r.submitted_at = ")
+                .push_bind(at)
+                .push(format!(" AND r.id {cmp} "))
+                .push_bind(id.to_string())
+                .push("))");
+        }
+        qb.push(format!(" ORDER BY r.submitted_at {dir}, r.id {dir} LIMIT "))
+            .push_bind(i64::from(q.limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn daily_scores(
+        &self,
+        survey_id: uuid::Uuid,
+        key: &str,
+        range: DateRange,
+    ) -> Result<Vec<DayCount>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4",
+        )
+        .bind(survey_id.to_string())
+        .bind(key)
+        .bind(fmt_date(range.from))
+        .bind(fmt_date(range.to))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(day, score, n)| {
+                Ok(DayCount {
+                    day: parse_date(&day, "day").map_err(|e| StoreError::Other(e.to_string()))?,
+                    score: i32::try_from(score).map_err(|e| StoreError::Other(e.to_string()))?,
+                    count: n.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn latest_comments(
+        &self,
+        survey_id: Option<uuid::Uuid>,
+        w: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<Comment>> {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT t.response_id, t.survey_id, s.title, t.question_key, t.body, r.headline_score, t.submitted_at
+             FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id WHERE 1 = 1",
+        );
+        if let Some(id) = survey_id {
+            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+        }
+        push_window(&mut qb, "t.submitted_at", w);
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Comment {
+                    response_id: uuid(row.try_get("response_id")?)?,
+                    survey_id: uuid(row.try_get("survey_id")?)?,
+                    survey_title: row.try_get("title")?,
+                    question_key: row.try_get("question_key")?,
+                    body: row.try_get("body")?,
+                    score: row
+                        .try_get::<Option<i64>, _>("headline_score")?
+                        .map(|s| s as i32),
+                    submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+                })
+            })
+            .collect()
+    }
+}

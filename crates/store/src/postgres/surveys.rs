@@ -1,0 +1,121 @@
+//! Surveys in PostgreSQL.
+
+use super::{PgStore, unique, uuid};
+use crate::{Result, StoreError, SurveyStore, SurveySummary, ts};
+use async_trait::async_trait;
+use cxloop_core::Survey;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+const COLUMNS: &str = "id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at, response_count, last_response_at";
+
+fn decode(row: &PgRow) -> Result<Survey> {
+    let status: String = row.try_get("status")?;
+    Ok(Survey {
+        id: uuid(row.try_get("id")?)?,
+        slug: row.try_get("slug")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        touchpoint: row.try_get("touchpoint")?,
+        thank_you: row.try_get("thank_you")?,
+        status: status
+            .parse()
+            .map_err(|e| StoreError::Other(format!("{e}")))?,
+        questions: serde_json::from_str(row.try_get("questions")?)?,
+        created_at: ts::parse(row.try_get("created_at")?)?,
+        updated_at: ts::parse(row.try_get("updated_at")?)?,
+    })
+}
+
+#[async_trait]
+impl SurveyStore for PgStore {
+    async fn create_survey(&self, s: &Survey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(s.id.to_string())
+        .bind(&s.slug)
+        .bind(&s.title)
+        .bind(&s.description)
+        .bind(&s.touchpoint)
+        .bind(&s.thank_you)
+        .bind(s.status.as_str())
+        .bind(serde_json::to_string(&s.questions)?)
+        .bind(ts::fmt(s.created_at))
+        .bind(ts::fmt(s.updated_at))
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "slug"))?;
+        Ok(())
+    }
+
+    async fn update_survey(&self, s: &Survey) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE surveys SET slug = $1, title = $2, description = $3, touchpoint = $4, thank_you = $5, status = $6,
+             questions = $7, updated_at = $8 WHERE id = $9",
+        )
+        .bind(&s.slug)
+        .bind(&s.title)
+        .bind(&s.description)
+        .bind(&s.touchpoint)
+        .bind(&s.thank_you)
+        .bind(s.status.as_str())
+        .bind(serde_json::to_string(&s.questions)?)
+        .bind(ts::fmt(s.updated_at))
+        .bind(s.id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "slug"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn get_survey(&self, id: uuid::Uuid) -> Result<Survey> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM surveys WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&self.read)
+        .await?;
+        decode(&row)
+    }
+
+    async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM surveys WHERE slug = $1"
+        )))
+        .bind(slug)
+        .fetch_one(&self.read)
+        .await?;
+        decode(&row)
+    }
+
+    async fn list_surveys(&self) -> Result<Vec<SurveySummary>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM surveys ORDER BY created_at DESC, id DESC"
+        )))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let last: Option<String> = row.try_get("last_response_at")?;
+                Ok(SurveySummary {
+                    survey: decode(row)?,
+                    responses: row.try_get::<i64, _>("response_count")?.max(0) as u64,
+                    last_response_at: last.as_deref().map(ts::parse).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn response_count(&self, id: uuid::Uuid) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+}

@@ -1,0 +1,175 @@
+//! Group commit for single responses. Every `insert_response` becomes a job
+//! on a channel; one task owns the writes, takes whatever jobs are waiting
+//! (up to `MAX_BATCH`), and commits them in one short transaction, so that
+//! one fsync covers many responses. Each caller is answered only after the
+//! commit: an acknowledged response is on disk. If a batch fails, its jobs
+//! are retried one by one so that one bad response cannot sink the others.
+
+use super::responses::{fetch_response, insert_batch, stored};
+use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
+use sqlx::{PgConnection, PgPool};
+use std::collections::{HashSet, VecDeque};
+use tokio::sync::{mpsc, oneshot};
+
+const MAX_BATCH: usize = 512;
+
+pub(super) struct Job {
+    response: NewResponse,
+    idem: Option<Idempotency>,
+    reply: oneshot::Sender<Result<Inserted>>,
+}
+
+/// Starts the writer task on the write pool and returns its queue.
+pub(super) fn spawn(pool: PgPool) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(8192);
+    tokio::spawn(async move {
+        let mut carry: VecDeque<Job> = VecDeque::new();
+        loop {
+            let first = match carry.pop_front() {
+                Some(j) => j,
+                None => match rx.recv().await {
+                    Some(j) => j,
+                    None => break,
+                },
+            };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match carry.pop_front().map(Ok).unwrap_or_else(|| rx.try_recv()) {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            // Two jobs with one idempotency key must not share a batch: the
+            // second waits for the next one and then sees the first's result.
+            let mut keys = HashSet::new();
+            let mut batch = Vec::with_capacity(jobs.len());
+            for j in jobs {
+                match &j.idem {
+                    Some(k) if !keys.insert((j.response.survey.id, k.key.clone())) => {
+                        carry.push_back(j)
+                    }
+                    _ => batch.push(j),
+                }
+            }
+            run(&pool, batch).await;
+        }
+    });
+    tx
+}
+
+/// Queues one response and waits for its commit.
+pub(super) async fn submit(
+    queue: &mpsc::Sender<Job>,
+    response: NewResponse,
+    idem: Option<Idempotency>,
+) -> Result<Inserted> {
+    let (reply, answer) = oneshot::channel();
+    queue
+        .send(Job {
+            response,
+            idem,
+            reply,
+        })
+        .await
+        .map_err(|_| StoreError::Other("the database writer has stopped".into()))?;
+    answer
+        .await
+        .map_err(|_| StoreError::Other("the database writer dropped a response".into()))?
+}
+
+async fn run(pool: &PgPool, jobs: Vec<Job>) {
+    let mut conn = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            for j in jobs {
+                let _ = j.reply.send(Err(StoreError::Other(e.to_string())));
+            }
+            return;
+        }
+    };
+    let refs: Vec<(&NewResponse, Option<&Idempotency>)> = jobs
+        .iter()
+        .map(|j| (&j.response, j.idem.as_ref()))
+        .collect();
+    match commit(&mut conn, &refs).await {
+        Ok(outcomes) => {
+            for (j, o) in jobs.into_iter().zip(outcomes) {
+                let _ = j.reply.send(o);
+            }
+        }
+        Err(e) if jobs.len() == 1 => {
+            for j in jobs {
+                let _ = j.reply.send(Err(StoreError::Other(e.to_string())));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying its responses one by one");
+            for j in jobs {
+                let outcome = match commit(&mut conn, &[(&j.response, j.idem.as_ref())]).await {
+                    Ok(mut o) => o
+                        .pop()
+                        .unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))),
+                    Err(e) => Err(e),
+                };
+                let _ = j.reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// One transaction: replays and key conflicts are settled first, the rest
+/// are written together with their idempotency keys.
+async fn commit(
+    conn: &mut PgConnection,
+    jobs: &[(&NewResponse, Option<&Idempotency>)],
+) -> Result<Vec<Result<Inserted>>> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut outcomes: Vec<Option<Result<Inserted>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut fresh = Vec::with_capacity(jobs.len());
+    for (i, (r, idem)) in jobs.iter().enumerate() {
+        if let Some(k) = idem {
+            let prior: Option<(String, String)> = sqlx::query_as(
+                "SELECT request_hash, response_id FROM idempotency WHERE survey_id = $1 AND key = $2",
+            )
+            .bind(r.survey.id.to_string())
+            .bind(&k.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((hash, response_id)) = prior {
+                outcomes[i] = Some(if hash == k.request_hash {
+                    fetch_response(&mut tx, &response_id)
+                        .await
+                        .map(Inserted::Replayed)
+                } else {
+                    Err(StoreError::Conflict {
+                        what: "Idempotency-Key",
+                    })
+                });
+                continue;
+            }
+        }
+        fresh.push(i);
+    }
+    let new: Vec<&NewResponse> = fresh.iter().map(|&i| jobs[i].0).collect();
+    insert_batch(&mut tx, &new).await?;
+    for &i in &fresh {
+        if let (r, Some(k)) = jobs[i] {
+            sqlx::query("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(r.survey.id.to_string())
+                .bind(&k.key)
+                .bind(&k.request_hash)
+                .bind(r.id.to_string())
+                .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    for &i in &fresh {
+        outcomes[i] = Some(Ok(Inserted::Created(stored(jobs[i].0))));
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))))
+        .collect())
+}
