@@ -25,20 +25,13 @@ pub async fn load(store: &dyn Store) -> Result<(String, String)> {
     if store.list_surveys().await?.is_empty() {
         let started = std::time::Instant::now();
         let n = generate(store, OffsetDateTime::now_utc(), 2026).await?;
-        eprintln!(
-            "loaded the demo organisation: {n} responses in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("loaded the demo organisation: {n} responses in {:.1}s", started.elapsed().as_secs_f64());
     }
     Ok((EMAIL.to_string(), PASSWORD.to_string()))
 }
 
 fn q(key: &str, kind: QuestionType, text: &str, required: bool, options: &[&str]) -> Question {
-    Question {
-        required,
-        options: options.iter().map(|o| o.to_string()).collect(),
-        ..Question::new(key, kind, text)
-    }
+    Question { required, options: options.iter().map(|o| o.to_string()).collect(), ..Question::new(key, kind, text) }
 }
 
 async fn make_survey(
@@ -148,10 +141,7 @@ fn normal(rng: &mut SmallRng) -> f64 {
 fn customers(rng: &mut SmallRng, today: time::Date) -> Vec<Customer> {
     (0..1400)
         .map(|i| {
-            let plan = weighted(
-                rng,
-                &[("starter", 0.5), ("pro", 0.35), ("enterprise", 0.15)],
-            );
+            let plan = weighted(rng, &[("starter", 0.5), ("pro", 0.35), ("enterprise", 0.15)]);
             let seats = match plan {
                 "starter" => rng.random_range(2..15),
                 "pro" => rng.random_range(10..80),
@@ -161,10 +151,7 @@ fn customers(rng: &mut SmallRng, today: time::Date) -> Vec<Customer> {
                 external_id: format!("C-{}", 10001 + i),
                 name: format!("{} {}", pick(rng, &NAME_A), pick(rng, &NAME_B)),
                 plan,
-                region: weighted(
-                    rng,
-                    &[("EU", 0.4), ("NA", 0.35), ("APAC", 0.15), ("LATAM", 0.1)],
-                ),
+                region: weighted(rng, &[("EU", 0.4), ("NA", 0.35), ("APAC", 0.15), ("LATAM", 0.1)]),
                 signup: today - Duration::days(rng.random_range(20..2200)),
                 seats,
             }
@@ -175,9 +162,8 @@ fn customers(rng: &mut SmallRng, today: time::Date) -> Vec<Customer> {
 /// Relative response volume of a day: seasons, weekends, holidays.
 fn volume(day: time::Date) -> f64 {
     use time::Weekday::*;
-    let season = [
-        1.15, 1.1, 1.1, 1.0, 0.95, 0.9, 0.8, 0.7, 1.05, 1.15, 1.2, 0.75,
-    ][usize::from(u8::from(day.month())) - 1];
+    let season =
+        [1.15, 1.1, 1.1, 1.0, 0.95, 0.9, 0.8, 0.7, 1.05, 1.15, 1.2, 0.75][usize::from(u8::from(day.month())) - 1];
     let weekday = match day.weekday() {
         Saturday | Sunday => 0.35,
         Friday => 0.85,
@@ -292,10 +278,7 @@ fn sentences(topic: Topic, positive: bool) -> &'static [&'static str] {
             "Importing our data was harder than it should be.",
             "Nobody told us which settings mattered until week three.",
         ],
-        (Reliability, true) => &[
-            "Not a single outage this year.",
-            "Rock solid, even on our busiest days.",
-        ],
+        (Reliability, true) => &["Not a single outage this year.", "Rock solid, even on our busiest days."],
         (Reliability, false) => &[
             "We had two outages during our busiest week.",
             "Sync failed silently after the migration and we lost a day of work.",
@@ -306,15 +289,10 @@ fn sentences(topic: Topic, positive: bool) -> &'static [&'static str] {
             "Easy to use, even for our part-time staff.",
             "Everything is where you expect it to be.",
         ],
-        (Usability, false) => &[
-            "Settings are buried three menus deep.",
-            "The mobile app is clumsy.",
-            "Too many clicks for simple tasks.",
-        ],
-        (Billing, true) => &[
-            "Invoices are clear and arrive on time.",
-            "Changing our plan took two minutes.",
-        ],
+        (Usability, false) => {
+            &["Settings are buried three menus deep.", "The mobile app is clumsy.", "Too many clicks for simple tasks."]
+        }
+        (Billing, true) => &["Invoices are clear and arrive on time.", "Changing our plan took two minutes."],
         (Billing, false) => &[
             "Our invoice was wrong twice after the billing change.",
             "We were charged for seats we had already removed.",
@@ -340,13 +318,8 @@ fn comment(rng: &mut SmallRng, topics: &[(Topic, f64)], tone: i32) -> String {
         "Mixed feelings, mostly negative.",
         "This used to be better.",
     ];
-    const CLOSE_POS: [&str; 5] = [
-        "Keep it up!",
-        "Thanks!",
-        "Would recommend to other teams.",
-        "Thank you, team.",
-        "Happy to be a reference.",
-    ];
+    const CLOSE_POS: [&str; 5] =
+        ["Keep it up!", "Thanks!", "Would recommend to other teams.", "Thank you, team.", "Happy to be a reference."];
     const CLOSE_NEG: [&str; 5] = [
         "Please fix this.",
         "Considering alternatives if this continues.",
@@ -358,11 +331,7 @@ fn comment(rng: &mut SmallRng, topics: &[(Topic, f64)], tone: i32) -> String {
     let mut parts: Vec<&str> = Vec::new();
     let positive = tone > 0;
     if rng.random_bool(0.35) {
-        parts.push(if positive {
-            pick_str(rng, &OPEN_POS)
-        } else {
-            pick_str(rng, &OPEN_NEG)
-        });
+        parts.push(if positive { pick_str(rng, &OPEN_POS) } else { pick_str(rng, &OPEN_NEG) });
     }
     if tone == 0 {
         // Passives: usually a bit of both.
@@ -381,19 +350,13 @@ fn comment(rng: &mut SmallRng, topics: &[(Topic, f64)], tone: i32) -> String {
         }
     }
     if rng.random_bool(0.3) {
-        parts.push(if positive {
-            pick_str(rng, &CLOSE_POS)
-        } else {
-            pick_str(rng, &CLOSE_NEG)
-        });
+        parts.push(if positive { pick_str(rng, &CLOSE_POS) } else { pick_str(rng, &CLOSE_NEG) });
     }
     parts.join(" ")
 }
 
 fn day_weights(today: time::Date) -> Vec<(i64, f64)> {
-    (0..365)
-        .map(|ago| (ago, volume(today - Duration::days(ago))))
-        .collect()
+    (0..365).map(|ago| (ago, volume(today - Duration::days(ago)))).collect()
 }
 
 fn moment(rng: &mut SmallRng, now: OffsetDateTime, ago: i64) -> OffsetDateTime {
@@ -401,11 +364,7 @@ fn moment(rng: &mut SmallRng, now: OffsetDateTime, ago: i64) -> OffsetDateTime {
     let secs = rng.random_range(7 * 3600..21 * 3600);
     let t = day.with_time(Time::MIDNIGHT).assume_utc() + Duration::seconds(secs);
     // Today: never in the future.
-    if t > now {
-        now - Duration::minutes(rng.random_range(1..120))
-    } else {
-        t
-    }
+    if t > now { now - Duration::minutes(rng.random_range(1..120)) } else { t }
 }
 
 /// Generates the demo into an empty store; returns the number of responses.
@@ -415,17 +374,33 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     let today = now.date();
     let created = now - Duration::days(380);
     let custs = customers(&mut rng, today);
-    let nps = make_survey(store, "relationship-nps", SurveySpec {
-        title: "Relationship NPS".into(),
-        description: Some("Two minutes to tell us how we are doing. Your answers go straight to the team that can act on them.".into()),
-        touchpoint: Some("quarterly relationship check-in".into()),
-        thank_you: Some("Thank you! Someone from our team reads every answer.".into()),
-        questions: vec![
-            q("nps", Nps, "How likely are you to recommend us to a friend or colleague?", true, &[]),
-            q("reason", Text, "What is the main reason for your score?", false, &[]),
-            q("focus", SingleChoice, "Which area matters most to you right now?", false, &["Price", "Product quality", "Support", "Speed", "Ease of use"]),
-        ],
-    }, SurveyStatus::Active, created).await?;
+    let nps = make_survey(
+        store,
+        "relationship-nps",
+        SurveySpec {
+            title: "Relationship NPS".into(),
+            description: Some(
+                "Two minutes to tell us how we are doing. Your answers go straight to the team that can act on them."
+                    .into(),
+            ),
+            touchpoint: Some("quarterly relationship check-in".into()),
+            thank_you: Some("Thank you! Someone from our team reads every answer.".into()),
+            questions: vec![
+                q("nps", Nps, "How likely are you to recommend us to a friend or colleague?", true, &[]),
+                q("reason", Text, "What is the main reason for your score?", false, &[]),
+                q(
+                    "focus",
+                    SingleChoice,
+                    "Which area matters most to you right now?",
+                    false,
+                    &["Price", "Product quality", "Support", "Speed", "Ease of use"],
+                ),
+            ],
+        },
+        SurveyStatus::Active,
+        created,
+    )
+    .await?;
     let csat = make_survey(
         store,
         "support-csat",
@@ -435,32 +410,15 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
             touchpoint: Some("support ticket".into()),
             thank_you: None,
             questions: vec![
-                q(
-                    "csat",
-                    Csat,
-                    "How satisfied are you with the support you received?",
-                    true,
-                    &[],
-                ),
+                q("csat", Csat, "How satisfied are you with the support you received?", true, &[]),
                 q(
                     "agent",
                     MultipleChoice,
                     "What did the agent do well?",
                     false,
-                    &[
-                        "Friendly",
-                        "Helpful",
-                        "Understood my problem",
-                        "Resolved it quickly",
-                    ],
+                    &["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"],
                 ),
-                q(
-                    "comment",
-                    Text,
-                    "What could we have done better?",
-                    false,
-                    &[],
-                ),
+                q("comment", Text, "What could we have done better?", false, &[]),
             ],
         },
         SurveyStatus::Active,
@@ -472,19 +430,11 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
         "onboarding-ces",
         SurveySpec {
             title: "Onboarding effort".into(),
-            description: Some(
-                "You have just finished onboarding. We want it to be effortless.".into(),
-            ),
+            description: Some("You have just finished onboarding. We want it to be effortless.".into()),
             touchpoint: Some("onboarding call".into()),
             thank_you: None,
             questions: vec![
-                q(
-                    "ces",
-                    Ces,
-                    "How easy was it to get started with us?",
-                    true,
-                    &[],
-                ),
+                q("ces", Ces, "How easy was it to get started with us?", true, &[]),
                 q("comment", Text, "What made it easy or hard?", false, &[]),
             ],
         },
@@ -508,13 +458,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
                     true,
                     &["Chose us", "Chose another vendor", "Postponed"],
                 ),
-                q(
-                    "ease",
-                    Rating,
-                    "How easy was it to evaluate our product?",
-                    false,
-                    &[],
-                ),
+                q("ease", Rating, "How easy was it to evaluate our product?", false, &[]),
                 q("why", Text, "What tipped the decision?", false, &[]),
             ],
         },
@@ -530,9 +474,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
         let ago = weighted(&mut rng, &weights);
         let c = pick(&mut rng, &custs);
         let trend = 0.3 * (1.0 - ago as f64 / 365.0);
-        let s = plan_effect(c.plan) + region_effect(c.region, false) - 1.5 * incident(ago)
-            + trend
-            + normal(&mut rng);
+        let s = plan_effect(c.plan) + region_effect(c.region, false) - 1.5 * incident(ago) + trend + normal(&mut rng);
         let score = (8.0 + 1.7 * s).round().clamp(0.0, 10.0) as i32;
         let mut a = Answers::new();
         a.insert("nps".into(), AnswerValue::Score(score));
@@ -554,21 +496,12 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
             -1
         };
         if rng.random_bool(0.62) {
-            a.insert(
-                "reason".into(),
-                AnswerValue::Text(comment(&mut rng, &topics, tone)),
-            );
+            a.insert("reason".into(), AnswerValue::Text(comment(&mut rng, &topics, tone)));
         }
         if rng.random_bool(0.7) {
             let focus = weighted(
                 &mut rng,
-                &[
-                    ("Price", 1.2),
-                    ("Product quality", 1.5),
-                    ("Support", 1.0),
-                    ("Speed", 0.6),
-                    ("Ease of use", 0.8),
-                ],
+                &[("Price", 1.2), ("Product quality", 1.5), ("Support", 1.0), ("Speed", 0.6), ("Ease of use", 0.8)],
             );
             a.insert("focus".into(), AnswerValue::Choice(focus.into()));
         }
@@ -578,22 +511,16 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     for _ in 0..2100 {
         let ago = weighted(&mut rng, &weights);
         let c = pick(&mut rng, &custs);
-        let s = 0.5 * plan_effect(c.plan) + region_effect(c.region, true) - 1.0 * incident(ago)
-            + normal(&mut rng);
+        let s = 0.5 * plan_effect(c.plan) + region_effect(c.region, true) - 1.0 * incident(ago) + normal(&mut rng);
         let score = (4.1 + 0.95 * s).round().clamp(1.0, 5.0) as i32;
         let mut a = Answers::new();
         a.insert("csat".into(), AnswerValue::Score(score));
         if score >= 4 && rng.random_bool(0.75) {
-            let mut picked: Vec<String> = [
-                "Friendly",
-                "Helpful",
-                "Understood my problem",
-                "Resolved it quickly",
-            ]
-            .iter()
-            .filter(|_| rng.random_bool(0.45))
-            .map(|s| s.to_string())
-            .collect();
+            let mut picked: Vec<String> = ["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"]
+                .iter()
+                .filter(|_| rng.random_bool(0.45))
+                .map(|s| s.to_string())
+                .collect();
             if picked.is_empty() {
                 picked.push("Helpful".into());
             }
@@ -613,10 +540,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
             -1
         };
         if rng.random_bool(0.5) {
-            a.insert(
-                "comment".into(),
-                AnswerValue::Text(comment(&mut rng, &topics, tone)),
-            );
+            a.insert("comment".into(), AnswerValue::Text(comment(&mut rng, &topics, tone)));
         }
         let identified = rng.random_bool(0.8);
         let mut r = response(&csat, c, moment(&mut rng, now, ago), "helpdesk", a);
@@ -635,11 +559,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
         let score = (5.1 + 1.15 * s).round().clamp(1.0, 7.0) as i32;
         let mut a = Answers::new();
         a.insert("ces".into(), AnswerValue::Score(score));
-        let topics = [
-            (Topic::Onboarding, 4.0),
-            (Topic::Usability, 1.2),
-            (Topic::Support, 0.8),
-        ];
+        let topics = [(Topic::Onboarding, 4.0), (Topic::Usability, 1.2), (Topic::Support, 0.8)];
         let tone = if score >= 5 {
             1
         } else if score == 4 {
@@ -648,10 +568,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
             -1
         };
         if rng.random_bool(0.45) {
-            a.insert(
-                "comment".into(),
-                AnswerValue::Text(comment(&mut rng, &topics, tone)),
-            );
+            a.insert("comment".into(), AnswerValue::Text(comment(&mut rng, &topics, tone)));
         }
         all.push(response(&ces, c, moment(&mut rng, now, ago), "link", a));
     }
@@ -659,20 +576,11 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     Ok(store.insert_responses(&all).await?)
 }
 
-fn response(
-    survey: &Survey,
-    c: &Customer,
-    at: OffsetDateTime,
-    channel: &str,
-    answers: Answers,
-) -> NewResponse {
+fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, answers: Answers) -> NewResponse {
     let mut attributes = serde_json::Map::new();
     attributes.insert("plan".into(), c.plan.into());
     attributes.insert("region".into(), c.region.into());
-    attributes.insert(
-        "signup_date".into(),
-        cxloop_core::period::fmt_date(c.signup).into(),
-    );
+    attributes.insert("signup_date".into(), cxloop_core::period::fmt_date(c.signup).into());
     attributes.insert("seats".into(), c.seats.into());
     let slug = c.name.to_lowercase().replace(' ', "-");
     NewResponse {
@@ -699,46 +607,23 @@ mod tests {
     #[tokio::test]
     async fn the_demo_is_a_believable_year() {
         let dir = std::env::temp_dir().join(format!("cxloop-demo-test-{}", uuid::Uuid::now_v7()));
-        let store = cxloop_store::open(&format!("sqlite:{}", dir.join("d.db").display()))
-            .await
-            .unwrap();
+        let store = cxloop_store::open(&format!("sqlite:{}", dir.join("d.db").display())).await.unwrap();
         let now = time::macros::datetime!(2026-11-24 12:00 UTC);
         let n = generate(store.as_ref(), now, 7).await.unwrap();
         assert!(n >= 5000, "{n} responses");
         let surveys = store.list_surveys().await.unwrap();
         assert_eq!(surveys.len(), 4);
-        let nps = surveys
-            .iter()
-            .find(|s| s.survey.slug == "relationship-nps")
-            .unwrap();
+        let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
         let year = DateRange::new(now.date() - Duration::days(364), now.date()).unwrap();
-        let all = store
-            .score_histogram(nps.survey.id, "nps", year)
-            .await
-            .unwrap();
+        let all = store.score_histogram(nps.survey.id, "nps", year).await.unwrap();
         // The incident: its worst weeks score clearly, significantly lower.
-        let worst = DateRange::new(
-            now.date() - Duration::days(205),
-            now.date() - Duration::days(185),
-        )
-        .unwrap();
-        let dip = store
-            .score_histogram(nps.survey.id, "nps", worst)
-            .await
-            .unwrap();
+        let worst = DateRange::new(now.date() - Duration::days(205), now.date() - Duration::days(185)).unwrap();
+        let dip = store.score_histogram(nps.survey.id, "nps", worst).await.unwrap();
         let (a, d) = (stats::nps(&all).unwrap(), stats::nps(&dip).unwrap());
-        assert!(
-            a.score > 0.0 && d.score < a.score - 25.0,
-            "year {} vs dip {}",
-            a.score,
-            d.score
-        );
+        assert!(a.score > 0.0 && d.score < a.score - 25.0, "year {} vs dip {}", a.score, d.score);
         assert!(stats::nps_change(&dip, &all).unwrap().significant);
         // Nothing in the future, comments present.
-        let comments = store
-            .latest_comments(None, &Default::default(), 5)
-            .await
-            .unwrap();
+        let comments = store.latest_comments(None, &Default::default(), 5).await.unwrap();
         assert_eq!(comments.len(), 5);
         assert!(comments.iter().all(|c| c.submitted_at <= now));
         assert!(store.count_customers().await.unwrap() > 1000);

@@ -13,11 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "cxloop",
-    version,
-    about = "Self-hosted customer-experience platform: listen, measure, act, learn."
-)]
+#[command(name = "cxloop", version, about = "Self-hosted customer-experience platform: listen, measure, act, learn.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,9 +40,7 @@ impl DataArgs {
 
     async fn open(&self) -> Result<Arc<dyn Store>> {
         let url = self.url();
-        cxloop_store::open(&url)
-            .await
-            .with_context(|| format!("cannot open the database at {url}"))
+        cxloop_store::open(&url).await.with_context(|| format!("cannot open the database at {url}"))
     }
 }
 
@@ -133,16 +127,13 @@ enum TokenCommand {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(run(cli))
 }
 
@@ -158,18 +149,12 @@ async fn run(cli: Cli) -> Result<()> {
             }
             serve(store, &args).await
         }
-        Command::Demo {
-            serve: mut args,
-            reset,
-        } => {
-            if args.data.database_url.is_none()
-                && args.data.data_dir == std::path::Path::new("./cxloop-data")
-            {
+        Command::Demo { serve: mut args, reset } => {
+            if args.data.database_url.is_none() && args.data.data_dir == std::path::Path::new("./cxloop-data") {
                 args.data.data_dir = PathBuf::from("./cxloop-demo");
             }
             if reset && args.data.database_url.is_none() && args.data.data_dir.exists() {
-                std::fs::remove_dir_all(&args.data.data_dir)
-                    .context("cannot remove the old demo folder")?;
+                std::fs::remove_dir_all(&args.data.data_dir).context("cannot remove the old demo folder")?;
             }
             let store = args.data.open().await?;
             let login = demo::load(store.as_ref()).await?;
@@ -178,19 +163,10 @@ async fn run(cli: Cli) -> Result<()> {
             println!("  password: {}", login.1);
             serve(store, &args).await
         }
-        Command::User(UserCommand::Add {
-            data,
-            email,
-            name,
-            role,
-            password_stdin,
-        }) => {
+        Command::User(UserCommand::Add { data, email, name, role, password_stdin }) => {
             let password = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("cannot read the password from stdin")?;
+                std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             } else {
                 let first = rpassword::prompt_password("Password: ")?;
@@ -226,9 +202,7 @@ async fn run(cli: Cli) -> Result<()> {
                 bail!("--name must not be empty");
             }
             let token = cxloop_server::crypto::new_token();
-            store
-                .create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token))
-                .await?;
+            store.create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token)).await?;
             eprintln!("API token for {} ({name}); it is shown once:", user.email);
             println!("{token}");
             Ok(())
@@ -237,20 +211,11 @@ async fn run(cli: Cli) -> Result<()> {
             if out.exists() {
                 bail!("{} already exists; choose a new file", out.display());
             }
-            if data
-                .database_url
-                .as_deref()
-                .is_some_and(|u| !u.starts_with("sqlite:"))
-            {
+            if data.database_url.as_deref().is_some_and(|u| !u.starts_with("sqlite:")) {
                 bail!("backup works on SQLite; use pg_dump for PostgreSQL");
             }
-            let path = data
-                .url()
-                .trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:")
-                .to_string();
-            let store =
-                cxloop_store::sqlite::SqliteStore::open(std::path::Path::new(&path)).await?;
+            let path = data.url().trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_string();
+            let store = cxloop_store::sqlite::SqliteStore::open(std::path::Path::new(&path)).await?;
             store.backup(&out).await?;
             println!("wrote {}", out.display());
             Ok(())
@@ -281,17 +246,10 @@ pub async fn add_user(
     let role = Role::parse(role).context("--role must be admin or member")?;
     auth::check_new_password(password).map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
     let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let name = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| email.split('@').next().unwrap_or("user"));
+    let name =
+        name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or_else(|| email.split('@').next().unwrap_or("user"));
     match store
-        .create_user(&NewUser {
-            email: email.clone(),
-            name: name.to_string(),
-            role,
-            password_hash: Some(hash),
-        })
+        .create_user(&NewUser { email: email.clone(), name: name.to_string(), role, password_hash: Some(hash) })
         .await
     {
         Ok(u) => Ok(u),
@@ -301,19 +259,11 @@ pub async fn add_user(
 }
 
 async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
-    let config = Config {
-        listen: args.listen,
-        public_url: args.public_url.clone(),
-        secure_cookies: args.secure_cookies,
-    };
-    let app = Application::build(store, config)
-        .await
-        .with_context(|| format!("cannot start on {}", args.listen))?;
+    let config =
+        Config { listen: args.listen, public_url: args.public_url.clone(), secure_cookies: args.secure_cookies };
+    let app = Application::build(store, config).await.with_context(|| format!("cannot start on {}", args.listen))?;
     tracing::info!(addr = %app.addr(), "cxloop is listening");
-    eprintln!(
-        "cxloop is running on http://{}  (Ctrl-C to stop)",
-        app.addr()
-    );
+    eprintln!("cxloop is running on http://{}  (Ctrl-C to stop)", app.addr());
     app.run_until(shutdown_signal()).await?;
     eprintln!("cxloop stopped");
     Ok(())

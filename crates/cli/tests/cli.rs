@@ -25,11 +25,7 @@ fn temp_dir() -> TempDir {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[test]
@@ -40,13 +36,7 @@ fn user_add_and_token_create_then_the_token_works() {
     // A fresh serve on an empty folder tells the operator what to do.
     let port = free_port();
     let mut serve = cxloop()
-        .args([
-            "serve",
-            "--data-dir",
-            data,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+        .args(["serve", "--data-dir", data, "--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -65,40 +55,18 @@ fn user_add_and_token_create_then_the_token_works() {
     assert!(told, "serve explains how to create the first admin");
 
     let mut add = cxloop()
-        .args([
-            "user",
-            "add",
-            "--data-dir",
-            data,
-            "--email",
-            "Lead@Example.com",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
+        .args(["user", "add", "--data-dir", data, "--email", "Lead@Example.com", "--role", "admin", "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a sufficiently long password\n")
-        .unwrap();
+    add.stdin.take().unwrap().write_all(b"a sufficiently long password\n").unwrap();
     let out = add.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("lead@example.com"));
 
     let short = cxloop()
-        .args([
-            "user",
-            "add",
-            "--data-dir",
-            data,
-            "--email",
-            "b@example.com",
-            "--password-stdin",
-        ])
+        .args(["user", "add", "--data-dir", data, "--email", "b@example.com", "--password-stdin"])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -112,48 +80,23 @@ fn user_add_and_token_create_then_the_token_works() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
 
     let out = cxloop()
-        .args([
-            "token",
-            "create",
-            "--data-dir",
-            data,
-            "--email",
-            "lead@example.com",
-            "--name",
-            "ci",
-        ])
+        .args(["token", "create", "--data-dir", data, "--email", "lead@example.com", "--name", "ci"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.lines().last().unwrap().trim().to_string();
     assert_eq!(token.len(), 64);
 
     let out = cxloop()
-        .args([
-            "token",
-            "create",
-            "--data-dir",
-            data,
-            "--email",
-            "nobody@example.com",
-            "--name",
-            "x",
-        ])
+        .args(["token", "create", "--data-dir", data, "--email", "nobody@example.com", "--name", "x"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
 
     // The running server accepts the new token (it shares the database).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let client = reqwest::Client::new();
         let url = format!("http://127.0.0.1:{port}/api/v1/surveys");
@@ -166,12 +109,7 @@ fn user_add_and_token_create_then_the_token_works() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(status, 200);
-        let r = client
-            .get(&url)
-            .bearer_auth("not-the-token")
-            .send()
-            .await
-            .unwrap();
+        let r = client.get(&url).bearer_auth("not-the-token").send().await.unwrap();
         assert_eq!(r.status(), 401);
     });
     let _ = serve.kill();
@@ -179,54 +117,19 @@ fn user_add_and_token_create_then_the_token_works() {
 
     // Backup writes a usable copy and refuses to overwrite.
     let copy = dir.0.join("copy.db");
-    let out = cxloop()
-        .args([
-            "backup",
-            "--data-dir",
-            data,
-            "--out",
-            copy.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cxloop().args(["backup", "--data-dir", data, "--out", copy.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(copy.metadata().unwrap().len() > 0);
-    let out = cxloop()
-        .args([
-            "backup",
-            "--data-dir",
-            data,
-            "--out",
-            copy.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = cxloop().args(["backup", "--data-dir", data, "--out", copy.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
-    let out = cxloop()
-        .args([
-            "user",
-            "list",
-            "--database-url",
-            &format!("sqlite:{}", copy.display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("lead@example.com"),
-        "the backup holds the data"
-    );
+    let out =
+        cxloop().args(["user", "list", "--database-url", &format!("sqlite:{}", copy.display())]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lead@example.com"), "the backup holds the data");
 }
 
 #[test]
 fn an_unknown_database_scheme_is_a_clear_error() {
-    let out = cxloop()
-        .args(["user", "list", "--database-url", "mysql://localhost/x"])
-        .output()
-        .unwrap();
+    let out = cxloop().args(["user", "list", "--database-url", "mysql://localhost/x"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
 }

@@ -60,17 +60,17 @@ impl AnswerError {
     pub fn field(&self) -> String {
         match self {
             AnswerError::NotAnObject | AnswerError::Empty => "answers".into(),
-            AnswerError::UnknownKey { key }
-            | AnswerError::Missing { key }
-            | AnswerError::Invalid { key, .. } => format!("answers.{key}"),
+            AnswerError::UnknownKey { key } | AnswerError::Missing { key } | AnswerError::Invalid { key, .. } => {
+                format!("answers.{key}")
+            }
         }
     }
 
     pub fn key(&self) -> Option<&str> {
         match self {
-            AnswerError::UnknownKey { key }
-            | AnswerError::Missing { key }
-            | AnswerError::Invalid { key, .. } => Some(key),
+            AnswerError::UnknownKey { key } | AnswerError::Missing { key } | AnswerError::Invalid { key, .. } => {
+                Some(key)
+            }
             _ => None,
         }
     }
@@ -78,11 +78,9 @@ impl AnswerError {
 
 fn as_score(v: &serde_json::Value) -> Option<i64> {
     match v {
-        serde_json::Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 1e9)
-                .map(|f| f as i64)
-        }),
+        serde_json::Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e9).map(|f| f as i64))
+        }
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -97,9 +95,7 @@ pub fn validate_answers(survey: &Survey, raw: &serde_json::Value) -> Result<Answ
 /// Like [`validate_answers`], but reports every problem (for forms that
 /// mark each question at fault). The error list is never empty.
 pub fn validate_all(survey: &Survey, raw: &serde_json::Value) -> Result<Answers, Vec<AnswerError>> {
-    let obj = raw
-        .as_object()
-        .ok_or_else(|| vec![AnswerError::NotAnObject])?;
+    let obj = raw.as_object().ok_or_else(|| vec![AnswerError::NotAnObject])?;
     for key in obj.keys() {
         if survey.question(key).is_none() {
             return Err(vec![AnswerError::UnknownKey { key: key.clone() }]);
@@ -125,15 +121,9 @@ pub fn validate_all(survey: &Survey, raw: &serde_json::Value) -> Result<Answers,
     Ok(out)
 }
 
-fn check_one(
-    q: &Question,
-    raw: Option<&serde_json::Value>,
-) -> Result<Option<AnswerValue>, AnswerError> {
+fn check_one(q: &Question, raw: Option<&serde_json::Value>) -> Result<Option<AnswerValue>, AnswerError> {
     {
-        let invalid = |message: String| AnswerError::Invalid {
-            key: q.key.clone(),
-            message,
-        };
+        let invalid = |message: String| AnswerError::Invalid { key: q.key.clone(), message };
         let value = match raw {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
@@ -149,18 +139,15 @@ fn check_one(
         let answer = match q.kind {
             QuestionType::Nps | QuestionType::Csat | QuestionType::Ces | QuestionType::Rating => {
                 let (min, max) = q.range().unwrap_or((0, 10));
-                let s = as_score(value).ok_or_else(|| {
-                    invalid(format!("must be a whole number from {min} to {max}"))
-                })?;
+                let s =
+                    as_score(value).ok_or_else(|| invalid(format!("must be a whole number from {min} to {max}")))?;
                 if s < i64::from(min) || s > i64::from(max) {
                     return Err(invalid(format!("{s} is out of range; use {min} to {max}")));
                 }
                 AnswerValue::Score(s as i32)
             }
             QuestionType::SingleChoice => {
-                let s = value
-                    .as_str()
-                    .ok_or_else(|| invalid("must be one of the options, as a string".into()))?;
+                let s = value.as_str().ok_or_else(|| invalid("must be one of the options, as a string".into()))?;
                 let s = s.trim();
                 if !q.options.iter().any(|o| o == s) {
                     return Err(invalid(format!("{s:?} is not one of the options")));
@@ -175,10 +162,7 @@ fn check_one(
                 };
                 let mut picked = Vec::new();
                 for item in items {
-                    let s = item
-                        .as_str()
-                        .ok_or_else(|| invalid("options must be strings".into()))?
-                        .trim();
+                    let s = item.as_str().ok_or_else(|| invalid("options must be strings".into()))?.trim();
                     if !q.options.iter().any(|o| o == s) {
                         return Err(invalid(format!("{s:?} is not one of the options")));
                     }
@@ -191,14 +175,10 @@ fn check_one(
                 AnswerValue::Choices(picked)
             }
             QuestionType::Text => {
-                let s = value
-                    .as_str()
-                    .ok_or_else(|| invalid("must be text".into()))?;
+                let s = value.as_str().ok_or_else(|| invalid("must be text".into()))?;
                 let s = s.trim();
                 if s.chars().count() > MAX_TEXT_CHARS {
-                    return Err(invalid(format!(
-                        "is longer than {MAX_TEXT_CHARS} characters"
-                    )));
+                    return Err(invalid(format!("is longer than {MAX_TEXT_CHARS} characters")));
                 }
                 AnswerValue::Text(s.to_string())
             }
@@ -219,10 +199,7 @@ mod tests {
             kind,
             text: "?".into(),
             required,
-            options: if matches!(
-                kind,
-                QuestionType::SingleChoice | QuestionType::MultipleChoice
-            ) {
+            options: if matches!(kind, QuestionType::SingleChoice | QuestionType::MultipleChoice) {
                 vec!["Price".into(), "Support".into(), "Speed".into()]
             } else {
                 vec![]
@@ -261,10 +238,7 @@ mod tests {
         .unwrap();
         assert_eq!(a["nps"], AnswerValue::Score(9));
         assert_eq!(a["ces"], AnswerValue::Score(6));
-        assert_eq!(
-            a["many"],
-            AnswerValue::Choices(vec!["Price".into(), "Speed".into()])
-        );
+        assert_eq!(a["many"], AnswerValue::Choices(vec!["Price".into(), "Speed".into()]));
         assert_eq!(a["why"], AnswerValue::Text("Fast!".into()));
     }
 
@@ -288,10 +262,7 @@ mod tests {
             validate_answers(&survey(), &json!({"nps": 1, "zzz": 1})).unwrap_err(),
             AnswerError::UnknownKey { key: "zzz".into() }
         );
-        assert_eq!(
-            validate_answers(&survey(), &json!([1])).unwrap_err(),
-            AnswerError::NotAnObject
-        );
+        assert_eq!(validate_answers(&survey(), &json!([1])).unwrap_err(), AnswerError::NotAnObject);
     }
 
     #[test]
@@ -302,11 +273,7 @@ mod tests {
 
     #[test]
     fn blank_optional_answers_are_dropped() {
-        let a = validate_answers(
-            &survey(),
-            &json!({"nps": 0, "why": "   ", "many": [], "ces": null}),
-        )
-        .unwrap();
+        let a = validate_answers(&survey(), &json!({"nps": 0, "why": "   ", "many": [], "ces": null})).unwrap();
         assert_eq!(a.len(), 1);
     }
 

@@ -84,24 +84,10 @@ pub struct QuestionMetrics {
 }
 
 fn measure(name: &'static str, label: &'static str, unit: &'static str, n: u64) -> Measure {
-    Measure {
-        name,
-        label,
-        unit,
-        n,
-        value: None,
-        low: None,
-        high: None,
-    }
+    Measure { name, label, unit, n, value: None, low: None, high: None }
 }
 
-fn share_measure(
-    name: &'static str,
-    label: &'static str,
-    h: &Histogram,
-    lo: i32,
-    hi: i32,
-) -> Measure {
+fn share_measure(name: &'static str, label: &'static str, h: &Histogram, lo: i32, hi: i32) -> Measure {
     let n = h.n();
     let mut m = measure(name, label, "percent", n);
     if let Some(e) = stats::proportion(h.count_between(lo, hi), n) {
@@ -131,37 +117,18 @@ pub fn measures(kind: QuestionType, h: &Histogram) -> Vec<Measure> {
             }
             vec![m, mean_measure(h)]
         }
-        QuestionType::Csat => vec![
-            share_measure("top2", "CSAT (top-2-box)", h, 4, 5),
-            mean_measure(h),
-        ],
-        QuestionType::Ces => vec![
-            mean_measure(h),
-            share_measure("easy", "Easy (5–7)", h, 5, 7),
-        ],
+        QuestionType::Csat => vec![share_measure("top2", "CSAT (top-2-box)", h, 4, 5), mean_measure(h)],
+        QuestionType::Ces => vec![mean_measure(h), share_measure("easy", "Easy (5–7)", h, 5, 7)],
         _ => vec![mean_measure(h)],
     }
 }
 
 fn change(name: &str, kind: QuestionType, cur: &Histogram, prev: &Histogram) -> Change {
-    let previous = measures(kind, prev)
-        .into_iter()
-        .find(|m| m.name == name)
-        .and_then(|m| m.value);
+    let previous = measures(kind, prev).into_iter().find(|m| m.name == name).and_then(|m| m.value);
     let test = match name {
         "nps" => stats::nps_change(cur, prev),
-        "top2" => stats::proportion_change(
-            cur.count_between(4, 5),
-            cur.n(),
-            prev.count_between(4, 5),
-            prev.n(),
-        ),
-        "easy" => stats::proportion_change(
-            cur.count_between(5, 7),
-            cur.n(),
-            prev.count_between(5, 7),
-            prev.n(),
-        ),
+        "top2" => stats::proportion_change(cur.count_between(4, 5), cur.n(), prev.count_between(4, 5), prev.n()),
+        "easy" => stats::proportion_change(cur.count_between(5, 7), cur.n(), prev.count_between(5, 7), prev.n()),
         _ => stats::mean_change(cur, prev),
     };
     Change {
@@ -208,12 +175,7 @@ pub fn question_metrics(
         detractors: total.count_between(0, 6),
     });
     let (lo, hi) = q.range().unwrap_or((0, 10));
-    let distribution = (lo..=hi)
-        .map(|score| ScoreCount {
-            score,
-            count: total.get(score),
-        })
-        .collect();
+    let distribution = (lo..=hi).map(|score| ScoreCount { score, count: total.get(score) }).collect();
     let series = buckets
         .iter()
         .zip(&per_bucket)
@@ -242,36 +204,17 @@ mod tests {
     use time::macros::date;
 
     fn nps_question() -> Question {
-        Question {
-            required: true,
-            ..Question::new("nps", QuestionType::Nps, "Recommend?")
-        }
+        Question { required: true, ..Question::new("nps", QuestionType::Nps, "Recommend?") }
     }
 
     #[test]
     fn metrics_split_days_into_buckets_and_total_them() {
         let range = DateRange::new(date!(2026 - 11 - 04), date!(2026 - 11 - 17)).unwrap();
         let days = [
-            DayCount {
-                day: date!(2026 - 11 - 04),
-                score: 10,
-                count: 3,
-            },
-            DayCount {
-                day: date!(2026 - 11 - 10),
-                score: 2,
-                count: 1,
-            },
-            DayCount {
-                day: date!(2026 - 11 - 16),
-                score: 9,
-                count: 1,
-            },
-            DayCount {
-                day: date!(2026 - 10 - 01),
-                score: 0,
-                count: 99,
-            },
+            DayCount { day: date!(2026 - 11 - 04), score: 10, count: 3 },
+            DayCount { day: date!(2026 - 11 - 10), score: 2, count: 1 },
+            DayCount { day: date!(2026 - 11 - 16), score: 9, count: 1 },
+            DayCount { day: date!(2026 - 10 - 01), score: 0, count: 99 },
         ];
         let mut prev = Histogram::new();
         prev.add(0, 5);
@@ -284,10 +227,7 @@ mod tests {
         assert_eq!(nps.change.previous, Some(-100.0));
         assert!((nps.change.delta.unwrap() - 160.0).abs() < 1e-9);
         assert_eq!(m.series.len(), 3);
-        assert_eq!(
-            m.series.iter().map(|p| p.n).collect::<Vec<_>>(),
-            vec![3, 1, 1]
-        );
+        assert_eq!(m.series.iter().map(|p| p.n).collect::<Vec<_>>(), vec![3, 1, 1]);
         assert_eq!(m.distribution.len(), 11);
         assert_eq!(m.distribution[10].count, 3);
     }
@@ -295,13 +235,7 @@ mod tests {
     #[test]
     fn empty_metrics_have_no_values_and_no_change() {
         let range = DateRange::new(date!(2026 - 11 - 01), date!(2026 - 11 - 30)).unwrap();
-        let m = question_metrics(
-            &nps_question(),
-            &[],
-            &Histogram::new(),
-            range,
-            Interval::Month,
-        );
+        let m = question_metrics(&nps_question(), &[], &Histogram::new(), range, Interval::Month);
         assert_eq!(m.n, 0);
         assert_eq!(m.measures[0].measure.value, None);
         assert!(!m.measures[0].change.significant);

@@ -42,10 +42,7 @@ impl DateRange {
     /// The period of the same length that ends the day before this one starts.
     pub fn previous(&self) -> DateRange {
         let len = Duration::days(self.days());
-        DateRange {
-            from: self.from - len,
-            to: self.to - len,
-        }
+        DateRange { from: self.from - len, to: self.to - len }
     }
 
     pub fn contains(&self, d: Date) -> bool {
@@ -132,10 +129,7 @@ impl Interval {
         while start <= range.to {
             let next = self.next_start(start);
             let end = next - Duration::days(1);
-            out.push(DateRange {
-                from: start.max(range.from),
-                to: end.min(range.to),
-            });
+            out.push(DateRange { from: start.max(range.from), to: end.min(range.to) });
             start = next;
         }
         out
@@ -179,18 +173,9 @@ mod tests {
 
     #[test]
     fn dates_parse_from_both_forms() {
-        assert_eq!(
-            parse_date("2026-02-03", "from").unwrap(),
-            date!(2026 - 02 - 03)
-        );
-        assert_eq!(
-            parse_date("2026-02-03T23:30:00-02:00", "from").unwrap(),
-            date!(2026 - 02 - 04)
-        );
-        assert_eq!(
-            parse_date("yesterday", "to").unwrap_err(),
-            PeriodError::BadDate { field: "to" }
-        );
+        assert_eq!(parse_date("2026-02-03", "from").unwrap(), date!(2026 - 02 - 03));
+        assert_eq!(parse_date("2026-02-03T23:30:00-02:00", "from").unwrap(), date!(2026 - 02 - 04));
+        assert_eq!(parse_date("yesterday", "to").unwrap_err(), PeriodError::BadDate { field: "to" });
         assert!(DateRange::new(date!(2026 - 02 - 03), date!(2026 - 02 - 02)).is_err());
     }
 }

@@ -68,10 +68,7 @@ impl Histogram {
         let n = self.n() as f64;
         let sum: f64 = self.iter().map(|(s, c)| f64::from(s) * c as f64).sum();
         let mean = if n > 0.0 { sum / n } else { 0.0 };
-        let ss: f64 = self
-            .iter()
-            .map(|(s, c)| (f64::from(s) - mean).powi(2) * c as f64)
-            .sum();
+        let ss: f64 = self.iter().map(|(s, c)| (f64::from(s) - mean).powi(2) * c as f64).sum();
         (n, mean, ss)
     }
 }
@@ -145,9 +142,7 @@ pub fn proportion(k: u64, n: u64) -> Option<Estimate> {
 
 /// The two-sided t quantile for a 95% interval with `df` degrees of freedom.
 fn t95(df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(Z95)
+    StudentsT::new(0.0, 1.0, df).map(|t| t.inverse_cdf(0.975)).unwrap_or(Z95)
 }
 
 /// Mean with a Student-t 95% interval; with one observation the interval
@@ -167,21 +162,11 @@ pub fn mean(h: &Histogram) -> Option<Mean> {
         return None;
     }
     if n < 2.0 {
-        return Some(Mean {
-            n: n as u64,
-            mean: m,
-            sd: None,
-            interval: None,
-        });
+        return Some(Mean { n: n as u64, mean: m, sd: None, interval: None });
     }
     let sd = (ss / (n - 1.0)).sqrt();
     let half = t95(n - 1.0) * sd / n.sqrt();
-    Some(Mean {
-        n: n as u64,
-        mean: m,
-        sd: Some(sd),
-        interval: Some((m - half, m + half)),
-    })
+    Some(Mean { n: n as u64, mean: m, sd: Some(sd), interval: Some((m - half, m + half)) })
 }
 
 /// The outcome of testing whether a measure changed between two periods.
@@ -206,11 +191,7 @@ fn from_z(delta: f64, se: f64) -> ChangeTest {
     } else {
         0.0
     };
-    ChangeTest {
-        delta,
-        p_value,
-        significant: p_value < ALPHA,
-    }
+    ChangeTest { delta, p_value, significant: p_value < ALPHA }
 }
 
 /// Change in NPS points, tested with a z-test on the pooled variance of the
@@ -249,14 +230,9 @@ pub fn mean_change(cur: &Histogram, prev: &Histogram) -> Option<ChangeTest> {
     }
     let df = (va + vb).powi(2) / (va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0));
     let t = delta / se;
-    let p_value = StudentsT::new(0.0, 1.0, df)
-        .map(|d| 2.0 * (1.0 - d.cdf(t.abs())))
-        .unwrap_or_else(|_| normal_two_sided(t));
-    Some(ChangeTest {
-        delta,
-        p_value,
-        significant: p_value < ALPHA,
-    })
+    let p_value =
+        StudentsT::new(0.0, 1.0, df).map(|d| 2.0 * (1.0 - d.cdf(t.abs()))).unwrap_or_else(|_| normal_two_sided(t));
+    Some(ChangeTest { delta, p_value, significant: p_value < ALPHA })
 }
 
 #[cfg(test)]
@@ -351,11 +327,8 @@ mod tests {
     #[test]
     fn welch_test_matches_a_hand_computed_example() {
         // Means 5 and 3, both variance 2.5 with n 5: se 1, t 2, df 8, p 0.0805.
-        let t = mean_change(
-            &Histogram::from_scores(&[3, 4, 5, 6, 7]),
-            &Histogram::from_scores(&[1, 2, 3, 4, 5]),
-        )
-        .unwrap();
+        let t =
+            mean_change(&Histogram::from_scores(&[3, 4, 5, 6, 7]), &Histogram::from_scores(&[1, 2, 3, 4, 5])).unwrap();
         close(t.delta, 2.0, 1e-12);
         close(t.p_value, 0.0805, 0.0005);
         assert!(!t.significant);

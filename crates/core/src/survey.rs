@@ -62,10 +62,7 @@ impl QuestionType {
 
     /// True for questions answered with a number on a scale.
     pub fn is_scored(self) -> bool {
-        matches!(
-            self,
-            QuestionType::Nps | QuestionType::Csat | QuestionType::Ces | QuestionType::Rating
-        )
+        matches!(self, QuestionType::Nps | QuestionType::Csat | QuestionType::Ces | QuestionType::Rating)
     }
 
     /// The fixed scale of the standard KPI questions.
@@ -88,10 +85,7 @@ impl fmt::Display for QuestionType {
 impl FromStr for QuestionType {
     type Err = SurveyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        QuestionType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| SurveyError::UnknownType(s.to_string()))
+        QuestionType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| SurveyError::UnknownType(s.to_string()))
     }
 }
 
@@ -142,11 +136,7 @@ pub enum SurveyError {
     #[error("unknown status {0:?}; use draft, active or closed")]
     UnknownStatus(String),
     #[error("question {index}: {message}")]
-    Question {
-        index: usize,
-        field: &'static str,
-        message: String,
-    },
+    Question { index: usize, field: &'static str, message: String },
     #[error("touchpoint is longer than 100 characters")]
     TouchpointTooLong,
     #[error("question {key:?} already has responses; its {what} cannot change")]
@@ -318,18 +308,12 @@ impl SurveySpec {
         let mut keys = HashSet::new();
         let mut questions = Vec::with_capacity(self.questions.len());
         for (index, q) in self.questions.into_iter().enumerate() {
-            let err = |field: &'static str, message: String| SurveyError::Question {
-                index,
-                field,
-                message,
-            };
+            let err = |field: &'static str, message: String| SurveyError::Question { index, field, message };
             let key = q.key.trim().to_string();
             if !valid_key(&key) {
                 return Err(err(
                     "key",
-                    format!(
-                        "key {key:?} must start with a-z and use only a-z, 0-9 and _ (at most 40)"
-                    ),
+                    format!("key {key:?} must start with a-z and use only a-z, 0-9 and _ (at most 40)"),
                 ));
             }
             if !keys.insert(key.clone()) {
@@ -340,10 +324,7 @@ impl SurveySpec {
                 return Err(err("text", "question text must not be empty".into()));
             }
             if text.chars().count() > 1000 {
-                return Err(err(
-                    "text",
-                    "question text is longer than 1000 characters".into(),
-                ));
+                return Err(err("text", "question text is longer than 1000 characters".into()));
             }
             let mut out = Question {
                 key,
@@ -365,10 +346,7 @@ impl SurveySpec {
                             continue;
                         }
                         if o.chars().count() > 200 {
-                            return Err(err(
-                                "options",
-                                "an option is longer than 200 characters".into(),
-                            ));
+                            return Err(err("options", "an option is longer than 200 characters".into()));
                         }
                         if !seen.insert(o.clone()) {
                             return Err(err("options", format!("option {o:?} is listed twice")));
@@ -376,16 +354,10 @@ impl SurveySpec {
                         out.options.push(o);
                     }
                     if out.options.len() < 2 {
-                        return Err(err(
-                            "options",
-                            "a choice question needs at least two options".into(),
-                        ));
+                        return Err(err("options", "a choice question needs at least two options".into()));
                     }
                     if out.options.len() > 50 {
-                        return Err(err(
-                            "options",
-                            "a choice question may have at most 50 options".into(),
-                        ));
+                        return Err(err("options", "a choice question may have at most 50 options".into()));
                     }
                 }
                 QuestionType::Rating => {
@@ -403,10 +375,7 @@ impl SurveySpec {
                 }
                 _ => {
                     if !q.options.is_empty() {
-                        return Err(err(
-                            "options",
-                            format!("a {} question takes no options", q.kind),
-                        ));
+                        return Err(err("options", format!("a {} question takes no options", q.kind)));
                     }
                 }
             }
@@ -428,28 +397,16 @@ impl SurveySpec {
 pub fn check_edit(old: &[Question], new: &[Question]) -> Result<(), SurveyError> {
     for o in old {
         let Some(n) = new.iter().find(|n| n.key == o.key) else {
-            return Err(SurveyError::IncompatibleEdit {
-                key: o.key.clone(),
-                what: "existence (it cannot be removed)",
-            });
+            return Err(SurveyError::IncompatibleEdit { key: o.key.clone(), what: "existence (it cannot be removed)" });
         };
         if n.kind != o.kind {
-            return Err(SurveyError::IncompatibleEdit {
-                key: o.key.clone(),
-                what: "type",
-            });
+            return Err(SurveyError::IncompatibleEdit { key: o.key.clone(), what: "type" });
         }
         if n.range() != o.range() {
-            return Err(SurveyError::IncompatibleEdit {
-                key: o.key.clone(),
-                what: "scale",
-            });
+            return Err(SurveyError::IncompatibleEdit { key: o.key.clone(), what: "scale" });
         }
         if o.options.iter().any(|opt| !n.options.contains(opt)) {
-            return Err(SurveyError::IncompatibleEdit {
-                key: o.key.clone(),
-                what: "existing options",
-            });
+            return Err(SurveyError::IncompatibleEdit { key: o.key.clone(), what: "existing options" });
         }
     }
     Ok(())
@@ -469,11 +426,7 @@ pub fn slugify(title: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-').to_string();
-    if slug.is_empty() {
-        "survey".to_string()
-    } else {
-        slug
-    }
+    if slug.is_empty() { "survey".to_string() } else { slug }
 }
 
 #[cfg(test)]
@@ -495,39 +448,26 @@ mod tests {
     }
 
     fn spec(questions: Vec<Question>) -> SurveySpec {
-        SurveySpec {
-            title: " Relationship NPS ".into(),
-            questions,
-            ..Default::default()
-        }
+        SurveySpec { title: " Relationship NPS ".into(), questions, ..Default::default() }
     }
 
     #[test]
     fn a_valid_survey_is_normalised() {
-        let s = spec(vec![
-            q("nps", QuestionType::Nps),
-            q("why", QuestionType::Text),
-        ])
-        .validate()
-        .unwrap();
+        let s = spec(vec![q("nps", QuestionType::Nps), q("why", QuestionType::Text)]).validate().unwrap();
         assert_eq!(s.title, "Relationship NPS");
         assert_eq!(s.questions[0].range(), Some((0, 10)));
     }
 
     #[test]
     fn duplicate_keys_name_the_second_question() {
-        let e = spec(vec![q("a", QuestionType::Nps), q("a", QuestionType::Text)])
-            .validate()
-            .unwrap_err();
+        let e = spec(vec![q("a", QuestionType::Nps), q("a", QuestionType::Text)]).validate().unwrap_err();
         assert_eq!(e.field(), "questions[1].key");
     }
 
     #[test]
     fn bad_keys_are_refused() {
         for key in ["", "1abc", "A", "has space", "x".repeat(41).as_str()] {
-            let e = spec(vec![q(key, QuestionType::Nps)])
-                .validate()
-                .unwrap_err();
+            let e = spec(vec![q(key, QuestionType::Nps)]).validate().unwrap_err();
             assert_eq!(e.field(), "questions[0].key", "{key}");
         }
     }
@@ -547,10 +487,7 @@ mod tests {
         let mut r = q("r", QuestionType::Rating);
         r.min = Some(5);
         r.max = Some(5);
-        assert_eq!(
-            spec(vec![r.clone()]).validate().unwrap_err().field(),
-            "questions[0].max"
-        );
+        assert_eq!(spec(vec![r.clone()]).validate().unwrap_err().field(), "questions[0].max");
         r.min = None;
         r.max = None;
         let s = spec(vec![r]).validate().unwrap();
@@ -562,19 +499,13 @@ mod tests {
         let mut s = spec(vec![q("a", QuestionType::Nps)]);
         s.title = "  ".into();
         assert_eq!(s.validate().unwrap_err(), SurveyError::EmptyTitle);
-        assert_eq!(
-            spec(vec![]).validate().unwrap_err(),
-            SurveyError::NoQuestions
-        );
+        assert_eq!(spec(vec![]).validate().unwrap_err(), SurveyError::NoQuestions);
     }
 
     #[test]
     fn unknown_type_strings_are_refused() {
         assert!("stars".parse::<QuestionType>().is_err());
-        assert_eq!(
-            "multiple_choice".parse::<QuestionType>().unwrap(),
-            QuestionType::MultipleChoice
-        );
+        assert_eq!("multiple_choice".parse::<QuestionType>().unwrap(), QuestionType::MultipleChoice);
     }
 
     #[test]

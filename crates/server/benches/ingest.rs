@@ -14,11 +14,7 @@ use std::time::{Duration, Instant};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -40,18 +36,13 @@ fn main() {
     let http_n = arg("--http", 20_000);
     let clients = arg("--clients", 32);
     let bulk_n = arg("--bulk", 200_000);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(run(http_n, clients, bulk_n));
 }
 
 async fn run(http_n: usize, clients: usize, bulk_n: usize) {
     let dir = std::env::temp_dir().join(format!("cxloop-bench-{}", uuid::Uuid::now_v7()));
-    let store = cxloop_store::open(&format!("sqlite:{}", dir.join("bench.db").display()))
-        .await
-        .expect("store");
+    let store = cxloop_store::open(&format!("sqlite:{}", dir.join("bench.db").display())).await.expect("store");
     let user = store
         .create_user(&NewUser {
             email: "bench@example.com".into(),
@@ -62,34 +53,22 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
         .await
         .expect("user");
     let token = crypto::new_token();
-    store
-        .create_token(user.id, "bench", &crypto::sha256_hex(&token))
-        .await
-        .expect("token");
+    store.create_token(user.id, "bench", &crypto::sha256_hex(&token)).await.expect("token");
     let app = Application::build(
         store.clone(),
-        Config {
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            public_url: None,
-            secure_cookies: false,
-        },
+        Config { listen: "127.0.0.1:0".parse().expect("addr"), public_url: None, secure_cookies: false },
     )
     .await
     .expect("app");
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()
-        .expect("client");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");
     let survey: serde_json::Value = client
         .post(format!("{base}/api/v1/surveys"))
         .bearer_auth(&token)
-        .json(
-            &serde_json::json!({"title": "Bench", "status": "active", "questions": [
+        .json(&serde_json::json!({"title": "Bench", "status": "active", "questions": [
             {"key": "nps", "type": "nps", "text": "Recommend?", "required": true},
-            {"key": "why", "type": "text", "text": "Why?"}]}),
-        )
+            {"key": "why", "type": "text", "text": "Why?"}]}))
         .send()
         .await
         .expect("create")
@@ -109,15 +88,9 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(per);
             for i in 0..per {
-                let body =
-                    serde_json::json!({"answers": {"nps": (c + i) % 11, "why": COMMENTS[i % 4]}});
+                let body = serde_json::json!({"answers": {"nps": (c + i) % 11, "why": COMMENTS[i % 4]}});
                 let t = Instant::now();
-                let r = client
-                    .post(url.as_str())
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("post");
+                let r = client.post(url.as_str()).json(&body).send().await.expect("post");
                 assert_eq!(r.status(), 201);
                 lat.push(t.elapsed());
             }
@@ -140,10 +113,7 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
     );
 
     // 2. Bulk import through the store, spread over a year.
-    let survey = store
-        .get_survey(id.parse().expect("uuid"))
-        .await
-        .expect("survey");
+    let survey = store.get_survey(id.parse().expect("uuid")).await.expect("survey");
     let now = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let mut done = 0;
@@ -151,22 +121,15 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
         let batch: Vec<NewResponse> = (done..(done + 10_000).min(bulk_n))
             .map(|i| {
                 let mut answers = cxloop_core::Answers::new();
-                answers.insert(
-                    "nps".into(),
-                    cxloop_core::AnswerValue::Score((i * 7 % 11) as i32),
-                );
+                answers.insert("nps".into(), cxloop_core::AnswerValue::Score((i * 7 % 11) as i32));
                 if i % 2 == 0 {
-                    answers.insert(
-                        "why".into(),
-                        cxloop_core::AnswerValue::Text(COMMENTS[i % 4].into()),
-                    );
+                    answers.insert("why".into(), cxloop_core::AnswerValue::Text(COMMENTS[i % 4].into()));
                 }
                 NewResponse {
                     id: uuid::Uuid::now_v7(),
                     survey: survey.clone(),
                     customer: None,
-                    submitted_at: now
-                        - time::Duration::seconds((i as i64 * 31_536_000) / bulk_n.max(1) as i64),
+                    submitted_at: now - time::Duration::seconds((i as i64 * 31_536_000) / bulk_n.max(1) as i64),
                     channel: "import".into(),
                     answers,
                 }
@@ -175,17 +138,13 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
         done += store.insert_responses(&batch).await.expect("bulk") as usize;
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "bulk import: {done} responses, {:.0} responses/s",
-        done as f64 / secs
-    );
+    println!("bulk import: {done} responses, {:.0} responses/s", done as f64 / secs);
 
     // 3. Metrics over everything: a year by month, and 90 days by week.
     for (label, query) in [
         (
             "year by month",
-            "interval=month&from=".to_string()
-                + &cxloop_core::period::fmt_date(now.date() - time::Duration::days(364)),
+            "interval=month&from=".to_string() + &cxloop_core::period::fmt_date(now.date() - time::Duration::days(364)),
         ),
         ("90 days by week", "interval=week".to_string()),
     ] {
@@ -210,9 +169,7 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
             percentile(&lat, 0.95)
         );
     }
-    let size = std::fs::metadata(dir.join("bench.db"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let size = std::fs::metadata(dir.join("bench.db")).map(|m| m.len()).unwrap_or(0);
     println!("database file: {:.1} MB", size as f64 / 1e6);
     let _ = std::fs::remove_dir_all(&dir);
 }

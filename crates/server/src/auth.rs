@@ -30,27 +30,17 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 /// Checks a password against a stored hash; false for any malformed hash.
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// Rules for new passwords.
 pub fn check_new_password(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     if n < 10 {
-        return Err(AppError::invalid(
-            "password",
-            "password must be at least 10 characters",
-        ));
+        return Err(AppError::invalid("password", "password must be at least 10 characters"));
     }
     if n > 512 {
-        return Err(AppError::invalid(
-            "password",
-            "password must be at most 512 characters",
-        ));
+        return Err(AppError::invalid("password", "password must be at most 512 characters"));
     }
     Ok(())
 }
@@ -70,10 +60,8 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, Secure if configured.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// Checks email and password; on success opens a session and returns the
@@ -90,16 +78,11 @@ pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<Str
     };
     let hash = match found.as_ref().and_then(|u| u.password_hash.clone()) {
         Some(h) => h,
-        None => DUMMY
-            .get_or_init(|| hash_password("cxloop timing equaliser").unwrap_or_default())
-            .clone(),
+        None => DUMMY.get_or_init(|| hash_password("cxloop timing equaliser").unwrap_or_default()).clone(),
     };
     let ok = verify_password(&hash, password);
     let Some(found) = found.filter(|_| ok) else {
-        return Err(AppError::invalid(
-            "password",
-            "that email and password do not match an account",
-        ));
+        return Err(AppError::invalid("password", "that email and password do not match an account"));
     };
     let token = new_token();
     state
@@ -129,8 +112,7 @@ impl WebUser {
         match submitted {
             Some(t) if ct_eq(t, &self.csrf) => Ok(()),
             _ => Err(AppError::Forbidden(
-                "the form expired or did not come from cxloop; reload the page and try again"
-                    .into(),
+                "the form expired or did not come from cxloop; reload the page and try again".into(),
             )),
         }
     }
@@ -142,11 +124,7 @@ async fn session_user(parts: &Parts, state: &AppState) -> Result<Option<WebUser>
     };
     let hash = sha256_hex(&token);
     match state.store.session(&hash, OffsetDateTime::now_utc()).await {
-        Ok((user, info)) => Ok(Some(WebUser {
-            user,
-            csrf: info.csrf,
-            session_hash: hash,
-        })),
+        Ok((user, info)) => Ok(Some(WebUser { user, csrf: info.csrf, session_hash: hash })),
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
@@ -165,19 +143,11 @@ impl IntoResponse for LoginRedirect {
 impl FromRequestParts<AppState> for WebUser {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match session_user(parts, state).await {
             Ok(Some(u)) => Ok(u),
             Ok(None) => {
-                let path = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/")
-                    .to_string();
+                let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
                 Err(LoginRedirect(path).into_response())
             }
             Err(e) => Err(crate::error::PageError(e).into_response()),
@@ -190,18 +160,10 @@ fn bearer(parts: &Parts) -> Option<Result<String, AppError>> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    Some(token.ok_or_else(|| {
-        AppError::invalid(
-            "Authorization",
-            "use the form: Authorization: Bearer <token>",
-        )
-    }))
+    Some(token.ok_or_else(|| AppError::invalid("Authorization", "use the form: Authorization: Bearer <token>")))
 }
 
 async fn token_user(state: &AppState, token: &str) -> Result<User, AppError> {
@@ -221,10 +183,7 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(parts) {
             return Ok(ApiUser(token_user(state, &token?).await?));
         }
@@ -245,10 +204,7 @@ pub struct MaybeApiUser(pub Option<User>);
 impl FromRequestParts<AppState> for MaybeApiUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match bearer(parts) {
             Some(token) => Ok(MaybeApiUser(Some(token_user(state, &token?).await?))),
             None => Ok(MaybeApiUser(None)),
@@ -262,10 +218,7 @@ pub struct MaybeWebUser(pub Option<WebUser>);
 impl FromRequestParts<AppState> for MaybeWebUser {
     type Rejection = crate::error::PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(MaybeWebUser(session_user(parts, state).await?))
     }
 }
@@ -286,10 +239,7 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; cxloop_session=abc; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; cxloop_session=abc; b=2"));
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
     }

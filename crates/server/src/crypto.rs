@@ -38,11 +38,7 @@ pub fn sha256_hex(data: &str) -> String {
 
 /// Compares without leaking where the first difference is.
 pub fn ct_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The signature that binds a customer to one survey's link.
@@ -75,21 +71,13 @@ mod tests {
         assert!(!verify_customer(key, "nps", "cust-2", &sig));
         assert!(!verify_customer(key, "csat", "cust-1", &sig));
         assert!(!verify_customer(b"other", "nps", "cust-1", &sig));
-        assert!(!verify_customer(
-            key,
-            "nps",
-            "",
-            &sign_customer(key, "nps", "")
-        ));
+        assert!(!verify_customer(key, "nps", "", &sign_customer(key, "nps", "")));
     }
 
     #[test]
     fn hex_and_hashes_are_stable() {
         assert_eq!(hex(&[0, 15, 255]), "000fff");
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(ct_eq("abc", "abc") && !ct_eq("abc", "abd") && !ct_eq("abc", "ab"));
     }
 }

@@ -13,10 +13,7 @@ use serde_json::json;
 pub enum AppError {
     /// The request is malformed or a value is invalid; `field` names it.
     #[error("{message}")]
-    Invalid {
-        field: Option<String>,
-        message: String,
-    },
+    Invalid { field: Option<String>, message: String },
     #[error("authentication required")]
     Unauthorized,
     #[error("{0}")]
@@ -24,10 +21,7 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict {
-        field: Option<String>,
-        message: String,
-    },
+    Conflict { field: Option<String>, message: String },
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("{0}")]
@@ -38,10 +32,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid {
-            field: Some(field.into()),
-            message: message.into(),
-        }
+        AppError::Invalid { field: Some(field.into()), message: message.into() }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -97,10 +88,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("record"),
-            StoreError::Conflict { what } => AppError::Conflict {
-                field: Some(what.to_string()),
-                message: format!("{what} already exists"),
-            },
+            StoreError::Conflict { what } => {
+                AppError::Conflict { field: Some(what.to_string()), message: format!("{what} already exists") }
+            }
             StoreError::Other(cause) => AppError::Internal(cause),
         }
     }
@@ -139,19 +129,14 @@ impl IntoResponse for PageError {
         let e = self.0;
         e.log();
         let (title, text) = match &e {
-            AppError::NotFound(_) => (
-                "Not found",
-                "We could not find that page. It may have moved or been removed.".to_string(),
-            ),
+            AppError::NotFound(_) => {
+                ("Not found", "We could not find that page. It may have moved or been removed.".to_string())
+            }
             AppError::Internal(_) => (
                 "Something went wrong",
-                "Sorry, something went wrong on our side. Please try again in a moment."
-                    .to_string(),
+                "Sorry, something went wrong on our side. Please try again in a moment.".to_string(),
             ),
-            AppError::Unauthorized => (
-                "Please sign in",
-                "You need to sign in to see this page.".to_string(),
-            ),
+            AppError::Unauthorized => ("Please sign in", "You need to sign in to see this page.".to_string()),
             other => ("That did not work", other.public_message()),
         };
         (e.status(), crate::web::layout::message_page(title, &text)).into_response()

@@ -76,18 +76,10 @@ impl From<SubmitError> for AppError {
 }
 
 fn check_channel(channel: Option<&str>, default: &str) -> Result<String, AppError> {
-    let c = channel
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .unwrap_or(default);
-    let ok = c.len() <= 32
-        && c.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    let c = channel.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(default);
+    let ok = c.len() <= 32 && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !ok {
-        return Err(AppError::invalid(
-            "channel",
-            "channel must be 1–32 characters of a-z, 0-9, _ or -",
-        ));
+        return Err(AppError::invalid("channel", "channel must be 1–32 characters of a-z, 0-9, _ or -"));
     }
     Ok(c.to_string())
 }
@@ -100,16 +92,11 @@ fn check_customer(
 ) -> Result<Option<CustomerRef>, AppError> {
     let id = claim.external_id.trim();
     if id.is_empty() || id.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "customer.external_id",
-            "external_id must be 1–200 characters",
-        ));
+        return Err(AppError::invalid("customer.external_id", "external_id must be 1–200 characters"));
     }
     if trust != Trust::Staff {
-        let signed = claim
-            .signature
-            .as_deref()
-            .is_some_and(|sig| verify_customer(&state.link_key, &survey.slug, id, sig));
+        let signed =
+            claim.signature.as_deref().is_some_and(|sig| verify_customer(&state.link_key, &survey.slug, id, sig));
         if !signed {
             return match trust {
                 Trust::Page => Ok(None),
@@ -122,23 +109,11 @@ fn check_customer(
     if let Some(email) = claim.email.as_deref()
         && (email.len() > 320 || !email.contains('@'))
     {
-        return Err(AppError::invalid(
-            "customer.email",
-            "email is not a valid address",
-        ));
+        return Err(AppError::invalid("customer.email", "email is not a valid address"));
     }
     // Only staff may set identity details; a signed link proves the id alone.
-    let (name, email) = if trust == Trust::Staff {
-        (claim.name.clone(), claim.email.clone())
-    } else {
-        (None, None)
-    };
-    Ok(Some(CustomerRef {
-        external_id: id.to_string(),
-        name,
-        email,
-        attributes: Default::default(),
-    }))
+    let (name, email) = if trust == Trust::Staff { (claim.name.clone(), claim.email.clone()) } else { (None, None) };
+    Ok(Some(CustomerRef { external_id: id.to_string(), name, email, attributes: Default::default() }))
 }
 
 /// Validates and stores a response.
@@ -151,11 +126,7 @@ pub async fn submit(
     default_channel: &str,
 ) -> Result<Inserted, SubmitError> {
     if survey.status != SurveyStatus::Active {
-        let what = if survey.status == SurveyStatus::Closed {
-            "closed"
-        } else {
-            "not open yet"
-        };
+        let what = if survey.status == SurveyStatus::Closed { "closed" } else { "not open yet" };
         return Err(AppError::Conflict {
             field: Some("status".into()),
             message: format!("this survey is {what} and accepts no responses"),
@@ -166,18 +137,13 @@ pub async fn submit(
     let submitted_at = match sub.submitted_at {
         None => now,
         Some(_) if trust != Trust::Staff => {
-            return Err(AppError::Forbidden(
-                "submitted_at may only be set with an API token".into(),
-            )
-            .into());
+            return Err(AppError::Forbidden("submitted_at may only be set with an API token".into()).into());
         }
         Some(t) if t > now + time::Duration::minutes(5) => {
             return Err(AppError::invalid("submitted_at", "submitted_at is in the future").into());
         }
         Some(t) if t.year() < 2000 => {
-            return Err(
-                AppError::invalid("submitted_at", "submitted_at is before the year 2000").into(),
-            );
+            return Err(AppError::invalid("submitted_at", "submitted_at is before the year 2000").into());
         }
         Some(t) => t,
     };
@@ -191,41 +157,21 @@ pub async fn submit(
         Some(k) => {
             let k = k.trim();
             if k.is_empty() || k.len() > 200 {
-                return Err(AppError::invalid(
-                    "Idempotency-Key",
-                    "Idempotency-Key must be 1–200 characters",
-                )
-                .into());
+                return Err(AppError::invalid("Idempotency-Key", "Idempotency-Key must be 1–200 characters").into());
             }
-            let canonical =
-                serde_json::to_string(sub).map_err(|e| AppError::Internal(e.to_string()))?;
-            Some(Idempotency {
-                key: k.to_string(),
-                request_hash: sha256_hex(&canonical),
-            })
+            let canonical = serde_json::to_string(sub).map_err(|e| AppError::Internal(e.to_string()))?;
+            Some(Idempotency { key: k.to_string(), request_hash: sha256_hex(&canonical) })
         }
         None => None,
     };
-    let record = NewResponse {
-        id: uuid::Uuid::now_v7(),
-        survey: survey.clone(),
-        customer,
-        submitted_at,
-        channel,
-        answers,
-    };
-    state
-        .store
-        .insert_response(&record, idem.as_ref())
-        .await
-        .map_err(|e| match e {
-            cxloop_store::StoreError::Conflict {
-                what: "Idempotency-Key",
-            } => AppError::Conflict {
-                field: Some("Idempotency-Key".into()),
-                message: "this Idempotency-Key was already used for a different request".into(),
-            }
-            .into(),
-            other => SubmitError::Other(other.into()),
-        })
+    let record =
+        NewResponse { id: uuid::Uuid::now_v7(), survey: survey.clone(), customer, submitted_at, channel, answers };
+    state.store.insert_response(&record, idem.as_ref()).await.map_err(|e| match e {
+        cxloop_store::StoreError::Conflict { what: "Idempotency-Key" } => AppError::Conflict {
+            field: Some("Idempotency-Key".into()),
+            message: "this Idempotency-Key was already used for a different request".into(),
+        }
+        .into(),
+        other => SubmitError::Other(other.into()),
+    })
 }

@@ -59,24 +59,11 @@ impl Application {
         let addr = listener.local_addr()?;
         let fresh = crypto::hex(&crypto::random_bytes::<32>());
         let key = store.setting_or_init("link_signing_key", &fresh).await?;
-        let base_url: Arc<str> = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .into();
-        let state = AppState {
-            store: store.clone(),
-            link_key: key.into_bytes().into(),
-            config: Arc::new(config),
-            base_url,
-        };
-        Ok(Application {
-            listener,
-            router: router(state),
-            addr,
-            store,
-        })
+        let base_url: Arc<str> =
+            config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
+        let state =
+            AppState { store: store.clone(), link_key: key.into_bytes().into(), config: Arc::new(config), base_url };
+        Ok(Application { listener, router: router(state), addr, store })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -105,9 +92,7 @@ impl Application {
                 }
             }
         });
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         purge.abort();
         served
     }
@@ -126,13 +111,12 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            ),
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -33,12 +33,7 @@ impl RangeQuery {
     /// The inclusive date range and bucket size: `to` defaults to today (UTC),
     /// `from` to 90 days before `to`, interval to week.
     pub fn resolve(&self) -> Result<(DateRange, Interval), AppError> {
-        let blank = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
+        let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let to = match blank(&self.to) {
             Some(s) => parse_date(&s, "to").map_err(period_error)?,
             None => OffsetDateTime::now_utc().date(),
@@ -53,10 +48,7 @@ impl RangeQuery {
         };
         let range = DateRange::new(from, to).map_err(period_error)?;
         if interval == Interval::Day && range.days() > 1000 {
-            return Err(AppError::invalid(
-                "interval",
-                "daily series are limited to 1000 days; use week or month",
-            ));
+            return Err(AppError::invalid("interval", "daily series are limited to 1000 days; use week or month"));
         }
         Ok((range, interval))
     }
@@ -70,10 +62,7 @@ pub struct RangeOut {
 
 impl From<DateRange> for RangeOut {
     fn from(r: DateRange) -> Self {
-        RangeOut {
-            from: fmt_date(r.from),
-            to: fmt_date(r.to),
-        }
+        RangeOut { from: fmt_date(r.from), to: fmt_date(r.to) }
     }
 }
 
@@ -98,19 +87,10 @@ pub async fn survey_metrics(
     let mut questions = Vec::new();
     for q in survey.questions.iter().filter(|q| q.kind.is_scored()) {
         let days = state.store.daily_scores(survey.id, &q.key, range).await?;
-        let prev = state
-            .store
-            .score_histogram(survey.id, &q.key, previous)
-            .await?;
+        let prev = state.store.score_histogram(survey.id, &q.key, previous).await?;
         questions.push(question_metrics(q, &days, &prev, range, interval));
     }
-    Ok(SurveyMetrics {
-        survey_id: survey.id,
-        range: range.into(),
-        previous: previous.into(),
-        interval,
-        questions,
-    })
+    Ok(SurveyMetrics { survey_id: survey.id, range: range.into(), previous: previous.into(), interval, questions })
 }
 
 #[cfg(test)]
@@ -126,21 +106,11 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let q = RangeQuery {
-            from: Some("soon".into()),
-            ..Default::default()
-        };
+        let q = RangeQuery { from: Some("soon".into()), ..Default::default() };
         assert_eq!(q.resolve().unwrap_err().field(), Some("from"));
-        let q = RangeQuery {
-            interval: Some("year".into()),
-            ..Default::default()
-        };
+        let q = RangeQuery { interval: Some("year".into()), ..Default::default() };
         assert_eq!(q.resolve().unwrap_err().field(), Some("interval"));
-        let q = RangeQuery {
-            from: Some("2026-02-01".into()),
-            to: Some("2026-01-01".into()),
-            ..Default::default()
-        };
+        let q = RangeQuery { from: Some("2026-02-01".into()), to: Some("2026-01-01".into()), ..Default::default() };
         assert_eq!(q.resolve().unwrap_err().field(), Some("from"));
     }
 }

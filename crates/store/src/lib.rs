@@ -71,30 +71,16 @@ pub trait ResponseStore: Send + Sync {
     /// Stores one response and its rollups in one transaction. With an
     /// idempotency key already used for the same request, returns the first
     /// response as `Replayed`; for a different request, `Conflict`.
-    async fn insert_response(
-        &self,
-        r: &NewResponse,
-        idem: Option<&Idempotency>,
-    ) -> Result<Inserted>;
+    async fn insert_response(&self, r: &NewResponse, idem: Option<&Idempotency>) -> Result<Inserted>;
     /// Stores many responses in large transactions (demo, imports).
     async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64>;
     async fn get_response(&self, id: Uuid) -> Result<StoredResponse>;
     /// A page of responses in `submitted_at` order, after an optional cursor.
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>>;
     /// Per-day score counts of one question inside `range` (from the rollup).
-    async fn daily_scores(
-        &self,
-        survey_id: Uuid,
-        key: &str,
-        range: DateRange,
-    ) -> Result<Vec<DayCount>>;
+    async fn daily_scores(&self, survey_id: Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>>;
     /// The score histogram of one question over `range`.
-    async fn score_histogram(
-        &self,
-        survey_id: Uuid,
-        key: &str,
-        range: DateRange,
-    ) -> Result<Histogram> {
+    async fn score_histogram(&self, survey_id: Uuid, key: &str, range: DateRange) -> Result<Histogram> {
         let mut h = Histogram::new();
         for dc in self.daily_scores(survey_id, key, range).await? {
             h.add(dc.score, dc.count);
@@ -102,12 +88,7 @@ pub trait ResponseStore: Send + Sync {
         Ok(h)
     }
     /// Newest free-text answers, optionally of one survey, inside `window`.
-    async fn latest_comments(
-        &self,
-        survey_id: Option<Uuid>,
-        window: &TimeWindow,
-        limit: u32,
-    ) -> Result<Vec<Comment>>;
+    async fn latest_comments(&self, survey_id: Option<Uuid>, window: &TimeWindow, limit: u32) -> Result<Vec<Comment>>;
 }
 
 /// Staff accounts, login sessions, API tokens and instance settings.
@@ -121,11 +102,7 @@ pub trait AccountStore: Send + Sync {
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn create_session(&self, s: &NewSession) -> Result<()>;
     /// The live (unexpired) session with this id hash, and its user.
-    async fn session(
-        &self,
-        id_hash: &str,
-        now: time::OffsetDateTime,
-    ) -> Result<(User, SessionInfo)>;
+    async fn session(&self, id_hash: &str, now: time::OffsetDateTime) -> Result<(User, SessionInfo)>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     async fn purge_sessions(&self, now: time::OffsetDateTime) -> Result<u64>;
     async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<Uuid>;
@@ -150,24 +127,12 @@ pub trait JobStore: Send + Sync {
     async fn enqueue(&self, job: &NewJob) -> Result<Uuid>;
     /// Claims the next due job for `worker` until `now + lease`; no two
     /// workers (in any process) ever hold the same job at once.
-    async fn claim_job(
-        &self,
-        worker: &str,
-        now: time::OffsetDateTime,
-        lease: time::Duration,
-    ) -> Result<Option<Job>>;
+    async fn claim_job(&self, worker: &str, now: time::OffsetDateTime, lease: time::Duration) -> Result<Option<Job>>;
     /// Marks a job done, if `worker` still holds it.
-    async fn complete_job(&self, id: Uuid, worker: &str, now: time::OffsetDateTime)
-    -> Result<bool>;
+    async fn complete_job(&self, id: Uuid, worker: &str, now: time::OffsetDateTime) -> Result<bool>;
     /// Records a failure: the job runs again at `retry_at`, or is marked
     /// failed when its attempts are used up.
-    async fn fail_job(
-        &self,
-        id: Uuid,
-        worker: &str,
-        error: &str,
-        retry_at: time::OffsetDateTime,
-    ) -> Result<()>;
+    async fn fail_job(&self, id: Uuid, worker: &str, error: &str, retry_at: time::OffsetDateTime) -> Result<()>;
     async fn job(&self, id: Uuid) -> Result<JobRecord>;
 }
 
@@ -184,13 +149,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(postgres::PgStore::connect(url).await?));
     }
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        return Ok(Arc::new(
-            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
-        ));
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        return Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?));
     }
     if url.contains("://") {
         let scheme = url.split("://").next().unwrap_or_default();
@@ -198,29 +158,16 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
             "unsupported database URL scheme {scheme:?}; use sqlite:PATH or postgres://USER@HOST:PORT/DB"
         )));
     }
-    Ok(Arc::new(
-        sqlite::SqliteStore::open(std::path::Path::new(url)).await?,
-    ))
+    Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(url)).await?))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_migration_exists_for_both_backends_under_one_version_and_name() {
-        let names = |m: &[(i64, &str, &str)]| {
-            m.iter()
-                .map(|(v, n, _)| (*v, n.to_string()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            names(crate::sqlite::MIGRATIONS),
-            names(crate::postgres::MIGRATIONS)
-        );
+        let names = |m: &[(i64, &str, &str)]| m.iter().map(|(v, n, _)| (*v, n.to_string())).collect::<Vec<_>>();
+        assert_eq!(names(crate::sqlite::MIGRATIONS), names(crate::postgres::MIGRATIONS));
         let versions: Vec<i64> = crate::sqlite::MIGRATIONS.iter().map(|m| m.0).collect();
-        assert_eq!(
-            versions,
-            (1..=versions.len() as i64).collect::<Vec<_>>(),
-            "versions are 1, 2, 3 ..."
-        );
+        assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>(), "versions are 1, 2, 3 ...");
     }
 }

@@ -55,10 +55,7 @@ impl TempDatabase {
 
     pub fn sqlite() -> TempDatabase {
         let dir = std::env::temp_dir().join(format!("cxloop-test-{}", uuid::Uuid::now_v7()));
-        TempDatabase {
-            url: format!("sqlite:{}", dir.join("cxloop.db").display()),
-            cleanup: Cleanup::Dir(dir),
-        }
+        TempDatabase { url: format!("sqlite:{}", dir.join("cxloop.db").display()), cleanup: Cleanup::Dir(dir) }
     }
 
     pub async fn postgres() -> Option<TempDatabase> {
@@ -78,10 +75,7 @@ impl TempDatabase {
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let _ = conn.close().await;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        Some(TempDatabase {
-            url: format!("{base}/{name}"),
-            cleanup: Cleanup::Postgres { admin, name },
-        })
+        Some(TempDatabase { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { admin, name } })
     }
 }
 
@@ -95,18 +89,13 @@ impl Drop for TempDatabase {
                 let (admin, name) = (admin.clone(), name.clone());
                 // Drop may run inside a runtime; use a thread with its own.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                         return;
                     };
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
                             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                                .execute(&mut c)
-                                .await;
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
                         }
                     });
                 })

@@ -20,8 +20,7 @@ pub fn fmt(t: OffsetDateTime) -> String {
 
 /// Parses what [`fmt`] wrote (any RFC 3339 is accepted).
 pub fn parse(s: &str) -> Result<OffsetDateTime, crate::StoreError> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|e| crate::StoreError::Other(format!("bad stored timestamp {s:?}: {e}")))
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| crate::StoreError::Other(format!("bad stored timestamp {s:?}: {e}")))
 }
 
 #[cfg(test)]

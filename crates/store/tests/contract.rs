@@ -94,69 +94,31 @@ async fn surveys_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.get_survey(s.id).await.unwrap(), s);
     assert_eq!(store.get_survey_by_slug("rel-nps").await.unwrap().id, s.id);
     let dup = survey("rel-nps");
-    assert!(matches!(
-        store.create_survey(&dup).await,
-        Err(StoreError::Conflict { what: "slug" })
-    ));
+    assert!(matches!(store.create_survey(&dup).await, Err(StoreError::Conflict { what: "slug" })));
     let mut edited = s.clone();
     edited.status = SurveyStatus::Closed;
     store.update_survey(&edited).await.unwrap();
-    assert_eq!(
-        store.get_survey(s.id).await.unwrap().status,
-        SurveyStatus::Closed
-    );
-    assert!(matches!(
-        store.get_survey(Uuid::now_v7()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(store.get_survey(s.id).await.unwrap().status, SurveyStatus::Closed);
+    assert!(matches!(store.get_survey(Uuid::now_v7()).await, Err(StoreError::NotFound)));
     assert_eq!(store.list_surveys().await.unwrap().len(), 1);
 }
 
 async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
     let s = survey("support-csat");
     store.create_survey(&s).await.unwrap();
-    let key = Idempotency {
-        key: "k1".into(),
-        request_hash: "h1".into(),
-    };
-    let first = response(
-        &s,
-        10,
-        datetime!(2026-03-02 10:00 UTC),
-        Some("Great <b>support</b>"),
-        Some("cust-1"),
-    );
-    let Inserted::Created(a) = store.insert_response(&first, Some(&key)).await.unwrap() else {
-        panic!("not created")
-    };
-    let retry = response(
-        &s,
-        10,
-        datetime!(2026-03-02 10:00 UTC),
-        Some("Great <b>support</b>"),
-        Some("cust-1"),
-    );
+    let key = Idempotency { key: "k1".into(), request_hash: "h1".into() };
+    let first = response(&s, 10, datetime!(2026-03-02 10:00 UTC), Some("Great <b>support</b>"), Some("cust-1"));
+    let Inserted::Created(a) = store.insert_response(&first, Some(&key)).await.unwrap() else { panic!("not created") };
+    let retry = response(&s, 10, datetime!(2026-03-02 10:00 UTC), Some("Great <b>support</b>"), Some("cust-1"));
     let Inserted::Replayed(b) = store.insert_response(&retry, Some(&key)).await.unwrap() else {
         panic!("not replayed")
     };
     assert_eq!(a.id, b.id);
-    let other = Idempotency {
-        key: "k1".into(),
-        request_hash: "different".into(),
-    };
-    assert!(matches!(
-        store.insert_response(&retry, Some(&other)).await,
-        Err(StoreError::Conflict { .. })
-    ));
+    let other = Idempotency { key: "k1".into(), request_hash: "different".into() };
+    assert!(matches!(store.insert_response(&retry, Some(&other)).await, Err(StoreError::Conflict { .. })));
 
     let later = vec![
-        response(
-            &s,
-            3,
-            datetime!(2026-03-02 23:59 UTC),
-            Some("Too slow"),
-            None,
-        ),
+        response(&s, 3, datetime!(2026-03-02 23:59 UTC), Some("Too slow"), None),
         response(&s, 8, datetime!(2026-03-05 09:00 UTC), None, Some("cust-1")),
         response(&s, 9, datetime!(2026-04-01 09:00 UTC), None, None),
     ];
@@ -167,25 +129,14 @@ async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
     assert_eq!(h.n(), 3, "the replay stored nothing and April is outside");
     assert_eq!((h.get(10), h.get(3), h.get(8)), (1, 1, 1));
     let days = store.daily_scores(s.id, "nps", march).await.unwrap();
-    assert_eq!(
-        days.iter()
-            .filter(|d| d.day == date!(2026 - 03 - 02))
-            .map(|d| d.count)
-            .sum::<u64>(),
-        2
-    );
+    assert_eq!(days.iter().filter(|d| d.day == date!(2026 - 03 - 02)).map(|d| d.count).sum::<u64>(), 2);
 
     let summary = &store.list_surveys().await.unwrap()[0];
     assert_eq!(summary.responses, 4);
 
     // Paging in both orders with a cursor.
-    let mut q = ResponseQuery {
-        survey_id: s.id,
-        window: TimeWindow::default(),
-        after: None,
-        newest_first: false,
-        limit: 3,
-    };
+    let mut q =
+        ResponseQuery { survey_id: s.id, window: TimeWindow::default(), after: None, newest_first: false, limit: 3 };
     let page1 = store.list_responses(&q).await.unwrap();
     assert_eq!(page1.len(), 3);
     assert_eq!(page1[0].customer_external_id.as_deref(), Some("cust-1"));
@@ -196,25 +147,16 @@ async fn responses_keep_rollups_and_idempotency(store: Arc<dyn Store>) {
     assert_eq!(page2[0].submitted_at, datetime!(2026-04-01 09:00 UTC));
     q.after = None;
     q.newest_first = true;
-    q.window = TimeWindow {
-        from: Some(datetime!(2026-03-02 12:00 UTC)),
-        to: Some(datetime!(2026-04-01 09:00 UTC)),
-    };
+    q.window = TimeWindow { from: Some(datetime!(2026-03-02 12:00 UTC)), to: Some(datetime!(2026-04-01 09:00 UTC)) };
     let windowed = store.list_responses(&q).await.unwrap();
     assert_eq!(windowed.len(), 2, "from is inclusive, to is exclusive");
     assert_eq!(windowed[0].submitted_at, datetime!(2026-03-05 09:00 UTC));
 
-    let comments = store
-        .latest_comments(Some(s.id), &TimeWindow::default(), 10)
-        .await
-        .unwrap();
+    let comments = store.latest_comments(Some(s.id), &TimeWindow::default(), 10).await.unwrap();
     assert_eq!(comments.len(), 2);
     assert_eq!(comments[0].body, "Too slow");
     assert_eq!(comments[0].score, Some(3));
-    assert_eq!(
-        comments[1].body, "Great <b>support</b>",
-        "stored verbatim; escaping is the page's job"
-    );
+    assert_eq!(comments[1].body, "Great <b>support</b>", "stored verbatim; escaping is the page's job");
     assert_eq!(store.count_customers().await.unwrap(), 1);
 }
 
@@ -227,46 +169,27 @@ async fn concurrent_inserts_are_group_committed_exactly_once(store: Arc<dyn Stor
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             // Every third request shares one of ten keys with others.
-            let idem = (i % 3 == 0).then(|| Idempotency {
-                key: format!("k{}", i % 10),
-                request_hash: format!("h{}", i % 10),
-            });
-            let r = response(
-                &s,
-                i % 11,
-                datetime!(2026-06-01 12:00 UTC),
-                Some("burst"),
-                Some(&format!("c{}", i % 7)),
-            );
+            let idem =
+                (i % 3 == 0).then(|| Idempotency { key: format!("k{}", i % 10), request_hash: format!("h{}", i % 10) });
+            let r = response(&s, i % 11, datetime!(2026-06-01 12:00 UTC), Some("burst"), Some(&format!("c{}", i % 7)));
             store.insert_response(&r, idem.as_ref()).await.unwrap()
         }));
     }
     let mut created = 0;
-    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<Uuid>> =
-        Default::default();
+    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<Uuid>> = Default::default();
     for (i, t) in tasks.into_iter().enumerate() {
         let (Inserted::Created(r) | Inserted::Replayed(r)) = t.await.unwrap();
         if i % 3 == 0 {
-            by_key
-                .entry(format!("k{}", i % 10))
-                .or_default()
-                .insert(r.id);
+            by_key.entry(format!("k{}", i % 10)).or_default().insert(r.id);
         }
         created += 1;
     }
     assert_eq!(created, 300);
-    assert!(
-        by_key.values().all(|ids| ids.len() == 1),
-        "one response per idempotency key"
-    );
+    assert!(by_key.values().all(|ids| ids.len() == 1), "one response per idempotency key");
     // 200 without a key + one per key (10 keys).
     assert_eq!(store.response_count(s.id).await.unwrap(), 210);
     let june = DateRange::new(date!(2026 - 06 - 01), date!(2026 - 06 - 01)).unwrap();
-    assert_eq!(
-        store.score_histogram(s.id, "nps", june).await.unwrap().n(),
-        210,
-        "the rollup agrees with the rows"
-    );
+    assert_eq!(store.score_histogram(s.id, "nps", june).await.unwrap().n(), 210, "the rollup agrees with the rows");
     assert_eq!(store.count_customers().await.unwrap(), 7);
 }
 
@@ -278,19 +201,8 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
         password_hash: Some("h".into()),
     };
     let u = store.create_user(&new).await.unwrap();
-    assert!(matches!(
-        store.create_user(&new).await,
-        Err(StoreError::Conflict { what: "email" })
-    ));
-    assert_eq!(
-        store
-            .user_by_email("cx@example.com")
-            .await
-            .unwrap()
-            .password_hash
-            .as_deref(),
-        Some("h")
-    );
+    assert!(matches!(store.create_user(&new).await, Err(StoreError::Conflict { what: "email" })));
+    assert_eq!(store.user_by_email("cx@example.com").await.unwrap().password_hash.as_deref(), Some("h"));
     let now = datetime!(2026-05-01 12:00 UTC);
     store
         .create_session(&NewSession {
@@ -303,32 +215,13 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
         .unwrap();
     let (who, info) = store.session("s1", now).await.unwrap();
     assert_eq!((who.id, info.csrf.as_str()), (u.id, "c1"));
-    assert!(matches!(
-        store.session("s1", now + time::Duration::hours(2)).await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        store
-            .purge_sessions(now + time::Duration::hours(2))
-            .await
-            .unwrap(),
-        1
-    );
+    assert!(matches!(store.session("s1", now + time::Duration::hours(2)).await, Err(StoreError::NotFound)));
+    assert_eq!(store.purge_sessions(now + time::Duration::hours(2)).await.unwrap(), 1);
     store.create_token(u.id, "ci", "tokhash").await.unwrap();
-    assert_eq!(
-        store.user_by_token("tokhash").await.unwrap().email,
-        "cx@example.com"
-    );
-    assert!(matches!(
-        store.user_by_token("nope").await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(store.user_by_token("tokhash").await.unwrap().email, "cx@example.com");
+    assert!(matches!(store.user_by_token("nope").await, Err(StoreError::NotFound)));
     assert_eq!(store.setting_or_init("secret", "a").await.unwrap(), "a");
-    assert_eq!(
-        store.setting_or_init("secret", "b").await.unwrap(),
-        "a",
-        "first writer wins"
-    );
+    assert_eq!(store.setting_or_init("secret", "b").await.unwrap(), "a", "first writer wins");
 }
 
 #[tokio::test]
@@ -338,12 +231,7 @@ async fn unknown_url_schemes_are_refused() {
 }
 
 fn job(kind: &str, run_at: time::OffsetDateTime, max_attempts: u32) -> NewJob {
-    NewJob {
-        kind: kind.into(),
-        payload: serde_json::json!({"n": 1}),
-        run_at,
-        max_attempts,
-    }
+    NewJob { kind: kind.into(), payload: serde_json::json!({"n": 1}), run_at, max_attempts }
 }
 
 async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
@@ -351,17 +239,9 @@ async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
     let lease = time::Duration::seconds(30);
     let mut ids = std::collections::HashSet::new();
     for _ in 0..40 {
-        ids.insert(
-            store
-                .enqueue(&job("probe", now - time::Duration::seconds(1), 3))
-                .await
-                .unwrap(),
-        );
+        ids.insert(store.enqueue(&job("probe", now - time::Duration::seconds(1), 3)).await.unwrap());
     }
-    let later = store
-        .enqueue(&job("probe", now + time::Duration::hours(1), 3))
-        .await
-        .unwrap();
+    let later = store.enqueue(&job("probe", now + time::Duration::hours(1), 3)).await.unwrap();
     // Eight workers race for the jobs: each is claimed exactly once.
     let mut tasks = Vec::new();
     for w in 0..8 {
@@ -370,12 +250,7 @@ async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
             let mut got = Vec::new();
             while let Some(j) = store.claim_job(&format!("w{w}"), now, lease).await.unwrap() {
                 assert_eq!(j.attempts, 1);
-                assert!(
-                    store
-                        .complete_job(j.id, &format!("w{w}"), now)
-                        .await
-                        .unwrap()
-                );
+                assert!(store.complete_job(j.id, &format!("w{w}"), now).await.unwrap());
                 got.push(j.id);
             }
             got
@@ -386,14 +261,7 @@ async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
         claimed.extend(t.await.unwrap());
     }
     assert_eq!(claimed.len(), 40, "every due job claimed");
-    assert_eq!(
-        claimed
-            .iter()
-            .collect::<std::collections::HashSet<_>>()
-            .len(),
-        40,
-        "none twice"
-    );
+    assert_eq!(claimed.iter().collect::<std::collections::HashSet<_>>().len(), 40, "none twice");
     assert!(!claimed.contains(&later), "jobs not yet due wait");
     assert_eq!(store.job(claimed[0]).await.unwrap().state, "done");
 
@@ -401,29 +269,13 @@ async fn jobs_are_claimed_once_and_leases_expire(store: Arc<dyn Store>) {
     let id = store.enqueue(&job("probe", now, 3)).await.unwrap();
     let first = store.claim_job("dies", now, lease).await.unwrap().unwrap();
     assert_eq!(first.id, id);
-    assert!(
-        store
-            .claim_job("other", now + time::Duration::seconds(10), lease)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    let again = store
-        .claim_job("other", now + time::Duration::seconds(31), lease)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(store.claim_job("other", now + time::Duration::seconds(10), lease).await.unwrap().is_none());
+    let again = store.claim_job("other", now + time::Duration::seconds(31), lease).await.unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (id, 2));
-    assert!(
-        !store.complete_job(id, "dies", now).await.unwrap(),
-        "the old worker lost it"
-    );
+    assert!(!store.complete_job(id, "dies", now).await.unwrap(), "the old worker lost it");
     assert!(store.complete_job(id, "other", now).await.unwrap());
     let rec = store.job(id).await.unwrap();
-    assert_eq!(
-        (rec.state.as_str(), rec.attempts, rec.finished_by.as_deref()),
-        ("done", 2, Some("other"))
-    );
+    assert_eq!((rec.state.as_str(), rec.attempts, rec.finished_by.as_deref()), ("done", 2, Some("other")));
 }
 
 async fn failed_jobs_retry_then_give_up(store: Arc<dyn Store>) {
@@ -431,38 +283,12 @@ async fn failed_jobs_retry_then_give_up(store: Arc<dyn Store>) {
     let lease = time::Duration::seconds(30);
     let id = store.enqueue(&job("probe", now, 2)).await.unwrap();
     let j = store.claim_job("w", now, lease).await.unwrap().unwrap();
-    store
-        .fail_job(j.id, "w", "boom", now + time::Duration::seconds(4))
-        .await
-        .unwrap();
-    assert!(
-        store
-            .claim_job("w", now + time::Duration::seconds(1), lease)
-            .await
-            .unwrap()
-            .is_none(),
-        "backoff"
-    );
-    let j = store
-        .claim_job("w", now + time::Duration::seconds(5), lease)
-        .await
-        .unwrap()
-        .unwrap();
+    store.fail_job(j.id, "w", "boom", now + time::Duration::seconds(4)).await.unwrap();
+    assert!(store.claim_job("w", now + time::Duration::seconds(1), lease).await.unwrap().is_none(), "backoff");
+    let j = store.claim_job("w", now + time::Duration::seconds(5), lease).await.unwrap().unwrap();
     assert_eq!(j.attempts, 2);
-    store
-        .fail_job(j.id, "w", "boom again", now + time::Duration::seconds(20))
-        .await
-        .unwrap();
+    store.fail_job(j.id, "w", "boom again", now + time::Duration::seconds(20)).await.unwrap();
     let rec = store.job(id).await.unwrap();
-    assert_eq!(
-        (rec.state.as_str(), rec.attempts, rec.last_error.as_deref()),
-        ("failed", 2, Some("boom again"))
-    );
-    assert!(
-        store
-            .claim_job("w", now + time::Duration::hours(1), lease)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!((rec.state.as_str(), rec.attempts, rec.last_error.as_deref()), ("failed", 2, Some("boom again")));
+    assert!(store.claim_job("w", now + time::Duration::hours(1), lease).await.unwrap().is_none());
 }

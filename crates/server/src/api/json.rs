@@ -16,14 +16,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+                v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
             return Err(AppError::UnsupportedMediaType(
@@ -32,14 +27,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::TooLarge {
-                    limit: crate::MAX_BODY_BYTES,
-                }
+                AppError::TooLarge { limit: crate::MAX_BODY_BYTES }
             } else {
-                AppError::Invalid {
-                    field: None,
-                    message: format!("could not read the body: {rejection}"),
-                }
+                AppError::Invalid { field: None, message: format!("could not read the body: {rejection}") }
             }
         })?;
         parse(&bytes).map(ApiJson)
@@ -54,16 +44,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return AppError::Invalid {
-                field: None,
-                message: format!("malformed JSON: {inner}"),
-            };
+            return AppError::Invalid { field: None, message: format!("malformed JSON: {inner}") };
         }
         let field = if path == "." { None } else { Some(path) };
-        AppError::Invalid {
-            field,
-            message: format!("invalid value: {inner}"),
-        }
+        AppError::Invalid { field, message: format!("invalid value: {inner}") }
     })
 }
 

@@ -30,32 +30,14 @@ pub const HEALTHZ: &str = "/healthz";
 pub const OPENAPI: &str = "/api/openapi.json";
 
 /// Every documented path, for the drift check.
-pub const PATHS: &[&str] = &[
-    SURVEYS,
-    SURVEY,
-    SURVEY_LINKS,
-    RESPONSES,
-    RESPONSES_CSV,
-    METRICS,
-    HEALTHZ,
-    OPENAPI,
-];
+pub const PATHS: &[&str] = &[SURVEYS, SURVEY, SURVEY_LINKS, RESPONSES, RESPONSES_CSV, METRICS, HEALTHZ, OPENAPI];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            SURVEYS,
-            post(surveys::create_survey).get(surveys::list_surveys),
-        )
-        .route(
-            SURVEY,
-            get(surveys::get_survey).patch(surveys::update_survey),
-        )
+        .route(SURVEYS, post(surveys::create_survey).get(surveys::list_surveys))
+        .route(SURVEY, get(surveys::get_survey).patch(surveys::update_survey))
         .route(SURVEY_LINKS, post(surveys::create_link))
-        .route(
-            RESPONSES,
-            post(responses::create_response).get(responses::list_responses),
-        )
+        .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))
         .route(HEALTHZ, get(health))

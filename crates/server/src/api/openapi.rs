@@ -17,12 +17,7 @@ mod tests {
     #[test]
     fn document_lists_exactly_the_routed_paths() {
         let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
-        let mut documented: Vec<&str> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
         let mut routed: Vec<&str> = super::super::PATHS.to_vec();
         documented.sort_unstable();
         routed.sort_unstable();

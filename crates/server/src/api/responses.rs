@@ -30,24 +30,19 @@ pub async fn create_response(
 ) -> Result<Response, AppError> {
     let survey = load_survey(&state, &id).await?;
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| {
-            AppError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII")
-        })?),
+        Some(v) => Some(
+            v.to_str().map_err(|_| AppError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII"))?,
+        ),
         None => None,
     };
-    let trust = if user.is_some() {
-        Trust::Staff
-    } else {
-        Trust::Public
-    };
+    let trust = if user.is_some() { Trust::Staff } else { Trust::Public };
     let (stored, replayed) = match submit(&state, &survey, &sub, key, trust, "api").await? {
         Inserted::Created(r) => (r, false),
         Inserted::Replayed(r) => (r, true),
     };
     let mut resp = (StatusCode::CREATED, Json(stored)).into_response();
     if replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
 }
@@ -73,14 +68,8 @@ fn window(from: Option<&str>, to: Option<&str>) -> Result<TimeWindow, AppError> 
         Ok(d.midnight().assume_utc())
     };
     let w = TimeWindow {
-        from: from
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| bound(s, "from", false))
-            .transpose()?,
-        to: to
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| bound(s, "to", true))
-            .transpose()?,
+        from: from.filter(|s| !s.trim().is_empty()).map(|s| bound(s, "from", false)).transpose()?,
+        to: to.filter(|s| !s.trim().is_empty()).map(|s| bound(s, "to", true)).transpose()?,
     };
     if let (Some(a), Some(b)) = (w.from, w.to)
         && a >= b
@@ -91,11 +80,7 @@ fn window(from: Option<&str>, to: Option<&str>) -> Result<TimeWindow, AppError> 
 }
 
 fn encode_cursor(r: &StoredResponse) -> String {
-    format!(
-        "{}_{}",
-        r.submitted_at.unix_timestamp_nanos() / 1000,
-        r.id.simple()
-    )
+    format!("{}_{}", r.submitted_at.unix_timestamp_nanos() / 1000, r.id.simple())
 }
 
 fn decode_cursor(s: &str) -> Result<(OffsetDateTime, uuid::Uuid), AppError> {
@@ -129,45 +114,26 @@ pub async fn list_responses(
     let query = ResponseQuery {
         survey_id: survey.id,
         window: window(q.from.as_deref(), q.to.as_deref())?,
-        after: q
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(decode_cursor)
-            .transpose()?,
+        after: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
         newest_first,
         limit,
     };
     let page = state.store.list_responses(&query).await?;
-    let next = (page.len() == limit as usize)
-        .then(|| page.last().map(encode_cursor))
-        .flatten();
-    Ok(Json(
-        serde_json::json!({ "responses": page, "next_cursor": next }),
-    ))
+    let next = (page.len() == limit as usize).then(|| page.last().map(encode_cursor)).flatten();
+    Ok(Json(serde_json::json!({ "responses": page, "next_cursor": next })))
 }
 
 /// Guards spreadsheet users: text that starts like a formula gets a leading
 /// apostrophe so that Excel and friends show it instead of running it.
 fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
 }
 
 fn csv_chunk(survey: &Survey, rows: &[StoredResponse], header: bool) -> Result<Bytes, AppError> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 128));
     let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
     if header {
-        let mut cols = vec![
-            "response_id",
-            "submitted_at",
-            "channel",
-            "touchpoint",
-            "customer_external_id",
-        ];
+        let mut cols = vec!["response_id", "submitted_at", "channel", "touchpoint", "customer_external_id"];
         cols.extend(survey.questions.iter().map(|q| q.key.as_str()));
         w.write_record(&cols).map_err(fail)?;
     }
@@ -177,10 +143,7 @@ fn csv_chunk(survey: &Survey, rows: &[StoredResponse], header: bool) -> Result<B
             r.submitted_at.format(&Rfc3339).unwrap_or_default(),
             r.channel.clone(),
             r.touchpoint.clone().unwrap_or_default(),
-            r.customer_external_id
-                .as_deref()
-                .map(safe_cell)
-                .unwrap_or_default(),
+            r.customer_external_id.as_deref().map(safe_cell).unwrap_or_default(),
         ];
         for q in &survey.questions {
             rec.push(match r.answers.get(&q.key) {
@@ -191,9 +154,7 @@ fn csv_chunk(survey: &Survey, rows: &[StoredResponse], header: bool) -> Result<B
         }
         w.write_record(&rec).map_err(fail)?;
     }
-    w.into_inner()
-        .map(Bytes::from)
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    w.into_inner().map(Bytes::from).map_err(|e| AppError::Internal(format!("csv: {e}")))
 }
 
 /// Streams every response in the window, oldest first, a page at a time:
@@ -219,10 +180,7 @@ pub async fn export_csv(
     let start = first
         .last()
         .filter(|_| first.len() == PAGE as usize)
-        .map(|r| ResponseQuery {
-            after: Some((r.submitted_at, r.id)),
-            ..query.clone()
-        });
+        .map(|r| ResponseQuery { after: Some((r.submitted_at, r.id)), ..query.clone() });
     let store = state.store.clone();
     let page_survey = survey.clone();
     let rest = futures_util::stream::unfold(start, move |next: Option<ResponseQuery>| {
@@ -237,23 +195,18 @@ pub async fn export_csv(
             if page.is_empty() {
                 return None;
             }
-            let chunk =
-                csv_chunk(&survey, &page, false).map_err(|e| std::io::Error::other(e.to_string()));
+            let chunk = csv_chunk(&survey, &page, false).map_err(|e| std::io::Error::other(e.to_string()));
             let more = page.len() == PAGE as usize;
             query.after = page.last().map(|r| (r.submitted_at, r.id));
             Some((chunk, more.then_some(query)))
         }
     });
-    let body = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(head)))
-        .chain(rest);
+    let body = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(head))).chain(rest);
     let filename = format!("{}-responses.csv", survey.slug);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
         Body::from_stream(body),
     )
@@ -268,7 +221,5 @@ pub async fn get_metrics(
 ) -> Result<Json<crate::report::SurveyMetrics>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.resolve()?;
-    Ok(Json(
-        crate::report::survey_metrics(&state, &survey, range, interval).await?,
-    ))
+    Ok(Json(crate::report::survey_metrics(&state, &survey, range, interval).await?))
 }

@@ -53,11 +53,7 @@ pub struct SurveyResponse {
 }
 
 pub fn to_response(state: &AppState, survey: Survey, responses: Option<u64>) -> SurveyResponse {
-    SurveyResponse {
-        url: format!("{}/s/{}", state.base_url, survey.slug),
-        survey,
-        responses,
-    }
+    SurveyResponse { url: format!("{}/s/{}", state.base_url, survey.slug), survey, responses }
 }
 
 fn spec_error(e: cxloop_core::SurveyError) -> AppError {
@@ -67,18 +63,9 @@ fn spec_error(e: cxloop_core::SurveyError) -> AppError {
 fn check_slug(slug: &str) -> Result<(), AppError> {
     let ok = !slug.is_empty()
         && slug.len() <= 60
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "slug",
-            "slug must be 1–60 characters of a-z, 0-9 and -",
-        ))
-    }
+    if ok { Ok(()) } else { Err(AppError::invalid("slug", "slug must be 1–60 characters of a-z, 0-9 and -")) }
 }
 
 /// Creates a survey, choosing a free slug from the title when none is given.
@@ -121,28 +108,17 @@ pub async fn create(
             }
             Err(StoreError::Conflict { .. }) => {
                 let suffix = crate::crypto::hex(&crate::crypto::random_bytes::<2>());
-                survey.slug = if attempt < 8 {
-                    format!("{base}-{}", attempt + 2)
-                } else {
-                    format!("{base}-{suffix}")
-                };
+                survey.slug = if attempt < 8 { format!("{base}-{}", attempt + 2) } else { format!("{base}-{suffix}") };
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::Conflict {
-        field: Some("slug".into()),
-        message: "could not find a free slug; give one".into(),
-    })
+    Err(AppError::Conflict { field: Some("slug".into()), message: "could not find a free slug; give one".into() })
 }
 
 /// Applies an edit: validates the new definition and refuses changes that
 /// would orphan stored answers once the survey has responses.
-pub async fn apply_update(
-    state: &AppState,
-    mut survey: Survey,
-    req: UpdateSurveyRequest,
-) -> Result<Survey, AppError> {
+pub async fn apply_update(state: &AppState, mut survey: Survey, req: UpdateSurveyRequest) -> Result<Survey, AppError> {
     let responses = state.store.response_count(survey.id).await?;
     let spec = SurveySpec {
         title: req.title.unwrap_or_else(|| survey.title.clone()),
@@ -187,23 +163,11 @@ pub async fn create_survey(
         thank_you: req.thank_you,
         questions: req.questions,
     };
-    let survey = create(
-        &state,
-        spec,
-        req.status.unwrap_or(SurveyStatus::Draft),
-        req.slug,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(to_response(&state, survey, Some(0))),
-    ))
+    let survey = create(&state, spec, req.status.unwrap_or(SurveyStatus::Draft), req.slug).await?;
+    Ok((StatusCode::CREATED, Json(to_response(&state, survey, Some(0)))))
 }
 
-pub async fn list_surveys(
-    State(state): State<AppState>,
-    _user: ApiUser,
-) -> Result<Json<serde_json::Value>, AppError> {
+pub async fn list_surveys(State(state): State<AppState>, _user: ApiUser) -> Result<Json<serde_json::Value>, AppError> {
     let surveys: Vec<SurveyResponse> = state
         .store
         .list_surveys()
@@ -244,10 +208,7 @@ pub struct LinkRequest {
 pub fn signed_link(state: &AppState, survey: &Survey, external_id: &str) -> (String, String) {
     let sig = crate::crypto::sign_customer(&state.link_key, &survey.slug, external_id);
     let c: String = form_urlencoded::byte_serialize(external_id.as_bytes()).collect();
-    (
-        format!("{}/s/{}?c={c}&sig={sig}", state.base_url, survey.slug),
-        sig,
-    )
+    (format!("{}/s/{}?c={c}&sig={sig}", state.base_url, survey.slug), sig)
 }
 
 pub async fn create_link(
@@ -259,13 +220,8 @@ pub async fn create_link(
     let survey = load_survey(&state, &id).await?;
     let external_id = req.external_id.trim();
     if external_id.is_empty() || external_id.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "external_id",
-            "external_id must be 1–200 characters",
-        ));
+        return Err(AppError::invalid("external_id", "external_id must be 1–200 characters"));
     }
     let (url, signature) = signed_link(&state, &survey, external_id);
-    Ok(Json(
-        serde_json::json!({ "url": url, "external_id": external_id, "signature": signature }),
-    ))
+    Ok(Json(serde_json::json!({ "url": url, "external_id": external_id, "signature": signature })))
 }

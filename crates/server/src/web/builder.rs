@@ -44,10 +44,7 @@ struct Row {
 
 impl Row {
     fn blank() -> Row {
-        Row {
-            kind: "nps".into(),
-            ..Default::default()
-        }
+        Row { kind: "nps".into(), ..Default::default() }
     }
 
     fn from_question(q: &Question, locked: bool) -> Row {
@@ -82,52 +79,27 @@ fn template(name: &str) -> Draft {
         "nps" => (
             "Relationship NPS",
             vec![
-                q(
-                    "nps",
-                    "nps",
-                    "How likely are you to recommend us to a friend or colleague?",
-                    true,
-                ),
-                q(
-                    "reason",
-                    "text",
-                    "What is the main reason for your score?",
-                    false,
-                ),
+                q("nps", "nps", "How likely are you to recommend us to a friend or colleague?", true),
+                q("reason", "text", "What is the main reason for your score?", false),
             ],
         ),
         "csat" => (
             "Support satisfaction",
             vec![
-                q(
-                    "csat",
-                    "csat",
-                    "How satisfied are you with the support you received?",
-                    true,
-                ),
+                q("csat", "csat", "How satisfied are you with the support you received?", true),
                 q("comment", "text", "What could we have done better?", false),
             ],
         ),
         "ces" => (
             "Onboarding effort",
             vec![
-                q(
-                    "ces",
-                    "ces",
-                    "How easy was it to get started with us?",
-                    true,
-                ),
+                q("ces", "ces", "How easy was it to get started with us?", true),
                 q("comment", "text", "What made it easy or hard?", false),
             ],
         ),
         _ => ("", vec![Row::blank()]),
     };
-    Draft {
-        title: title.into(),
-        status: "draft".into(),
-        rows,
-        ..Default::default()
-    }
+    Draft { title: title.into(), status: "draft".into(), rows, ..Default::default() }
 }
 
 fn read_draft(form: &FormData) -> Draft {
@@ -172,18 +144,13 @@ fn to_spec(d: &Draft) -> Result<SurveySpec, AppError> {
     let mut questions: Vec<Question> = Vec::new();
     for (i, r) in d.rows.iter().enumerate().filter(|(_, r)| !r.is_blank()) {
         let kind: QuestionType = r.kind.parse().map_err(|_| {
-            AppError::invalid(
-                format!("questions[{i}].type"),
-                format!("question {}: choose a question type", i + 1),
-            )
+            AppError::invalid(format!("questions[{i}].type"), format!("question {}: choose a question type", i + 1))
         })?;
         let mut key = r.key.trim().to_lowercase();
         if key.is_empty() {
             key = kind.as_str().to_string();
             let mut n = 2;
-            while questions.iter().any(|q| q.key == key)
-                || d.rows.iter().any(|o| o.key.trim() == key)
-            {
+            while questions.iter().any(|q| q.key == key) || d.rows.iter().any(|o| o.key.trim() == key) {
                 key = format!("{}_{n}", kind.as_str());
                 n += 1;
             }
@@ -323,26 +290,27 @@ pub async fn new_survey(user: WebUser, Query(q): Query<TemplateQuery>) -> Markup
     )
 }
 
-pub async fn create_survey(
-    State(state): State<AppState>,
-    user: WebUser,
-    body: Bytes,
-) -> Result<Response, PageError> {
+pub async fn create_survey(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     let mut d = read_draft(&form);
     let render = |d: &Draft, e: Option<&AppError>, status| {
-        (status, page("New survey", &user, "/surveys", html! { h1 { "New survey" } (form_markup(&user, "/surveys/new", d, e, true, false)) })).into_response()
+        (
+            status,
+            page(
+                "New survey",
+                &user,
+                "/surveys",
+                html! { h1 { "New survey" } (form_markup(&user, "/surveys/new", d, e, true, false)) },
+            ),
+        )
+            .into_response()
     };
     if form.get("action") == "add" {
         d.rows.push(Row::blank());
         return Ok(render(&d, None, StatusCode::OK));
     }
-    let status = if d.status == "active" {
-        SurveyStatus::Active
-    } else {
-        SurveyStatus::Draft
-    };
+    let status = if d.status == "active" { SurveyStatus::Active } else { SurveyStatus::Draft };
     let result = match to_spec(&d) {
         Ok(spec) => create(&state, spec, status, None).await,
         Err(e) => Err(e),
@@ -369,11 +337,7 @@ pub async fn edit_survey(
         touchpoint: survey.touchpoint.clone().unwrap_or_default(),
         thank_you: survey.thank_you.clone().unwrap_or_default(),
         status: survey.status.as_str().into(),
-        rows: survey
-            .questions
-            .iter()
-            .map(|q| Row::from_question(q, has_responses))
-            .collect(),
+        rows: survey.questions.iter().map(|q| Row::from_question(q, has_responses)).collect(),
     };
     let action = format!("/surveys/{}/edit", survey.id);
     Ok(page(
@@ -397,7 +361,16 @@ pub async fn update_survey(
     let mut d = read_draft(&form);
     let action = format!("/surveys/{}/edit", survey.id);
     let render = |d: &Draft, e: Option<&AppError>, status| {
-        (status, page("Edit survey", &user, "/surveys", html! { h1 { "Edit: " (survey.title) } (form_markup(&user, &action, d, e, false, has_responses)) })).into_response()
+        (
+            status,
+            page(
+                "Edit survey",
+                &user,
+                "/surveys",
+                html! { h1 { "Edit: " (survey.title) } (form_markup(&user, &action, d, e, false, has_responses)) },
+            ),
+        )
+            .into_response()
     };
     if form.get("action") == "add" {
         d.rows.push(Row::blank());
@@ -435,14 +408,9 @@ pub async fn set_status(
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
-    let status: SurveyStatus = form
-        .get("status")
-        .parse()
-        .map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
-    let req = UpdateSurveyRequest {
-        status: Some(status),
-        ..Default::default()
-    };
+    let status: SurveyStatus =
+        form.get("status").parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
+    let req = UpdateSurveyRequest { status: Some(status), ..Default::default() };
     let survey = apply_update(&state, survey, req).await?;
     Ok(Redirect::to(&format!("/surveys/{}", survey.id)).into_response())
 }

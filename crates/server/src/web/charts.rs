@@ -24,19 +24,13 @@ fn headline(p: &SeriesPoint) -> Option<(f64, f64, f64)> {
 
 fn short_date(s: &str) -> String {
     // "2026-03-09" -> "Mar 9", with the year on January.
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let parts: Vec<&str> = s.split('-').collect();
     match parts.as_slice() {
         [y, m, d] => {
             let mi = m.parse::<usize>().unwrap_or(1).clamp(1, 12) - 1;
             let day = d.trim_start_matches('0');
-            if mi == 0 {
-                format!("{} {day} {y}", MONTHS[mi])
-            } else {
-                format!("{} {day}", MONTHS[mi])
-            }
+            if mi == 0 { format!("{} {day} {y}", MONTHS[mi]) } else { format!("{} {day}", MONTHS[mi]) }
         }
         _ => s.to_string(),
     }
@@ -101,27 +95,11 @@ fn draw_trend(m: &QuestionMetrics, out: &mut String) -> Result<(), Box<dyn std::
         }
     }
     for run in runs.iter().filter(|r| !r.is_empty()) {
-        let mut band: Vec<(f64, f64)> = run
-            .iter()
-            .map(|&(x, (_, _, hi))| (x, hi.clamp(y0, y1)))
-            .collect();
-        band.extend(
-            run.iter()
-                .rev()
-                .map(|&(x, (_, lo, _))| (x, lo.clamp(y0, y1))),
-        );
-        chart.draw_series(std::iter::once(Polygon::new(
-            band,
-            BRAND.mix(0.15).filled(),
-        )))?;
-        chart.draw_series(LineSeries::new(
-            run.iter().map(|&(x, (v, _, _))| (x, v)),
-            BRAND.stroke_width(2),
-        ))?;
-        chart.draw_series(
-            run.iter()
-                .map(|&(x, (v, _, _))| Circle::new((x, v), 3, BRAND.filled())),
-        )?;
+        let mut band: Vec<(f64, f64)> = run.iter().map(|&(x, (_, _, hi))| (x, hi.clamp(y0, y1))).collect();
+        band.extend(run.iter().rev().map(|&(x, (_, lo, _))| (x, lo.clamp(y0, y1))));
+        chart.draw_series(std::iter::once(Polygon::new(band, BRAND.mix(0.15).filled())))?;
+        chart.draw_series(LineSeries::new(run.iter().map(|&(x, (v, _, _))| (x, v)), BRAND.stroke_width(2)))?;
+        chart.draw_series(run.iter().map(|&(x, (v, _, _))| Circle::new((x, v), 3, BRAND.filled())))?;
     }
     root.present()?;
     Ok(())
@@ -130,11 +108,7 @@ fn draw_trend(m: &QuestionMetrics, out: &mut String) -> Result<(), Box<dyn std::
 /// Bars of the score distribution, coloured by NPS group (or low/mid/high).
 pub fn distribution_svg(m: &QuestionMetrics) -> String {
     let mut svg = String::new();
-    if draw_distribution(m, &mut svg).is_err() {
-        String::new()
-    } else {
-        svg
-    }
+    if draw_distribution(m, &mut svg).is_err() { String::new() } else { svg }
 }
 
 fn bar_colour(kind: QuestionType, score: i32, lo: i32, hi: i32) -> RGBColor {
@@ -157,19 +131,10 @@ fn bar_colour(kind: QuestionType, score: i32, lo: i32, hi: i32) -> RGBColor {
     }
 }
 
-fn draw_distribution(
-    m: &QuestionMetrics,
-    out: &mut String,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn draw_distribution(m: &QuestionMetrics, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
     let lo = m.distribution.first().map_or(0, |d| d.score);
     let hi = m.distribution.last().map_or(10, |d| d.score);
-    let max = m
-        .distribution
-        .iter()
-        .map(|d| d.count)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let max = m.distribution.iter().map(|d| d.count).max().unwrap_or(0).max(1) as f64;
     let root = SVGBackend::with_string(out, (380, 220)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -190,10 +155,7 @@ fn draw_distribution(
         .draw()?;
     chart.draw_series(m.distribution.iter().map(|d| {
         let x = f64::from(d.score);
-        Rectangle::new(
-            [(x - 0.38, 0.0), (x + 0.38, d.count as f64)],
-            bar_colour(m.kind, d.score, lo, hi).filled(),
-        )
+        Rectangle::new([(x - 0.38, 0.0), (x + 0.38, d.count as f64)], bar_colour(m.kind, d.score, lo, hi).filled())
     }))?;
     root.present()?;
     Ok(())
@@ -209,21 +171,10 @@ mod tests {
     use time::macros::date;
 
     fn metrics() -> QuestionMetrics {
-        let q = Question {
-            required: true,
-            ..Question::new("nps", QuestionType::Nps, "?")
-        };
+        let q = Question { required: true, ..Question::new("nps", QuestionType::Nps, "?") };
         let days = [
-            DayCount {
-                day: date!(2026 - 01 - 05),
-                score: 10,
-                count: 4,
-            },
-            DayCount {
-                day: date!(2026 - 01 - 20),
-                score: 3,
-                count: 2,
-            },
+            DayCount { day: date!(2026 - 01 - 05), score: 10, count: 4 },
+            DayCount { day: date!(2026 - 01 - 20), score: 3, count: 2 },
         ];
         let range = DateRange::new(date!(2026 - 01 - 01), date!(2026 - 01 - 31)).unwrap();
         question_metrics(&q, &days, &Histogram::new(), range, Interval::Week)
@@ -233,10 +184,7 @@ mod tests {
     fn charts_render_as_svg() {
         let m = metrics();
         let t = trend_svg(&m);
-        assert!(
-            t.starts_with("<svg") && t.contains("<polyline") || t.contains("<path"),
-            "{t}"
-        );
+        assert!(t.starts_with("<svg") && t.contains("<polyline") || t.contains("<path"), "{t}");
         let d = distribution_svg(&m);
         assert!(d.starts_with("<svg") && d.contains("<rect"));
     }

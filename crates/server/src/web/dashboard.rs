@@ -29,11 +29,7 @@ pub struct DashQuery {
 
 impl DashQuery {
     fn range(&self) -> RangeQuery {
-        RangeQuery {
-            from: self.from.clone(),
-            to: self.to.clone(),
-            interval: self.interval.clone(),
-        }
+        RangeQuery { from: self.from.clone(), to: self.to.clone(), interval: self.interval.clone() }
     }
 }
 
@@ -135,11 +131,7 @@ fn comment_class(kind: Option<QuestionType>, score: Option<i32>) -> &'static str
     }
 }
 
-fn comments(
-    list: &[Comment],
-    kinds: &HashMap<uuid::Uuid, QuestionType>,
-    show_survey: bool,
-) -> Markup {
+fn comments(list: &[Comment], kinds: &HashMap<uuid::Uuid, QuestionType>, show_survey: bool) -> Markup {
     html! {
         @if list.is_empty() { p.muted { "No comments in this period." } }
         @for c in list {
@@ -157,10 +149,7 @@ fn comments(
 }
 
 fn headline_kinds(surveys: &[Survey]) -> HashMap<uuid::Uuid, QuestionType> {
-    surveys
-        .iter()
-        .filter_map(|s| s.headline_question().map(|q| (s.id, q.kind)))
-        .collect()
+    surveys.iter().filter_map(|s| s.headline_question().map(|q| (s.id, q.kind))).collect()
 }
 
 pub async fn overview(
@@ -176,17 +165,11 @@ pub async fn overview(
     let summaries = state.store.list_surveys().await?;
     let surveys: Vec<Survey> = summaries.iter().map(|s| s.survey.clone()).collect();
     let mut cards = Vec::new();
-    for s in summaries
-        .iter()
-        .filter(|s| s.survey.status != SurveyStatus::Draft)
-    {
+    for s in summaries.iter().filter(|s| s.survey.status != SurveyStatus::Draft) {
         let metrics = survey_metrics(&state, &s.survey, range, interval).await?;
         cards.push((s, metrics.questions.into_iter().next()));
     }
-    let latest = state
-        .store
-        .latest_comments(None, &window(range), 12)
-        .await?;
+    let latest = state.store.latest_comments(None, &window(range), 12).await?;
     let kinds = headline_kinds(&surveys);
     let body = html! {
         h1 { "Overview" }
@@ -217,10 +200,7 @@ pub async fn overview(
     Ok(page("Overview", &user, "/dashboard", body))
 }
 
-pub async fn list_surveys(
-    State(state): State<AppState>,
-    user: WebUser,
-) -> Result<Markup, PageError> {
+pub async fn list_surveys(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
         div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn href="/surveys/new" { "New survey" } }
@@ -307,10 +287,7 @@ pub async fn survey_dashboard(
     };
     let (range, interval) = resolved;
     let metrics = survey_metrics(&state, &survey, range, interval).await?;
-    let latest = state
-        .store
-        .latest_comments(Some(survey.id), &window(range), 20)
-        .await?;
+    let latest = state.store.latest_comments(Some(survey.id), &window(range), 20).await?;
     let recent = state
         .store
         .list_responses(&ResponseQuery {
@@ -330,12 +307,8 @@ pub async fn survey_dashboard(
         .filter(|c| !c.is_empty() && c.chars().count() <= 200)
         .map(|c| (c.to_string(), crate::api::surveys_link(&state, &survey, c)));
     let public_url = format!("{}/s/{}", state.base_url, survey.slug);
-    let csv = format!(
-        "/api/v1/surveys/{}/responses.csv?from={}&to={}",
-        survey.id,
-        fmt_date(range.from),
-        fmt_date(range.to)
-    );
+    let csv =
+        format!("/api/v1/surveys/{}/responses.csv?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to));
     let next_status = match survey.status {
         SurveyStatus::Draft => Some(("active", "Activate")),
         SurveyStatus::Active => Some(("closed", "Close survey")),

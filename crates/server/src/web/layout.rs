@@ -74,14 +74,7 @@ pub fn message_page(title: &str, text: &str) -> Markup {
 /// `2026-11-24 06:52 UTC`
 pub fn datetime(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
 /// A number with one decimal, or an em dash when absent.

@@ -3,9 +3,7 @@
 
 use super::FormData;
 use crate::AppState;
-use crate::auth::{
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie,
-};
+use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie};
 use crate::crypto::{ct_eq, new_token};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
@@ -22,11 +20,7 @@ pub struct NextParam {
 
 /// Only local paths, so the login page cannot bounce anyone elsewhere.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/dashboard"
-    }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/dashboard" }
 }
 
 fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users: bool) -> Markup {
@@ -73,10 +67,8 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users
 
 fn with_login_cookie(state: &AppState, body: Markup, token: &str, status: StatusCode) -> Response {
     let mut resp = (status, body).into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(LOGIN_CSRF_COOKIE, token, 3600, state.config.secure_cookies),
-    );
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, token, 3600, state.config.secure_cookies));
     resp
 }
 
@@ -85,17 +77,10 @@ pub async fn show_login(
     headers: HeaderMap,
     Query(q): Query<NextParam>,
 ) -> Result<Response, PageError> {
-    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
-        .filter(|t| t.len() == 64)
-        .unwrap_or_else(new_token);
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() == 64).unwrap_or_else(new_token);
     let no_users = state.store.count_users().await? == 0;
     let next = safe_next(q.next.as_deref().unwrap_or("/dashboard"));
-    Ok(with_login_cookie(
-        &state,
-        login_page(&token, next, "", None, no_users),
-        &token,
-        StatusCode::OK,
-    ))
+    Ok(with_login_cookie(&state, login_page(&token, next, "", None, no_users), &token, StatusCode::OK))
 }
 
 pub async fn submit_login(
@@ -108,19 +93,8 @@ pub async fn submit_login(
     let next = safe_next(form.get("next")).to_string();
     if expected.is_empty() || !ct_eq(&expected, form.get("_csrf")) {
         let token = new_token();
-        let page = login_page(
-            &token,
-            &next,
-            form.get("email"),
-            Some("The form expired. Please sign in again."),
-            false,
-        );
-        return Ok(with_login_cookie(
-            &state,
-            page,
-            &token,
-            StatusCode::FORBIDDEN,
-        ));
+        let page = login_page(&token, &next, form.get("email"), Some("The form expired. Please sign in again."), false);
+        return Ok(with_login_cookie(&state, page, &token, StatusCode::FORBIDDEN));
     }
     match log_in(&state, form.get("email"), form.get("password")).await {
         Ok(session) => {
@@ -128,45 +102,25 @@ pub async fn submit_login(
             let h = resp.headers_mut();
             h.append(
                 header::SET_COOKIE,
-                set_cookie(
-                    SESSION_COOKIE,
-                    &session,
-                    SESSION_DAYS * 86400,
-                    state.config.secure_cookies,
-                ),
+                set_cookie(SESSION_COOKIE, &session, SESSION_DAYS * 86400, state.config.secure_cookies),
             );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.config.secure_cookies),
-            );
+            h.append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.config.secure_cookies));
             Ok(resp)
         }
         Err(AppError::Invalid { message, .. }) => {
             let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
-            Ok(with_login_cookie(
-                &state,
-                page,
-                &expected,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            Ok(with_login_cookie(&state, page, &expected, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(PageError(e)),
     }
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    user: WebUser,
-    body: Bytes,
-) -> Result<Response, PageError> {
+pub async fn logout(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     state.store.delete_session(&user.session_hash).await?;
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
-    );
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies));
     Ok(resp)
 }
 

@@ -26,32 +26,17 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/dashboard", get(dashboard::overview))
         .route("/surveys", get(dashboard::list_surveys))
-        .route(
-            "/surveys/new",
-            get(builder::new_survey).post(builder::create_survey),
-        )
+        .route("/surveys/new", get(builder::new_survey).post(builder::create_survey))
         .route("/surveys/{id}", get(dashboard::survey_dashboard))
-        .route(
-            "/surveys/{id}/edit",
-            get(builder::edit_survey).post(builder::update_survey),
-        )
+        .route("/surveys/{id}/edit", get(builder::edit_survey).post(builder::update_survey))
         .route("/surveys/{id}/status", post(builder::set_status))
         .route("/users", get(users::list_users).post(users::add_user))
-        .route(
-            "/s/{slug}",
-            get(public::show_survey).post(public::submit_survey),
-        )
+        .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))
 }
 
 async fn css() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        layout::CSS,
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], layout::CSS)
 }
 
 /// An urlencoded form body: every value per field, in order.
@@ -69,10 +54,7 @@ impl FormData {
 
     /// The first value of a field, or "".
     pub fn get(&self, key: &str) -> &str {
-        self.0
-            .get(key)
-            .and_then(|v| v.first())
-            .map_or("", String::as_str)
+        self.0.get(key).and_then(|v| v.first()).map_or("", String::as_str)
     }
 
     pub fn has(&self, key: &str) -> bool {

@@ -139,23 +139,10 @@ fn friendly(e: &AnswerError) -> String {
     }
 }
 
-fn form_page(
-    survey: &Survey,
-    link: &LinkParams,
-    values: &Values,
-    errors: &[AnswerError],
-    preview: bool,
-) -> Markup {
-    let by_key: HashMap<&str, &AnswerError> = errors
-        .iter()
-        .filter_map(|e| e.key().map(|k| (k, e)))
-        .collect();
+fn form_page(survey: &Survey, link: &LinkParams, values: &Values, errors: &[AnswerError], preview: bool) -> Markup {
+    let by_key: HashMap<&str, &AnswerError> = errors.iter().filter_map(|e| e.key().map(|k| (k, e))).collect();
     let general: Vec<&AnswerError> = errors.iter().filter(|e| e.key().is_none()).collect();
-    let title = if errors.is_empty() {
-        survey.title.clone()
-    } else {
-        format!("Error: {}", survey.title)
-    };
+    let title = if errors.is_empty() { survey.title.clone() } else { format!("Error: {}", survey.title) };
     shell(
         &title,
         html! {
@@ -192,23 +179,22 @@ fn form_page(
 }
 
 async fn load(state: &AppState, slug: &str) -> Result<Survey, PageError> {
-    state
-        .store
-        .get_survey_by_slug(slug)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => PageError(AppError::NotFound("survey")),
-            other => other.into(),
-        })
+    state.store.get_survey_by_slug(slug).await.map_err(|e| match e {
+        StoreError::NotFound => PageError(AppError::NotFound("survey")),
+        other => other.into(),
+    })
 }
 
 fn closed_page(survey: &Survey) -> Response {
     (
         StatusCode::GONE,
-        shell(&survey.title, html! {
-            h1 { (survey.title) }
-            p { "This survey is closed and no longer accepts answers. Thank you for your interest." }
-        }),
+        shell(
+            &survey.title,
+            html! {
+                h1 { (survey.title) }
+                p { "This survey is closed and no longer accepts answers. Thank you for your interest." }
+            },
+        ),
     )
         .into_response()
 }
@@ -251,10 +237,7 @@ fn read_form(body: &[u8]) -> (Values, LinkParams) {
             "sig" => link.sig = Some(v.into_owned()),
             k => {
                 if let Some(key) = k.strip_prefix("q.") {
-                    values
-                        .entry(key.to_string())
-                        .or_default()
-                        .push(v.into_owned());
+                    values.entry(key.to_string()).or_default().push(v.into_owned());
                 }
             }
         }
@@ -271,11 +254,7 @@ fn to_answers(survey: &Survey, values: &Values) -> serde_json::Value {
         let v = if q.kind == QuestionType::MultipleChoice {
             serde_json::Value::from(given.clone())
         } else {
-            given
-                .first()
-                .cloned()
-                .map(serde_json::Value::from)
-                .unwrap_or(serde_json::Value::Null)
+            given.first().cloned().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)
         };
         map.insert(q.key.clone(), v);
     }
@@ -288,11 +267,7 @@ pub async fn submit_survey(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, PageError> {
     let survey = load(&state, &slug).await?;
-    let body = body.map_err(|_| {
-        PageError(AppError::TooLarge {
-            limit: crate::MAX_BODY_BYTES,
-        })
-    })?;
+    let body = body.map_err(|_| PageError(AppError::TooLarge { limit: crate::MAX_BODY_BYTES }))?;
     match survey.status {
         SurveyStatus::Closed => return Ok(closed_page(&survey)),
         SurveyStatus::Draft => return Err(PageError(AppError::NotFound("survey"))),
@@ -312,24 +287,16 @@ pub async fn submit_survey(
     };
     match submit(&state, &survey, &sub, None, Trust::Page, "link").await {
         Ok(_) => Ok(Redirect::to(&format!("/s/{}/thanks", survey.slug)).into_response()),
-        Err(SubmitError::Answers(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form_page(&survey, &link, &values, &errors, false),
-        )
-            .into_response()),
+        Err(SubmitError::Answers(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&survey, &link, &values, &errors, false)).into_response())
+        }
         Err(SubmitError::Other(e)) => Err(PageError(e)),
     }
 }
 
-pub async fn thanks(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Markup, PageError> {
+pub async fn thanks(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Markup, PageError> {
     let survey = load(&state, &slug).await?;
-    let text = survey
-        .thank_you
-        .clone()
-        .unwrap_or_else(|| "Your answers have been received. We read every one.".into());
+    let text = survey.thank_you.clone().unwrap_or_else(|| "Your answers have been received. We read every one.".into());
     Ok(shell(
         "Thank you",
         html! {

@@ -17,9 +17,7 @@ fn require_admin(user: &WebUser) -> Result<(), PageError> {
     if user.user.role == Role::Admin {
         Ok(())
     } else {
-        Err(PageError(AppError::Forbidden(
-            "only admins manage staff accounts".into(),
-        )))
+        Err(PageError(AppError::Forbidden("only admins manage staff accounts".into())))
     }
 }
 
@@ -67,56 +65,37 @@ pub async fn list_users(State(state): State<AppState>, user: WebUser) -> Result<
     render(&state, &user, None, None).await
 }
 
-pub async fn add_user(
-    State(state): State<AppState>,
-    user: WebUser,
-    body: Bytes,
-) -> Result<Response, PageError> {
+pub async fn add_user(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     require_admin(&user)?;
     let email = form.get("email").trim().to_lowercase();
     let result = async {
-        if !email.contains('@')
-            || email.len() > 320
-            || email.starts_with('@')
-            || email.ends_with('@')
-        {
+        if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
             return Err(AppError::invalid("email", "enter an email address"));
         }
-        let role = Role::parse(form.get("role"))
-            .ok_or_else(|| AppError::invalid("role", "role must be admin or member"))?;
+        let role =
+            Role::parse(form.get("role")).ok_or_else(|| AppError::invalid("role", "role must be admin or member"))?;
         check_new_password(form.get("password"))?;
         let name = match form.get("name").trim() {
             "" => email.split('@').next().unwrap_or("user").to_string(),
             n => n.to_string(),
         };
         let password_hash = Some(hash_password(form.get("password"))?);
-        state
-            .store
-            .create_user(&NewUser {
-                email: email.clone(),
-                name,
-                role,
-                password_hash,
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => AppError::Conflict {
-                    field: Some("email".into()),
-                    message: format!("{email} already has an account"),
-                },
-                other => other.into(),
-            })
+        state.store.create_user(&NewUser { email: email.clone(), name, role, password_hash }).await.map_err(|e| match e
+        {
+            StoreError::Conflict { .. } => {
+                AppError::Conflict { field: Some("email".into()), message: format!("{email} already has an account") }
+            }
+            other => other.into(),
+        })
     }
     .await;
     match result {
         Ok(_) => Ok(Redirect::to("/users").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&state, &user, Some(&form), Some(&e)).await?,
-        )
-            .into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&state, &user, Some(&form), Some(&e)).await?).into_response())
+        }
         Err(e) => Err(PageError(e)),
     }
 }

@@ -5,23 +5,12 @@ use crate::helpers::spawn_app;
 use serde_json::{Value, json};
 
 async fn submit(app: &crate::helpers::TestApp, id: &str, body: Value) -> reqwest::Response {
-    app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body)
-        .await
+    app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body).await
 }
 
 fn measure<'a>(metrics: &'a Value, key: &str, name: &str) -> &'a Value {
-    let q = metrics["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["key"] == key)
-        .unwrap();
-    q["measures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap()
+    let q = metrics["questions"].as_array().unwrap().iter().find(|q| q["key"] == key).unwrap();
+    q["measures"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()
 }
 
 #[tokio::test]
@@ -44,60 +33,34 @@ async fn survey_to_metrics_to_csv() {
             answers["why"] = json!("Fast, friendly, \"great\" support");
         }
         let at = format!("2026-03-{:02}T10:00:00Z", 2 + i * 2);
-        let r = submit(&app, id, json!({"answers": answers, "submitted_at": at, "customer": {"external_id": format!("cust-{i}")}})).await;
+        let r = submit(
+            &app,
+            id,
+            json!({"answers": answers, "submitted_at": at, "customer": {"external_id": format!("cust-{i}")}}),
+        )
+        .await;
         assert_eq!(r.status(), 201, "{:?}", r.text().await);
     }
     // February (previous period): two detractors -> NPS -100.
     for at in ["2026-02-10T09:00:00Z", "2026-02-20T09:00:00Z"] {
-        assert_eq!(
-            submit(&app, id, json!({"answers": {"nps": 2}, "submitted_at": at}))
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(submit(&app, id, json!({"answers": {"nps": 2}, "submitted_at": at})).await.status(), 201);
     }
 
-    let (status, m) = app
-        .get_json(&format!(
-            "/api/v1/surveys/{id}/metrics?from=2026-03-01&to=2026-03-31&interval=week"
-        ))
-        .await;
+    let (status, m) =
+        app.get_json(&format!("/api/v1/surveys/{id}/metrics?from=2026-03-01&to=2026-03-31&interval=week")).await;
     assert_eq!(status, 200, "{m}");
-    assert_eq!(
-        m["previous"],
-        json!({"from": "2026-01-29", "to": "2026-02-28"})
-    );
+    assert_eq!(m["previous"], json!({"from": "2026-01-29", "to": "2026-02-28"}));
     let nps = measure(&m, "nps", "nps");
     assert_eq!(nps["n"], 8);
     assert!((nps["value"].as_f64().unwrap() - 25.0).abs() < 1e-9);
     // var = .5 + .25 - .25^2 = .6875; margin = 1.96 * sqrt(.6875/8) * 100 = 57.46
-    assert!(
-        (nps["high"].as_f64().unwrap() - (25.0 + 57.456)).abs() < 0.01,
-        "{nps}"
-    );
+    assert!((nps["high"].as_f64().unwrap() - (25.0 + 57.456)).abs() < 0.01, "{nps}");
     assert!((nps["change"]["previous"].as_f64().unwrap() + 100.0).abs() < 1e-9);
     assert!((nps["change"]["delta"].as_f64().unwrap() - 125.0).abs() < 1e-9);
-    let q = m["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["key"] == "nps")
-        .unwrap();
-    assert_eq!(
-        q["nps"],
-        json!({"promoters": 4, "passives": 2, "detractors": 2})
-    );
-    assert_eq!(
-        q["series"].as_array().unwrap().len(),
-        6,
-        "Mar 1 (Sun) .. Mar 31 spans 6 ISO weeks"
-    );
-    let week_n: Vec<i64> = q["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["n"].as_i64().unwrap())
-        .collect();
+    let q = m["questions"].as_array().unwrap().iter().find(|q| q["key"] == "nps").unwrap();
+    assert_eq!(q["nps"], json!({"promoters": 4, "passives": 2, "detractors": 2}));
+    assert_eq!(q["series"].as_array().unwrap().len(), 6, "Mar 1 (Sun) .. Mar 31 spans 6 ISO weeks");
+    let week_n: Vec<i64> = q["series"].as_array().unwrap().iter().map(|p| p["n"].as_i64().unwrap()).collect();
     assert_eq!(week_n.iter().sum::<i64>(), 8);
     let top2 = measure(&m, "csat", "top2");
     assert_eq!(top2["n"], 3);
@@ -113,12 +76,7 @@ async fn survey_to_metrics_to_csv() {
         .await
         .unwrap();
     assert_eq!(csv.status(), 200);
-    assert!(
-        csv.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let text = csv.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
@@ -142,10 +100,7 @@ async fn survey_to_metrics_to_csv() {
     // Oldest first: the two February responses, then March in order.
     assert_eq!(&rows[0][5], "2");
     assert_eq!(&rows[2][4], "cust-0");
-    assert_eq!(
-        &rows[2][8], "Price; Support",
-        "choices in the survey's option order"
-    );
+    assert_eq!(&rows[2][8], "Price; Support", "choices in the survey's option order");
     assert_eq!(&rows[2][9], "Fast, friendly, \"great\" support");
     assert_eq!(&rows[2][3], "support ticket");
 }
@@ -154,11 +109,7 @@ async fn survey_to_metrics_to_csv() {
 async fn csv_export_streams_many_pages() {
     let app = spawn_app().await;
     let s = app.create_survey("Big").await;
-    let survey = app
-        .store
-        .get_survey(s["id"].as_str().unwrap().parse().unwrap())
-        .await
-        .unwrap();
+    let survey = app.store.get_survey(s["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
     let base = time::macros::datetime!(2026-01-01 0:00 UTC);
     let batch: Vec<cxloop_store::NewResponse> = (0..4500)
         .map(|i| {
@@ -186,10 +137,7 @@ async fn csv_export_streams_many_pages() {
         .await
         .unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let ids: std::collections::HashSet<String> = reader
-        .records()
-        .map(|r| r.unwrap()[0].to_string())
-        .collect();
+    let ids: std::collections::HashSet<String> = reader.records().map(|r| r.unwrap()[0].to_string()).collect();
     assert_eq!(ids.len(), 4500, "every row exactly once across pages");
 }
 
@@ -218,10 +166,7 @@ async fn idempotency_key_replays_and_never_duplicates() {
     assert_eq!(other.status(), 409);
     let err: Value = other.json().await.unwrap();
     assert_eq!(err["error"]["field"], "Idempotency-Key");
-    assert_eq!(
-        app.store.response_count(id.parse().unwrap()).await.unwrap(),
-        1
-    );
+    assert_eq!(app.store.response_count(id.parse().unwrap()).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -230,47 +175,24 @@ async fn responses_page_with_a_cursor() {
     let s = app.create_survey("Paging").await;
     let id = s["id"].as_str().unwrap();
     for day in 1..=5 {
-        let r = submit(
-            &app,
-            id,
-            json!({"answers": {"nps": day}, "submitted_at": format!("2026-04-0{day}T12:00:00Z")}),
-        )
-        .await;
+        let r = submit(&app, id, json!({"answers": {"nps": day}, "submitted_at": format!("2026-04-0{day}T12:00:00Z")}))
+            .await;
         assert_eq!(r.status(), 201);
     }
-    let (_, p1) = app
-        .get_json(&format!("/api/v1/surveys/{id}/responses?limit=2"))
-        .await;
+    let (_, p1) = app.get_json(&format!("/api/v1/surveys/{id}/responses?limit=2")).await;
     let scores = |p: &Value| {
-        p["responses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["answers"]["nps"].as_i64().unwrap())
-            .collect::<Vec<_>>()
+        p["responses"].as_array().unwrap().iter().map(|r| r["answers"]["nps"].as_i64().unwrap()).collect::<Vec<_>>()
     };
     assert_eq!(scores(&p1), vec![5, 4], "newest first");
     let cursor = p1["next_cursor"].as_str().unwrap();
-    let (_, p2) = app
-        .get_json(&format!(
-            "/api/v1/surveys/{id}/responses?limit=2&cursor={cursor}"
-        ))
-        .await;
+    let (_, p2) = app.get_json(&format!("/api/v1/surveys/{id}/responses?limit=2&cursor={cursor}")).await;
     assert_eq!(scores(&p2), vec![3, 2]);
-    let (_, window) = app
-        .get_json(&format!(
-            "/api/v1/surveys/{id}/responses?from=2026-04-02&to=2026-04-03&order=asc"
-        ))
-        .await;
+    let (_, window) =
+        app.get_json(&format!("/api/v1/surveys/{id}/responses?from=2026-04-02&to=2026-04-03&order=asc")).await;
     assert_eq!(scores(&window), vec![2, 3], "to is a whole day, inclusive");
     assert!(window["next_cursor"].is_null());
-    let (status, bad) = app
-        .get_json(&format!("/api/v1/surveys/{id}/responses?cursor=garbage"))
-        .await;
-    assert_eq!(
-        (status, bad["error"]["field"].as_str()),
-        (422, Some("cursor"))
-    );
+    let (status, bad) = app.get_json(&format!("/api/v1/surveys/{id}/responses?cursor=garbage")).await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("cursor")));
 }
 
 async fn expect_error(r: reqwest::Response, status: u16, field: Option<&str>) -> Value {
@@ -299,131 +221,41 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
         .await
         .unwrap();
     let body = expect_error(r, 422, None).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("malformed JSON")
-    );
-    let r = app
-        .client
-        .post(app.url(&path))
-        .header("content-type", "text/plain")
-        .body("nps=9")
-        .send()
-        .await
-        .unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("malformed JSON"));
+    let r = app.client.post(app.url(&path)).header("content-type", "text/plain").body("nps=9").send().await.unwrap();
     expect_error(r, 415, None).await;
     // Answers that break the survey's rules, each naming its field.
+    expect_error(submit(&app, id, json!({"answers": {"nps": 11}})).await, 422, Some("answers.nps")).await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": -1}})).await, 422, Some("answers.nps")).await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": "nine"}})).await, 422, Some("answers.nps")).await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9, "csat": 6}})).await, 422, Some("answers.csat")).await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9, "bogus": 1}})).await, 422, Some("answers.bogus")).await;
+    expect_error(submit(&app, id, json!({"answers": {"why": "no score"}})).await, 422, Some("answers.nps")).await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9, "area": ["Nope"]}})).await, 422, Some("answers.area"))
+        .await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9}, "extra": true})).await, 422, Some("extra")).await;
     expect_error(
-        submit(&app, id, json!({"answers": {"nps": 11}})).await,
-        422,
-        Some("answers.nps"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": -1}})).await,
-        422,
-        Some("answers.nps"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": "nine"}})).await,
-        422,
-        Some("answers.nps"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": 9, "csat": 6}})).await,
-        422,
-        Some("answers.csat"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": 9, "bogus": 1}})).await,
-        422,
-        Some("answers.bogus"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"why": "no score"}})).await,
-        422,
-        Some("answers.nps"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": 9, "area": ["Nope"]}})).await,
-        422,
-        Some("answers.area"),
-    )
-    .await;
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": 9}, "extra": true})).await,
-        422,
-        Some("extra"),
-    )
-    .await;
-    expect_error(
-        submit(
-            &app,
-            id,
-            json!({"answers": {"nps": 9}, "submitted_at": "yesterday"}),
-        )
-        .await,
+        submit(&app, id, json!({"answers": {"nps": 9}, "submitted_at": "yesterday"})).await,
         422,
         Some("submitted_at"),
     )
     .await;
     expect_error(
-        submit(
-            &app,
-            id,
-            json!({"answers": {"nps": 9}, "submitted_at": "2999-01-01T00:00:00Z"}),
-        )
-        .await,
+        submit(&app, id, json!({"answers": {"nps": 9}, "submitted_at": "2999-01-01T00:00:00Z"})).await,
         422,
         Some("submitted_at"),
     )
     .await;
-    expect_error(
-        submit(
-            &app,
-            id,
-            json!({"answers": {"nps": 9}, "channel": "Email!"}),
-        )
-        .await,
-        422,
-        Some("channel"),
-    )
-    .await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9}, "channel": "Email!"})).await, 422, Some("channel"))
+        .await;
     // An oversized body.
     let huge = json!({"answers": {"nps": 9, "why": "x".repeat(300 * 1024)}});
-    let r = app
-        .client
-        .post(app.url(&path))
-        .json(&huge)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url(&path)).json(&huge).send().await.unwrap();
     expect_error(r, 413, None).await;
     // Unknown surveys.
-    expect_error(
-        submit(
-            &app,
-            "00000000-0000-0000-0000-000000000000",
-            json!({"answers": {"nps": 9}}),
-        )
-        .await,
-        404,
-        None,
-    )
-    .await;
-    expect_error(
-        submit(&app, "not-a-uuid", json!({"answers": {"nps": 9}})).await,
-        404,
-        None,
-    )
-    .await;
+    expect_error(submit(&app, "00000000-0000-0000-0000-000000000000", json!({"answers": {"nps": 9}})).await, 404, None)
+        .await;
+    expect_error(submit(&app, "not-a-uuid", json!({"answers": {"nps": 9}})).await, 404, None).await;
     // Anonymous callers may not backdate or claim to be a customer.
     let r = app
         .client
@@ -444,9 +276,7 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
     let r = app
         .client
         .post(app.url(&path))
-        .json(
-            &json!({"answers": {"nps": 9}, "customer": {"external_id": "vip", "signature": "00"}}),
-        )
+        .json(&json!({"answers": {"nps": 9}, "customer": {"external_id": "vip", "signature": "00"}}))
         .send()
         .await
         .unwrap();
@@ -462,11 +292,7 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
         .unwrap();
     expect_error(r, 401, None).await;
 
-    assert_eq!(
-        app.store.response_count(id.parse().unwrap()).await.unwrap(),
-        0,
-        "nothing was stored"
-    );
+    assert_eq!(app.store.response_count(id.parse().unwrap()).await.unwrap(), 0, "nothing was stored");
 
     // A closed survey refuses responses.
     let r = app
@@ -478,31 +304,16 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    expect_error(
-        submit(&app, id, json!({"answers": {"nps": 9}})).await,
-        409,
-        Some("status"),
-    )
-    .await;
+    expect_error(submit(&app, id, json!({"answers": {"nps": 9}})).await, 409, Some("status")).await;
 }
 
 #[tokio::test]
 async fn survey_definitions_are_validated() {
     let app = spawn_app().await;
     let q = |q: Value| json!({"title": "T", "questions": [q]});
-    let r = app
-        .post_json(
-            "/api/v1/surveys",
-            &q(json!({"key": "a", "type": "stars", "text": "?"})),
-        )
-        .await;
+    let r = app.post_json("/api/v1/surveys", &q(json!({"key": "a", "type": "stars", "text": "?"}))).await;
     expect_error(r, 422, Some("questions[0].type")).await;
-    let r = app
-        .post_json(
-            "/api/v1/surveys",
-            &q(json!({"key": "A b", "type": "nps", "text": "?"})),
-        )
-        .await;
+    let r = app.post_json("/api/v1/surveys", &q(json!({"key": "A b", "type": "nps", "text": "?"}))).await;
     expect_error(r, 422, Some("questions[0].key")).await;
     let r = app
         .post_json(
@@ -512,15 +323,10 @@ async fn survey_definitions_are_validated() {
         .await;
     expect_error(r, 422, Some("questions[0].options")).await;
     let r = app
-        .post_json(
-            "/api/v1/surveys",
-            &json!({"title": " ", "questions": [{"key": "a", "type": "nps", "text": "?"}]}),
-        )
+        .post_json("/api/v1/surveys", &json!({"title": " ", "questions": [{"key": "a", "type": "nps", "text": "?"}]}))
         .await;
     expect_error(r, 422, Some("title")).await;
-    let r = app
-        .post_json("/api/v1/surveys", &json!({"title": "T", "questions": []}))
-        .await;
+    let r = app.post_json("/api/v1/surveys", &json!({"title": "T", "questions": []})).await;
     expect_error(r, 422, Some("questions")).await;
     // Without a token: 401.
     let r = app
@@ -535,7 +341,12 @@ async fn survey_definitions_are_validated() {
     let a = app.create_survey("Twice").await;
     let b = app.create_survey("Twice").await;
     assert_ne!(a["slug"], b["slug"]);
-    let r = app.post_json("/api/v1/surveys", &json!({"title": "X", "slug": "twice", "questions": [{"key": "a", "type": "nps", "text": "?"}]})).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"title": "X", "slug": "twice", "questions": [{"key": "a", "type": "nps", "text": "?"}]}),
+        )
+        .await;
     expect_error(r, 409, Some("slug")).await;
     let (_, list) = app.get_json("/api/v1/surveys").await;
     assert_eq!(list["surveys"].as_array().unwrap().len(), 2);
@@ -546,12 +357,7 @@ async fn edits_keep_answered_questions_intact() {
     let app = spawn_app().await;
     let s = app.create_survey("Editable").await;
     let id = s["id"].as_str().unwrap();
-    assert_eq!(
-        submit(&app, id, json!({"answers": {"nps": 9}}))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(submit(&app, id, json!({"answers": {"nps": 9}})).await.status(), 201);
     let path = format!("/api/v1/surveys/{id}");
     let mut questions = s["questions"].clone();
     questions[0]["type"] = json!("csat");
@@ -566,9 +372,10 @@ async fn edits_keep_answered_questions_intact() {
     expect_error(r, 422, Some("questions")).await;
     let mut questions = s["questions"].clone();
     questions[0]["text"] = json!("Would you recommend us?");
-    questions.as_array_mut().unwrap().push(
-        json!({"key": "extra", "type": "rating", "text": "Rate the docs", "min": 1, "max": 10}),
-    );
+    questions
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "extra", "type": "rating", "text": "Rate the docs", "min": 1, "max": 10}));
     let r = app
         .client
         .patch(app.url(&path))
@@ -590,23 +397,11 @@ async fn health_and_openapi_are_public() {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ok");
-    let r = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(app.url("/api/openapi.json")).send().await.unwrap();
     let doc: Value = r.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let r = app
-        .client
-        .get(app.url("/api/v1/nothing-here"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
     expect_error(r, 404, None).await;
-    let (status, _) = app
-        .get_json("/api/v1/surveys/not-a-uuid/metrics?interval=year")
-        .await;
+    let (status, _) = app.get_json("/api/v1/surveys/not-a-uuid/metrics?interval=year").await;
     assert_eq!(status, 404);
 }

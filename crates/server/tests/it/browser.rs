@@ -27,16 +27,12 @@ impl Drop for Driver {
 }
 
 fn find_binary(names: &[&str]) -> Option<String> {
-    names
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| p.to_string())
+    names.iter().find(|p| std::path::Path::new(p).exists()).map(|p| p.to_string())
 }
 
 impl Driver {
     async fn start() -> Option<Driver> {
-        let chromedriver =
-            find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+        let chromedriver = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let chromium = find_binary(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
         let (Some(chromedriver), Some(chromium)) = (chromedriver, chromium) else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -47,11 +43,7 @@ impl Driver {
             eprintln!("SKIPPED browser test: chromium and chromedriver are not installed");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -76,26 +68,10 @@ impl Driver {
                          format!("--user-data-dir={}", profile.display()), "--window-size=1200,900"]
             }
         }}});
-        let r: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session = r["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
-            .to_string();
-        Some(Driver {
-            child,
-            base,
-            session,
-            http,
-            profile,
-        })
+        let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let session =
+            r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {r}")).to_string();
+        Some(Driver { child, base, session, http, profile })
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -110,55 +86,30 @@ impl Driver {
     }
 
     async fn go(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
-            .await;
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
     }
 
     async fn find(&self, css: &str) -> String {
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
+        let v = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
         v[ELEMENT].as_str().unwrap().to_string()
     }
 
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            Some(json!({"text": text})),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
     }
 
     async fn source(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
     }
 
     async fn current_url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
     }
 
     /// Waits (up to ten seconds) until the page's URL contains `part`: a
@@ -188,31 +139,21 @@ async fn respondent_answers_and_staff_sees_it_on_the_dashboard() {
     d.go(&app.url("/s/browser-check")).await;
     d.click("input[name='q.nps'][value='9']").await;
     d.click("label[for='area-1']").await;
-    d.type_into(
-        "textarea[name='q.why']",
-        "The onboarding call was superb & quick",
-    )
-    .await;
+    d.type_into("textarea[name='q.why']", "The onboarding call was superb & quick").await;
     d.click("button[type='submit']").await;
     d.wait_for_url("/s/browser-check/thanks").await;
     assert!(d.source().await.contains("Thank you"));
 
     // Staff: sign in and open the survey dashboard.
-    d.go(&app.url(&format!("/surveys/{}", s["id"].as_str().unwrap())))
-        .await;
+    d.go(&app.url(&format!("/surveys/{}", s["id"].as_str().unwrap()))).await;
     d.wait_for_url("/login").await;
     d.type_into("#email", &app.email).await;
     d.type_into("#password", &app.password).await;
     d.click("button[type='submit']").await;
-    let back = d
-        .wait_for_url(&format!("/surveys/{}", s["id"].as_str().unwrap()))
-        .await;
+    let back = d.wait_for_url(&format!("/surveys/{}", s["id"].as_str().unwrap())).await;
     assert!(!back.contains("/login"), "signed in and sent back: {back}");
     let page = d.source().await;
-    assert!(
-        page.contains("The onboarding call was superb &amp; quick"),
-        "the comment is on the dashboard"
-    );
+    assert!(page.contains("The onboarding call was superb &amp; quick"), "the comment is on the dashboard");
     assert!(page.contains("n = 1"));
     let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
 }

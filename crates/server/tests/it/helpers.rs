@@ -1,6 +1,7 @@
 //! Starting the real app for a test, and small HTTP conveniences.
 
 use cxloop_server::{Application, Config, auth, crypto};
+use cxloop_store::testing::{Backend, TempDatabase};
 use cxloop_store::{NewUser, Role, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -12,22 +13,17 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub email: String,
     pub password: String,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    _db: TempDatabase,
 }
 
 /// Starts cxloop on 127.0.0.1:0 over a new temp database with one admin
-/// and an API token for them.
+/// and an API token for them. The backend is SQLite, or PostgreSQL with
+/// `CXLOOP_TEST_BACKEND=postgres` (then an unreachable server is a failure).
 pub async fn spawn_app() -> TestApp {
-    let dir = std::env::temp_dir().join(format!("cxloop-it-{}", uuid::Uuid::now_v7()));
-    let store = cxloop_store::open(&format!("sqlite:{}", dir.join("cxloop.db").display()))
+    let db = TempDatabase::new(Backend::from_env())
         .await
-        .unwrap();
+        .expect("CXLOOP_TEST_BACKEND=postgres but PostgreSQL is unreachable");
+    let store = cxloop_store::open(&db.url).await.unwrap();
     let email = "admin@example.com".to_string();
     let password = "a long test password".to_string();
     let user = store
@@ -40,31 +36,13 @@ pub async fn spawn_app() -> TestApp {
         .await
         .unwrap();
     let token = crypto::new_token();
-    store
-        .create_token(user.id, "tests", &crypto::sha256_hex(&token))
-        .await
-        .unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
-        secure_cookies: false,
-    };
+    store.create_token(user.id, "tests", &crypto::sha256_hex(&token)).await.unwrap();
+    let config = Config { listen: "127.0.0.1:0".parse().unwrap(), public_url: None, secure_cookies: false };
     let app = Application::build(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp {
-        base,
-        client,
-        token,
-        store,
-        email,
-        password,
-        dir,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, client, token, store, email, password, _db: db }
 }
 
 impl TestApp {
@@ -73,23 +51,11 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).bearer_auth(&self.token).json(body).send().await.unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
+        let r = self.client.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -132,12 +98,7 @@ impl TestApp {
             .client
             .post(self.url("/login"))
             .header("cookie", format!("cxloop_login={csrf_cookie}"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("email", email),
-                ("password", password),
-                ("next", "/dashboard"),
-            ])
+            .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/dashboard")])
             .send()
             .await
             .unwrap();
@@ -152,10 +113,7 @@ pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            v.strip_prefix(&format!("{name}="))
-                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
-        })
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
 }
 
 /// The value of the first hidden input with this name.

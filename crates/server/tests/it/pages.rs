@@ -11,74 +11,35 @@ async fn public_page_validates_keeps_input_and_thanks() {
     let page = app.client.get(app.url("/s/public")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(
-        html.len() < 16 * 1024,
-        "the page stays small: {} bytes",
-        html.len()
-    );
+    assert!(html.len() < 16 * 1024, "the page stays small: {} bytes", html.len());
     assert!(html.contains("<legend>How likely are you to recommend us?"));
     assert!(!html.contains("<script"), "no JavaScript needed");
 
     // Missing the required score: 422, the typed comment is kept, the error links to the question.
-    let r = app
-        .client
-        .post(app.url("/s/public"))
-        .form(&[("q.why", "Kept <text>"), ("q.csat", "9")])
-        .send()
-        .await
-        .unwrap();
+    let r =
+        app.client.post(app.url("/s/public")).form(&[("q.why", "Kept <text>"), ("q.csat", "9")]).send().await.unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("Kept &lt;text&gt;"),
-        "typed text is kept, escaped"
-    );
+    assert!(html.contains("Kept &lt;text&gt;"), "typed text is kept, escaped");
     assert!(html.contains("href=\"#q-nps\""));
     assert!(html.contains("href=\"#q-csat\""), "every problem is listed");
-    assert_eq!(
-        app.store
-            .response_count(s["id"].as_str().unwrap().parse().unwrap())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.store.response_count(s["id"].as_str().unwrap().parse().unwrap()).await.unwrap(), 0);
 
     let r = app
         .client
         .post(app.url("/s/public"))
-        .form(&[
-            ("q.nps", "10"),
-            ("q.area", "Price"),
-            ("q.area", "Speed"),
-            ("q.why", "Lovely"),
-        ])
+        .form(&[("q.nps", "10"), ("q.area", "Price"), ("q.area", "Speed"), ("q.why", "Lovely")])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/s/public/thanks");
-    let (_, list) = app
-        .get_json(&format!(
-            "/api/v1/surveys/{}/responses",
-            s["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{}/responses", s["id"].as_str().unwrap())).await;
     let stored = &list["responses"][0];
-    assert_eq!(
-        stored["answers"],
-        json!({"nps": 10, "area": ["Price", "Speed"], "why": "Lovely"})
-    );
+    assert_eq!(stored["answers"], json!({"nps": 10, "area": ["Price", "Speed"], "why": "Lovely"}));
     assert_eq!(stored["channel"], "link");
     assert!(stored.get("customer_external_id").is_none());
-    let thanks = app
-        .client
-        .get(app.url("/s/public/thanks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let thanks = app.client.get(app.url("/s/public/thanks")).send().await.unwrap().text().await.unwrap();
     assert!(thanks.contains("Thank you"));
 }
 
@@ -87,61 +48,24 @@ async fn signed_links_identify_and_tampered_links_stay_anonymous() {
     let app = spawn_app().await;
     let s = app.create_survey("Linked").await;
     let id = s["id"].as_str().unwrap();
-    let r = app
-        .post_json(
-            &format!("/api/v1/surveys/{id}/links"),
-            &json!({"external_id": "cust-42"}),
-        )
-        .await;
+    let r = app.post_json(&format!("/api/v1/surveys/{id}/links"), &json!({"external_id": "cust-42"})).await;
     let link: Value = r.json().await.unwrap();
     let url = link["url"].as_str().unwrap();
     let sig = link["signature"].as_str().unwrap();
-    let page = app
-        .client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.client.get(url).send().await.unwrap().text().await.unwrap();
     assert_eq!(hidden(&page, "c").as_deref(), Some("cust-42"));
     let post = |c: &str, sig: &str| {
-        app.client
-            .post(app.url("/s/linked"))
-            .form(&[("q.nps", "7"), ("c", c), ("sig", sig)])
-            .send()
+        app.client.post(app.url("/s/linked")).form(&[("q.nps", "7"), ("c", c), ("sig", sig)]).send()
     };
     assert_eq!(post("cust-42", sig).await.unwrap().status(), 303);
-    assert_eq!(
-        post("cust-99", sig).await.unwrap().status(),
-        303,
-        "a tampered link still records the answer"
-    );
-    let (_, list) = app
-        .get_json(&format!("/api/v1/surveys/{id}/responses?order=asc"))
-        .await;
-    let who: Vec<Option<&str>> = list["responses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["customer_external_id"].as_str())
-        .collect();
-    assert_eq!(
-        who,
-        vec![Some("cust-42"), None],
-        "never attributed to someone else"
-    );
+    assert_eq!(post("cust-99", sig).await.unwrap().status(), 303, "a tampered link still records the answer");
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{id}/responses?order=asc")).await;
+    let who: Vec<Option<&str>> =
+        list["responses"].as_array().unwrap().iter().map(|r| r["customer_external_id"].as_str()).collect();
+    assert_eq!(who, vec![Some("cust-42"), None], "never attributed to someone else");
     // The tampered page does not even carry the claim.
-    let page = app
-        .client
-        .get(app.url(&format!("/s/linked?c=cust-99&sig={sig}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page =
+        app.client.get(app.url(&format!("/s/linked?c=cust-99&sig={sig}"))).send().await.unwrap().text().await.unwrap();
     assert_eq!(hidden(&page, "c"), None);
 }
 
@@ -149,19 +73,14 @@ async fn signed_links_identify_and_tampered_links_stay_anonymous() {
 async fn closed_and_draft_surveys_are_not_answerable() {
     let app = spawn_app().await;
     let r = app
-        .post_json("/api/v1/surveys", &json!({"title": "Draft one", "questions": [{"key": "nps", "type": "nps", "text": "?"}]}))
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"title": "Draft one", "questions": [{"key": "nps", "type": "nps", "text": "?"}]}),
+        )
         .await;
     let draft: Value = r.json().await.unwrap();
     assert_eq!(draft["status"], "draft");
-    assert_eq!(
-        app.client
-            .get(app.url("/s/draft-one"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.client.get(app.url("/s/draft-one")).send().await.unwrap().status(), 404);
     let s = app.create_survey("Closing").await;
     let id = s["id"].as_str().unwrap();
     app.client
@@ -174,23 +93,9 @@ async fn closed_and_draft_surveys_are_not_answerable() {
     let r = app.client.get(app.url("/s/closing")).send().await.unwrap();
     assert_eq!(r.status(), 410);
     assert!(r.text().await.unwrap().contains("closed"));
-    let r = app
-        .client
-        .post(app.url("/s/closing"))
-        .form(&[("q.nps", "9")])
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url("/s/closing")).form(&[("q.nps", "9")]).send().await.unwrap();
     assert_eq!(r.status(), 410);
-    assert_eq!(
-        app.client
-            .get(app.url("/s/no-such-survey"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.client.get(app.url("/s/no-such-survey")).send().await.unwrap().status(), 404);
 }
 
 #[tokio::test]
@@ -208,22 +113,13 @@ async fn staff_pages_need_login_and_csrf() {
 
     let r = app.client.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert!(
-        r.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/login?next=")
-    );
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
 
     // A login post without the matching CSRF cookie is refused.
     let r = app
         .client
         .post(app.url("/login"))
-        .form(&[
-            ("_csrf", "x"),
-            ("email", app.email.as_str()),
-            ("password", app.password.as_str()),
-        ])
+        .form(&[("_csrf", "x"), ("email", app.email.as_str()), ("password", app.password.as_str())])
         .send()
         .await
         .unwrap();
@@ -236,11 +132,7 @@ async fn staff_pages_need_login_and_csrf() {
         .client
         .post(app.url("/login"))
         .header("cookie", format!("cxloop_login={cookie}"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("email", app.email.as_str()),
-            ("password", "wrong password!"),
-        ])
+        .form(&[("_csrf", csrf.as_str()), ("email", app.email.as_str()), ("password", "wrong password!")])
         .send()
         .await
         .unwrap();
@@ -248,40 +140,17 @@ async fn staff_pages_need_login_and_csrf() {
     assert!(r.text().await.unwrap().contains("do not match"));
 
     let session = app.login().await;
-    let get = |path: String| {
-        app.client
-            .get(app.url(&path))
-            .header("cookie", format!("cxloop_session={session}"))
-            .send()
-    };
-    let html = get(format!("/surveys/{id}"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let get =
+        |path: String| app.client.get(app.url(&path)).header("cookie", format!("cxloop_session={session}")).send();
+    let html = get(format!("/surveys/{id}")).await.unwrap().text().await.unwrap();
     assert!(html.contains("Staff view"));
-    assert!(
-        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; too slow"),
-        "comments are escaped"
-    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; too slow"), "comments are escaped");
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("<svg"), "charts are inline SVG");
-    let overview = get("/dashboard".into())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let overview = get("/dashboard".into()).await.unwrap().text().await.unwrap();
     assert!(overview.contains("Staff view"));
     // The CSV link works with the session (read-only).
-    assert_eq!(
-        get(format!("/api/v1/surveys/{id}/responses.csv"))
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(format!("/api/v1/surveys/{id}/responses.csv")).await.unwrap().status(), 200);
 
     // Forms without the session's CSRF token are refused and change nothing.
     let r = app
@@ -362,14 +231,7 @@ async fn survey_builder_creates_and_reports_errors_by_row() {
         ("q1_options", "Only one"),
         ("action", "save"),
     ];
-    let r = app
-        .client
-        .post(app.url("/surveys/new"))
-        .header("cookie", &cookie)
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url("/surveys/new")).header("cookie", &cookie).form(&bad).send().await.unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("#row-1"));
@@ -408,25 +270,13 @@ async fn survey_builder_creates_and_reports_errors_by_row() {
         ("q2_key", ""),
         ("action", "save"),
     ];
-    let r = app
-        .client
-        .post(app.url("/surveys/new"))
-        .header("cookie", &cookie)
-        .form(&good)
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.post(app.url("/surveys/new")).header("cookie", &cookie).form(&good).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let (_, list) = app.get_json("/api/v1/surveys").await;
     let s = &list["surveys"][0];
     assert_eq!(s["title"], "Built in the UI");
     assert_eq!(s["status"], "active");
-    let keys: Vec<&str> = s["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["key"].as_str().unwrap())
-        .collect();
+    let keys: Vec<&str> = s["questions"].as_array().unwrap().iter().map(|q| q["key"].as_str().unwrap()).collect();
     assert_eq!(keys, vec!["nps", "single_choice"]);
     assert_eq!(s["questions"][1]["options"], json!(["Yes", "No"]));
 }
@@ -436,16 +286,7 @@ async fn only_admins_manage_staff_accounts() {
     let app = spawn_app().await;
     let admin = app.login().await;
     let cookie = format!("cxloop_session={admin}");
-    let html = app
-        .client
-        .get(app.url("/users"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.client.get(app.url("/users")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&html, "_csrf").unwrap();
     let add = |email: &'static str, password: &'static str| {
         app.client
@@ -463,40 +304,12 @@ async fn only_admins_manage_staff_accounts() {
     let r = add("lead@example.com", "short").await.unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("at least 10 characters"));
-    assert_eq!(
-        add("lead@example.com", "a long enough password")
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
-    let r = add("LEAD@example.com", "a long enough password")
-        .await
-        .unwrap();
+    assert_eq!(add("lead@example.com", "a long enough password").await.unwrap().status(), 303);
+    let r = add("LEAD@example.com", "a long enough password").await.unwrap();
     assert_eq!(r.status(), 422, "emails are unique, case-insensitively");
     // The member signs in, sees dashboards, but not the staff page.
-    let member = app
-        .login_as("lead@example.com", "a long enough password")
-        .await;
+    let member = app.login_as("lead@example.com", "a long enough password").await;
     let mcookie = format!("cxloop_session={member}");
-    assert_eq!(
-        app.client
-            .get(app.url("/dashboard"))
-            .header("cookie", &mcookie)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.client
-            .get(app.url("/users"))
-            .header("cookie", &mcookie)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(app.client.get(app.url("/dashboard")).header("cookie", &mcookie).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(app.url("/users")).header("cookie", &mcookie).send().await.unwrap().status(), 403);
 }

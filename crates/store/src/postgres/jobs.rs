@@ -12,24 +12,21 @@ use time::{Duration, OffsetDateTime};
 impl JobStore for PgStore {
     async fn enqueue(&self, job: &NewJob) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query("INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id.to_string())
-            .bind(&job.kind)
-            .bind(job.payload.to_string())
-            .bind(ts::fmt(job.run_at))
-            .bind(i64::from(job.max_attempts.max(1)))
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(ts::fmt(job.run_at))
+        .bind(i64::from(job.max_attempts.max(1)))
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
         Ok(id)
     }
 
-    async fn claim_job(
-        &self,
-        worker: &str,
-        now: OffsetDateTime,
-        lease: Duration,
-    ) -> Result<Option<Job>> {
+    async fn claim_job(&self, worker: &str, now: OffsetDateTime, lease: Duration) -> Result<Option<Job>> {
         let now_s = ts::fmt(now);
         let row = sqlx::query(
             "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
@@ -55,12 +52,7 @@ impl JobStore for PgStore {
         .transpose()
     }
 
-    async fn complete_job(
-        &self,
-        id: uuid::Uuid,
-        worker: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool> {
+    async fn complete_job(&self, id: uuid::Uuid, worker: &str, now: OffsetDateTime) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', finished_by = $1, finished_at = $2, locked_until = NULL
              WHERE id = $3 AND locked_by = $4 AND state = 'queued'",
@@ -74,13 +66,7 @@ impl JobStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn fail_job(
-        &self,
-        id: uuid::Uuid,
-        worker: &str,
-        error: &str,
-        retry_at: OffsetDateTime,
-    ) -> Result<()> {
+    async fn fail_job(&self, id: uuid::Uuid, worker: &str, error: &str, retry_at: OffsetDateTime) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2,
              state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -98,12 +84,10 @@ impl JobStore for PgStore {
     }
 
     async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
-        let row = sqlx::query(
-            "SELECT id, kind, state, attempts, last_error, finished_by FROM jobs WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_one(&self.read)
-        .await?;
+        let row = sqlx::query("SELECT id, kind, state, attempts, last_error, finished_by FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
         Ok(JobRecord {
             id: uuid(row.try_get("id")?)?,
             kind: row.try_get("kind")?,

@@ -17,16 +17,8 @@ use std::time::Duration;
 
 /// Migrations, in order: the same versions and names as SQLite's.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../../migrations/postgres/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "jobs",
-        include_str!("../../migrations/postgres/0002_jobs.sql"),
-    ),
+    (1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql")),
+    (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.
@@ -50,25 +42,15 @@ impl PgStore {
             .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
         migrate(&pool).await?;
         let ingest = writer::spawn(pool.clone());
-        Ok(Self {
-            read: pool.clone(),
-            write: pool,
-            ingest,
-        })
+        Ok(Self { read: pool.clone(), write: pool, ingest })
     }
 }
 
 async fn migrate(pool: &PgPool) -> Result<()> {
     let mut conn = pool.acquire().await?;
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
     let result = apply(&mut conn).await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
     result?;
     unlocked?;
     Ok(())
@@ -82,23 +64,20 @@ async fn apply(conn: &mut sqlx::PgConnection) -> Result<()> {
     .await?;
     for &(version, name, sql) in MIGRATIONS {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_some() {
             continue;
         }
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(version)
-        .bind(name)
-        .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(version)
+            .bind(name)
+            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(version, name, "applied migration");
     }

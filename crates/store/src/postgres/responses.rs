@@ -4,8 +4,8 @@
 
 use super::{PgStore, uuid};
 use crate::{
-    Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result,
-    StoreError, StoredResponse, TimeWindow, ts,
+    Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result, StoreError,
+    StoredResponse, TimeWindow, ts,
 };
 use async_trait::async_trait;
 use cxloop_core::answer::AnswerValue;
@@ -15,8 +15,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 
-const SELECT: &str =
-    "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
+const SELECT: &str = "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
      FROM responses r LEFT JOIN customers c ON c.id = r.customer_id";
 
 fn decode(row: &PgRow) -> Result<StoredResponse> {
@@ -101,30 +100,16 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
         for (key, value) in &r.answers {
             match value {
                 AnswerValue::Score(score) => {
-                    scores.push((
-                        id.clone(),
-                        survey_id.clone(),
-                        key.clone(),
-                        *score,
-                        at.clone(),
-                    ));
-                    *daily
-                        .entry((survey_id.clone(), key.clone(), day.clone(), *score))
-                        .or_default() += 1;
+                    scores.push((id.clone(), survey_id.clone(), key.clone(), *score, at.clone()));
+                    *daily.entry((survey_id.clone(), key.clone(), day.clone(), *score)).or_default() += 1;
                 }
-                AnswerValue::Text(body) => texts.push((
-                    id.clone(),
-                    survey_id.clone(),
-                    key.clone(),
-                    body.clone(),
-                    at.clone(),
-                )),
+                AnswerValue::Text(body) => {
+                    texts.push((id.clone(), survey_id.clone(), key.clone(), body.clone(), at.clone()))
+                }
                 AnswerValue::Choice(_) | AnswerValue::Choices(_) => {}
             }
         }
-        let c = counters
-            .entry(survey_id.clone())
-            .or_insert((0, String::new()));
+        let c = counters.entry(survey_id.clone()).or_insert((0, String::new()));
         c.0 += 1;
         if at > c.1 {
             c.1 = at.clone();
@@ -136,11 +121,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
             at,
             channel: r.channel.clone(),
             touchpoint: r.survey.touchpoint.clone(),
-            headline: r
-                .survey
-                .headline_question()
-                .and_then(|q| r.answers.get(&q.key))
-                .and_then(AnswerValue::score),
+            headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
             answers: serde_json::to_string(&r.answers)?,
         });
     }
@@ -160,10 +141,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
                 .push_bind(r.answers.clone())
                 .push_bind(now.clone());
         });
-        qb.build()
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| super::unique(e, "response id"))?;
+        qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id"))?;
     }
     for chunk in scores.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Postgres>::new(
@@ -193,15 +171,9 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
     }
     let daily: Vec<_> = daily.into_iter().collect();
     for chunk in daily.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "INSERT INTO score_daily (survey_id, question_key, day, score, n) ",
-        );
+        let mut qb = QueryBuilder::<Postgres>::new("INSERT INTO score_daily (survey_id, question_key, day, score, n) ");
         qb.push_values(chunk, |mut b, ((survey, key, day, score), n)| {
-            b.push_bind(survey.clone())
-                .push_bind(key.clone())
-                .push_bind(day.clone())
-                .push_bind(*score)
-                .push_bind(*n);
+            b.push_bind(survey.clone()).push_bind(key.clone()).push_bind(day.clone()).push_bind(*score).push_bind(*n);
         });
         qb.push(" ON CONFLICT (survey_id, question_key, day, score) DO UPDATE SET n = score_daily.n + excluded.n");
         qb.build().execute(&mut *conn).await?;
@@ -233,17 +205,14 @@ pub(super) fn stored(r: &NewResponse) -> StoredResponse {
 }
 
 pub(super) async fn fetch_response(conn: &mut PgConnection, id: &str) -> Result<StoredResponse> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1"))).bind(id).fetch_one(&mut *conn).await?;
     decode(&row)
 }
 
 fn push_window(qb: &mut QueryBuilder<Postgres>, column: &str, w: &TimeWindow) {
     if let Some(from) = w.from {
-        qb.push(format!(" AND {column} >= "))
-            .push_bind(ts::fmt(from));
+        qb.push(format!(" AND {column} >= ")).push_bind(ts::fmt(from));
     }
     if let Some(to) = w.to {
         qb.push(format!(" AND {column} < ")).push_bind(ts::fmt(to));
@@ -252,11 +221,7 @@ fn push_window(qb: &mut QueryBuilder<Postgres>, column: &str, w: &TimeWindow) {
 
 #[async_trait]
 impl ResponseStore for PgStore {
-    async fn insert_response(
-        &self,
-        r: &NewResponse,
-        idem: Option<&Idempotency>,
-    ) -> Result<Inserted> {
+    async fn insert_response(&self, r: &NewResponse, idem: Option<&Idempotency>) -> Result<Inserted> {
         super::writer::submit(&self.ingest, r.clone(), idem.cloned()).await
     }
 
@@ -279,14 +244,9 @@ impl ResponseStore for PgStore {
 
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>> {
         let mut qb = QueryBuilder::<Postgres>::new(SELECT);
-        qb.push(" WHERE r.survey_id = ")
-            .push_bind(q.survey_id.to_string());
+        qb.push(" WHERE r.survey_id = ").push_bind(q.survey_id.to_string());
         push_window(&mut qb, "r.submitted_at", &q.window);
-        let (cmp, dir) = if q.newest_first {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
+        let (cmp, dir) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
         if let Some((at, id)) = q.after {
             let at = ts::fmt(at);
             qb.push(format!(" AND (r.submitted_at {cmp} "))
@@ -297,18 +257,12 @@ impl ResponseStore for PgStore {
                 .push_bind(id.to_string())
                 .push("))");
         }
-        qb.push(format!(" ORDER BY r.submitted_at {dir}, r.id {dir} LIMIT "))
-            .push_bind(i64::from(q.limit));
+        qb.push(format!(" ORDER BY r.submitted_at {dir}, r.id {dir} LIMIT ")).push_bind(i64::from(q.limit));
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(decode).collect()
     }
 
-    async fn daily_scores(
-        &self,
-        survey_id: uuid::Uuid,
-        key: &str,
-        range: DateRange,
-    ) -> Result<Vec<DayCount>> {
+    async fn daily_scores(&self, survey_id: uuid::Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4",
         )
@@ -329,12 +283,7 @@ impl ResponseStore for PgStore {
             .collect()
     }
 
-    async fn latest_comments(
-        &self,
-        survey_id: Option<uuid::Uuid>,
-        w: &TimeWindow,
-        limit: u32,
-    ) -> Result<Vec<Comment>> {
+    async fn latest_comments(&self, survey_id: Option<uuid::Uuid>, w: &TimeWindow, limit: u32) -> Result<Vec<Comment>> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT t.response_id, t.survey_id, s.title, t.question_key, t.body, r.headline_score, t.submitted_at
              FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id WHERE 1 = 1",
@@ -343,8 +292,7 @@ impl ResponseStore for PgStore {
             qb.push(" AND t.survey_id = ").push_bind(id.to_string());
         }
         push_window(&mut qb, "t.submitted_at", w);
-        qb.push(" ORDER BY t.submitted_at DESC LIMIT ")
-            .push_bind(i64::from(limit));
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
@@ -354,9 +302,7 @@ impl ResponseStore for PgStore {
                     survey_title: row.try_get("title")?,
                     question_key: row.try_get("question_key")?,
                     body: row.try_get("body")?,
-                    score: row
-                        .try_get::<Option<i64>, _>("headline_score")?
-                        .map(|s| s as i32),
+                    score: row.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
                     submitted_at: ts::parse(row.try_get("submitted_at")?)?,
                 })
             })

@@ -18,9 +18,7 @@ fn decode(row: &PgRow) -> Result<Survey> {
         description: row.try_get("description")?,
         touchpoint: row.try_get("touchpoint")?,
         thank_you: row.try_get("thank_you")?,
-        status: status
-            .parse()
-            .map_err(|e| StoreError::Other(format!("{e}")))?,
+        status: status.parse().map_err(|e| StoreError::Other(format!("{e}")))?,
         questions: serde_json::from_str(row.try_get("questions")?)?,
         created_at: ts::parse(row.try_get("created_at")?)?,
         updated_at: ts::parse(row.try_get("updated_at")?)?,
@@ -74,22 +72,18 @@ impl SurveyStore for PgStore {
     }
 
     async fn get_survey(&self, id: uuid::Uuid) -> Result<Survey> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM surveys WHERE id = $1"
-        )))
-        .bind(id.to_string())
-        .fetch_one(&self.read)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM surveys WHERE id = $1")))
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
         decode(&row)
     }
 
     async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM surveys WHERE slug = $1"
-        )))
-        .bind(slug)
-        .fetch_one(&self.read)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM surveys WHERE slug = $1")))
+            .bind(slug)
+            .fetch_one(&self.read)
+            .await?;
         decode(&row)
     }
 

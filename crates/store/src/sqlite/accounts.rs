@@ -2,8 +2,8 @@
 
 use super::{SqliteStore, unique, uuid};
 use crate::{
-    AccountStore, Customer, CustomerRef, CustomerStore, NewSession, NewUser, Result, Role,
-    SessionInfo, StoreError, User, UserWithPassword, ts,
+    AccountStore, Customer, CustomerRef, CustomerStore, NewSession, NewUser, Result, Role, SessionInfo, StoreError,
+    User, UserWithPassword, ts,
 };
 use async_trait::async_trait;
 use sqlx::Row;
@@ -16,8 +16,7 @@ fn decode_user(row: &SqliteRow) -> Result<User> {
         id: uuid(row.try_get("id")?)?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
     })
 }
 
@@ -35,24 +34,15 @@ impl AccountStore for SqliteStore {
             .execute(&self.write)
             .await
             .map_err(|e| unique(e, "email"))?;
-        Ok(User {
-            id,
-            email: u.email.clone(),
-            name: u.name.clone(),
-            role: u.role,
-        })
+        Ok(User { id, email: u.email.clone(), name: u.name.clone(), role: u.role })
     }
 
     async fn user_by_email(&self, email: &str) -> Result<UserWithPassword> {
-        let row =
-            sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = ?")
-                .bind(email)
-                .fetch_one(&self.read)
-                .await?;
-        Ok(UserWithPassword {
-            user: decode_user(&row)?,
-            password_hash: row.try_get("password_hash")?,
-        })
+        let row = sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(UserWithPassword { user: decode_user(&row)?, password_hash: row.try_get("password_hash")? })
     }
 
     async fn user(&self, id: uuid::Uuid) -> Result<User> {
@@ -64,16 +54,12 @@ impl AccountStore for SqliteStore {
     }
 
     async fn count_users(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.read)
-            .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY email")
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY email").fetch_all(&self.read).await?;
         rows.iter().map(decode_user).collect()
     }
 
@@ -99,35 +85,22 @@ impl AccountStore for SqliteStore {
         .bind(ts::fmt(now))
         .fetch_one(&self.read)
         .await?;
-        let info = SessionInfo {
-            csrf: row.try_get("csrf")?,
-            expires_at: ts::parse(row.try_get("expires_at")?)?,
-        };
+        let info = SessionInfo { csrf: row.try_get("csrf")?, expires_at: ts::parse(row.try_get("expires_at")?)? };
         Ok((decode_user(&row)?, info))
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(id_hash)
-            .execute(&self.write)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash).execute(&self.write).await?;
         Ok(())
     }
 
     async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(ts::fmt(now))
-            .execute(&self.write)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(ts::fmt(now)).execute(&self.write).await?;
         Ok(done.rows_affected())
     }
 
-    async fn create_token(
-        &self,
-        user_id: uuid::Uuid,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<uuid::Uuid> {
+    async fn create_token(&self, user_id: uuid::Uuid, name: &str, token_hash: &str) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(id.to_string())
@@ -157,12 +130,7 @@ impl AccountStore for SqliteStore {
             .bind(init)
             .execute(&self.write)
             .await?;
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                .bind(key)
-                .fetch_one(&self.write)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_one(&self.write).await?)
     }
 }
 
@@ -174,12 +142,10 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
-        let row = sqlx::query(
-            "SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?",
-        )
-        .bind(external_id)
-        .fetch_one(&self.read)
-        .await?;
+        let row = sqlx::query("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?")
+            .bind(external_id)
+            .fetch_one(&self.read)
+            .await?;
         Ok(Customer {
             id: uuid(row.try_get("id")?)?,
             external_id: row.try_get("external_id")?,
@@ -190,9 +156,7 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn count_customers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
-            .fetch_one(&self.read)
-            .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 }

@@ -23,12 +23,7 @@ impl JobStore for SqliteStore {
         Ok(id)
     }
 
-    async fn claim_job(
-        &self,
-        worker: &str,
-        now: OffsetDateTime,
-        lease: Duration,
-    ) -> Result<Option<Job>> {
+    async fn claim_job(&self, worker: &str, now: OffsetDateTime, lease: Duration) -> Result<Option<Job>> {
         let now_s = ts::fmt(now);
         let row = sqlx::query(
             "UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
@@ -54,12 +49,7 @@ impl JobStore for SqliteStore {
         .transpose()
     }
 
-    async fn complete_job(
-        &self,
-        id: uuid::Uuid,
-        worker: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool> {
+    async fn complete_job(&self, id: uuid::Uuid, worker: &str, now: OffsetDateTime) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', finished_by = ?, finished_at = ?, locked_until = NULL
              WHERE id = ? AND locked_by = ? AND state = 'queued'",
@@ -73,13 +63,7 @@ impl JobStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn fail_job(
-        &self,
-        id: uuid::Uuid,
-        worker: &str,
-        error: &str,
-        retry_at: OffsetDateTime,
-    ) -> Result<()> {
+    async fn fail_job(&self, id: uuid::Uuid, worker: &str, error: &str, retry_at: OffsetDateTime) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET last_error = ?, locked_until = NULL, run_at = ?,
              state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -97,12 +81,10 @@ impl JobStore for SqliteStore {
     }
 
     async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
-        let row = sqlx::query(
-            "SELECT id, kind, state, attempts, last_error, finished_by FROM jobs WHERE id = ?",
-        )
-        .bind(id.to_string())
-        .fetch_one(&self.read)
-        .await?;
+        let row = sqlx::query("SELECT id, kind, state, attempts, last_error, finished_by FROM jobs WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&self.read)
+            .await?;
         Ok(JobRecord {
             id: uuid(row.try_get("id")?)?,
             kind: row.try_get("kind")?,

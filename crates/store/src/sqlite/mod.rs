@@ -11,24 +11,14 @@ mod surveys;
 mod writer;
 
 use crate::{Result, Store, StoreError};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::time::Duration;
 
 /// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    ),
-    (
-        2,
-        "jobs",
-        include_str!("../../migrations/sqlite/0002_jobs.sql"),
-    ),
+    (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
+    (2, "jobs", include_str!("../../migrations/sqlite/0002_jobs.sql")),
 ];
 
 #[derive(Clone)]
@@ -67,19 +57,12 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await?;
         let ingest = writer::spawn(write.clone());
-        Ok(Self {
-            read,
-            write,
-            ingest,
-        })
+        Ok(Self { read, write, ingest })
     }
 
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).
     pub async fn backup(&self, dest: &Path) -> Result<()> {
-        sqlx::query("VACUUM INTO ?")
-            .bind(dest.to_string_lossy().to_string())
-            .execute(&self.write)
-            .await?;
+        sqlx::query("VACUUM INTO ?").bind(dest.to_string_lossy().to_string()).execute(&self.write).await?;
         Ok(())
     }
 }
@@ -92,11 +75,10 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
     .await?;
     for &(version, name, sql) in MIGRATIONS {
         let mut tx = pool.begin().await?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = ?")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_some() {
             continue;
         }

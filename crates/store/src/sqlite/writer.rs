@@ -45,9 +45,7 @@ pub(super) fn spawn(pool: SqlitePool) -> mpsc::Sender<Job> {
             let mut batch = Vec::with_capacity(jobs.len());
             for j in jobs {
                 match &j.idem {
-                    Some(k) if !keys.insert((j.response.survey.id, k.key.clone())) => {
-                        carry.push_back(j)
-                    }
+                    Some(k) if !keys.insert((j.response.survey.id, k.key.clone())) => carry.push_back(j),
                     _ => batch.push(j),
                 }
             }
@@ -65,16 +63,10 @@ pub(super) async fn submit(
 ) -> Result<Inserted> {
     let (reply, answer) = oneshot::channel();
     queue
-        .send(Job {
-            response,
-            idem,
-            reply,
-        })
+        .send(Job { response, idem, reply })
         .await
         .map_err(|_| StoreError::Other("the database writer has stopped".into()))?;
-    answer
-        .await
-        .map_err(|_| StoreError::Other("the database writer dropped a response".into()))?
+    answer.await.map_err(|_| StoreError::Other("the database writer dropped a response".into()))?
 }
 
 async fn run(pool: &SqlitePool, jobs: Vec<Job>) {
@@ -87,10 +79,7 @@ async fn run(pool: &SqlitePool, jobs: Vec<Job>) {
             return;
         }
     };
-    let refs: Vec<(&NewResponse, Option<&Idempotency>)> = jobs
-        .iter()
-        .map(|j| (&j.response, j.idem.as_ref()))
-        .collect();
+    let refs: Vec<(&NewResponse, Option<&Idempotency>)> = jobs.iter().map(|j| (&j.response, j.idem.as_ref())).collect();
     match commit(&mut conn, &refs).await {
         Ok(outcomes) => {
             for (j, o) in jobs.into_iter().zip(outcomes) {
@@ -106,9 +95,7 @@ async fn run(pool: &SqlitePool, jobs: Vec<Job>) {
             tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying its responses one by one");
             for j in jobs {
                 let outcome = match commit(&mut conn, &[(&j.response, j.idem.as_ref())]).await {
-                    Ok(mut o) => o
-                        .pop()
-                        .unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))),
+                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))),
                     Err(e) => Err(e),
                 };
                 let _ = j.reply.send(outcome);
@@ -128,22 +115,17 @@ async fn commit(
     let mut fresh = Vec::with_capacity(jobs.len());
     for (i, (r, idem)) in jobs.iter().enumerate() {
         if let Some(k) = idem {
-            let prior: Option<(String, String)> = sqlx::query_as(
-                "SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?",
-            )
-            .bind(r.survey.id.to_string())
-            .bind(&k.key)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let prior: Option<(String, String)> =
+                sqlx::query_as("SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?")
+                    .bind(r.survey.id.to_string())
+                    .bind(&k.key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some((hash, response_id)) = prior {
                 outcomes[i] = Some(if hash == k.request_hash {
-                    fetch_response(&mut tx, &response_id)
-                        .await
-                        .map(Inserted::Replayed)
+                    fetch_response(&mut tx, &response_id).await.map(Inserted::Replayed)
                 } else {
-                    Err(StoreError::Conflict {
-                        what: "Idempotency-Key",
-                    })
+                    Err(StoreError::Conflict { what: "Idempotency-Key" })
                 });
                 continue;
             }
@@ -168,8 +150,5 @@ async fn commit(
     for &i in &fresh {
         outcomes[i] = Some(Ok(Inserted::Created(stored(jobs[i].0))));
     }
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))))
-        .collect())
+    Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Err(StoreError::Other("no outcome".into())))).collect())
 }
