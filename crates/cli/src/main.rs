@@ -57,6 +57,10 @@ struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "CXLOOP_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Seconds a background job stays leased to this process; after a crash,
+    /// another process takes the job over once the lease runs out.
+    #[arg(long, env = "CXLOOP_JOB_LEASE_SECS", default_value_t = 300)]
+    job_lease_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -77,6 +81,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The background job queue.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Write a consistent copy of the SQLite database (VACUUM INTO).
     Backup {
         #[command(flatten)]
@@ -107,6 +114,28 @@ enum UserCommand {
     List {
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Queue a diagnostic job that any running `serve` process will run;
+    /// prints its id. Proves the queue works across processes.
+    Probe {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Milliseconds the job works on every attempt.
+        #[arg(long, default_value_t = 0)]
+        sleep_ms: u64,
+        /// Fail this many attempts before succeeding (shows retries and backoff).
+        #[arg(long, default_value_t = 0)]
+        fail_attempts: u32,
+    },
+    /// Show a job's state as JSON.
+    Show {
+        #[command(flatten)]
+        data: DataArgs,
+        id: uuid::Uuid,
     },
 }
 
@@ -207,6 +236,28 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {
+            let store = data.open().await?;
+            let id = store
+                .enqueue(&cxloop_store::NewJob {
+                    kind: "probe".into(),
+                    payload: serde_json::json!({"sleep_ms": sleep_ms, "fail_attempts": fail_attempts}),
+                    run_at: time::OffsetDateTime::now_utc(),
+                    max_attempts: fail_attempts.saturating_add(1).max(3),
+                })
+                .await?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Jobs(JobsCommand::Show { data, id }) => {
+            let store = data.open().await?;
+            match store.job(id).await {
+                Ok(job) => println!("{}", serde_json::to_string_pretty(&job)?),
+                Err(StoreError::NotFound) => bail!("no job {id}"),
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        }
         Command::Backup { data, out } => {
             if out.exists() {
                 bail!("{} already exists; choose a new file", out.display());
@@ -259,10 +310,15 @@ pub async fn add_user(
 }
 
 async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
-    let config =
-        Config { listen: args.listen, public_url: args.public_url.clone(), secure_cookies: args.secure_cookies };
+    let store_backend = store.backend();
+    let config = Config {
+        public_url: args.public_url.clone(),
+        secure_cookies: args.secure_cookies,
+        job_lease: std::time::Duration::from_secs(args.job_lease_secs.clamp(5, 86_400)),
+        ..Config::new(args.listen)
+    };
     let app = Application::build(store, config).await.with_context(|| format!("cannot start on {}", args.listen))?;
-    tracing::info!(addr = %app.addr(), "cxloop is listening");
+    tracing::info!(addr = %app.addr(), worker = %app.worker(), backend = store_backend, "cxloop is listening");
     eprintln!("cxloop is running on http://{}  (Ctrl-C to stop)", app.addr());
     app.run_until(shutdown_signal()).await?;
     eprintln!("cxloop stopped");

@@ -54,12 +54,7 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
         .expect("user");
     let token = crypto::new_token();
     store.create_token(user.id, "bench", &crypto::sha256_hex(&token)).await.expect("token");
-    let app = Application::build(
-        store.clone(),
-        Config { listen: "127.0.0.1:0".parse().expect("addr"), public_url: None, secure_cookies: false },
-    )
-    .await
-    .expect("app");
+    let app = Application::build(store.clone(), Config::new("127.0.0.1:0".parse().expect("addr"))).await.expect("app");
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build().expect("client");

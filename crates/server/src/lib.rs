@@ -12,6 +12,7 @@ pub mod auth;
 pub mod crypto;
 pub mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod report;
 pub mod web;
 
@@ -32,6 +33,15 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// How long a claimed background job is leased to this process.
+    pub job_lease: std::time::Duration,
+}
+
+impl Config {
+    /// Defaults for a server listening on `listen`.
+    pub fn new(listen: SocketAddr) -> Config {
+        Config { listen, public_url: None, secure_cookies: false, job_lease: std::time::Duration::from_secs(300) }
+    }
 }
 
 /// Shared by every handler.
@@ -50,6 +60,8 @@ pub struct Application {
     router: Router,
     addr: SocketAddr,
     store: Arc<dyn Store>,
+    job_lease: std::time::Duration,
+    worker: String,
 }
 
 impl Application {
@@ -63,11 +75,17 @@ impl Application {
             config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
         let state =
             AppState { store: store.clone(), link_key: key.into_bytes().into(), config: Arc::new(config), base_url };
-        Ok(Application { listener, router: router(state), addr, store })
+        let job_lease = state.config.job_lease;
+        Ok(Application { listener, router: router(state), addr, store, job_lease, worker: jobs::worker_id() })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// This process's background-job worker name.
+    pub fn worker(&self) -> &str {
+        &self.worker
     }
 
     pub fn port(&self) -> u16 {
@@ -92,8 +110,13 @@ impl Application {
                 }
             }
         });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(jobs::run_worker(self.store.clone(), self.worker.clone(), self.job_lease, stopped));
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         purge.abort();
+        // Let the worker finish the job in hand; it was leased, so nothing is lost if we are killed.
+        let _ = stop.send(true);
+        let _ = worker.await;
         served
     }
 }

@@ -191,5 +191,7 @@ pub struct JobRecord {
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// The worker holding (or that last held) the lease.
+    pub locked_by: Option<String>,
     pub finished_by: Option<String>,
 }

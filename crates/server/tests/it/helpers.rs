@@ -37,7 +37,7 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     let token = crypto::new_token();
     store.create_token(user.id, "tests", &crypto::sha256_hex(&token)).await.unwrap();
-    let config = Config { listen: "127.0.0.1:0".parse().unwrap(), public_url: None, secure_cookies: false };
+    let config = Config::new("127.0.0.1:0".parse().unwrap());
     let app = Application::build(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));

@@ -108,7 +108,8 @@ CREATE TABLE idempotency (
     survey_id    TEXT NOT NULL,
     key          TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    response_id  TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+    -- Deferred: the key is claimed first, in the same transaction as the response.
+    response_id  TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
     created_at   TEXT NOT NULL,
     PRIMARY KEY (survey_id, key)
 );

@@ -104,8 +104,10 @@ async fn run(pool: &PgPool, jobs: Vec<Job>) {
     }
 }
 
-/// One transaction: replays and key conflicts are settled first, the rest
-/// are written together with their idempotency keys.
+/// One transaction. Each idempotency key is claimed first (`ON CONFLICT DO
+/// NOTHING` waits for a concurrent holder in another process to finish);
+/// a key already taken turns into a replay or a conflict, the rest are
+/// written together.
 async fn commit(
     conn: &mut PgConnection,
     jobs: &[(&NewResponse, Option<&Idempotency>)],
@@ -115,13 +117,26 @@ async fn commit(
     let mut fresh = Vec::with_capacity(jobs.len());
     for (i, (r, idem)) in jobs.iter().enumerate() {
         if let Some(k) = idem {
-            let prior: Option<(String, String)> =
-                sqlx::query_as("SELECT request_hash, response_id FROM idempotency WHERE survey_id = $1 AND key = $2")
-                    .bind(r.survey.id.to_string())
-                    .bind(&k.key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((hash, response_id)) = prior {
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (survey_id, key) DO NOTHING",
+            )
+            .bind(r.survey.id.to_string())
+            .bind(&k.key)
+            .bind(&k.request_hash)
+            .bind(r.id.to_string())
+            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                let (hash, response_id): (String, String) = sqlx::query_as(
+                    "SELECT request_hash, response_id FROM idempotency WHERE survey_id = $1 AND key = $2",
+                )
+                .bind(r.survey.id.to_string())
+                .bind(&k.key)
+                .fetch_one(&mut *tx)
+                .await?;
                 outcomes[i] = Some(if hash == k.request_hash {
                     fetch_response(&mut tx, &response_id).await.map(Inserted::Replayed)
                 } else {
@@ -134,18 +149,6 @@ async fn commit(
     }
     let new: Vec<&NewResponse> = fresh.iter().map(|&i| jobs[i].0).collect();
     insert_batch(&mut tx, &new).await?;
-    for &i in &fresh {
-        if let (r, Some(k)) = jobs[i] {
-            sqlx::query("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(r.survey.id.to_string())
-                .bind(&k.key)
-                .bind(&k.request_hash)
-                .bind(r.id.to_string())
-                .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
     tx.commit().await?;
     for &i in &fresh {
         outcomes[i] = Some(Ok(Inserted::Created(stored(jobs[i].0))));

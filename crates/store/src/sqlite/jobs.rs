@@ -81,16 +81,18 @@ impl JobStore for SqliteStore {
     }
 
     async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
-        let row = sqlx::query("SELECT id, kind, state, attempts, last_error, finished_by FROM jobs WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_one(&self.read)
+                .await?;
         Ok(JobRecord {
             id: uuid(row.try_get("id")?)?,
             kind: row.try_get("kind")?,
             state: row.try_get("state")?,
             attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
             last_error: row.try_get("last_error")?,
+            locked_by: row.try_get("locked_by")?,
             finished_by: row.try_get("finished_by")?,
         })
         .map_err(|e: StoreError| e)
