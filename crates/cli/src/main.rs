@@ -74,6 +74,19 @@ enum Command {
         /// Throw away an existing demo database first.
         #[arg(long)]
         reset: bool,
+        /// Load the demo data and exit without serving.
+        #[arg(long)]
+        load_only: bool,
+    },
+    /// Copy a whole installation to another database (e.g. SQLite to
+    /// PostgreSQL), then verify every table by row count and checksum.
+    MigrateData {
+        /// Source database URL (sqlite:PATH or postgres://…).
+        #[arg(long)]
+        from: String,
+        /// Target database URL; it must hold no data yet.
+        #[arg(long)]
+        to: String,
     },
     /// Staff accounts.
     #[command(subcommand)]
@@ -178,7 +191,28 @@ async fn run(cli: Cli) -> Result<()> {
             }
             serve(store, &args).await
         }
-        Command::Demo { serve: mut args, reset } => {
+        Command::MigrateData { from, to } => {
+            if from == to {
+                bail!("--from and --to name the same database");
+            }
+            let source =
+                cxloop_store::transfer::Endpoint::open(&from).await.with_context(|| format!("cannot open {from}"))?;
+            let target =
+                cxloop_store::transfer::Endpoint::open(&to).await.with_context(|| format!("cannot open {to}"))?;
+            let started = std::time::Instant::now();
+            let report = cxloop_store::transfer::copy_all(&source, &target, |table, n| {
+                eprint!("\rcopying {table}: {n} rows   ");
+            })
+            .await?;
+            eprintln!();
+            for c in &report {
+                println!("{:<14} {:>10} rows  checksum {}  verified", c.table, c.rows, c.checksum);
+            }
+            let total: u64 = report.iter().map(|c| c.rows).sum();
+            println!("copied and verified {total} rows in {:.1}s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Demo { serve: mut args, reset, load_only } => {
             if args.data.database_url.is_none() && args.data.data_dir == std::path::Path::new("./cxloop-data") {
                 args.data.data_dir = PathBuf::from("./cxloop-demo");
             }
@@ -187,6 +221,10 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let store = args.data.open().await?;
             let login = demo::load(store.as_ref()).await?;
+            if load_only {
+                println!("demo data is in {}", args.data.url());
+                return Ok(());
+            }
             println!("cxloop demo: http://{}/login", args.listen);
             println!("  email:    {}", login.0);
             println!("  password: {}", login.1);

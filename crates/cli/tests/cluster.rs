@@ -202,3 +202,51 @@ fn two_processes_share_one_postgres_database() {
         let _ = pg.close().await;
     });
 }
+
+#[test]
+fn migrate_data_moves_the_demo_to_postgres_losslessly() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let Some(pg) = TempDatabase::postgres().await else { return };
+        let lite = TempDatabase::sqlite();
+        let out = Command::new(env!("CARGO_BIN_EXE_cxloop"))
+            .args(["demo", "--load-only", "--database-url", &lite.url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let migrate = || {
+            Command::new(env!("CARGO_BIN_EXE_cxloop"))
+                .args(["migrate-data", "--from", &lite.url, "--to", &pg.url])
+                .output()
+                .unwrap()
+        };
+        let out = migrate();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(report.contains("responses") && report.contains("verified"), "{report}");
+        // A second run refuses to mix data into a non-empty target.
+        let again = migrate();
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
+
+        // The same surveys, counts and KPIs on both sides.
+        let (a, b) = (cxloop_store::open(&lite.url).await.unwrap(), cxloop_store::open(&pg.url).await.unwrap());
+        let (sa, sb) = (a.list_surveys().await.unwrap(), b.list_surveys().await.unwrap());
+        assert_eq!(sa.len(), 4);
+        let year = cxloop_core::period::DateRange::new(
+            time::OffsetDateTime::now_utc().date() - time::Duration::days(400),
+            time::OffsetDateTime::now_utc().date(),
+        )
+        .unwrap();
+        for (x, y) in sa.iter().zip(&sb) {
+            assert_eq!((x.survey.id, x.responses), (y.survey.id, y.responses));
+            for q in x.survey.questions.iter().filter(|q| q.kind.is_scored()) {
+                assert_eq!(
+                    a.score_histogram(x.survey.id, &q.key, year).await.unwrap(),
+                    b.score_histogram(y.survey.id, &q.key, year).await.unwrap()
+                );
+            }
+        }
+        assert!(b.user_by_email("demo@cxloop.example").await.is_ok(), "logins move too");
+    });
+}

@@ -9,6 +9,7 @@
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
+pub mod transfer;
 pub mod ts;
 mod types;
 
