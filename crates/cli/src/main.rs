@@ -313,7 +313,9 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn data_flag(d: &DataArgs) -> String {
-    if d.database_url.is_some() || d.data_dir == std::path::Path::new("./cxloop-data") {
+    if d.database_url.is_some() {
+        " --database-url <the same URL>".to_string()
+    } else if d.data_dir == std::path::Path::new("./cxloop-data") {
         String::new()
     } else {
         format!(" --data-dir {}", d.data_dir.display())

@@ -2,7 +2,10 @@
 //! concurrent clients, bulk-import throughput, and metrics latency over
 //! everything loaded. Runs the real server in-process on a temp SQLite file.
 //!
-//! cargo bench -p cxloop-server --bench ingest -- [--http N] [--clients C] [--bulk N]
+//! cargo bench -p cxloop-server --bench ingest -- [--backend sqlite|postgres] [--http N] [--clients C] [--bulk N]
+//!
+//! PostgreSQL runs on a fresh database created on `CXLOOP_TEST_POSTGRES`
+//! (default postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
 
 // A harness, not product code: any failure should stop it loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -36,13 +39,18 @@ fn main() {
     let http_n = arg("--http", 20_000);
     let clients = arg("--clients", 32);
     let bulk_n = arg("--bulk", 200_000);
+    let backend = match std::env::args().skip_while(|a| a != "--backend").nth(1).as_deref() {
+        Some("postgres") => cxloop_store::testing::Backend::Postgres,
+        _ => cxloop_store::testing::Backend::Sqlite,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    rt.block_on(run(http_n, clients, bulk_n));
+    rt.block_on(run(backend, http_n, clients, bulk_n));
 }
 
-async fn run(http_n: usize, clients: usize, bulk_n: usize) {
-    let dir = std::env::temp_dir().join(format!("cxloop-bench-{}", uuid::Uuid::now_v7()));
-    let store = cxloop_store::open(&format!("sqlite:{}", dir.join("bench.db").display())).await.expect("store");
+async fn run(backend: cxloop_store::testing::Backend, http_n: usize, clients: usize, bulk_n: usize) {
+    let db = cxloop_store::testing::TempDatabase::new(backend).await.expect("PostgreSQL is unreachable");
+    let store = cxloop_store::open(&db.url).await.expect("store");
+    println!("backend: {}", store.backend());
     let user = store
         .create_user(&NewUser {
             email: "bench@example.com".into(),
@@ -164,7 +172,23 @@ async fn run(http_n: usize, clients: usize, bulk_n: usize) {
             percentile(&lat, 0.95)
         );
     }
-    let size = std::fs::metadata(dir.join("bench.db")).map(|m| m.len()).unwrap_or(0);
-    println!("database file: {:.1} MB", size as f64 / 1e6);
-    let _ = std::fs::remove_dir_all(&dir);
+    let total = done + http_n;
+    if let Some(path) = db.url.strip_prefix("sqlite:") {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "database file: {:.1} MB, {:.0} bytes per response",
+            size as f64 / 1e6,
+            size as f64 / total.max(1) as f64
+        );
+    } else {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+        let size: i64 =
+            sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&mut conn).await.expect("size");
+        println!(
+            "database size: {:.1} MB, {:.0} bytes per response",
+            size as f64 / 1e6,
+            size as f64 / total.max(1) as f64
+        );
+    }
 }

@@ -5,11 +5,74 @@
 //! suite. Migrations run under an advisory lock, so processes starting
 //! together never migrate twice; jobs are claimed with `FOR UPDATE SKIP LOCKED`.
 
-mod accounts;
-mod jobs;
-mod responses;
-mod surveys;
-mod writer;
+// The backend-specific names the shared modules (`../shared/`) are written against.
+type Backend = PgStore;
+type Db = sqlx::Postgres;
+type Conn = sqlx::PgConnection;
+type Pool = PgPool;
+type DbRow = sqlx::postgres::PgRow;
+const GREATEST: &str = "GREATEST";
+/// Merges stored customer attributes (JSON text) with new ones.
+const MERGE_ATTRIBUTES: &str = "(customers.attributes::jsonb || excluded.attributes::jsonb)::text";
+/// Workers in many processes skip each other's claimed rows instead of waiting.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+/// Rewrites `?` placeholders as PostgreSQL's `$1, $2, …` (the shared SQL
+/// contains no literal question marks).
+fn placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// SQL with its placeholders rewritten once per call site.
+macro_rules! q {
+    ($sql:literal) => {{
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::placeholders($sql));
+        sqlx::AssertSqlSafe(SQL.as_str())
+    }};
+}
+
+/// Dynamic SQL built from constants in this crate (never from input).
+fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(placeholders(&sql))
+}
+
+mod accounts {
+    include!("../shared/accounts.rs");
+}
+mod jobs {
+    include!("../shared/jobs.rs");
+}
+mod responses {
+    include!("../shared/responses.rs");
+}
+mod surveys {
+    include!("../shared/surveys.rs");
+}
+mod transfer_io {
+    include!("../shared/transfer_io.rs");
+}
+mod writer {
+    include!("../shared/writer.rs");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+    }
+}
 
 use crate::{Result, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -99,80 +162,5 @@ pub(crate) fn uuid(s: &str) -> Result<uuid::Uuid> {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
-    }
-}
-
-impl PgStore {
-    /// A page of raw rows for `transfer`, in key order.
-    pub(crate) async fn read_page(
-        &self,
-        t: &crate::transfer::Table,
-        after: Option<&[crate::transfer::Cell]>,
-        limit: u32,
-    ) -> Result<Vec<Vec<crate::transfer::Cell>>> {
-        use crate::transfer::{Cell, Table};
-        use sqlx::Row;
-        let key = t.key().join(", ");
-        let mut qb =
-            sqlx::QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {} FROM {}", t.columns.join(", "), t.name));
-        if let Some(after) = after {
-            qb.push(format!(" WHERE ({key}) > ("));
-            let mut sep = qb.separated(", ");
-            for cell in after {
-                match cell {
-                    Cell::Int(i) => sep.push_bind(*i),
-                    Cell::Text(s) => sep.push_bind(s.clone()),
-                    Cell::Null => sep.push_bind(None::<String>),
-                };
-            }
-            qb.push(")");
-        }
-        qb.push(format!(" ORDER BY {key} LIMIT ")).push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|row| {
-                t.columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        Ok(if Table::is_int(c) {
-                            row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int)
-                        } else {
-                            row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text)
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Inserts raw rows for `transfer` in one transaction.
-    pub(crate) async fn write_rows(
-        &self,
-        t: &crate::transfer::Table,
-        rows: &[Vec<crate::transfer::Cell>],
-    ) -> Result<()> {
-        use crate::transfer::Cell;
-        let mut tx = self.write.begin().await?;
-        let per = (30_000 / t.columns.len()).max(1);
-        for chunk in rows.chunks(per) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
-                "INSERT INTO {} ({}) ",
-                t.name,
-                t.columns.join(", ")
-            ));
-            qb.push_values(chunk, |mut b, row| {
-                for cell in row {
-                    match cell {
-                        Cell::Int(i) => b.push_bind(*i),
-                        Cell::Text(s) => b.push_bind(s.clone()),
-                        Cell::Null => b.push_bind(None::<String>),
-                    };
-                }
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 }

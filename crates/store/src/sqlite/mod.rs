@@ -4,11 +4,49 @@
 //! cut, not just a crash; single responses are group-committed (`writer`)
 //! so that one fsync covers every response waiting at that moment.
 
-mod accounts;
-mod jobs;
-mod responses;
-mod surveys;
-mod writer;
+// The backend-specific names the shared modules (`../shared/`) are written against.
+type Backend = SqliteStore;
+type Db = sqlx::Sqlite;
+type Conn = sqlx::SqliteConnection;
+type Pool = SqlitePool;
+type DbRow = sqlx::sqlite::SqliteRow;
+/// SQLite's two-argument scalar maximum.
+const GREATEST: &str = "MAX";
+/// Merges stored customer attributes (JSON text) with new ones.
+const MERGE_ATTRIBUTES: &str = "json_patch(customers.attributes, excluded.attributes)";
+/// Claims need no row locks: the single writer connection serialises them.
+const SKIP_LOCKED: &str = "";
+
+/// SQL as written (SQLite takes `?` placeholders).
+macro_rules! q {
+    ($sql:literal) => {
+        $sql
+    };
+}
+
+/// Dynamic SQL built from constants in this crate (never from input).
+fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
+}
+
+mod accounts {
+    include!("../shared/accounts.rs");
+}
+mod jobs {
+    include!("../shared/jobs.rs");
+}
+mod responses {
+    include!("../shared/responses.rs");
+}
+mod surveys {
+    include!("../shared/surveys.rs");
+}
+mod transfer_io {
+    include!("../shared/transfer_io.rs");
+}
+mod writer {
+    include!("../shared/writer.rs");
+}
 
 use crate::{Result, Store, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -110,77 +148,5 @@ pub(crate) fn uuid(s: &str) -> Result<uuid::Uuid> {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-}
-
-impl SqliteStore {
-    /// A page of raw rows for `transfer`, in key order.
-    pub(crate) async fn read_page(
-        &self,
-        t: &crate::transfer::Table,
-        after: Option<&[crate::transfer::Cell]>,
-        limit: u32,
-    ) -> Result<Vec<Vec<crate::transfer::Cell>>> {
-        use crate::transfer::{Cell, Table};
-        use sqlx::Row;
-        let key = t.key().join(", ");
-        let mut qb =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("SELECT {} FROM {}", t.columns.join(", "), t.name));
-        if let Some(after) = after {
-            qb.push(format!(" WHERE ({key}) > ("));
-            let mut sep = qb.separated(", ");
-            for cell in after {
-                match cell {
-                    Cell::Int(i) => sep.push_bind(*i),
-                    Cell::Text(s) => sep.push_bind(s.clone()),
-                    Cell::Null => sep.push_bind(None::<String>),
-                };
-            }
-            qb.push(")");
-        }
-        qb.push(format!(" ORDER BY {key} LIMIT ")).push_bind(i64::from(limit));
-        let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|row| {
-                t.columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        Ok(if Table::is_int(c) {
-                            row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int)
-                        } else {
-                            row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text)
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Inserts raw rows for `transfer` in one transaction.
-    pub(crate) async fn write_rows(
-        &self,
-        t: &crate::transfer::Table,
-        rows: &[Vec<crate::transfer::Cell>],
-    ) -> Result<()> {
-        use crate::transfer::Cell;
-        let mut tx = self.write.begin().await?;
-        let per = (30_000 / t.columns.len()).max(1);
-        for chunk in rows.chunks(per) {
-            let mut qb =
-                sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("INSERT INTO {} ({}) ", t.name, t.columns.join(", ")));
-            qb.push_values(chunk, |mut b, row| {
-                for cell in row {
-                    match cell {
-                        Cell::Int(i) => b.push_bind(*i),
-                        Cell::Text(s) => b.push_bind(s.clone()),
-                        Cell::Null => b.push_bind(None::<String>),
-                    };
-                }
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -1,15 +1,18 @@
-//! Surveys in PostgreSQL.
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Surveys, on either backend.
 
-use super::{PgStore, unique, uuid};
+use super::{Backend, unique, uuid};
 use crate::{Result, StoreError, SurveyStore, SurveySummary, ts};
 use async_trait::async_trait;
 use cxloop_core::Survey;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
+use super::DbRow;
 
 const COLUMNS: &str = "id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at, response_count, last_response_at";
 
-fn decode(row: &PgRow) -> Result<Survey> {
+fn decode(row: &DbRow) -> Result<Survey> {
     let status: String = row.try_get("status")?;
     Ok(Survey {
         id: uuid(row.try_get("id")?)?,
@@ -26,12 +29,10 @@ fn decode(row: &PgRow) -> Result<Survey> {
 }
 
 #[async_trait]
-impl SurveyStore for PgStore {
+impl SurveyStore for Backend {
     async fn create_survey(&self, s: &Survey) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
+        sqlx::query(q!("INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
         .bind(s.id.to_string())
         .bind(&s.slug)
         .bind(&s.title)
@@ -49,10 +50,8 @@ impl SurveyStore for PgStore {
     }
 
     async fn update_survey(&self, s: &Survey) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE surveys SET slug = $1, title = $2, description = $3, touchpoint = $4, thank_you = $5, status = $6,
-             questions = $7, updated_at = $8 WHERE id = $9",
-        )
+        let done = sqlx::query(q!("UPDATE surveys SET slug = ?, title = ?, description = ?, touchpoint = ?, thank_you = ?, status = ?,
+             questions = ?, updated_at = ? WHERE id = ?"))
         .bind(&s.slug)
         .bind(&s.title)
         .bind(&s.description)
@@ -72,7 +71,7 @@ impl SurveyStore for PgStore {
     }
 
     async fn get_survey(&self, id: uuid::Uuid) -> Result<Survey> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM surveys WHERE id = $1")))
+        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE id = ?")))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -80,7 +79,7 @@ impl SurveyStore for PgStore {
     }
 
     async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM surveys WHERE slug = $1")))
+        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE slug = ?")))
             .bind(slug)
             .fetch_one(&self.read)
             .await?;
@@ -88,7 +87,7 @@ impl SurveyStore for PgStore {
     }
 
     async fn list_surveys(&self) -> Result<Vec<SurveySummary>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(super::qs(format!(
             "SELECT {COLUMNS} FROM surveys ORDER BY created_at DESC, id DESC"
         )))
         .fetch_all(&self.read)
@@ -106,7 +105,7 @@ impl SurveyStore for PgStore {
     }
 
     async fn response_count(&self, id: uuid::Uuid) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = $1")
+        let n: i64 = sqlx::query_scalar(q!("SELECT response_count FROM surveys WHERE id = ?"))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;

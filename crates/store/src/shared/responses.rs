@@ -1,8 +1,11 @@
-//! Responses in PostgreSQL: batched multi-row writes that also keep the per-day
-//! score rollup and the survey's counters current, in the same transaction.
-//! Single responses go through the group-commit writer (`writer.rs`).
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Responses, on either backend: batched multi-row writes that also keep the per-day
+// score rollup and the survey's counters current, in the same transaction.
+// Single responses go through the group-commit writer (`writer.rs`).
 
-use super::{PgStore, uuid};
+use super::{Backend, uuid};
 use crate::{
     Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result, StoreError,
     StoredResponse, TimeWindow, ts,
@@ -11,14 +14,15 @@ use async_trait::async_trait;
 use cxloop_core::answer::AnswerValue;
 use cxloop_core::metrics::DayCount;
 use cxloop_core::period::{DateRange, fmt_date, parse_date};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use super::DbRow;
+use super::{Conn, Db};
+use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
 const SELECT: &str = "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
      FROM responses r LEFT JOIN customers c ON c.id = r.customer_id";
 
-fn decode(row: &PgRow) -> Result<StoredResponse> {
+fn decode(row: &DbRow) -> Result<StoredResponse> {
     Ok(StoredResponse {
         id: uuid(row.try_get("id")?)?,
         survey_id: uuid(row.try_get("survey_id")?)?,
@@ -30,15 +34,13 @@ fn decode(row: &PgRow) -> Result<StoredResponse> {
     })
 }
 
-pub(super) async fn upsert_customer(conn: &mut PgConnection, c: &CustomerRef) -> Result<String> {
-    let id: String = sqlx::query_scalar(
-        "INSERT INTO customers (id, external_id, name, email, attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<String> {
+    let id: String = sqlx::query_scalar(super::qs(format!("INSERT INTO customers (id, external_id, name, email, attributes, created_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (external_id) DO UPDATE SET
            name = COALESCE(excluded.name, customers.name),
            email = COALESCE(excluded.email, customers.email),
-           attributes = (customers.attributes::jsonb || excluded.attributes::jsonb)::text
-         RETURNING id",
-    )
+           attributes = {merge}
+         RETURNING id", merge = super::MERGE_ATTRIBUTES)))
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&c.external_id)
     .bind(&c.name)
@@ -71,7 +73,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 /// Writes many responses with multi-row INSERTs and one rollup upsert per
 /// (survey, question, day, score): a few statements per hundred responses.
 /// The caller owns the transaction.
-pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -> Result<()> {
+pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result<()> {
     if rs.is_empty() {
         return Ok(());
     }
@@ -127,7 +129,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
     }
     let now = ts::fmt(time::OffsetDateTime::now_utc());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
+        let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, answers, created_at) ",
         );
         qb.push_values(chunk, |mut b, r| {
@@ -144,7 +146,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
         qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id"))?;
     }
     for chunk in scores.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
+        let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) ",
         );
         qb.push_values(chunk, |mut b, (id, survey, key, score, at)| {
@@ -157,7 +159,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
         qb.build().execute(&mut *conn).await?;
     }
     for chunk in texts.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Postgres>::new(
+        let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO answer_texts (response_id, survey_id, question_key, body, submitted_at) ",
         );
         qb.push_values(chunk, |mut b, (id, survey, key, body, at)| {
@@ -171,7 +173,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
     }
     let daily: Vec<_> = daily.into_iter().collect();
     for chunk in daily.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Postgres>::new("INSERT INTO score_daily (survey_id, question_key, day, score, n) ");
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO score_daily (survey_id, question_key, day, score, n) ");
         qb.push_values(chunk, |mut b, ((survey, key, day, score), n)| {
             b.push_bind(survey.clone()).push_bind(key.clone()).push_bind(day.clone()).push_bind(*score).push_bind(*n);
         });
@@ -179,9 +181,7 @@ pub(super) async fn insert_batch(conn: &mut PgConnection, rs: &[&NewResponse]) -
         qb.build().execute(&mut *conn).await?;
     }
     for (survey_id, (n, last)) in counters {
-        sqlx::query(
-            "UPDATE surveys SET response_count = response_count + $1, last_response_at = GREATEST(COALESCE(last_response_at, ''), $2) WHERE id = $3",
-        )
+        sqlx::query(super::qs(format!("UPDATE surveys SET response_count = response_count + ?, last_response_at = {greatest}(COALESCE(last_response_at, ''), ?) WHERE id = ?", greatest = super::GREATEST)))
         .bind(n)
         .bind(last)
         .bind(survey_id)
@@ -204,13 +204,13 @@ pub(super) fn stored(r: &NewResponse) -> StoredResponse {
     }
 }
 
-pub(super) async fn fetch_response(conn: &mut PgConnection, id: &str) -> Result<StoredResponse> {
+pub(super) async fn fetch_response(conn: &mut Conn, id: &str) -> Result<StoredResponse> {
     let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1"))).bind(id).fetch_one(&mut *conn).await?;
+        sqlx::query(super::qs(format!("{SELECT} WHERE r.id = ?"))).bind(id).fetch_one(&mut *conn).await?;
     decode(&row)
 }
 
-fn push_window(qb: &mut QueryBuilder<Postgres>, column: &str, w: &TimeWindow) {
+fn push_window(qb: &mut QueryBuilder<Db>, column: &str, w: &TimeWindow) {
     if let Some(from) = w.from {
         qb.push(format!(" AND {column} >= ")).push_bind(ts::fmt(from));
     }
@@ -220,7 +220,7 @@ fn push_window(qb: &mut QueryBuilder<Postgres>, column: &str, w: &TimeWindow) {
 }
 
 #[async_trait]
-impl ResponseStore for PgStore {
+impl ResponseStore for Backend {
     async fn insert_response(&self, r: &NewResponse, idem: Option<&Idempotency>) -> Result<Inserted> {
         super::writer::submit(&self.ingest, r.clone(), idem.cloned()).await
     }
@@ -235,7 +235,7 @@ impl ResponseStore for PgStore {
     }
 
     async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE r.id = $1")))
+        let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = ?")))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -243,7 +243,7 @@ impl ResponseStore for PgStore {
     }
 
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>> {
-        let mut qb = QueryBuilder::<Postgres>::new(SELECT);
+        let mut qb = QueryBuilder::<Db>::new(SELECT);
         qb.push(" WHERE r.survey_id = ").push_bind(q.survey_id.to_string());
         push_window(&mut qb, "r.submitted_at", &q.window);
         let (cmp, dir) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
@@ -263,9 +263,7 @@ impl ResponseStore for PgStore {
     }
 
     async fn daily_scores(&self, survey_id: uuid::Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4",
-        )
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(q!("SELECT day, score, n FROM score_daily WHERE survey_id = ? AND question_key = ? AND day >= ? AND day <= ?"))
         .bind(survey_id.to_string())
         .bind(key)
         .bind(fmt_date(range.from))
@@ -284,7 +282,7 @@ impl ResponseStore for PgStore {
     }
 
     async fn latest_comments(&self, survey_id: Option<uuid::Uuid>, w: &TimeWindow, limit: u32) -> Result<Vec<Comment>> {
-        let mut qb = QueryBuilder::<Postgres>::new(
+        let mut qb = QueryBuilder::<Db>::new(
             "SELECT t.response_id, t.survey_id, s.title, t.question_key, t.body, r.headline_score, t.submitted_at
              FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id WHERE 1 = 1",
         );

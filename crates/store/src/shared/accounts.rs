@@ -1,16 +1,19 @@
-//! Staff accounts, sessions, API tokens, settings and customers in SQLite.
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Staff accounts, sessions, API tokens, settings and customers, on either backend.
 
-use super::{SqliteStore, unique, uuid};
+use super::{Backend, unique, uuid};
 use crate::{
     AccountStore, Customer, CustomerRef, CustomerStore, NewSession, NewUser, Result, Role, SessionInfo, StoreError,
     User, UserWithPassword, ts,
 };
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use super::DbRow;
 use time::OffsetDateTime;
 
-fn decode_user(row: &SqliteRow) -> Result<User> {
+fn decode_user(row: &DbRow) -> Result<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: uuid(row.try_get("id")?)?,
@@ -21,10 +24,10 @@ fn decode_user(row: &SqliteRow) -> Result<User> {
 }
 
 #[async_trait]
-impl AccountStore for SqliteStore {
+impl AccountStore for Backend {
     async fn create_user(&self, u: &NewUser) -> Result<User> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query("INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query(q!("INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
             .bind(id.to_string())
             .bind(&u.email)
             .bind(&u.name)
@@ -38,7 +41,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<UserWithPassword> {
-        let row = sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = ?")
+        let row = sqlx::query(q!("SELECT id, email, name, role, password_hash FROM users WHERE email = ?"))
             .bind(email)
             .fetch_one(&self.read)
             .await?;
@@ -46,7 +49,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn user(&self, id: uuid::Uuid) -> Result<User> {
-        let row = sqlx::query("SELECT id, email, name, role FROM users WHERE id = ?")
+        let row = sqlx::query(q!("SELECT id, email, name, role FROM users WHERE id = ?"))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -54,17 +57,17 @@ impl AccountStore for SqliteStore {
     }
 
     async fn count_users(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?;
+        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM users")).fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY email").fetch_all(&self.read).await?;
+        let rows = sqlx::query(q!("SELECT id, email, name, role FROM users ORDER BY email")).fetch_all(&self.read).await?;
         rows.iter().map(decode_user).collect()
     }
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query(q!("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"))
             .bind(&s.id_hash)
             .bind(s.user_id.to_string())
             .bind(&s.csrf)
@@ -77,10 +80,8 @@ impl AccountStore for SqliteStore {
     }
 
     async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<(User, SessionInfo)> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = ? AND s.expires_at > ?",
-        )
+        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = ? AND s.expires_at > ?"))
         .bind(id_hash)
         .bind(ts::fmt(now))
         .fetch_one(&self.read)
@@ -90,19 +91,19 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash).execute(&self.write).await?;
+        sqlx::query(q!("DELETE FROM sessions WHERE id_hash = ?")).bind(id_hash).execute(&self.write).await?;
         Ok(())
     }
 
     async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
         let done =
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(ts::fmt(now)).execute(&self.write).await?;
+            sqlx::query(q!("DELETE FROM sessions WHERE expires_at <= ?")).bind(ts::fmt(now)).execute(&self.write).await?;
         Ok(done.rows_affected())
     }
 
     async fn create_token(&self, user_id: uuid::Uuid, name: &str, token_hash: &str) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query(q!("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"))
             .bind(id.to_string())
             .bind(user_id.to_string())
             .bind(name)
@@ -115,9 +116,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn user_by_token(&self, token_hash: &str) -> Result<User> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
-        )
+        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"))
         .bind(token_hash)
         .fetch_one(&self.read)
         .await?;
@@ -125,24 +124,24 @@ impl AccountStore for SqliteStore {
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+        sqlx::query(q!("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"))
             .bind(key)
             .bind(init)
             .execute(&self.write)
             .await?;
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key).fetch_one(&self.write).await?)
+        Ok(sqlx::query_scalar(q!("SELECT value FROM settings WHERE key = ?")).bind(key).fetch_one(&self.write).await?)
     }
 }
 
 #[async_trait]
-impl CustomerStore for SqliteStore {
+impl CustomerStore for Backend {
     async fn upsert_customer(&self, c: &CustomerRef) -> Result<uuid::Uuid> {
         let mut conn = self.write.acquire().await?;
         uuid(&super::responses::upsert_customer(&mut conn, c).await?)
     }
 
     async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
-        let row = sqlx::query("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?")
+        let row = sqlx::query(q!("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?"))
             .bind(external_id)
             .fetch_one(&self.read)
             .await?;
@@ -156,7 +155,7 @@ impl CustomerStore for SqliteStore {
     }
 
     async fn count_customers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.read).await?;
+        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM customers")).fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 }

@@ -1,13 +1,16 @@
-//! Group commit for single responses. Every `insert_response` becomes a job
-//! on a channel; one task owns the writes, takes whatever jobs are waiting
-//! (up to `MAX_BATCH`), and commits them in one short transaction, so that
-//! one fsync covers many responses. Each caller is answered only after the
-//! commit: an acknowledged response is on disk. If a batch fails, its jobs
-//! are retried one by one so that one bad response cannot sink the others.
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Group commit for single responses. Every `insert_response` becomes a job
+// on a channel; one task owns the writes, takes whatever jobs are waiting
+// (up to `MAX_BATCH`), and commits them in one short transaction, so that
+// one fsync covers many responses. Each caller is answered only after the
+// commit: an acknowledged response is on disk. If a batch fails, its jobs
+// are retried one by one so that one bad response cannot sink the others.
 
 use super::responses::{fetch_response, insert_batch, stored};
 use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
-use sqlx::{SqliteConnection, SqlitePool};
+use super::{Conn, Pool};
 use std::collections::{HashSet, VecDeque};
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,7 +23,7 @@ pub(super) struct Job {
 }
 
 /// Starts the writer task on the write pool and returns its queue.
-pub(super) fn spawn(pool: SqlitePool) -> mpsc::Sender<Job> {
+pub(super) fn spawn(pool: Pool) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(8192);
     tokio::spawn(async move {
         let mut carry: VecDeque<Job> = VecDeque::new();
@@ -69,7 +72,7 @@ pub(super) async fn submit(
     answer.await.map_err(|_| StoreError::Other("the database writer dropped a response".into()))?
 }
 
-async fn run(pool: &SqlitePool, jobs: Vec<Job>) {
+async fn run(pool: &Pool, jobs: Vec<Job>) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => {
@@ -109,7 +112,7 @@ async fn run(pool: &SqlitePool, jobs: Vec<Job>) {
 /// a key already taken turns into a replay or a conflict, the rest are
 /// written together.
 async fn commit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     jobs: &[(&NewResponse, Option<&Idempotency>)],
 ) -> Result<Vec<Result<Inserted>>> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -117,10 +120,8 @@ async fn commit(
     let mut fresh = Vec::with_capacity(jobs.len());
     for (i, (r, idem)) in jobs.iter().enumerate() {
         if let Some(k) = idem {
-            let claimed = sqlx::query(
-                "INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (survey_id, key) DO NOTHING",
-            )
+            let claimed = sqlx::query(q!("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (survey_id, key) DO NOTHING"))
             .bind(r.survey.id.to_string())
             .bind(&k.key)
             .bind(&k.request_hash)
@@ -131,7 +132,7 @@ async fn commit(
             .rows_affected();
             if claimed == 0 {
                 let (hash, response_id): (String, String) =
-                    sqlx::query_as("SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?")
+                    sqlx::query_as(q!("SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?"))
                         .bind(r.survey.id.to_string())
                         .bind(&k.key)
                         .fetch_one(&mut *tx)

@@ -1,17 +1,22 @@
-//! The job queue in SQLite. The single writer connection serialises claims,
-//! so a claim is one UPDATE of the oldest due, unleased job.
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// The job queue, on either backend: a claim is one UPDATE of the oldest
+// due, unleased job. SQLite's single writer serialises claims; PostgreSQL
+// adds `FOR UPDATE SKIP LOCKED` so that workers in many processes never
+// take the same job nor wait on each other.
 
-use super::{SqliteStore, uuid};
+use super::{Backend, uuid};
 use crate::{Job, JobRecord, JobStore, NewJob, Result, StoreError, ts};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
 
 #[async_trait]
-impl JobStore for SqliteStore {
+impl JobStore for Backend {
     async fn enqueue(&self, job: &NewJob) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query("INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query(q!("INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
             .bind(id.to_string())
             .bind(&job.kind)
             .bind(job.payload.to_string())
@@ -25,12 +30,10 @@ impl JobStore for SqliteStore {
 
     async fn claim_job(&self, worker: &str, now: OffsetDateTime, lease: Duration) -> Result<Option<Job>> {
         let now_s = ts::fmt(now);
-        let row = sqlx::query(
-            "UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
+        let row = sqlx::query(super::qs(format!("UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
-                         AND (locked_until IS NULL OR locked_until < ?) ORDER BY run_at, id LIMIT 1)
-             RETURNING id, kind, payload, attempts, max_attempts",
-        )
+                         AND (locked_until IS NULL OR locked_until < ?) ORDER BY run_at, id LIMIT 1{lock})
+             RETURNING id, kind, payload, attempts, max_attempts", lock = super::SKIP_LOCKED)))
         .bind(worker)
         .bind(ts::fmt(now + lease))
         .bind(&now_s)
@@ -50,10 +53,8 @@ impl JobStore for SqliteStore {
     }
 
     async fn complete_job(&self, id: uuid::Uuid, worker: &str, now: OffsetDateTime) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'done', finished_by = ?, finished_at = ?, locked_until = NULL
-             WHERE id = ? AND locked_by = ? AND state = 'queued'",
-        )
+        let done = sqlx::query(q!("UPDATE jobs SET state = 'done', finished_by = ?, finished_at = ?, locked_until = NULL
+             WHERE id = ? AND locked_by = ? AND state = 'queued'"))
         .bind(worker)
         .bind(ts::fmt(now))
         .bind(id.to_string())
@@ -64,12 +65,10 @@ impl JobStore for SqliteStore {
     }
 
     async fn fail_job(&self, id: uuid::Uuid, worker: &str, error: &str, retry_at: OffsetDateTime) -> Result<()> {
-        sqlx::query(
-            "UPDATE jobs SET last_error = ?, locked_until = NULL, run_at = ?,
+        sqlx::query(q!("UPDATE jobs SET last_error = ?, locked_until = NULL, run_at = ?,
              state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
              finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END
-             WHERE id = ? AND locked_by = ? AND state = 'queued'",
-        )
+             WHERE id = ? AND locked_by = ? AND state = 'queued'"))
         .bind(error)
         .bind(ts::fmt(retry_at))
         .bind(ts::fmt(OffsetDateTime::now_utc()))
@@ -82,7 +81,7 @@ impl JobStore for SqliteStore {
 
     async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
         let row =
-            sqlx::query("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = ?")
+            sqlx::query(q!("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = ?"))
                 .bind(id.to_string())
                 .fetch_one(&self.read)
                 .await?;
