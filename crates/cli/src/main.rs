@@ -2,6 +2,7 @@
 //! server and store crates. Subcommands: serve, demo, user, token, backup.
 
 mod demo;
+mod text;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -97,6 +98,9 @@ enum Command {
     /// The background job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Text analytics from the command line: sentiment, evaluation, training.
+    #[command(subcommand)]
+    Text(text::TextCommand),
     /// Write a consistent copy of the SQLite database (VACUUM INTO).
     Backup {
         #[command(flatten)]
@@ -274,6 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Text(cmd) => text::run(cmd),
         Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {
             let store = data.open().await?;
             let id = store
