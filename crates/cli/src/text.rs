@@ -20,6 +20,12 @@ pub enum TextCommand {
         #[arg(long)]
         explain: bool,
     },
+    /// Prints the themes of each input line (default taxonomy), comma-separated.
+    Themes {
+        /// One text per line; `-` reads standard input.
+        #[arg(long)]
+        input: String,
+    },
     /// Accuracy and macro-F1 per labelled set: the shipped rules without
     /// learning, and the learned model by k-fold cross-validation.
     Eval {
@@ -71,17 +77,32 @@ fn print_table(title: &str, rows: &[(String, cxloop_text::eval::Scores)]) {
     println!("  {:<10} {:>6} {:>8.1}%", "pooled", n, acc * 100.0);
 }
 
+fn open_input(input: &str) -> Result<Box<dyn BufRead>> {
+    Ok(if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(input).with_context(|| format!("cannot open {input}"))?))
+    })
+}
+
 pub fn run(cmd: TextCommand) -> Result<()> {
     match cmd {
+        TextCommand::Themes { input } => {
+            let tax = cxloop_text::Taxonomy::default_cx();
+            let matcher = tax.compile();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for (n, line) in open_input(&input)?.split(b'\n').enumerate() {
+                let line = line.with_context(|| format!("cannot read line {}", n + 1))?;
+                let text = String::from_utf8_lossy(&line);
+                let names: Vec<&str> = matcher.tag(&text).into_iter().map(|i| tax.themes[i].name.as_str()).collect();
+                writeln!(out, "{}", names.join(","))?;
+            }
+            out.flush()?;
+            Ok(())
+        }
         TextCommand::Sentiment { input, explain } => {
             let analyzer = Analyzer::default();
-            let reader: Box<dyn BufRead> = if input == "-" {
-                Box::new(std::io::stdin().lock())
-            } else {
-                Box::new(std::io::BufReader::new(
-                    std::fs::File::open(&input).with_context(|| format!("cannot open {input}"))?,
-                ))
-            };
+            let reader = open_input(&input)?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for (n, line) in reader.split(b'\n').enumerate() {
                 let line = line.with_context(|| format!("cannot read line {}", n + 1))?;

@@ -1,5 +1,6 @@
-//! Sentiment throughput on one core: short customer comments per second,
-//! with explanations (what the product computes for every comment).
+//! Text analytics throughput on one core: customer comments per second for
+//! sentiment with explanations, and for sentiment plus themes (what the
+//! product computes for every comment).
 //!
 //! cargo bench -p cxloop-text --bench throughput -- [--n 200000]
 
@@ -44,6 +45,33 @@ fn main() {
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    let tax = cxloop_text::Taxonomy::default_cx();
+    let matcher = tax.compile();
+    let started = Instant::now();
+    let mut tagged = 0usize;
+    for t in &texts {
+        let (s, themes) = analyzer.analyze_with_themes(t, Some(&matcher));
+        tagged += themes.len() + usize::from(s.score > 0.0);
+    }
+    let both = started.elapsed().as_secs_f64();
+    println!(
+        "sentiment with reasons + themes: {n} comments in {both:.2}s on one core: {:.0} comments/s ({tagged} tags)",
+        n as f64 / both
+    );
+    // Short comments: one sentence each.
+    let short: Vec<String> = (0..n).map(|i| format!("{} #{i}", PARTS[i % PARTS.len()])).collect();
+    let short_words: usize = short.iter().map(|t| t.split_whitespace().count()).sum();
+    let started = Instant::now();
+    let mut tags = 0usize;
+    for t in &short {
+        tags += analyzer.analyze_with_themes(t, Some(&matcher)).1.len();
+    }
+    let secs_short = started.elapsed().as_secs_f64();
+    println!(
+        "short comments ({:.1} words each), sentiment with reasons + themes: {:.0} comments/s on one core ({tags} tags)",
+        short_words as f64 / n as f64,
+        n as f64 / secs_short
+    );
     println!(
         "sentiment with reasons: {n} comments ({:.1} words each) in {secs:.2}s on one core: {:.0} comments/s ({positive} positive)",
         words as f64 / n as f64,

@@ -92,6 +92,8 @@ pub struct Extracted {
     /// into `words`, and whether it was negated; shown to people on demand.
     origins: Vec<(usize, usize, bool)>,
     words: Vec<String>,
+    /// The stem of every word, in order (themes match on these).
+    pub stems: Vec<String>,
 }
 
 impl Extracted {
@@ -114,7 +116,7 @@ fn stemmer() -> &'static Stemmer {
 
 /// The English stem of a word, memoised per thread (feedback reuses a small
 /// vocabulary, and stemming costs more than a lookup).
-fn stem(word: &str) -> String {
+pub fn stem(word: &str) -> String {
     thread_local! {
         static CACHE: std::cell::RefCell<crate::lexicon::FastMap<String, String>> = Default::default();
     }
@@ -139,6 +141,7 @@ pub fn extract(text: &str) -> Extracted {
     let mut features: Vec<(String, f32)> = Vec::with_capacity(tokens.len() * 2 + 1);
     let mut origins = Vec::with_capacity(tokens.len() * 2 + 1);
     let mut words: Vec<String> = Vec::with_capacity(tokens.len());
+    let mut stems: Vec<String> = Vec::with_capacity(tokens.len());
     let mut reasons = Vec::new();
     let mut lex = 0.0f32;
     let mut negator: Option<(String, usize)> = None;
@@ -172,13 +175,16 @@ pub fn extract(text: &str) -> Extracted {
                 if info.negator {
                     negator = Some((w.clone(), i));
                     words_since_neg = 0;
-                    prev = Some((wi, false, stem(w)));
+                    let st = stem(w);
+                    stems.push(st.clone());
+                    prev = Some((wi, false, st));
                     continue;
                 }
                 if let Some(f) = info.modifier {
                     modifier = Some((w.clone(), f));
                 }
                 let stem = stem(w);
+                stems.push(stem.clone());
                 let negated = negator.is_some() && words_since_neg < 4;
                 let stop = info.stop;
                 if !stop {
@@ -229,7 +235,7 @@ pub fn extract(text: &str) -> Extracted {
         reasons.push(Reason::Exclamation { count: bangs });
     }
     features.push(("lex".into(), (lex / 4.0).tanh()));
-    Extracted { features, lexicon_score: lex, reasons, origins, words }
+    Extracted { features, lexicon_score: lex, reasons, origins, words, stems }
 }
 
 /// Scores texts with a model (the shipped one unless another is given).
@@ -249,11 +255,19 @@ impl Analyzer {
     }
 
     pub fn analyze(&self, text: &str) -> Sentiment {
+        self.analyze_with_themes(text, None).0
+    }
+
+    /// Sentiment and, with a matcher, the themes (indexes into its
+    /// taxonomy), from one pass over the text. Text that is not English
+    /// gets neither.
+    pub fn analyze_with_themes(&self, text: &str, themes: Option<&crate::themes::Matcher>) -> (Sentiment, Vec<usize>) {
         let language = crate::lang::detect(text);
         if language != "en" {
-            return Sentiment { score: 0.0, label: Label::NotAnalysed, language, reasons: Vec::new() };
+            return (Sentiment { score: 0.0, label: Label::NotAnalysed, language, reasons: Vec::new() }, Vec::new());
         }
         let ex = extract(text);
+        let tags = themes.map(|m| m.tag_stems(&ex.stems)).unwrap_or_default();
         let (z, contributions) = self.model.explain(&ex.features);
         let has_opinion = ex.lexicon_score != 0.0;
         let learned = contributions.iter().any(|&(i, c)| ex.features[i].0 != "lex" && c.abs() > 0.05);
@@ -283,7 +297,7 @@ impl Analyzer {
         });
         words.truncate(6);
         words.extend(ex.reasons);
-        Sentiment { score, label, language, reasons: words }
+        (Sentiment { score, label, language, reasons: words }, tags)
     }
 }
 
