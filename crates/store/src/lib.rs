@@ -137,8 +137,63 @@ pub trait JobStore: Send + Sync {
     async fn job(&self, id: Uuid) -> Result<JobRecord>;
 }
 
+/// Text analytics: taxonomy versions, per-text sentiment and themes, and
+/// the aggregates behind wows & woes. Reads take the taxonomy version, so a
+/// report always says which version it used.
+#[async_trait]
+pub trait TextStore: Send + Sync {
+    async fn current_taxonomy(&self) -> Result<Option<TaxonomyVersion>>;
+    async fn taxonomy(&self, version: u32) -> Result<TaxonomyVersion>;
+    /// Stores `taxonomy` as version 1 if there is no version yet; returns the current one.
+    async fn init_taxonomy(&self, taxonomy: &serde_json::Value) -> Result<TaxonomyVersion>;
+    /// Stores `taxonomy` as the next version.
+    async fn save_taxonomy(
+        &self,
+        taxonomy: &serde_json::Value,
+        note: Option<&str>,
+        by: Option<&str>,
+    ) -> Result<TaxonomyVersion>;
+    /// Free-text answers without an analysis yet, oldest first.
+    async fn unanalysed_texts(&self, limit: u32) -> Result<Vec<TextRow>>;
+    /// Free-text answers in `(response_id, question_key)` order after a cursor.
+    async fn texts_after(&self, after: Option<(Uuid, String)>, limit: u32) -> Result<Vec<TextRow>>;
+    /// Saves analyses and their themes under `version`; a text analysed
+    /// twice (by two processes) keeps the first result.
+    async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()>;
+    /// Replaces the themes of texts under `version` (re-tagging).
+    async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()>;
+    /// For each theme and headline score: responses that mention the theme.
+    async fn theme_score_counts(
+        &self,
+        version: u32,
+        survey_id: Uuid,
+        window: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>>;
+    /// Headline score counts of all responses (the baseline for impact).
+    async fn headline_counts(&self, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>>;
+    async fn theme_volumes(&self, version: u32, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<ThemeVolume>>;
+    /// Mentions per theme per UTC day (`YYYY-MM-DD`).
+    async fn theme_days(
+        &self,
+        version: u32,
+        survey_id: Uuid,
+        window: &TimeWindow,
+    ) -> Result<Vec<(String, String, u64)>>;
+    async fn theme_examples(
+        &self,
+        version: u32,
+        survey_id: Uuid,
+        window: &TimeWindow,
+        theme: &str,
+        most_negative: bool,
+        limit: u32,
+    ) -> Result<Vec<ThemeExample>>;
+    /// (free-text answers, analysed ones).
+    async fn analysis_progress(&self) -> Result<(u64, u64)>;
+}
+
 /// Everything the application needs from storage.
-pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore {
+pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 }

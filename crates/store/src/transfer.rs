@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 pub enum Cell {
     Null,
     Int(i64),
+    /// A float, carried as its bit pattern so that rows compare exactly.
+    Real(u64),
     Text(String),
 }
 
@@ -26,11 +28,17 @@ pub struct Table {
     pub key_len: usize,
 }
 
-const INT_COLUMNS: &[&str] = &["response_count", "headline_score", "score", "n", "attempts", "max_attempts"];
+const INT_COLUMNS: &[&str] =
+    &["response_count", "headline_score", "score", "n", "attempts", "max_attempts", "version", "taxonomy_version"];
+const REAL_COLUMNS: &[&str] = &["sentiment"];
 
 impl Table {
     pub fn is_int(column: &str) -> bool {
         INT_COLUMNS.contains(&column)
+    }
+
+    pub fn is_real(column: &str) -> bool {
+        REAL_COLUMNS.contains(&column)
     }
 
     pub fn key(&self) -> &'static [&'static str] {
@@ -97,6 +105,31 @@ pub const TABLES: &[Table] = &[
         name: "idempotency",
         columns: &["survey_id", "key", "request_hash", "response_id", "created_at"],
         key_len: 2,
+    },
+    Table {
+        name: "taxonomy_versions",
+        columns: &["version", "taxonomy", "note", "created_by", "created_at"],
+        key_len: 1,
+    },
+    Table {
+        name: "text_analysis",
+        columns: &[
+            "response_id",
+            "question_key",
+            "survey_id",
+            "submitted_at",
+            "language",
+            "label",
+            "sentiment",
+            "reasons",
+            "analysed_at",
+        ],
+        key_len: 2,
+    },
+    Table {
+        name: "text_themes",
+        columns: &["taxonomy_version", "theme", "response_id", "question_key", "survey_id", "submitted_at"],
+        key_len: 4,
     },
     Table {
         name: "jobs",
@@ -167,6 +200,7 @@ impl Endpoint {
                     match cell {
                         Cell::Null => hash.update(b"N"),
                         Cell::Int(i) => hash.update(format!("I{i}")),
+                        Cell::Real(bits) => hash.update(format!("R{bits}")),
                         Cell::Text(s) => hash.update(format!("T{}:{s}", s.len())),
                     }
                 }

@@ -195,3 +195,58 @@ pub struct JobRecord {
     pub locked_by: Option<String>,
     pub finished_by: Option<String>,
 }
+
+/// One saved version of the theme taxonomy (the taxonomy itself as JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct TaxonomyVersion {
+    pub version: u32,
+    pub taxonomy: serde_json::Value,
+    pub note: Option<String>,
+    pub created_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A free-text answer to analyse.
+#[derive(Debug, Clone)]
+pub struct TextRow {
+    pub response_id: Uuid,
+    pub question_key: String,
+    pub survey_id: Uuid,
+    pub submitted_at: OffsetDateTime,
+    pub body: String,
+}
+
+/// What text analytics found in one free-text answer.
+#[derive(Debug, Clone)]
+pub struct TextAnalysis {
+    pub response_id: Uuid,
+    pub question_key: String,
+    pub survey_id: Uuid,
+    pub submitted_at: OffsetDateTime,
+    pub language: String,
+    pub label: String,
+    pub sentiment: f64,
+    pub reasons: serde_json::Value,
+    /// Theme keys under the taxonomy version being saved with it.
+    pub themes: Vec<String>,
+}
+
+/// Per theme: how many responses mention it, and their average sentiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeVolume {
+    pub theme: String,
+    pub mentions: u64,
+    pub avg_sentiment: f64,
+}
+
+/// A comment that mentions a theme, with its sentiment and score.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThemeExample {
+    pub response_id: Uuid,
+    pub body: String,
+    pub sentiment: f64,
+    pub score: Option<i32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+}

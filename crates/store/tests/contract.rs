@@ -43,6 +43,7 @@ contract!(
     accounts_sessions_and_tokens,
     jobs_are_claimed_once_and_leases_expire,
     failed_jobs_retry_then_give_up,
+    text_analyses_and_theme_aggregates,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -291,4 +292,83 @@ async fn failed_jobs_retry_then_give_up(store: Arc<dyn Store>) {
     let rec = store.job(id).await.unwrap();
     assert_eq!((rec.state.as_str(), rec.attempts, rec.last_error.as_deref()), ("failed", 2, Some("boom again")));
     assert!(store.claim_job("w", now + time::Duration::hours(1), lease).await.unwrap().is_none());
+}
+
+async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
+    let s = survey("texts");
+    store.create_survey(&s).await.unwrap();
+    assert!(store.current_taxonomy().await.unwrap().is_none());
+    let v1 = store.init_taxonomy(&serde_json::json!({"themes": []})).await.unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(
+        store.init_taxonomy(&serde_json::json!({"other": 1})).await.unwrap().taxonomy,
+        serde_json::json!({"themes": []})
+    );
+    let v2 =
+        store.save_taxonomy(&serde_json::json!({"themes": [1]}), Some("added"), Some("cx@example.com")).await.unwrap();
+    assert_eq!((v2.version, v2.note.as_deref()), (2, Some("added")));
+    assert_eq!(store.current_taxonomy().await.unwrap().unwrap().version, 2);
+    assert_eq!(store.taxonomy(1).await.unwrap().version, 1);
+
+    let at = datetime!(2026-05-05 10:00 UTC);
+    let rs = vec![
+        response(&s, 10, at, Some("Fast support"), None),
+        response(&s, 2, at, Some("Slow support and rude"), None),
+        response(&s, 9, at, None, None),
+        response(&s, 3, at + time::Duration::days(1), Some("Billing was wrong"), None),
+    ];
+    store.insert_responses(&rs).await.unwrap();
+    let todo = store.unanalysed_texts(10).await.unwrap();
+    assert_eq!(todo.len(), 3);
+    assert_eq!(store.analysis_progress().await.unwrap(), (3, 0));
+    let analyse = |t: &TextRow, sentiment: f64, themes: &[&str]| TextAnalysis {
+        response_id: t.response_id,
+        question_key: t.question_key.clone(),
+        survey_id: t.survey_id,
+        submitted_at: t.submitted_at,
+        language: "en".into(),
+        label: if sentiment > 0.0 { "positive".into() } else { "negative".into() },
+        sentiment,
+        reasons: serde_json::json!([]),
+        themes: themes.iter().map(|t| t.to_string()).collect(),
+    };
+    let by_body = |b: &str| todo.iter().find(|t| t.body == b).unwrap();
+    let batch = vec![
+        analyse(by_body("Fast support"), 0.8, &["support", "speed"]),
+        analyse(by_body("Slow support and rude"), -0.9, &["support", "speed"]),
+        analyse(by_body("Billing was wrong"), -0.6, &["billing"]),
+    ];
+    store.save_analyses(2, &batch).await.unwrap();
+    store.save_analyses(2, &batch[..1]).await.unwrap();
+    assert_eq!(store.analysis_progress().await.unwrap(), (3, 3), "saving twice keeps one analysis");
+    assert!(store.unanalysed_texts(10).await.unwrap().is_empty());
+
+    let all = TimeWindow::default();
+    let mut vols = store.theme_volumes(2, s.id, &all).await.unwrap();
+    vols.sort_by(|a, b| a.theme.cmp(&b.theme));
+    assert_eq!(vols.len(), 3);
+    assert_eq!((vols[2].theme.as_str(), vols[2].mentions), ("support", 2));
+    assert!((vols[2].avg_sentiment - (-0.05)).abs() < 1e-9);
+    let mut counts = store.theme_score_counts(2, s.id, &all).await.unwrap();
+    counts.sort();
+    assert_eq!(counts[0], ("billing".to_string(), Some(3), 1));
+    let mut base = store.headline_counts(s.id, &all).await.unwrap();
+    base.sort();
+    assert_eq!(base, vec![(Some(2), 1), (Some(3), 1), (Some(9), 1), (Some(10), 1)]);
+    let days = store.theme_days(2, s.id, &all).await.unwrap();
+    assert!(days.contains(&("billing".to_string(), "2026-05-06".to_string(), 1)));
+    let worst = store.theme_examples(2, s.id, &all, "support", true, 1).await.unwrap();
+    assert_eq!((worst[0].body.as_str(), worst[0].score), ("Slow support and rude", Some(2)));
+    assert!(store.theme_score_counts(1, s.id, &all).await.unwrap().is_empty(), "versions are separate");
+
+    // Re-tagging under a new version leaves the old version's tags alone.
+    let texts = store.texts_after(None, 2).await.unwrap();
+    let rest = store.texts_after(Some((texts[1].response_id, texts[1].question_key.clone())), 10).await.unwrap();
+    assert_eq!(texts.len() + rest.len(), 3);
+    let v3 = store.save_taxonomy(&serde_json::json!({"themes": [2]}), None, None).await.unwrap();
+    let retag: Vec<(TextRow, Vec<String>)> =
+        texts.into_iter().chain(rest).map(|t| (t, vec!["everything".to_string()])).collect();
+    store.save_themes(v3.version, &retag).await.unwrap();
+    assert_eq!(store.theme_volumes(3, s.id, &all).await.unwrap()[0].mentions, 3);
+    assert_eq!(store.theme_volumes(2, s.id, &all).await.unwrap().len(), 3);
 }

@@ -59,6 +59,9 @@ mod responses {
 mod surveys {
     include!("../shared/surveys.rs");
 }
+mod text {
+    include!("../shared/text.rs");
+}
 mod transfer_io {
     include!("../shared/transfer_io.rs");
 }
@@ -82,6 +85,7 @@ use std::time::Duration;
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql")),
     (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
+    (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

@@ -22,6 +22,7 @@ impl Backend {
             for cell in after {
                 match cell {
                     Cell::Int(i) => sep.push_bind(*i),
+                    Cell::Real(bits) => sep.push_bind(f64::from_bits(*bits)),
                     Cell::Text(s) => sep.push_bind(s.clone()),
                     Cell::Null => sep.push_bind(None::<String>),
                 };
@@ -38,6 +39,8 @@ impl Backend {
                     .map(|(i, c)| {
                         Ok(if Table::is_int(c) {
                             row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int)
+                        } else if Table::is_real(c) {
+                            row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, |f| Cell::Real(f.to_bits()))
                         } else {
                             row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text)
                         })
@@ -63,6 +66,7 @@ impl Backend {
                 for cell in row {
                     match cell {
                         Cell::Int(i) => b.push_bind(*i),
+                        Cell::Real(bits) => b.push_bind(f64::from_bits(*bits)),
                         Cell::Text(s) => b.push_bind(s.clone()),
                         Cell::Null => b.push_bind(None::<String>),
                     };

@@ -1,0 +1,327 @@
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Text analytics storage: taxonomy versions, analyses, theme tags and the
+// aggregates behind wows & woes, on either backend.
+
+use super::{Backend, Db, uuid};
+use crate::{
+    Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeVolume, TimeWindow, ts,
+};
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row};
+
+fn window(qb: &mut QueryBuilder<Db>, column: &str, w: &TimeWindow) {
+    if let Some(from) = w.from {
+        qb.push(format!(" AND {column} >= ")).push_bind(ts::fmt(from));
+    }
+    if let Some(to) = w.to {
+        qb.push(format!(" AND {column} < ")).push_bind(ts::fmt(to));
+    }
+}
+
+fn decode_version(row: &super::DbRow) -> Result<TaxonomyVersion> {
+    let created: String = row.try_get("created_at")?;
+    Ok(TaxonomyVersion {
+        version: row.try_get::<i64, _>("version")?.max(0) as u32,
+        taxonomy: serde_json::from_str(row.try_get("taxonomy")?)?,
+        note: row.try_get("note")?,
+        created_by: row.try_get("created_by")?,
+        created_at: ts::parse(&created)?,
+    })
+}
+
+fn decode_text(row: &super::DbRow) -> Result<TextRow> {
+    Ok(TextRow {
+        response_id: uuid(row.try_get("response_id")?)?,
+        question_key: row.try_get("question_key")?,
+        survey_id: uuid(row.try_get("survey_id")?)?,
+        submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+        body: row.try_get("body")?,
+    })
+}
+
+const VERSION_COLUMNS: &str = "version, taxonomy, note, created_by, created_at";
+
+#[async_trait]
+impl TextStore for Backend {
+    async fn current_taxonomy(&self) -> Result<Option<TaxonomyVersion>> {
+        let row = sqlx::query(super::qs(format!(
+            "SELECT {VERSION_COLUMNS} FROM taxonomy_versions ORDER BY version DESC LIMIT 1"
+        )))
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(decode_version).transpose()
+    }
+
+    async fn taxonomy(&self, version: u32) -> Result<TaxonomyVersion> {
+        let row = sqlx::query(super::qs(format!("SELECT {VERSION_COLUMNS} FROM taxonomy_versions WHERE version = ?")))
+            .bind(i64::from(version))
+            .fetch_one(&self.read)
+            .await?;
+        decode_version(&row)
+    }
+
+    async fn init_taxonomy(&self, taxonomy: &serde_json::Value) -> Result<TaxonomyVersion> {
+        sqlx::query(q!(
+            "INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (1, ?, ?, NULL, ?)
+             ON CONFLICT (version) DO NOTHING"
+        ))
+        .bind(taxonomy.to_string())
+        .bind("the default customer-experience taxonomy")
+        .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
+        let row = sqlx::query(super::qs(format!(
+            "SELECT {VERSION_COLUMNS} FROM taxonomy_versions ORDER BY version DESC LIMIT 1"
+        )))
+        .fetch_one(&self.write)
+        .await?;
+        decode_version(&row)
+    }
+
+    async fn save_taxonomy(&self, taxonomy: &serde_json::Value, note: Option<&str>, by: Option<&str>) -> Result<TaxonomyVersion> {
+        // The primary key settles a race between two editors: one of them retries.
+        for _ in 0..5 {
+            let next: i64 = sqlx::query_scalar(q!("SELECT COALESCE(MAX(version), 0) + 1 FROM taxonomy_versions"))
+                .fetch_one(&self.write)
+                .await?;
+            let done = sqlx::query(q!(
+                "INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (version) DO NOTHING"
+            ))
+            .bind(next)
+            .bind(taxonomy.to_string())
+            .bind(note)
+            .bind(by)
+            .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await?;
+            if done.rows_affected() == 1 {
+                return self.taxonomy(next as u32).await;
+            }
+        }
+        Err(StoreError::Conflict { what: "taxonomy version" })
+    }
+
+    async fn unanalysed_texts(&self, limit: u32) -> Result<Vec<TextRow>> {
+        let rows = sqlx::query(q!(
+            "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM answer_texts t
+             LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
+             WHERE a.response_id IS NULL ORDER BY t.submitted_at LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(decode_text).collect()
+    }
+
+    async fn texts_after(&self, after: Option<(uuid::Uuid, String)>, limit: u32) -> Result<Vec<TextRow>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT response_id, question_key, survey_id, submitted_at, body FROM answer_texts WHERE 1 = 1",
+        );
+        if let Some((id, key)) = after {
+            qb.push(" AND (response_id > ")
+                .push_bind(id.to_string())
+                .push(" OR (response_id = ")
+                .push_bind(id.to_string())
+                .push(" AND question_key > ")
+                .push_bind(key)
+                .push("))");
+        }
+        qb.push(" ORDER BY response_id, question_key LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(decode_text).collect()
+    }
+
+    async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let now = ts::fmt(time::OffsetDateTime::now_utc());
+        for r in rows {
+            let inserted = sqlx::query(q!(
+                "INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_key) DO NOTHING"
+            ))
+            .bind(r.response_id.to_string())
+            .bind(&r.question_key)
+            .bind(r.survey_id.to_string())
+            .bind(ts::fmt(r.submitted_at))
+            .bind(&r.language)
+            .bind(&r.label)
+            .bind(r.sentiment)
+            .bind(r.reasons.to_string())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                continue;
+            }
+            for theme in &r.themes {
+                sqlx::query(q!(
+                    "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                ))
+                .bind(i64::from(version))
+                .bind(theme)
+                .bind(r.response_id.to_string())
+                .bind(&r.question_key)
+                .bind(r.survey_id.to_string())
+                .bind(ts::fmt(r.submitted_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for (t, themes) in rows {
+            sqlx::query(q!("DELETE FROM text_themes WHERE taxonomy_version = ? AND response_id = ? AND question_key = ?"))
+                .bind(i64::from(version))
+                .bind(t.response_id.to_string())
+                .bind(&t.question_key)
+                .execute(&mut *tx)
+                .await?;
+            for theme in themes {
+                sqlx::query(q!(
+                    "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                ))
+                .bind(i64::from(version))
+                .bind(theme)
+                .bind(t.response_id.to_string())
+                .bind(&t.question_key)
+                .bind(t.survey_id.to_string())
+                .bind(ts::fmt(t.submitted_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn theme_score_counts(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, r.headline_score, COUNT(DISTINCT r.id) AS n FROM text_themes tt
+             JOIN responses r ON r.id = tt.response_id WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(" GROUP BY tt.theme, r.headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("theme")?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn headline_counts(&self, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn theme_volumes(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, COUNT(DISTINCT tt.response_id) AS n, AVG(ta.sentiment) AS s FROM text_themes tt
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(" GROUP BY tt.theme");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeVolume {
+                    theme: r.try_get("theme")?,
+                    mentions: r.try_get::<i64, _>("n")?.max(0) as u64,
+                    avg_sentiment: r.try_get::<Option<f64>, _>("s")?.unwrap_or(0.0),
+                })
+            })
+            .collect()
+    }
+
+    async fn theme_days(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(String, String, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT theme, substr(submitted_at, 1, 10) AS day, COUNT(DISTINCT response_id) AS n FROM text_themes
+             WHERE taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY theme, substr(submitted_at, 1, 10)");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("theme")?, r.try_get("day")?, r.try_get::<i64, _>("n")?.max(0) as u64)))
+            .collect()
+    }
+
+    async fn theme_examples(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+        theme: &str,
+        most_negative: bool,
+        limit: u32,
+    ) -> Result<Vec<ThemeExample>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.body, ta.sentiment, r.headline_score, t.submitted_at FROM text_themes tt
+             JOIN answer_texts t ON t.response_id = tt.response_id AND t.question_key = tt.question_key
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version))
+            .push(" AND tt.survey_id = ")
+            .push_bind(survey_id.to_string())
+            .push(" AND tt.theme = ")
+            .push_bind(theme.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(if most_negative { " ORDER BY ta.sentiment ASC" } else { " ORDER BY ta.sentiment DESC" });
+        qb.push(", t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeExample {
+                    response_id: uuid(r.try_get("response_id")?)?,
+                    body: r.try_get("body")?,
+                    sentiment: r.try_get("sentiment")?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn analysis_progress(&self) -> Result<(u64, u64)> {
+        let texts: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM answer_texts")).fetch_one(&self.read).await?;
+        let done: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM text_analysis")).fetch_one(&self.read).await?;
+        Ok((texts.max(0) as u64, done.max(0) as u64))
+    }
+}
