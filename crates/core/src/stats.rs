@@ -235,6 +235,61 @@ pub fn mean_change(cur: &Histogram, prev: &Histogram) -> Option<ChangeTest> {
     Some(ChangeTest { delta, p_value, significant: p_value < ALPHA })
 }
 
+/// A difference between two independent groups with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Difference {
+    /// Group A minus group B, in the measure's unit.
+    pub delta: f64,
+    pub low: f64,
+    pub high: f64,
+    pub n_a: u64,
+    pub n_b: u64,
+}
+
+fn difference_from(delta: f64, half: f64, n_a: u64, n_b: u64) -> Difference {
+    Difference { delta, low: delta - half, high: delta + half, n_a, n_b }
+}
+
+/// NPS of group A minus NPS of group B, in points; the interval uses the
+/// unpooled variances (p + d − (p − d)²) of the two groups.
+pub fn nps_difference(a: &Histogram, b: &Histogram) -> Option<Difference> {
+    let (x, y) = (nps(a)?, nps(b)?);
+    let var = |r: &Nps| {
+        let (p, d) = (r.promoters as f64 / r.n as f64, r.detractors as f64 / r.n as f64);
+        (p + d - (p - d).powi(2)).max(0.0) / r.n as f64
+    };
+    let se = (var(&x) + var(&y)).sqrt() * 100.0;
+    Some(difference_from(x.score - y.score, Z95 * se, x.n, y.n))
+}
+
+/// The share of scores in `lo..=hi` in group A minus group B, in points,
+/// with a Wald interval on the unpooled variances.
+pub fn share_difference(a: &Histogram, b: &Histogram, lo: i32, hi: i32) -> Option<Difference> {
+    let (na, nb) = (a.n(), b.n());
+    if na == 0 || nb == 0 {
+        return None;
+    }
+    let (pa, pb) = (a.count_between(lo, hi) as f64 / na as f64, b.count_between(lo, hi) as f64 / nb as f64);
+    let se = (pa * (1.0 - pa) / na as f64 + pb * (1.0 - pb) / nb as f64).sqrt() * 100.0;
+    Some(difference_from((pa - pb) * 100.0, Z95 * se, na, nb))
+}
+
+/// Mean of group A minus mean of group B, with a Welch t interval. Needs
+/// two scores in each group.
+pub fn mean_difference(a: &Histogram, b: &Histogram) -> Option<Difference> {
+    let (x, y) = (mean(a)?, mean(b)?);
+    let (sx, sy) = (x.sd?, y.sd?);
+    let (vx, vy) = (sx * sx / x.n as f64, sy * sy / y.n as f64);
+    let se = (vx + vy).sqrt();
+    let t = if se > 0.0 {
+        let df = (vx + vy).powi(2) / (vx * vx / (x.n as f64 - 1.0) + vy * vy / (y.n as f64 - 1.0));
+        t95(df)
+    } else {
+        Z95
+    };
+    Some(difference_from(x.mean - y.mean, t * se, x.n, y.n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +417,36 @@ mod tests {
         let same = Histogram::from_scores(&[4, 4, 4]);
         assert!(!mean_change(&same, &same).unwrap().significant);
         assert!(nps_change(&h, &Histogram::new()).is_none());
+    }
+
+    #[test]
+    fn nps_difference_matches_a_hand_computed_example() {
+        // A: 50 P, 10 D of 100 (NPS 40, var .6 - .16 = .44); B: 30 P, 30 D of 100 (NPS 0, var .6).
+        // se = sqrt(.44/100 + .6/100) * 100 = 10.198; half = 1.96 * 10.198 = 19.99.
+        let d = nps_difference(&nps_hist(50, 40, 10), &nps_hist(30, 40, 30)).unwrap();
+        close(d.delta, 40.0, 1e-9);
+        close(d.high - d.delta, 19.988, 0.01);
+        assert_eq!((d.n_a, d.n_b), (100, 100));
+        assert!(nps_difference(&nps_hist(1, 0, 0), &Histogram::new()).is_none());
+    }
+
+    #[test]
+    fn share_and_mean_differences_match_hand_computed_examples() {
+        // 60/100 vs 45/100: se = sqrt(.24/100 + .2475/100) * 100 = 6.982; half = 13.68.
+        let mut a = Histogram::new();
+        a.add(5, 60);
+        a.add(1, 40);
+        let mut b = Histogram::new();
+        b.add(5, 45);
+        b.add(1, 55);
+        let d = share_difference(&a, &b, 4, 5).unwrap();
+        close(d.delta, 15.0, 1e-9);
+        close(d.high - d.delta, 13.685, 0.01);
+        // Means 5 and 3, variances 2.5, n 5: se 1, Welch df 8, t(.975, 8) = 2.306.
+        let m = mean_difference(&Histogram::from_scores(&[3, 4, 5, 6, 7]), &Histogram::from_scores(&[1, 2, 3, 4, 5]))
+            .unwrap();
+        close(m.delta, 2.0, 1e-12);
+        close(m.high - m.delta, 2.306, 0.001);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! gives the job back when the lease runs out), runs the handler for the
 //! job's kind, and completes it or schedules a retry with exponential
 //! backoff. Kinds today: `probe`, a diagnostic job that proves the queue
-//! works across processes (`cxloop jobs probe`); later modules add theirs.
+//! works across processes (`cxloop jobs probe`), and `retag` (themes under a
+//! new taxonomy version). When no job is due, the worker analyses comments
+//! that are waiting for sentiment and themes (`textwork`).
 
 use cxloop_store::{Job, Store};
 use serde::Deserialize;
@@ -62,6 +64,8 @@ pub async fn run_worker(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let lease_t = time::Duration::try_from(lease).unwrap_or(time::Duration::minutes(5));
+    let analyzer = cxloop_text::Analyzer::default();
+    let mut tagger = None;
     tracing::info!(%worker, "job worker started");
     loop {
         if *stop.borrow() {
@@ -71,6 +75,15 @@ pub async fn run_worker(
         let job = match claimed {
             Ok(Some(job)) => job,
             Ok(None) => {
+                // Nothing queued: analyse waiting comments, or rest.
+                match crate::textwork::analyse_pending(&store, &analyzer, &mut tagger, 500).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::debug!(texts = n, "analysed comments");
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not analyse comments"),
+                }
                 let _ = tokio::time::timeout(IDLE_POLL, stop.changed()).await;
                 continue;
             }

@@ -14,6 +14,8 @@ pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod report;
+pub mod textwork;
+pub mod themes_report;
 pub mod web;
 
 use axum::Router;

@@ -222,8 +222,8 @@ impl Taxonomy {
                     "delivery",
                     "Delivery",
                     None,
-                    "delivery deliveries shipping shipped courier parcel package arrived",
-                    &[],
+                    "delivery deliveries shipping shipped courier parcel package",
+                    &["arrived late", "never arrived", "arrived damaged"],
                 ),
                 t(
                     "communication",

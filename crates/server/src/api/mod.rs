@@ -26,11 +26,13 @@ pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
 pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
+pub const THEMES: &str = "/api/v1/surveys/{id}/themes";
 pub const HEALTHZ: &str = "/healthz";
 pub const OPENAPI: &str = "/api/openapi.json";
 
 /// Every documented path, for the drift check.
-pub const PATHS: &[&str] = &[SURVEYS, SURVEY, SURVEY_LINKS, RESPONSES, RESPONSES_CSV, METRICS, HEALTHZ, OPENAPI];
+pub const PATHS: &[&str] =
+    &[SURVEYS, SURVEY, SURVEY_LINKS, RESPONSES, RESPONSES_CSV, METRICS, THEMES, HEALTHZ, OPENAPI];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))
+        .route(THEMES, get(responses::get_themes))
         .route(HEALTHZ, get(health))
         .route(OPENAPI, get(openapi::document))
 }

@@ -223,3 +223,35 @@ pub async fn get_metrics(
     let (range, interval) = q.resolve()?;
     Ok(Json(crate::report::survey_metrics(&state, &survey, range, interval).await?))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ThemesQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    pub version: Option<String>,
+}
+
+impl ThemesQuery {
+    pub fn range(&self) -> RangeQuery {
+        RangeQuery { from: self.from.clone(), to: self.to.clone(), interval: self.interval.clone() }
+    }
+
+    pub fn version(&self) -> Result<Option<u32>, AppError> {
+        match self.version.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| AppError::invalid("version", "version must be a whole number")),
+        }
+    }
+}
+
+pub async fn get_themes(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<ThemesQuery>,
+) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let (range, interval) = q.range().resolve()?;
+    Ok(Json(crate::themes_report::wows_and_woes(&state, &survey, range, interval, q.version()?).await?))
+}

@@ -44,7 +44,7 @@ pub fn status_badge(s: SurveyStatus) -> Markup {
     html! { span class=(format!("badge {}", s.as_str())) { (s.as_str()) } }
 }
 
-fn filters(action: &str, range: DateRange, interval: Interval, error: Option<&str>) -> Markup {
+pub(crate) fn filters(action: &str, range: DateRange, interval: Interval, error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
         form.filters method="get" action=(action) aria-label="Date range" {
@@ -318,6 +318,7 @@ pub async fn survey_dashboard(
         div.actions {
             h1 style="margin-right:auto" { (survey.title) " " (status_badge(survey.status)) }
             a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
+            a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
             a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" }
             a.btn.secondary href=(csv) download { "Export CSV" }
             @if let Some((status, label)) = next_status {

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod public;
+pub mod themes;
 pub mod users;
 
 use crate::AppState;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}", get(dashboard::survey_dashboard))
         .route("/surveys/{id}/edit", get(builder::edit_survey).post(builder::update_survey))
         .route("/surveys/{id}/status", post(builder::set_status))
+        .route("/surveys/{id}/themes", get(themes::survey_themes))
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))

@@ -405,3 +405,56 @@ async fn health_and_openapi_are_public() {
     let (status, _) = app.get_json("/api/v1/surveys/not-a-uuid/metrics?interval=year").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn comments_get_sentiment_and_themes_in_the_background() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Themes").await;
+    let id = s["id"].as_str().unwrap();
+    let comments = [
+        (2, "Waited four days for a reply, the support agent was rude."),
+        (3, "Support never replied and the agent was unhelpful."),
+        (10, "Setup took one afternoon, really easy onboarding."),
+        (9, "The onboarding call was clear and practical, great setup."),
+        (8, "Nothing special to report"),
+        (1, "El servicio fue muy lento y la comida estaba fría."),
+    ];
+    for (nps, why) in comments {
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{id}/responses"),
+                &json!({"answers": {"nps": nps, "why": why}, "submitted_at": "2026-03-10T10:00:00Z"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // The worker analyses them shortly after; the POSTs did not wait for it.
+    let url = format!("/api/v1/surveys/{id}/themes?from=2026-03-01&to=2026-03-31&interval=week");
+    let mut report = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = app.get_json(&url).await;
+        assert_eq!(status, 200, "{body}");
+        if body["analysed"] == 6 {
+            report = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(report["analysed"], 6, "all comments analysed: {report}");
+    assert_eq!(report["taxonomy_version"], 1);
+    assert_eq!(report["measure"]["name"], "NPS points");
+    let find = |list: &str, key: &str| report[list].as_array().unwrap().iter().find(|t| t["key"] == key).cloned();
+    let support = find("woes", "support").expect("support is a woe");
+    assert_eq!(support["mentions"], 2);
+    assert!(support["avg_sentiment"].as_f64().unwrap() < 0.0);
+    // NPS of the 2 mentioning (both detractors: -100) minus the 4 others (2 P, 1 passive, 1 D: +25) = -125.
+    assert!((support["impact"]["delta"].as_f64().unwrap() + 125.0).abs() < 1e-9, "{support}");
+    assert_eq!(support["impact"]["n_a"], 2);
+    assert_eq!(support["examples"][0]["score"], 2);
+    let onboarding = find("wows", "onboarding").expect("onboarding is a wow");
+    assert_eq!(onboarding["mentions"], 2);
+    assert_eq!(onboarding["trend"].as_array().unwrap().iter().map(|p| p["mentions"].as_u64().unwrap()).sum::<u64>(), 2);
+    // Unknown taxonomy versions are a clear error.
+    let (status, body) = app.get_json(&format!("{url}&version=99")).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("version")));
+}

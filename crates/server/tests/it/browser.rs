@@ -157,3 +157,48 @@ async fn respondent_answers_and_staff_sees_it_on_the_dashboard() {
     assert!(page.contains("n = 1"));
     let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
 }
+
+#[tokio::test]
+async fn wows_and_woes_page_shows_themes_with_impact_and_escaped_verbatims() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Woes check").await;
+    let id = s["id"].as_str().unwrap().to_string();
+    for (nps, why) in [
+        (1, "The billing portal is a <b>mess</b> and the refund never came"),
+        (3, "We were charged twice for the renewal"),
+        (10, "Support answered within the hour, very friendly agent"),
+        (9, "Friendly support, quick reply"),
+    ] {
+        let r = app
+            .post_json(&format!("/api/v1/surveys/{id}/responses"), &json!({"answers": {"nps": nps, "why": why}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // Wait until the background worker has analysed the comments.
+    for _ in 0..100 {
+        let (_, body) = app.get_json(&format!("/api/v1/surveys/{id}/themes")).await;
+        if body["analysed"] == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(d) = Driver::start().await else { return };
+    d.go(&app.url(&format!("/surveys/{id}/themes"))).await;
+    d.wait_for_url("/login").await;
+    d.type_into("#email", &app.email).await;
+    d.type_into("#password", &app.password).await;
+    d.click("button[type='submit']").await;
+    d.wait_for_url(&format!("/surveys/{id}/themes")).await;
+    let woes = d
+        .cmd(reqwest::Method::GET, &format!("/element/{}/text", d.find("section[aria-labelledby='woes']").await), None)
+        .await;
+    let woes = woes.as_str().unwrap().to_string();
+    assert!(woes.contains("Billing and invoices"), "{woes}");
+    assert!(woes.contains("NPS points"), "impact is shown: {woes}");
+    assert!(woes.contains("The billing portal is a <b>mess</b>"), "the verbatim is shown as typed, not as markup");
+    let wows = d
+        .cmd(reqwest::Method::GET, &format!("/element/{}/text", d.find("section[aria-labelledby='wows']").await), None)
+        .await;
+    assert!(wows.as_str().unwrap().contains("Staff attitude"), "{wows}");
+    let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
+}

@@ -82,7 +82,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
 /// Migrations, in order: the same versions and names as SQLite's.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql")),
     (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
     (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),

@@ -57,7 +57,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
     (2, "jobs", include_str!("../../migrations/sqlite/0002_jobs.sql")),
     (3, "text", include_str!("../../migrations/sqlite/0003_text.sql")),

@@ -1,0 +1,179 @@
+//! Wows & woes: for one survey and period, every theme with its volume,
+//! average sentiment, its impact on the survey's headline KPI (responses
+//! that mention it against those that do not, with n and a 95% interval),
+//! its trend and example comments. Reports name their taxonomy version.
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::report::RangeOut;
+use cxloop_core::period::{DateRange, Interval, fmt_date, parse_date};
+use cxloop_core::stats::{self, Difference, Histogram};
+use cxloop_core::{QuestionType, Survey};
+use cxloop_store::{StoreError, ThemeExample, TimeWindow};
+use cxloop_text::Taxonomy;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    pub start: String,
+    pub mentions: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThemeRow {
+    pub key: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Responses that mention the theme.
+    pub mentions: u64,
+    /// Mentions as a percentage of all responses in the period.
+    pub share: f64,
+    pub avg_sentiment: f64,
+    /// Headline KPI of responses mentioning the theme minus those that do not.
+    pub impact: Option<Difference>,
+    pub trend: Vec<TrendPoint>,
+    pub examples: Vec<ThemeExample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Measure {
+    pub question_key: String,
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    /// What `impact` is measured in.
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WowsWoes {
+    pub survey_id: uuid::Uuid,
+    pub taxonomy_version: u32,
+    pub range: RangeOut,
+    pub interval: Interval,
+    pub measure: Option<Measure>,
+    pub responses: u64,
+    /// Free-text answers in the whole installation, and how many are analysed.
+    pub texts: u64,
+    pub analysed: u64,
+    pub wows: Vec<ThemeRow>,
+    pub woes: Vec<ThemeRow>,
+}
+
+fn impact(kind: QuestionType, with: &Histogram, without: &Histogram) -> Option<Difference> {
+    match kind {
+        QuestionType::Nps => stats::nps_difference(with, without),
+        QuestionType::Csat => stats::share_difference(with, without, 4, 5),
+        _ => stats::mean_difference(with, without),
+    }
+}
+
+fn measure_name(kind: QuestionType) -> &'static str {
+    match kind {
+        QuestionType::Nps => "NPS points",
+        QuestionType::Csat => "CSAT top-2-box points",
+        QuestionType::Ces => "CES mean",
+        _ => "mean score",
+    }
+}
+
+/// Builds the report for `survey` over `range` under taxonomy `version`
+/// (the current one when `None`).
+pub async fn wows_and_woes(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+    interval: Interval,
+    version: Option<u32>,
+) -> Result<WowsWoes, AppError> {
+    let store = state.store.as_ref();
+    let (v, taxonomy) = match version {
+        None => crate::textwork::current_taxonomy(store).await?,
+        Some(n) => {
+            let v = store.taxonomy(n).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::invalid("version", format!("there is no taxonomy version {n}")),
+                other => other.into(),
+            })?;
+            let t: Taxonomy =
+                serde_json::from_value(v.taxonomy.clone()).map_err(|e| AppError::Internal(e.to_string()))?;
+            (v, t)
+        }
+    };
+    let window = TimeWindow {
+        from: Some(range.from.midnight().assume_utc()),
+        to: Some((range.to + time::Duration::days(1)).midnight().assume_utc()),
+    };
+    let headline = survey.headline_question();
+    let mut all = Histogram::new();
+    let mut responses = 0;
+    for (score, n) in store.headline_counts(survey.id, &window).await? {
+        responses += n;
+        if let Some(s) = score {
+            all.add(s, n);
+        }
+    }
+    let mut with: HashMap<String, Histogram> = HashMap::new();
+    for (theme, score, n) in store.theme_score_counts(v.version, survey.id, &window).await? {
+        if let Some(s) = score {
+            with.entry(theme).or_default().add(s, n);
+        }
+    }
+    let buckets = interval.buckets(range);
+    let mut trends: HashMap<String, Vec<u64>> = HashMap::new();
+    for (theme, day, n) in store.theme_days(v.version, survey.id, &window).await? {
+        let Ok(d) = parse_date(&day, "day") else { continue };
+        let start = interval.bucket_start(d);
+        if let Some(i) = buckets.iter().position(|b| interval.bucket_start(b.from) == start) {
+            trends.entry(theme).or_insert_with(|| vec![0; buckets.len()])[i] += n;
+        }
+    }
+    let mut wows = Vec::new();
+    let mut woes = Vec::new();
+    for vol in store.theme_volumes(v.version, survey.id, &window).await? {
+        let theme = taxonomy.themes.iter().find(|t| t.key == vol.theme);
+        let imp = headline.and_then(|q| {
+            let w = with.get(&vol.theme)?;
+            let mut without = Histogram::new();
+            for (s, n) in all.iter() {
+                without.add(s, n.saturating_sub(w.get(s)));
+            }
+            impact(q.kind, w, &without)
+        });
+        let negative = imp.map_or(vol.avg_sentiment < 0.0, |d| d.delta < 0.0);
+        let examples = store.theme_examples(v.version, survey.id, &window, &vol.theme, negative, 3).await?;
+        let counts = trends.remove(&vol.theme).unwrap_or_else(|| vec![0; buckets.len()]);
+        let row = ThemeRow {
+            key: vol.theme.clone(),
+            name: theme.map_or_else(|| vol.theme.clone(), |t| t.name.clone()),
+            parent: theme.and_then(|t| t.parent.clone()),
+            mentions: vol.mentions,
+            share: if responses == 0 { 0.0 } else { vol.mentions as f64 * 100.0 / responses as f64 },
+            avg_sentiment: vol.avg_sentiment,
+            impact: imp,
+            trend: buckets
+                .iter()
+                .zip(counts)
+                .map(|(b, mentions)| TrendPoint { start: fmt_date(b.from), mentions })
+                .collect(),
+            examples,
+        };
+        if negative { woes.push(row) } else { wows.push(row) }
+    }
+    let key = |r: &ThemeRow| r.impact.map_or(r.avg_sentiment, |d| d.delta);
+    woes.sort_by(|a, b| key(a).total_cmp(&key(b)).then(b.mentions.cmp(&a.mentions)));
+    wows.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.mentions.cmp(&a.mentions)));
+    let (texts, analysed) = store.analysis_progress().await?;
+    Ok(WowsWoes {
+        survey_id: survey.id,
+        taxonomy_version: v.version,
+        range: range.into(),
+        interval,
+        measure: headline.map(|q| Measure { question_key: q.key.clone(), kind: q.kind, name: measure_name(q.kind) }),
+        responses,
+        texts,
+        analysed,
+        wows,
+        woes,
+    })
+}
