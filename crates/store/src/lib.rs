@@ -190,6 +190,19 @@ pub trait TextStore: Send + Sync {
     ) -> Result<Vec<ThemeExample>>;
     /// (free-text answers, analysed ones).
     async fn analysis_progress(&self) -> Result<(u64, u64)>;
+    /// All taxonomy versions, newest first (without their themes).
+    async fn taxonomy_versions(&self) -> Result<Vec<TaxonomyVersion>>;
+    /// Analysed English comments in the window that no theme of `version`
+    /// covers, newest first (the raw material of emerging themes).
+    async fn uncovered_texts(
+        &self,
+        version: u32,
+        survey_id: Option<Uuid>,
+        window: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<TextRow>>;
+    /// Comments with their analysis, newest first, filtered.
+    async fn search_comments(&self, f: &CommentFilter) -> Result<Vec<AnalysedComment>>;
 }
 
 /// Everything the application needs from storage.

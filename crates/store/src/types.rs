@@ -250,3 +250,38 @@ pub struct ThemeExample {
     #[serde(with = "time::serde::rfc3339")]
     pub submitted_at: OffsetDateTime,
 }
+
+/// Filters of the comment explorer; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct CommentFilter {
+    pub survey_id: Option<Uuid>,
+    pub window: TimeWindow,
+    /// A theme key under `version`.
+    pub theme: Option<String>,
+    pub version: u32,
+    /// `positive`, `neutral`, `negative` or `not_analysed`.
+    pub label: Option<String>,
+    pub min_score: Option<i32>,
+    pub max_score: Option<i32>,
+    /// Case-insensitive text search.
+    pub contains: Option<String>,
+    pub limit: u32,
+}
+
+/// A comment with its sentiment, reasons and themes.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysedComment {
+    pub response_id: Uuid,
+    pub question_key: String,
+    pub survey_id: Uuid,
+    pub survey_title: String,
+    pub body: String,
+    pub score: Option<i32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    pub label: Option<String>,
+    pub sentiment: Option<f64>,
+    pub language: Option<String>,
+    pub reasons: serde_json::Value,
+    pub themes: Vec<String>,
+}

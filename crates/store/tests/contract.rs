@@ -371,4 +371,35 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
     store.save_themes(v3.version, &retag).await.unwrap();
     assert_eq!(store.theme_volumes(3, s.id, &all).await.unwrap()[0].mentions, 3);
     assert_eq!(store.theme_volumes(2, s.id, &all).await.unwrap().len(), 3);
+    store.save_themes(v3.version, &retag).await.unwrap();
+    assert_eq!(store.theme_volumes(3, s.id, &all).await.unwrap()[0].mentions, 3, "re-tagging twice changes nothing");
+    assert_eq!(store.taxonomy_versions().await.unwrap().iter().map(|v| v.version).collect::<Vec<_>>(), vec![3, 2, 1]);
+
+    // Comments no theme of version 2 covers: none; under an empty version 4: all three.
+    assert!(store.uncovered_texts(2, Some(s.id), &all, 10).await.unwrap().is_empty());
+    assert_eq!(store.uncovered_texts(4, None, &all, 10).await.unwrap().len(), 3);
+
+    // The comment explorer's filters.
+    let f = |theme: Option<&str>, label: Option<&str>, contains: Option<&str>, max_score: Option<i32>| CommentFilter {
+        survey_id: Some(s.id),
+        theme: theme.map(Into::into),
+        version: 2,
+        label: label.map(Into::into),
+        contains: contains.map(Into::into),
+        max_score,
+        limit: 50,
+        ..Default::default()
+    };
+    let hits = store.search_comments(&f(Some("support"), None, None, None)).await.unwrap();
+    assert_eq!(hits.len(), 2);
+    assert!(hits.iter().all(|c| c.themes.contains(&"support".to_string())));
+    assert_eq!(store.search_comments(&f(None, Some("negative"), None, None)).await.unwrap().len(), 2);
+    let rude = store.search_comments(&f(None, None, Some("RUDE"), None)).await.unwrap();
+    assert_eq!((rude.len(), rude[0].score, rude[0].label.as_deref()), (1, Some(2), Some("negative")));
+    assert_eq!(
+        store.search_comments(&f(None, None, Some("100%_"), None)).await.unwrap().len(),
+        0,
+        "wildcards are literal"
+    );
+    assert_eq!(store.search_comments(&f(None, None, None, Some(3))).await.unwrap().len(), 2);
 }

@@ -6,7 +6,7 @@
 
 use super::{Backend, Db, uuid};
 use crate::{
-    Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeVolume, TimeWindow, ts,
+    AnalysedComment, CommentFilter, Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeVolume, TimeWindow, ts,
 };
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
@@ -178,27 +178,33 @@ impl TextStore for Backend {
 
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        for (t, themes) in rows {
-            sqlx::query(q!("DELETE FROM text_themes WHERE taxonomy_version = ? AND response_id = ? AND question_key = ?"))
-                .bind(i64::from(version))
-                .bind(t.response_id.to_string())
-                .bind(&t.question_key)
-                .execute(&mut *tx)
-                .await?;
-            for theme in themes {
-                sqlx::query(q!(
-                    "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
-                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                ))
-                .bind(i64::from(version))
-                .bind(theme)
-                .bind(t.response_id.to_string())
-                .bind(&t.question_key)
-                .bind(t.survey_id.to_string())
-                .bind(ts::fmt(t.submitted_at))
-                .execute(&mut *tx)
-                .await?;
+        // Forget what these texts had under this version (multi-row, in chunks)...
+        for chunk in rows.chunks(400) {
+            let mut qb = QueryBuilder::<Db>::new("DELETE FROM text_themes WHERE taxonomy_version = ");
+            qb.push_bind(i64::from(version)).push(" AND response_id IN (");
+            let mut sep = qb.separated(", ");
+            for (t, _) in chunk {
+                sep.push_bind(t.response_id.to_string());
             }
+            qb.push(")");
+            qb.build().execute(&mut *tx).await?;
+        }
+        // ...then write their tags now, many rows per statement.
+        let tags: Vec<(&TextRow, &String)> = rows.iter().flat_map(|(t, themes)| themes.iter().map(move |th| (t, th))).collect();
+        for chunk in tags.chunks(500) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at) ",
+            );
+            qb.push_values(chunk, |mut b, (t, theme)| {
+                b.push_bind(i64::from(version))
+                    .push_bind((*theme).clone())
+                    .push_bind(t.response_id.to_string())
+                    .push_bind(t.question_key.clone())
+                    .push_bind(t.survey_id.to_string())
+                    .push_bind(ts::fmt(t.submitted_at));
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -317,6 +323,116 @@ impl TextStore for Backend {
                 })
             })
             .collect()
+    }
+
+    async fn taxonomy_versions(&self) -> Result<Vec<TaxonomyVersion>> {
+        let rows = sqlx::query(q!(
+            "SELECT version, '{}' AS taxonomy, note, created_by, created_at FROM taxonomy_versions ORDER BY version DESC"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(decode_version).collect()
+    }
+
+    async fn uncovered_texts(
+        &self,
+        version: u32,
+        survey_id: Option<uuid::Uuid>,
+        w: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<TextRow>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM answer_texts t
+             JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
+             WHERE a.label <> 'not_analysed'
+             AND NOT EXISTS (SELECT 1 FROM text_themes tt WHERE tt.response_id = t.response_id
+                             AND tt.question_key = t.question_key AND tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(")");
+        if let Some(id) = survey_id {
+            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+        }
+        window(&mut qb, "t.submitted_at", w);
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(decode_text).collect()
+    }
+
+    async fn search_comments(&self, f: &CommentFilter) -> Result<Vec<AnalysedComment>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.question_key, t.survey_id, s.title, t.body, r.headline_score, t.submitted_at,
+                    a.label, a.sentiment, a.language, a.reasons
+             FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id
+             LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
+             WHERE 1 = 1",
+        );
+        if let Some(id) = f.survey_id {
+            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+        }
+        window(&mut qb, "t.submitted_at", &f.window);
+        if let Some(theme) = &f.theme {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM text_themes tt WHERE tt.response_id = t.response_id
+                  AND tt.question_key = t.question_key AND tt.taxonomy_version = ",
+            )
+            .push_bind(i64::from(f.version))
+            .push(" AND tt.theme = ")
+            .push_bind(theme.clone())
+            .push(")");
+        }
+        if let Some(label) = &f.label {
+            qb.push(" AND a.label = ").push_bind(label.clone());
+        }
+        if let Some(min) = f.min_score {
+            qb.push(" AND r.headline_score >= ").push_bind(i64::from(min));
+        }
+        if let Some(max) = f.max_score {
+            qb.push(" AND r.headline_score <= ").push_bind(i64::from(max));
+        }
+        if let Some(c) = f.contains.as_ref().filter(|c| !c.is_empty()) {
+            let escaped = c.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            qb.push(" AND LOWER(t.body) LIKE ").push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        }
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, 500)));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let reasons: Option<String> = r.try_get("reasons")?;
+            out.push(AnalysedComment {
+                response_id: uuid(r.try_get("response_id")?)?,
+                question_key: r.try_get("question_key")?,
+                survey_id: uuid(r.try_get("survey_id")?)?,
+                survey_title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                label: r.try_get("label")?,
+                sentiment: r.try_get("sentiment")?,
+                language: r.try_get("language")?,
+                reasons: reasons.as_deref().map(serde_json::from_str).transpose()?.unwrap_or(serde_json::Value::Null),
+                themes: Vec::new(),
+            });
+        }
+        // Themes of the page's comments, in one query.
+        if !out.is_empty() {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT response_id, question_key, theme FROM text_themes WHERE taxonomy_version = ",
+            );
+            qb.push_bind(i64::from(f.version)).push(" AND response_id IN (");
+            let mut sep = qb.separated(", ");
+            for c in &out {
+                sep.push_bind(c.response_id.to_string());
+            }
+            qb.push(") ORDER BY theme");
+            for r in qb.build().fetch_all(&self.read).await? {
+                let (id, key, theme): (String, String, String) =
+                    (r.try_get("response_id")?, r.try_get("question_key")?, r.try_get("theme")?);
+                if let Some(c) = out.iter_mut().find(|c| c.response_id.to_string() == id && c.question_key == key) {
+                    c.themes.push(theme);
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn analysis_progress(&self) -> Result<(u64, u64)> {
