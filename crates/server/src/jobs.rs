@@ -39,8 +39,27 @@ pub struct Probe {
     pub fail_attempts: u32,
 }
 
-async fn handle(job: &Job) -> Result<(), String> {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Retag {
+    version: u32,
+}
+
+async fn handle(store: &Arc<dyn Store>, job: &Job) -> Result<(), String> {
     match job.kind.as_str() {
+        "retag" => {
+            let r: Retag =
+                serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad retag payload: {e}"))?;
+            let started = std::time::Instant::now();
+            let n = crate::textwork::retag(store.as_ref(), r.version).await.map_err(|e| e.to_string())?;
+            tracing::info!(
+                version = r.version,
+                comments = n,
+                secs = started.elapsed().as_secs_f64(),
+                "re-tagged comments"
+            );
+            Ok(())
+        }
         "probe" => {
             let p: Probe =
                 serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad probe payload: {e}"))?;
@@ -94,10 +113,11 @@ pub async fn run_worker(
             }
         };
         // A job that outlives its lease is abandoned here: another process may have it now.
-        let outcome = match tokio::time::timeout(lease.saturating_sub(Duration::from_secs(1)), handle(&job)).await {
-            Ok(r) => r,
-            Err(_) => Err("timed out before its lease ran out".to_string()),
-        };
+        let outcome =
+            match tokio::time::timeout(lease.saturating_sub(Duration::from_secs(1)), handle(&store, &job)).await {
+                Ok(r) => r,
+                Err(_) => Err("timed out before its lease ran out".to_string()),
+            };
         let now = OffsetDateTime::now_utc();
         let recorded = match &outcome {
             Ok(()) => store.complete_job(job.id, &worker, now).await.map(|_| ()),

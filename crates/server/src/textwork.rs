@@ -80,3 +80,58 @@ pub async fn analyse_pending(
     store.save_analyses(t.version, &rows).await?;
     Ok(rows.len())
 }
+
+/// Validates and stores a new taxonomy version, then queues the re-tagging
+/// of every stored comment under it. Returns the version and the job id.
+pub async fn save_taxonomy(
+    store: &dyn Store,
+    taxonomy: &Taxonomy,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<(TaxonomyVersion, uuid::Uuid), crate::error::AppError> {
+    taxonomy.validate().map_err(|e| crate::error::AppError::invalid(e.field.clone(), e.message.clone()))?;
+    let json = serde_json::to_value(taxonomy).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let v = store.save_taxonomy(&json, note, by).await?;
+    let job = store
+        .enqueue(&cxloop_store::NewJob {
+            kind: "retag".into(),
+            payload: serde_json::json!({ "version": v.version }),
+            run_at: time::OffsetDateTime::now_utc(),
+            max_attempts: 5,
+        })
+        .await?;
+    Ok((v, job))
+}
+
+/// Re-tags every stored comment under taxonomy `version`, a page at a time.
+/// Returns how many comments it went through.
+pub async fn retag(store: &dyn Store, version: u32) -> Result<u64, StoreError> {
+    let v = store.taxonomy(version).await?;
+    let tax: Taxonomy = serde_json::from_value(v.taxonomy).map_err(StoreError::from)?;
+    let matcher = tax.compile();
+    let mut after = None;
+    let mut n = 0;
+    loop {
+        let page = store.texts_after(after.clone(), 5000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.response_id, last.question_key.clone()));
+        let full = page.len() == 5000;
+        let rows: Vec<_> = page
+            .into_iter()
+            .map(|t| {
+                let themes = if cxloop_text::lang::detect(&t.body) == "en" {
+                    matcher.tag(&t.body).into_iter().filter_map(|i| tax.themes.get(i).map(|x| x.key.clone())).collect()
+                } else {
+                    Vec::new()
+                };
+                (t, themes)
+            })
+            .collect();
+        n += rows.len() as u64;
+        store.save_themes(version, &rows).await?;
+        if !full {
+            break;
+        }
+    }
+    Ok(n)
+}

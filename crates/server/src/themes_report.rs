@@ -177,3 +177,129 @@ pub async fn wows_and_woes(
         woes,
     })
 }
+
+/// A phrase that comments mention but no theme covers yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Emerging {
+    pub phrase: String,
+    /// Uncovered comments in the period that contain it.
+    pub count: u64,
+    /// The same in the previous period of equal length.
+    pub previous: u64,
+    /// `count / previous` (absent when it is new).
+    pub growth: Option<f64>,
+    pub examples: Vec<String>,
+}
+
+/// Words and adjacent word pairs (no function words) of a comment.
+fn phrases(text: &str) -> std::collections::BTreeSet<String> {
+    let words: Vec<String> = cxloop_text::tokenize::tokenize(text)
+        .into_iter()
+        .map(|t| match t {
+            cxloop_text::tokenize::Token::Word { text, .. } => Some(text),
+            _ => None,
+        })
+        .map(|w| {
+            w.filter(|w| {
+                w.chars().count() >= 3
+                    && !cxloop_text::lexicon::is_stopword(w)
+                    && !w.chars().all(|c| c.is_ascii_digit())
+            })
+        })
+        .collect::<Vec<Option<String>>>()
+        .into_iter()
+        .map(|w| w.unwrap_or_default())
+        .collect();
+    let mut out = std::collections::BTreeSet::new();
+    for (i, w) in words.iter().enumerate() {
+        if w.is_empty() {
+            continue;
+        }
+        out.insert(w.clone());
+        if let Some(next) = words.get(i + 1).filter(|n| !n.is_empty()) {
+            out.insert(format!("{w} {next}"));
+        }
+    }
+    out
+}
+
+/// Phrases in comments that no theme of the current taxonomy covers, with
+/// counts, growth against the previous period and examples; most frequent first.
+pub async fn emerging(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+    limit: usize,
+) -> Result<(u32, Vec<Emerging>), AppError> {
+    let (v, _) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let win = |r: DateRange| TimeWindow {
+        from: Some(r.from.midnight().assume_utc()),
+        to: Some((r.to + time::Duration::days(1)).midnight().assume_utc()),
+    };
+    let now = state.store.uncovered_texts(v.version, Some(survey.id), &win(range), 20_000).await?;
+    let before = state.store.uncovered_texts(v.version, Some(survey.id), &win(range.previous()), 20_000).await?;
+    let count = |texts: &[cxloop_store::TextRow]| {
+        let mut m: HashMap<String, u64> = HashMap::new();
+        for t in texts {
+            for p in phrases(&t.body) {
+                *m.entry(p).or_default() += 1;
+            }
+        }
+        m
+    };
+    let (cur, prev) = (count(&now), count(&before));
+    let mut list: Vec<(String, u64)> = cur.into_iter().filter(|(_, n)| *n >= 3).collect();
+    // Pairs first when they are as frequent as their words: "billing portal" says more than "portal".
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.contains(' ').cmp(&a.0.contains(' '))).then(a.0.cmp(&b.0)));
+    let mut out: Vec<Emerging> = Vec::new();
+    for (phrase, n) in list {
+        if out.len() >= limit {
+            break;
+        }
+        // Skip a word already shown inside a pair with (nearly) the same count.
+        if !phrase.contains(' ')
+            && out.iter().any(|e| e.phrase.split(' ').any(|w| w == phrase) && e.count * 10 >= n * 8)
+        {
+            continue;
+        }
+        let previous = prev.get(&phrase).copied().unwrap_or(0);
+        let examples =
+            now.iter().filter(|t| phrases(&t.body).contains(&phrase)).take(2).map(|t| t.body.clone()).collect();
+        out.push(Emerging {
+            growth: (previous > 0).then(|| n as f64 / previous as f64),
+            phrase,
+            count: n,
+            previous,
+            examples,
+        });
+    }
+    Ok((v.version, out))
+}
+
+/// A theme made from an emerging phrase: its words become the rule.
+pub fn theme_from_phrase(
+    taxonomy: &Taxonomy,
+    phrase: &str,
+    name: Option<&str>,
+) -> Result<cxloop_text::Theme, AppError> {
+    let phrase = phrase.trim().to_lowercase();
+    if phrase.is_empty() || phrase.chars().count() > 100 {
+        return Err(AppError::invalid("phrase", "phrase must be 1–100 characters"));
+    }
+    let base = cxloop_core::survey::slugify(&phrase);
+    let mut key = base.clone();
+    let mut n = 2;
+    while taxonomy.themes.iter().any(|t| t.key == key) {
+        key = format!("{base}-{n}");
+        n += 1;
+    }
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).map_or_else(
+        || {
+            let mut c = phrase.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        },
+        str::to_string,
+    );
+    let (words, phrases) = if phrase.contains(' ') { (vec![], vec![phrase]) } else { (vec![phrase], vec![]) };
+    Ok(cxloop_text::Theme { key, name, parent: None, words, phrases, exclude: vec![] })
+}

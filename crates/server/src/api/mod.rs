@@ -6,6 +6,7 @@ mod json;
 mod openapi;
 mod responses;
 pub mod surveys;
+pub mod text;
 
 pub use json::{ApiJson, parse};
 
@@ -27,12 +28,29 @@ pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
 pub const THEMES: &str = "/api/v1/surveys/{id}/themes";
+pub const EMERGING: &str = "/api/v1/surveys/{id}/emerging";
+pub const TAXONOMY: &str = "/api/v1/taxonomy";
+pub const TAXONOMY_THEMES: &str = "/api/v1/taxonomy/themes";
+pub const COMMENTS: &str = "/api/v1/comments";
 pub const HEALTHZ: &str = "/healthz";
 pub const OPENAPI: &str = "/api/openapi.json";
 
 /// Every documented path, for the drift check.
-pub const PATHS: &[&str] =
-    &[SURVEYS, SURVEY, SURVEY_LINKS, RESPONSES, RESPONSES_CSV, METRICS, THEMES, HEALTHZ, OPENAPI];
+pub const PATHS: &[&str] = &[
+    SURVEYS,
+    SURVEY,
+    SURVEY_LINKS,
+    RESPONSES,
+    RESPONSES_CSV,
+    METRICS,
+    THEMES,
+    EMERGING,
+    TAXONOMY,
+    TAXONOMY_THEMES,
+    COMMENTS,
+    HEALTHZ,
+    OPENAPI,
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,6 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))
         .route(THEMES, get(responses::get_themes))
+        .route(EMERGING, get(text::get_emerging))
+        .route(TAXONOMY, get(text::get_taxonomy).put(text::put_taxonomy))
+        .route(TAXONOMY_THEMES, post(text::post_theme))
+        .route(COMMENTS, get(text::get_comments))
         .route(HEALTHZ, get(health))
         .route(OPENAPI, get(openapi::document))
 }

@@ -458,3 +458,93 @@ async fn comments_get_sentiment_and_themes_in_the_background() {
     let (status, body) = app.get_json(&format!("{url}&version=99")).await;
     assert_eq!((status, body["error"]["field"].as_str()), (422, Some("version")));
 }
+
+async fn wait_analysed(app: &crate::helpers::TestApp, id: &str, n: u64) {
+    for _ in 0..100 {
+        let (_, body) = app.get_json(&format!("/api/v1/surveys/{id}/themes")).await;
+        if body["analysed"].as_u64() == Some(n) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("comments were not analysed in time");
+}
+
+#[tokio::test]
+async fn taxonomy_versions_emerging_phrases_and_the_comment_explorer() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Portal").await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let comments = [
+        (2, "The customer portal logs me out every hour"),
+        (3, "Customer portal logs out constantly, so annoying"),
+        (4, "Why does the customer portal keep logging me out?"),
+        (9, "Great support, friendly agent"),
+    ];
+    for (nps, why) in comments {
+        let r = app
+            .post_json(&format!("/api/v1/surveys/{id}/responses"), &json!({"answers": {"nps": nps, "why": why}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    wait_analysed(&app, &id, 4).await;
+
+    // Emerging: no theme covers the portal yet.
+    let (_, em) = app.get_json(&format!("/api/v1/surveys/{id}/emerging")).await;
+    let top = &em["phrases"][0];
+    assert_eq!((top["phrase"].as_str(), top["count"].as_u64()), (Some("customer portal"), Some(3)), "{em}");
+    assert!(top["examples"][0].as_str().unwrap().contains("portal"));
+    let (_, v1_report) = app.get_json(&format!("/api/v1/surveys/{id}/themes?version=1")).await;
+
+    // Bad taxonomies are refused with the field named; nothing is saved.
+    let r = app
+        .client
+        .put(app.url("/api/v1/taxonomy"))
+        .bearer_auth(&app.token)
+        .json(&json!({"themes": [{"key": "a", "name": "A", "words": ["x"], "parent": "missing"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "themes[0].parent");
+
+    // One click: the phrase becomes a theme in version 2, and comments are re-tagged.
+    let r = app.post_json("/api/v1/taxonomy/themes", &json!({"phrase": "customer portal"})).await;
+    assert_eq!(r.status(), 201);
+    let added: Value = r.json().await.unwrap();
+    assert_eq!((added["version"].as_u64(), added["theme"]["key"].as_str()), (Some(2), Some("customer-portal")));
+    let job = added["retag_job"].as_str().unwrap().parse().unwrap();
+    for _ in 0..100 {
+        if app.store.job(job).await.unwrap().state == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.store.job(job).await.unwrap().state, "done");
+    let (_, v2) = app.get_json(&format!("/api/v1/surveys/{id}/themes")).await;
+    assert_eq!(v2["taxonomy_version"], 2);
+    let portal = v2["woes"].as_array().unwrap().iter().find(|t| t["key"] == "customer-portal").expect("a woe now");
+    assert_eq!(portal["mentions"], 3);
+    // The old version's report is unchanged.
+    let (_, v1_again) = app.get_json(&format!("/api/v1/surveys/{id}/themes?version=1")).await;
+    assert_eq!(v1_report["woes"], v1_again["woes"]);
+    assert_eq!(v1_report["wows"], v1_again["wows"]);
+    let (_, tax) = app.get_json("/api/v1/taxonomy").await;
+    assert_eq!(tax["version"], 2);
+    assert_eq!(tax["versions"].as_array().unwrap().len(), 2);
+    let (_, em) = app.get_json(&format!("/api/v1/surveys/{id}/emerging")).await;
+    assert!(em["phrases"].as_array().unwrap().iter().all(|p| p["phrase"] != "customer portal"), "now covered");
+
+    // The explorer: by theme, by sentiment, by text, by score; each with reasons and themes.
+    let (_, c) = app.get_json("/api/v1/comments?theme=customer-portal").await;
+    assert_eq!(c["comments"].as_array().unwrap().len(), 3);
+    assert!(c["comments"][0]["reasons"].is_array());
+    let (_, c) = app.get_json(&format!("/api/v1/comments?survey_id={id}&label=positive")).await;
+    assert_eq!(c["comments"][0]["body"], "Great support, friendly agent");
+    assert!(c["comments"][0]["themes"].as_array().unwrap().iter().any(|t| t == "staff-attitude"));
+    let (_, c) = app.get_json("/api/v1/comments?q=ANNOYING&max_score=3").await;
+    assert_eq!(c["comments"].as_array().unwrap().len(), 1);
+    let (status, c) = app.get_json("/api/v1/comments?label=angry").await;
+    assert_eq!((status, c["error"]["field"].as_str()), (422, Some("label")));
+}
