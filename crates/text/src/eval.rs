@@ -95,6 +95,24 @@ pub fn evaluate(analyzer: &Analyzer, sets: &[(String, Vec<Example>)]) -> Vec<(St
         .collect()
 }
 
+/// Three-class accuracy and macro-F1 (positive, neutral, negative) of
+/// `(predicted, gold)` labels.
+pub fn score3(pairs: &[(&str, &str)]) -> Scores {
+    let n = pairs.len();
+    let correct = pairs.iter().filter(|(p, g)| p == g).count();
+    let f1 = |c: &str| {
+        let tp = pairs.iter().filter(|(p, g)| *p == c && *g == c).count() as f64;
+        let fp = pairs.iter().filter(|(p, g)| *p == c && *g != c).count() as f64;
+        let fneg = pairs.iter().filter(|(p, g)| *p != c && *g == c).count() as f64;
+        if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fneg) }
+    };
+    Scores {
+        n,
+        accuracy: if n == 0 { 0.0 } else { correct as f64 / n as f64 },
+        macro_f1: (f1("positive") + f1("neutral") + f1("negative")) / 3.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +125,20 @@ mod tests {
         assert!(!ex[1].positive);
         assert_eq!(parse_labelled("ok\t1\nbad line\n").unwrap_err(), "line 2: no TAB before the label");
         assert!(parse_labelled("x\t2").unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn three_class_scores_match_hand_computation() {
+        // gold pos,pos,neu,neg; predicted pos,neu,neu,pos: accuracy 2/4.
+        // F1 pos: tp1 fp1 fn1 = .5; neu: tp1 fp1 fn0 = 2/3; neg: 0. macro = (1/2 + 2/3) / 3.
+        let s = score3(&[
+            ("positive", "positive"),
+            ("neutral", "positive"),
+            ("neutral", "neutral"),
+            ("positive", "negative"),
+        ]);
+        assert!((s.accuracy - 0.5).abs() < 1e-12);
+        assert!((s.macro_f1 - (0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
     }
 
     #[test]

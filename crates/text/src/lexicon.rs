@@ -20,7 +20,7 @@ recommendable 2 top 1.5 gem 2 masterpiece 3 classic 1.5 beautifully 2 nicely 1.5
 attentive 2 thorough 1.5 transparent 1.2 honest 1.5 generous 2 exceeded 2.5 exceeds 2 thrilled 3 ecstatic 3 joy 2.5
 bad 2.5- terrible 3- awful 3- horrible 3- worst 3- poor 2- poorly 2- disappointing 2.5- disappointed 2.5- disappointment 2.5-
 hate 3- hated 3- useless 2.5- pointless 2- broken 2.5- broke 2- fail 2- failed 2- fails 2- failure 2.5- faulty 2.5- defective 2.5-
-slow 2- slowly 1.5- sluggish 2- laggy 2- lag 1.5- delay 1.5- delayed 1.8- late 1.5- waiting 1- wait 1- waited 1.5- hours 0.3-
+slow 2- slowly 1.5- sluggish 2- laggy 2- lag 1.5- delay 1.5- delayed 1.8- late 1.5- waiting 1- wait 1- waited 1.5-
 rude 2.5- unfriendly 2- unhelpful 2.5- incompetent 3- ignorant 2- arrogant 2.5- dismissive 2- careless 2- unprofessional 2.5-
 expensive 1.5- overpriced 2.5- pricey 1.2- costly 1.5- ripoff 3- scam 3- fraud 3- cheated 3- overcharged 2.5- refund 1-
 confusing 2- confused 1.5- complicated 1.5- difficult 1.8- hard 1.2- frustrating 2.5- frustrated 2.5- annoying 2- annoyed 2-

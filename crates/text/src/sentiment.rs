@@ -10,7 +10,7 @@ use crate::lexicon;
 use crate::model::Model;
 use crate::tokenize::{Token, tokenize};
 use rust_stemmers::{Algorithm, Stemmer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,7 +34,7 @@ impl Label {
 }
 
 /// Why a text scored as it did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// A word (or word pair) and how much it moved the score (signed).
@@ -76,6 +76,10 @@ pub struct Sentiment {
 
 /// Scores at or beyond these are positive / negative; between is neutral.
 pub const NEUTRAL_BAND: f32 = 0.25;
+
+/// The weight of learned word and word-pair evidence against the lexicon
+/// score (which keeps its full learned weight).
+pub const LEARNED_WORD_SHARE: f32 = 0.5;
 
 /// How far a text with no opinion word, emoticon or emoji may move from 0.
 /// Its score rests only on learned word associations (from review
@@ -268,7 +272,15 @@ impl Analyzer {
         }
         let ex = extract(text);
         let tags = themes.map(|m| m.tag_stems(&ex.stems)).unwrap_or_default();
-        let (z, contributions) = self.model.explain(&ex.features);
+        let (_, mut contributions) = self.model.explain(&ex.features);
+        // Learned word weights come from review sentences of other domains;
+        // they count at a discount next to the lexicon's rules.
+        for (i, c) in contributions.iter_mut() {
+            if ex.features[*i].0 != "lex" {
+                *c *= LEARNED_WORD_SHARE;
+            }
+        }
+        let z = self.model.bias + contributions.iter().map(|(_, c)| c).sum::<f32>();
         let has_opinion = ex.lexicon_score != 0.0;
         let learned = contributions.iter().any(|&(i, c)| ex.features[i].0 != "lex" && c.abs() > 0.05);
         let score = if has_opinion {

@@ -5,6 +5,7 @@
 
 pub mod builder;
 pub mod charts;
+pub mod comments;
 pub mod dashboard;
 pub mod layout;
 pub mod login;
@@ -32,6 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}/edit", get(builder::edit_survey).post(builder::update_survey))
         .route("/surveys/{id}/status", post(builder::set_status))
         .route("/surveys/{id}/themes", get(themes::survey_themes))
+        .route("/surveys/{id}/themes/add", post(themes::add_theme))
+        .route("/comments", get(comments::explorer))
+        .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))

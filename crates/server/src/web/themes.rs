@@ -70,6 +70,7 @@ pub async fn survey_themes(
         };
     let (range, interval) = resolved;
     let w = wows_and_woes(&state, &survey, range, interval, None).await?;
+    let (_, emerging) = crate::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {
         div.actions {
             h1 style="margin-right:auto" { "Wows & woes: " (survey.title) }
@@ -93,6 +94,49 @@ pub async fn survey_themes(
                 @for r in &w.wows { (theme_card(r, &w, false)) }
             }
         }
+        section aria-labelledby="emerging" {
+            h2 #emerging { "Emerging: what no theme covers yet" }
+            p.muted { "Words and word pairs in comments that no theme of version " (w.taxonomy_version) " covers, with the count in the previous " (range.days()) " days." }
+            @if emerging.is_empty() { p.muted { "Nothing uncovered comes up three times or more in this period." } }
+            @if !emerging.is_empty() {
+                table {
+                    thead { tr { th { "Phrase" } th.num { "Comments" } th.num { "Before" } th { "Examples" } th { "" } } }
+                    tbody {
+                        @for e in &emerging {
+                            tr {
+                                td { strong { (e.phrase) } }
+                                td.num { (e.count) }
+                                td.num { (e.previous) @if let Some(g) = e.growth { " (×" (num(Some(g), 1)) ")" } @else { " (new)" } }
+                                td { @for x in &e.examples { div.muted { "“" (x) "”" } } }
+                                td {
+                                    form method="post" action=(format!("/surveys/{}/themes/add", survey.id)) {
+                                        input type="hidden" name="_csrf" value=(user.csrf);
+                                        input type="hidden" name="phrase" value=(e.phrase);
+                                        button.btn.secondary type="submit" { "Make this a theme" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
     Ok(page(&format!("Wows & woes: {}", survey.title), &user, "/surveys", body))
+}
+
+/// "Make this a theme": a new taxonomy version with the phrase as a theme;
+/// comments are re-tagged in the background.
+pub async fn add_theme(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<axum::response::Response, PageError> {
+    use axum::response::{IntoResponse, Redirect};
+    let form = super::FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let survey = load_survey(&state, &id).await?;
+    crate::api::text::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
+    Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())
 }
