@@ -160,7 +160,8 @@ pub trait TextStore: Send + Sync {
     /// Saves analyses and their themes under `version`; a text analysed
     /// twice (by two processes) keeps the first result.
     async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()>;
-    /// Replaces the themes of texts under `version` (re-tagging).
+    /// Writes the themes of texts under `version` (re-tagging). A version's
+    /// tags of a text are fixed by its rules, so writing them twice is a no-op.
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()>;
     /// For each theme and headline score: responses that mention the theme.
     async fn theme_score_counts(

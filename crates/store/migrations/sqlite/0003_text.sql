@@ -34,4 +34,4 @@ CREATE TABLE text_themes (
     PRIMARY KEY (taxonomy_version, theme, response_id, question_key)
 );
 CREATE INDEX text_themes_survey ON text_themes(taxonomy_version, survey_id, submitted_at);
-CREATE INDEX text_themes_response ON text_themes(response_id);
+CREATE INDEX text_themes_response ON text_themes(response_id, taxonomy_version);

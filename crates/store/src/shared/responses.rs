@@ -248,14 +248,12 @@ impl ResponseStore for Backend {
         push_window(&mut qb, "r.submitted_at", &q.window);
         let (cmp, dir) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
         if let Some((at, id)) = q.after {
-            let at = ts::fmt(at);
-            qb.push(format!(" AND (r.submitted_at {cmp} "))
-                .push_bind(at.clone())
-                .push(" OR (r.submitted_at = ")
-                .push_bind(at)
-                .push(format!(" AND r.id {cmp} "))
+            // A row-value comparison walks the (survey_id, submitted_at, id) index.
+            qb.push(format!(" AND (r.submitted_at, r.id) {cmp} ("))
+                .push_bind(ts::fmt(at))
+                .push(", ")
                 .push_bind(id.to_string())
-                .push("))");
+                .push(")");
         }
         qb.push(format!(" ORDER BY r.submitted_at {dir}, r.id {dir} LIMIT ")).push_bind(i64::from(q.limit));
         let rows = qb.build().fetch_all(&self.read).await?;

@@ -121,13 +121,8 @@ impl TextStore for Backend {
             "SELECT response_id, question_key, survey_id, submitted_at, body FROM answer_texts WHERE 1 = 1",
         );
         if let Some((id, key)) = after {
-            qb.push(" AND (response_id > ")
-                .push_bind(id.to_string())
-                .push(" OR (response_id = ")
-                .push_bind(id.to_string())
-                .push(" AND question_key > ")
-                .push_bind(key)
-                .push("))");
+            // A row-value comparison walks the primary key index on both backends.
+            qb.push(" AND (response_id, question_key) > (").push_bind(id.to_string()).push(", ").push_bind(key).push(")");
         }
         qb.push(" ORDER BY response_id, question_key LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -178,18 +173,7 @@ impl TextStore for Backend {
 
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        // Forget what these texts had under this version (multi-row, in chunks)...
-        for chunk in rows.chunks(400) {
-            let mut qb = QueryBuilder::<Db>::new("DELETE FROM text_themes WHERE taxonomy_version = ");
-            qb.push_bind(i64::from(version)).push(" AND response_id IN (");
-            let mut sep = qb.separated(", ");
-            for (t, _) in chunk {
-                sep.push_bind(t.response_id.to_string());
-            }
-            qb.push(")");
-            qb.build().execute(&mut *tx).await?;
-        }
-        // ...then write their tags now, many rows per statement.
+        // A version's tags of a text never change, so writing them again is a no-op.
         let tags: Vec<(&TextRow, &String)> = rows.iter().flat_map(|(t, themes)| themes.iter().map(move |th| (t, th))).collect();
         for chunk in tags.chunks(500) {
             let mut qb = QueryBuilder::<Db>::new(
