@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod metrics;
 pub mod period;
+pub mod segment;
 pub mod stats;
 pub mod survey;
 
