@@ -6,6 +6,7 @@
 //! build on these types; nothing here knows about them.
 
 pub mod answer;
+pub mod customer;
 pub mod metrics;
 pub mod period;
 pub mod segment;

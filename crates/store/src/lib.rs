@@ -113,12 +113,39 @@ pub trait AccountStore: Send + Sync {
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
 }
 
-/// Customers as far as responses need them (the directory comes later).
+/// The customer directory: customers, the attributes the organisation
+/// defines, lifecycle events and saved segments.
 #[async_trait]
 pub trait CustomerStore: Send + Sync {
     async fn upsert_customer(&self, c: &CustomerRef) -> Result<Uuid>;
+    /// Upserts many customers in one transaction: all of them or none.
+    async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64>;
     async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer>;
     async fn count_customers(&self) -> Result<u64>;
+    /// Customers with their facts, by external id, after a cursor.
+    async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>>;
+    async fn attribute_defs(&self) -> Result<Vec<cxloop_core::customer::AttributeDef>>;
+    async fn put_attribute_def(&self, def: &cxloop_core::customer::AttributeDef) -> Result<()>;
+    async fn add_customer_event(
+        &self,
+        customer_id: Uuid,
+        kind: &str,
+        at: time::OffsetDateTime,
+        note: Option<&str>,
+    ) -> Result<Uuid>;
+    async fn customer_events(&self, customer_id: Uuid) -> Result<Vec<CustomerEvent>>;
+    /// Fails with `Conflict { what: "name" }` when the name is taken.
+    async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment>;
+    async fn update_segment(
+        &self,
+        id: Uuid,
+        name: &str,
+        expression: &str,
+        description: Option<&str>,
+    ) -> Result<Segment>;
+    async fn delete_segment(&self, id: Uuid) -> Result<()>;
+    async fn segment(&self, id: Uuid) -> Result<Segment>;
+    async fn segments(&self) -> Result<Vec<Segment>>;
 }
 
 /// The background job queue. A claim is a lease: a worker that dies lets it

@@ -85,6 +85,7 @@ pub const TABLES: &[Table] = &[
             "channel",
             "touchpoint",
             "headline_score",
+            "headline_type",
             "answers",
             "created_at",
         ],

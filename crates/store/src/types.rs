@@ -285,3 +285,39 @@ pub struct AnalysedComment {
     pub reasons: serde_json::Value,
     pub themes: Vec<String>,
 }
+
+/// A customer with the facts segments can filter on.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerFacts {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// The latest lifecycle event's kind.
+    pub stage: Option<String>,
+    pub responses: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_response_at: Option<OffsetDateTime>,
+    pub last_nps: Option<i32>,
+    pub last_csat: Option<i32>,
+    pub last_ces: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerEvent {
+    pub id: Uuid,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Segment {
+    pub id: Uuid,
+    pub name: String,
+    pub expression: String,
+    pub description: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}

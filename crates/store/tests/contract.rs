@@ -44,6 +44,7 @@ contract!(
     jobs_are_claimed_once_and_leases_expire,
     failed_jobs_retry_then_give_up,
     text_analyses_and_theme_aggregates,
+    customers_attributes_events_and_segments,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -402,4 +403,59 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
         "wildcards are literal"
     );
     assert_eq!(store.search_comments(&f(None, None, None, Some(3))).await.unwrap().len(), 2);
+}
+
+async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
+    use cxloop_core::customer::{AttrType, AttributeDef};
+    let plan = AttributeDef {
+        key: "plan".into(),
+        label: "Plan".into(),
+        kind: AttrType::OneOf { options: vec!["starter".into(), "pro".into()] },
+    };
+    store.put_attribute_def(&plan).await.unwrap();
+    store
+        .put_attribute_def(&AttributeDef { key: "plan".into(), label: "Plan tier".into(), ..plan.clone() })
+        .await
+        .unwrap();
+    let defs = store.attribute_defs().await.unwrap();
+    assert_eq!((defs.len(), defs[0].label.as_str()), (1, "Plan tier"));
+
+    let c = |id: &str, plan: &str| CustomerRef {
+        external_id: id.into(),
+        name: Some(format!("Company {id}")),
+        email: None,
+        attributes: serde_json::json!({"plan": plan}).as_object().unwrap().clone(),
+    };
+    assert_eq!(store.upsert_customers(&[c("a", "pro"), c("b", "starter"), c("c", "pro")]).await.unwrap(), 3);
+    assert_eq!(store.count_customers().await.unwrap(), 3);
+    let s = survey("facts");
+    store.create_survey(&s).await.unwrap();
+    store
+        .insert_responses(&[
+            response(&s, 3, datetime!(2026-01-01 0:00 UTC), None, Some("a")),
+            response(&s, 9, datetime!(2026-02-01 0:00 UTC), None, Some("a")),
+        ])
+        .await
+        .unwrap();
+    let a = store.customer_by_external_id("a").await.unwrap();
+    store.add_customer_event(a.id, "signed_up", datetime!(2025-01-01 0:00 UTC), None).await.unwrap();
+    store.add_customer_event(a.id, "renewed", datetime!(2026-01-01 0:00 UTC), Some("2 years")).await.unwrap();
+    assert_eq!(
+        store.customer_events(a.id).await.unwrap().iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        vec!["signed_up", "renewed"]
+    );
+    let facts = store.customer_facts(None, 2).await.unwrap();
+    assert_eq!(facts.len(), 2);
+    assert_eq!((facts[0].customer.external_id.as_str(), facts[0].responses, facts[0].last_nps), ("a", 2, Some(9)));
+    assert_eq!(facts[0].stage.as_deref(), Some("renewed"));
+    assert_eq!(facts[1].last_nps, None);
+    let rest = store.customer_facts(Some("b"), 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
+
+    let seg = store.create_segment("Pro", r#"plan = "pro""#, Some("paying more")).await.unwrap();
+    assert!(matches!(store.create_segment("Pro", "x = 1", None).await, Err(StoreError::Conflict { what: "name" })));
+    let seg = store.update_segment(seg.id, "Pro plans", r#"plan = "pro""#, None).await.unwrap();
+    assert_eq!(store.segments().await.unwrap()[0].name, "Pro plans");
+    store.delete_segment(seg.id).await.unwrap();
+    assert!(matches!(store.segment(seg.id).await, Err(StoreError::NotFound)));
 }

@@ -65,6 +65,8 @@ CREATE TABLE responses (
     channel        TEXT NOT NULL,
     touchpoint     TEXT,
     headline_score INTEGER,
+    -- The type of the survey's headline question (nps, csat, ces, rating) at answer time.
+    headline_type  TEXT,
     answers        TEXT NOT NULL,
     created_at     TEXT NOT NULL
 );

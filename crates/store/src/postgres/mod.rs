@@ -50,6 +50,9 @@ fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
 mod accounts {
     include!("../shared/accounts.rs");
 }
+mod customers {
+    include!("../shared/customers.rs");
+}
 mod jobs {
     include!("../shared/jobs.rs");
 }
@@ -86,6 +89,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql")),
     (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
     (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),
+    (4, "customers", include_str!("../../migrations/postgres/0004_customers.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

@@ -5,7 +5,7 @@
 
 use super::{Backend, unique, uuid};
 use crate::{
-    AccountStore, Customer, CustomerRef, CustomerStore, NewSession, NewUser, Result, Role, SessionInfo, StoreError,
+    AccountStore, NewSession, NewUser, Result, Role, SessionInfo, StoreError,
     User, UserWithPassword, ts,
 };
 use async_trait::async_trait;
@@ -130,32 +130,5 @@ impl AccountStore for Backend {
             .execute(&self.write)
             .await?;
         Ok(sqlx::query_scalar(q!("SELECT value FROM settings WHERE key = ?")).bind(key).fetch_one(&self.write).await?)
-    }
-}
-
-#[async_trait]
-impl CustomerStore for Backend {
-    async fn upsert_customer(&self, c: &CustomerRef) -> Result<uuid::Uuid> {
-        let mut conn = self.write.acquire().await?;
-        uuid(&super::responses::upsert_customer(&mut conn, c).await?)
-    }
-
-    async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
-        let row = sqlx::query(q!("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?"))
-            .bind(external_id)
-            .fetch_one(&self.read)
-            .await?;
-        Ok(Customer {
-            id: uuid(row.try_get("id")?)?,
-            external_id: row.try_get("external_id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            attributes: serde_json::from_str(row.try_get("attributes")?)?,
-        })
-    }
-
-    async fn count_customers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM customers")).fetch_one(&self.read).await?;
-        Ok(n.max(0) as u64)
     }
 }

@@ -61,6 +61,7 @@ struct ResponseRow {
     channel: String,
     touchpoint: Option<String>,
     headline: Option<i32>,
+    headline_type: Option<&'static str>,
     answers: String,
 }
 
@@ -124,13 +125,14 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             channel: r.channel.clone(),
             touchpoint: r.survey.touchpoint.clone(),
             headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
+            headline_type: r.survey.headline_question().map(|q| q.kind.as_str()),
             answers: serde_json::to_string(&r.answers)?,
         });
     }
     let now = ts::fmt(time::OffsetDateTime::now_utc());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, answers, created_at) ",
+            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, headline_type, answers, created_at) ",
         );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.id.clone())
@@ -140,6 +142,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .push_bind(r.channel.clone())
                 .push_bind(r.touchpoint.clone())
                 .push_bind(r.headline)
+                .push_bind(r.headline_type)
                 .push_bind(r.answers.clone())
                 .push_bind(now.clone());
         });

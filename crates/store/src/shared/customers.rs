@@ -1,0 +1,217 @@
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// The customer directory: customers, attribute definitions, lifecycle
+// events, the facts segments filter on, and saved segments.
+
+use super::{Backend, Db, unique, uuid};
+use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Result, Segment, StoreError, ts};
+use async_trait::async_trait;
+use cxloop_core::customer::AttributeDef;
+use sqlx::{QueryBuilder, Row};
+use time::OffsetDateTime;
+
+fn decode_customer(row: &super::DbRow) -> Result<Customer> {
+    Ok(Customer {
+        id: uuid(row.try_get("id")?)?,
+        external_id: row.try_get("external_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        attributes: serde_json::from_str(row.try_get("attributes")?)?,
+    })
+}
+
+fn decode_segment(row: &super::DbRow) -> Result<Segment> {
+    Ok(Segment {
+        id: uuid(row.try_get("id")?)?,
+        name: row.try_get("name")?,
+        expression: row.try_get("expression")?,
+        description: row.try_get("description")?,
+        created_at: ts::parse(row.try_get("created_at")?)?,
+        updated_at: ts::parse(row.try_get("updated_at")?)?,
+    })
+}
+
+const SEGMENT_COLUMNS: &str = "id, name, expression, description, created_at, updated_at";
+
+#[async_trait]
+impl CustomerStore for Backend {
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<uuid::Uuid> {
+        let mut conn = self.write.acquire().await?;
+        uuid(&super::responses::upsert_customer(&mut conn, c).await?)
+    }
+
+    async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        for c in cs {
+            super::responses::upsert_customer(&mut tx, c).await?;
+        }
+        tx.commit().await?;
+        Ok(cs.len() as u64)
+    }
+
+    async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
+        let row = sqlx::query(q!("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?"))
+            .bind(external_id)
+            .fetch_one(&self.read)
+            .await?;
+        decode_customer(&row)
+    }
+
+    async fn count_customers(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM customers")).fetch_one(&self.read).await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>> {
+        let last = |kind: &str| {
+            format!(
+                "(SELECT r.headline_score FROM responses r WHERE r.customer_id = c.id AND r.headline_type = '{kind}'
+                  ORDER BY r.submitted_at DESC LIMIT 1) AS last_{kind}"
+            )
+        };
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT c.id, c.external_id, c.name, c.email, c.attributes,
+               (SELECT e.kind FROM customer_events e WHERE e.customer_id = c.id ORDER BY e.occurred_at DESC LIMIT 1) AS stage,
+               (SELECT COUNT(*) FROM responses r WHERE r.customer_id = c.id) AS responses,
+               (SELECT MAX(r.submitted_at) FROM responses r WHERE r.customer_id = c.id) AS last_response_at,
+               {}, {}, {}
+             FROM customers c WHERE 1 = 1",
+            last("nps"),
+            last("csat"),
+            last("ces")
+        ));
+        if let Some(a) = after {
+            qb.push(" AND c.external_id > ").push_bind(a.to_string());
+        }
+        qb.push(" ORDER BY c.external_id LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                let at: Option<String> = r.try_get("last_response_at")?;
+                let score = |k: &str| -> Result<Option<i32>> { Ok(r.try_get::<Option<i64>, _>(k)?.map(|s| s as i32)) };
+                Ok(CustomerFacts {
+                    customer: decode_customer(r)?,
+                    stage: r.try_get("stage")?,
+                    responses: r.try_get::<i64, _>("responses")?.max(0) as u64,
+                    last_response_at: at.as_deref().map(ts::parse).transpose()?,
+                    last_nps: score("last_nps")?,
+                    last_csat: score("last_csat")?,
+                    last_ces: score("last_ces")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn attribute_defs(&self) -> Result<Vec<AttributeDef>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as(q!("SELECT definition FROM customer_attributes ORDER BY key")).fetch_all(&self.read).await?;
+        rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::from)).collect()
+    }
+
+    async fn put_attribute_def(&self, def: &AttributeDef) -> Result<()> {
+        sqlx::query(q!(
+            "INSERT INTO customer_attributes (key, label, definition, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET label = excluded.label, definition = excluded.definition"
+        ))
+        .bind(&def.key)
+        .bind(&def.label)
+        .bind(serde_json::to_string(def)?)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn add_customer_event(&self, customer_id: uuid::Uuid, kind: &str, at: OffsetDateTime, note: Option<&str>) -> Result<uuid::Uuid> {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query(q!(
+            "INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(id.to_string())
+        .bind(customer_id.to_string())
+        .bind(kind)
+        .bind(ts::fmt(at))
+        .bind(note)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
+        Ok(id)
+    }
+
+    async fn customer_events(&self, customer_id: uuid::Uuid) -> Result<Vec<CustomerEvent>> {
+        let rows = sqlx::query(q!(
+            "SELECT id, kind, occurred_at, note FROM customer_events WHERE customer_id = ? ORDER BY occurred_at"
+        ))
+        .bind(customer_id.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CustomerEvent {
+                    id: uuid(r.try_get("id")?)?,
+                    kind: r.try_get("kind")?,
+                    occurred_at: ts::parse(r.try_get("occurred_at")?)?,
+                    note: r.try_get("note")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
+        let id = uuid::Uuid::now_v7();
+        let now = ts::fmt(OffsetDateTime::now_utc());
+        sqlx::query(q!(
+            "INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(id.to_string())
+        .bind(name)
+        .bind(expression)
+        .bind(description)
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "name"))?;
+        self.segment(id).await
+    }
+
+    async fn update_segment(&self, id: uuid::Uuid, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
+        let done = sqlx::query(q!("UPDATE segments SET name = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?"))
+            .bind(name)
+            .bind(expression)
+            .bind(description)
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await
+            .map_err(|e| unique(e, "name"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.segment(id).await
+    }
+
+    async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
+        let done = sqlx::query(q!("DELETE FROM segments WHERE id = ?")).bind(id.to_string()).execute(&self.write).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
+        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = ?")))
+            .bind(id.to_string())
+            .fetch_one(&self.write)
+            .await?;
+        decode_segment(&row)
+    }
+
+    async fn segments(&self) -> Result<Vec<Segment>> {
+        let rows = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name")))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(decode_segment).collect()
+    }
+}
