@@ -2,6 +2,7 @@
 //! document at `/api/openapi.json`. Paths are constants so the document's
 //! drift test can compare them.
 
+pub mod customers;
 mod json;
 mod openapi;
 mod responses;
@@ -32,6 +33,15 @@ pub const EMERGING: &str = "/api/v1/surveys/{id}/emerging";
 pub const TAXONOMY: &str = "/api/v1/taxonomy";
 pub const TAXONOMY_THEMES: &str = "/api/v1/taxonomy/themes";
 pub const COMMENTS: &str = "/api/v1/comments";
+pub const ATTRIBUTES: &str = "/api/v1/customer-attributes";
+pub const ATTRIBUTE: &str = "/api/v1/customer-attributes/{key}";
+pub const CUSTOMERS: &str = "/api/v1/customers";
+pub const CUSTOMERS_BULK: &str = "/api/v1/customers/bulk";
+pub const CUSTOMER: &str = "/api/v1/customers/{external_id}";
+pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
+pub const SEGMENTS: &str = "/api/v1/segments";
+pub const SEGMENT: &str = "/api/v1/segments/{id}";
+pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
 pub const HEALTHZ: &str = "/healthz";
 pub const OPENAPI: &str = "/api/openapi.json";
 
@@ -48,6 +58,15 @@ pub const PATHS: &[&str] = &[
     TAXONOMY,
     TAXONOMY_THEMES,
     COMMENTS,
+    ATTRIBUTES,
+    ATTRIBUTE,
+    CUSTOMERS,
+    CUSTOMERS_BULK,
+    CUSTOMER,
+    CUSTOMER_EVENTS,
+    SEGMENTS,
+    SEGMENT,
+    SEGMENT_PREVIEW,
     HEALTHZ,
     OPENAPI,
 ];
@@ -65,6 +84,15 @@ pub fn routes() -> Router<AppState> {
         .route(TAXONOMY, get(text::get_taxonomy).put(text::put_taxonomy))
         .route(TAXONOMY_THEMES, post(text::post_theme))
         .route(COMMENTS, get(text::get_comments))
+        .route(ATTRIBUTES, get(customers::list_attributes))
+        .route(ATTRIBUTE, axum::routing::put(customers::put_attribute))
+        .route(CUSTOMERS, get(customers::list_customers))
+        .route(CUSTOMERS_BULK, post(customers::bulk_customers))
+        .route(CUSTOMER, get(customers::get_customer).put(customers::put_customer))
+        .route(CUSTOMER_EVENTS, post(customers::add_event))
+        .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
+        .route(SEGMENT_PREVIEW, post(customers::preview_segment))
+        .route(SEGMENT, get(customers::get_segment).put(customers::update_segment).delete(customers::delete_segment))
         .route(HEALTHZ, get(health))
         .route(OPENAPI, get(openapi::document))
 }

@@ -548,3 +548,140 @@ async fn taxonomy_versions_emerging_phrases_and_the_comment_explorer() {
     let (status, c) = app.get_json("/api/v1/comments?label=angry").await;
     assert_eq!((status, c["error"]["field"].as_str()), (422, Some("label")));
 }
+
+#[tokio::test]
+async fn customers_attributes_segments_and_bad_input() {
+    let app = spawn_app().await;
+    let put = |path: String, body: Value| app.client.put(app.url(&path)).bearer_auth(&app.token).json(&body).send();
+    // Typed attributes.
+    let r = put(
+        "/api/v1/customer-attributes/plan".into(),
+        json!({"key": "plan", "label": "Plan", "type": "one_of", "options": ["starter", "pro", "enterprise"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        put("/api/v1/customer-attributes/seats".into(), json!({"key": "seats", "label": "Seats", "type": "number"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        put("/api/v1/customer-attributes/region".into(), json!({"key": "region", "label": "Region", "type": "text"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = put("/api/v1/customer-attributes/email".into(), json!({"key": "email", "label": "E", "type": "text"}))
+        .await
+        .unwrap();
+    expect_error(r, 422, Some("key")).await;
+
+    // Bulk upsert is all or nothing, and errors name the row and field.
+    let bulk = |customers: Value| {
+        app.client
+            .post(app.url("/api/v1/customers/bulk"))
+            .bearer_auth(&app.token)
+            .json(&json!({"customers": customers}))
+            .send()
+    };
+    let r = bulk(json!([
+        {"external_id": "c1", "name": "Harbor Analytics", "email": "ops@harbor.example", "attributes": {"plan": "Pro", "seats": 40, "region": "EU"}},
+        {"external_id": "c2", "attributes": {"plan": "gold"}}
+    ]))
+    .await;
+    expect_error(r.unwrap(), 422, Some("customers[1].attributes.plan")).await;
+    expect_error(
+        bulk(json!([{"external_id": "c3", "email": "not-an-email"}])).await.unwrap(),
+        422,
+        Some("customers[0].email"),
+    )
+    .await;
+    expect_error(
+        bulk(json!([{"external_id": "c3", "attributes": {"colour": "red"}}])).await.unwrap(),
+        422,
+        Some("customers[0].attributes.colour"),
+    )
+    .await;
+    expect_error(
+        bulk(json!([{"external_id": "c3"}, {"external_id": "c3"}])).await.unwrap(),
+        422,
+        Some("customers[1].external_id"),
+    )
+    .await;
+    assert_eq!(app.store.count_customers().await.unwrap(), 0, "nothing half-imported");
+    let r = bulk(json!([
+        {"external_id": "c1", "name": "Harbor Analytics", "attributes": {"plan": "Pro", "seats": "40", "region": "EU"}},
+        {"external_id": "c2", "attributes": {"plan": "starter", "seats": 3, "region": "NA"}},
+        {"external_id": "c3", "attributes": {"plan": "enterprise", "seats": 900, "region": "EU"}}
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = put("/api/v1/customers/c2".into(), json!({"email": "Lead@Corner.example", "attributes": {"seats": 5}}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let c2: Value = r.json().await.unwrap();
+    assert_eq!(
+        (c2["email"].as_str(), c2["attributes"]["plan"].as_str(), c2["attributes"]["seats"].as_f64()),
+        (Some("lead@corner.example"), Some("starter"), Some(5.0))
+    );
+
+    // Responses and lifecycle events become facts segments can use.
+    let s = app.create_survey("Facts").await;
+    for (c, nps) in [("c1", 4), ("c3", 10)] {
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{}/responses", s["id"].as_str().unwrap()),
+                &json!({"answers": {"nps": nps}, "customer": {"external_id": c}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .post_json("/api/v1/customers/c2/events", &json!({"kind": "churned", "occurred_at": "2026-05-01T00:00:00Z"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    expect_error(app.post_json("/api/v1/customers/c2/events", &json!({"kind": "left"})).await, 422, Some("kind")).await;
+    expect_error(app.post_json("/api/v1/customers/nobody/events", &json!({"kind": "renewed"})).await, 404, None).await;
+    let (_, one) = app.get_json("/api/v1/customers/c2").await;
+    assert_eq!(
+        (one["customer"]["stage"].as_str(), one["events"][0]["kind"].as_str()),
+        (Some("churned"), Some("churned"))
+    );
+
+    // Segments: the brief's example, previews, listing, parse errors by line and column.
+    let expr = r#"plan in ("pro", "enterprise") and region = "EU" and last_nps <= 6"#;
+    let r = app.post_json("/api/v1/segments/preview", &json!({"expression": expr})).await;
+    let preview: Value = r.json().await.unwrap();
+    assert_eq!((preview["customers"].as_u64(), preview["of"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(preview["sample"], json!(["c1"]));
+    let r = app.post_json("/api/v1/segments", &json!({"name": "Unhappy big EU", "expression": expr})).await;
+    assert_eq!(r.status(), 201);
+    let seg: Value = r.json().await.unwrap();
+    let (_, got) = app.get_json(&format!("/api/v1/segments/{}", seg["id"].as_str().unwrap())).await;
+    assert_eq!(got["customers"], 1);
+    let (_, listed) = app.get_json(&format!("/api/v1/customers?segment_id={}", seg["id"].as_str().unwrap())).await;
+    assert_eq!(listed["customers"][0]["external_id"], "c1");
+    let (_, churned) = app.get_json("/api/v1/customers?segment=stage%20%3D%20%22churned%22").await;
+    assert_eq!((churned["matched"].as_u64(), churned["customers"][0]["external_id"].as_str()), (Some(1), Some("c2")));
+    let r = app
+        .post_json("/api/v1/segments", &json!({"name": "Bad", "expression": "plan = \"pro\" and\nregion = EU"}))
+        .await;
+    let body = expect_error(r, 422, Some("expression")).await;
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("line 2, column 10"), "{body}");
+    let r = app.post_json("/api/v1/segments", &json!({"name": "Unknown", "expression": "colour = \"red\""})).await;
+    expect_error(r, 422, Some("expression")).await;
+    expect_error(
+        app.post_json("/api/v1/segments", &json!({"name": "Unhappy big EU", "expression": "seats > 1"})).await,
+        409,
+        Some("name"),
+    )
+    .await;
+    let (_, all) = app.get_json("/api/v1/customers?limit=2").await;
+    assert_eq!((all["matched"].as_u64(), all["next_cursor"].as_str()), (Some(3), Some("c2")));
+}

@@ -1,0 +1,405 @@
+//! The customer directory API: attribute definitions, customers (single
+//! and all-or-nothing bulk upsert, listing filtered by a segment, one
+//! customer with its lifecycle events) and saved segments with a preview.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use cxloop_core::customer::{AttributeDef, Lifecycle, check_email};
+use cxloop_core::segment::{self, Expr, Value as SegValue};
+use cxloop_store::{CustomerFacts, CustomerRef, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The value a segment expression sees for `field` of a customer.
+pub fn fact(f: &CustomerFacts, field: &str) -> Option<SegValue> {
+    let num = |n: Option<i32>| n.map(|n| SegValue::Number(f64::from(n)));
+    match field {
+        "external_id" => Some(SegValue::Text(f.customer.external_id.clone())),
+        "name" => f.customer.name.clone().map(SegValue::Text),
+        "email" => f.customer.email.clone().map(SegValue::Text),
+        "stage" => f.stage.clone().map(SegValue::Text),
+        "responses" => Some(SegValue::Number(f.responses as f64)),
+        "last_nps" => num(f.last_nps),
+        "last_csat" => num(f.last_csat),
+        "last_ces" => num(f.last_ces),
+        "last_response_at" => f.last_response_at.map(|t| SegValue::Text(cxloop_core::period::fmt_date(t.date()))),
+        key => match f.customer.attributes.get(key)? {
+            Value::String(s) => Some(SegValue::Text(s.clone())),
+            Value::Number(n) => n.as_f64().map(SegValue::Number),
+            Value::Bool(b) => Some(SegValue::Bool(*b)),
+            _ => None,
+        },
+    }
+}
+
+/// Parses a segment expression and checks it names only known fields.
+pub fn parse_segment(expression: &str, defs: &[AttributeDef]) -> Result<Expr, AppError> {
+    let e = segment::parse(expression).map_err(|e| AppError::invalid("expression", e.to_string()))?;
+    for f in e.fields() {
+        if !cxloop_core::customer::RESERVED.contains(&f) && !defs.iter().any(|d| d.key == f) {
+            return Err(AppError::invalid("expression", format!("{f:?} is not a customer field or defined attribute")));
+        }
+    }
+    Ok(e)
+}
+
+/// Customers matching `expr`, in external id order, after a cursor.
+pub async fn matching(
+    state: &AppState,
+    expr: Option<&Expr>,
+    after: Option<String>,
+    limit: usize,
+) -> Result<(Vec<CustomerFacts>, u64), AppError> {
+    let mut out = Vec::new();
+    let mut cursor = after;
+    let mut matched = 0u64;
+    loop {
+        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.customer.external_id.clone());
+        let full = page.len() == 1000;
+        for f in page {
+            if expr.is_none_or(|e| e.matches(&|k: &str| fact(&f, k))) {
+                matched += 1;
+                if out.len() < limit {
+                    out.push(f);
+                }
+            }
+        }
+        if !full || (out.len() >= limit && limit != usize::MAX && expr.is_none()) {
+            break;
+        }
+    }
+    Ok((out, matched))
+}
+
+pub async fn list_attributes(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "attributes": state.store.attribute_defs().await? })))
+}
+
+pub async fn put_attribute(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(key): Path<String>,
+    ApiJson(def): ApiJson<AttributeDef>,
+) -> Result<Json<AttributeDef>, AppError> {
+    if def.key != key {
+        return Err(AppError::invalid("key", "the key in the body must match the path"));
+    }
+    def.validate().map_err(|e| AppError::invalid(e.field, e.message))?;
+    state.store.put_attribute_def(&def).await?;
+    Ok(Json(def))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, Value>,
+}
+
+/// Validates one customer against the attribute definitions; errors are
+/// prefixed with `prefix` (e.g. `customers[3].`).
+pub fn check_customer(
+    input: &CustomerInput,
+    external_id: &str,
+    defs: &HashMap<String, AttributeDef>,
+    prefix: &str,
+) -> Result<CustomerRef, AppError> {
+    let id = external_id.trim();
+    if id.is_empty() || id.chars().count() > 200 {
+        return Err(AppError::invalid(format!("{prefix}external_id"), "external_id must be 1–200 characters"));
+    }
+    let email = input
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(check_email)
+        .transpose()
+        .map_err(|e| AppError::invalid(format!("{prefix}{}", e.field), e.message))?;
+    let name = input.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(AppError::invalid(format!("{prefix}name"), "name is longer than 200 characters"));
+    }
+    let mut attributes = serde_json::Map::new();
+    for (k, v) in &input.attributes {
+        let def = defs.get(k).ok_or_else(|| {
+            AppError::invalid(
+                format!("{prefix}attributes.{k}"),
+                format!("{k:?} is not a defined attribute; define it first"),
+            )
+        })?;
+        let v = def.check(v).map_err(|e| AppError::invalid(format!("{prefix}{}", e.field), e.message))?;
+        attributes.insert(k.clone(), v);
+    }
+    Ok(CustomerRef { external_id: id.to_string(), name, email, attributes })
+}
+
+async fn defs(state: &AppState) -> Result<HashMap<String, AttributeDef>, AppError> {
+    Ok(state.store.attribute_defs().await?.into_iter().map(|d| (d.key.clone(), d)).collect())
+}
+
+/// One customer's facts: pages through the directory in id order until past it.
+async fn one(state: &AppState, external_id: &str) -> Result<CustomerFacts, AppError> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
+        let Some(last) = page.last().map(|f| f.customer.external_id.clone()) else { break };
+        let full = page.len() == 1000;
+        if let Some(f) = page.into_iter().find(|f| f.customer.external_id == external_id) {
+            return Ok(f);
+        }
+        if !full || last.as_str() > external_id {
+            break;
+        }
+        cursor = Some(last);
+    }
+    Err(AppError::NotFound("customer"))
+}
+
+pub async fn put_customer(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(external_id): Path<String>,
+    ApiJson(input): ApiJson<CustomerInput>,
+) -> Result<Json<Value>, AppError> {
+    if input.external_id.as_deref().is_some_and(|e| e != external_id) {
+        return Err(AppError::invalid("external_id", "the external_id in the body must match the path"));
+    }
+    let c = check_customer(&input, &external_id, &defs(&state).await?, "")?;
+    state.store.upsert_customer(&c).await?;
+    Ok(Json(json!(state.store.customer_by_external_id(&c.external_id).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCustomers {
+    pub customers: Vec<CustomerInput>,
+}
+
+pub async fn bulk_customers(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(req): ApiJson<BulkCustomers>,
+) -> Result<Json<Value>, AppError> {
+    if req.customers.len() > 10_000 {
+        return Err(AppError::invalid("customers", "at most 10,000 customers per request"));
+    }
+    let defs = defs(&state).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut refs = Vec::with_capacity(req.customers.len());
+    for (i, c) in req.customers.iter().enumerate() {
+        let prefix = format!("customers[{i}].");
+        let id = c.external_id.clone().unwrap_or_default();
+        let r = check_customer(c, &id, &defs, &prefix)?;
+        if !seen.insert(r.external_id.clone()) {
+            return Err(AppError::invalid(
+                format!("{prefix}external_id"),
+                format!("{:?} appears twice", r.external_id),
+            ));
+        }
+        refs.push(r);
+    }
+    let n = state.store.upsert_customers(&refs).await?;
+    Ok(Json(json!({ "upserted": n })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListCustomers {
+    pub segment: Option<String>,
+    pub segment_id: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<String>,
+}
+
+pub async fn list_customers(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Query(q): Query<ListCustomers>,
+) -> Result<Json<Value>, AppError> {
+    let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
+        None => 100,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| AppError::invalid("limit", "limit must be 1–1000"))?,
+    };
+    let expression = match (
+        q.segment.as_deref().filter(|s| !s.trim().is_empty()),
+        q.segment_id.as_deref().filter(|s| !s.is_empty()),
+    ) {
+        (Some(e), _) => Some(e.to_string()),
+        (None, Some(id)) => {
+            let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("segment_id", "not a segment id"))?;
+            Some(
+                state
+                    .store
+                    .segment(id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => AppError::NotFound("segment"),
+                        other => other.into(),
+                    })?
+                    .expression,
+            )
+        }
+        (None, None) => None,
+    };
+    let defs = state.store.attribute_defs().await?;
+    let expr = expression.as_deref().map(|e| parse_segment(e, &defs)).transpose()?;
+    let (customers, mut matched) = matching(&state, expr.as_ref(), q.after.filter(|a| !a.is_empty()), limit).await?;
+    if expr.is_none() {
+        matched = state.store.count_customers().await?;
+    }
+    let next = (customers.len() == limit).then(|| customers.last().map(|c| c.customer.external_id.clone())).flatten();
+    Ok(Json(json!({ "customers": customers, "matched": matched, "next_cursor": next })))
+}
+
+pub async fn get_customer(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let f = one(&state, &external_id).await?;
+    let events = state.store.customer_events(f.customer.id).await?;
+    Ok(Json(json!({ "customer": f, "events": events })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub kind: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub occurred_at: Option<time::OffsetDateTime>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+pub async fn add_event(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(external_id): Path<String>,
+    ApiJson(e): ApiJson<EventInput>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let kind: Lifecycle = e
+        .kind
+        .parse()
+        .map_err(|err: cxloop_core::customer::CustomerError| AppError::invalid(err.field, err.message))?;
+    let c = state.store.customer_by_external_id(&external_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("customer"),
+        other => other.into(),
+    })?;
+    let at = e.occurred_at.unwrap_or_else(time::OffsetDateTime::now_utc);
+    let id = state.store.add_customer_event(c.id, kind.as_str(), at, e.note.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "kind": kind.as_str() }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentInput {
+    pub name: String,
+    pub expression: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn check_segment_name(name: &str) -> Result<String, AppError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 100 {
+        return Err(AppError::invalid("name", "name must be 1–100 characters"));
+    }
+    Ok(n.to_string())
+}
+
+pub async fn list_segments(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "segments": state.store.segments().await? })))
+}
+
+pub async fn create_segment(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(s): ApiJson<SegmentInput>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let name = check_segment_name(&s.name)?;
+    parse_segment(&s.expression, &state.store.attribute_defs().await?)?;
+    let seg = state.store.create_segment(&name, s.expression.trim(), s.description.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(json!(seg))))
+}
+
+fn segment_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("segment"))
+}
+
+fn not_found(e: StoreError) -> AppError {
+    match e {
+        StoreError::NotFound => AppError::NotFound("segment"),
+        other => other.into(),
+    }
+}
+
+pub async fn get_segment(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let seg = state.store.segment(segment_id(&id)?).await.map_err(not_found)?;
+    let expr = parse_segment(&seg.expression, &state.store.attribute_defs().await?)?;
+    let (_, members) = matching(&state, Some(&expr), None, 0).await?;
+    Ok(Json(json!({ "segment": seg, "customers": members })))
+}
+
+pub async fn update_segment(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(s): ApiJson<SegmentInput>,
+) -> Result<Json<Value>, AppError> {
+    let name = check_segment_name(&s.name)?;
+    parse_segment(&s.expression, &state.store.attribute_defs().await?)?;
+    let seg = state
+        .store
+        .update_segment(segment_id(&id)?, &name, s.expression.trim(), s.description.as_deref())
+        .await
+        .map_err(not_found)?;
+    Ok(Json(json!(seg)))
+}
+
+pub async fn delete_segment(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state.store.delete_segment(segment_id(&id)?).await.map_err(not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preview {
+    pub expression: String,
+}
+
+pub async fn preview_segment(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(p): ApiJson<Preview>,
+) -> Result<Json<Value>, AppError> {
+    let expr = parse_segment(&p.expression, &state.store.attribute_defs().await?)?;
+    let (sample, matched) = matching(&state, Some(&expr), None, 10).await?;
+    let total = state.store.count_customers().await?;
+    let sample: Vec<&str> = sample.iter().map(|f| f.customer.external_id.as_str()).collect();
+    Ok(Json(json!({ "customers": matched, "of": total, "sample": sample })))
+}
