@@ -4,9 +4,11 @@
 use crate::AppState;
 use crate::error::AppError;
 use cxloop_core::Survey;
-use cxloop_core::metrics::{QuestionMetrics, question_metrics};
+use cxloop_core::metrics::{DayCount, QuestionMetrics, question_metrics};
 use cxloop_core::period::{DateRange, Interval, PeriodError, fmt_date, parse_date};
+use cxloop_core::stats::Histogram;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use time::{Duration, OffsetDateTime};
 
 /// Range and interval as they arrive in a query string.
@@ -83,11 +85,45 @@ pub async fn survey_metrics(
     range: DateRange,
     interval: Interval,
 ) -> Result<SurveyMetrics, AppError> {
+    survey_metrics_for(state, survey, range, interval, None).await
+}
+
+/// Day counts of one question, optionally only of the given customers.
+pub async fn day_counts(
+    state: &AppState,
+    survey: &Survey,
+    key: &str,
+    range: DateRange,
+    members: Option<&HashSet<uuid::Uuid>>,
+) -> Result<Vec<DayCount>, AppError> {
+    let Some(members) = members else {
+        return Ok(state.store.daily_scores(survey.id, key, range).await?);
+    };
+    let mut agg: HashMap<(time::Date, i32), u64> = HashMap::new();
+    for (customer, dc) in state.store.daily_scores_by_customer(survey.id, key, range).await? {
+        if customer.is_some_and(|c| members.contains(&c)) {
+            *agg.entry((dc.day, dc.score)).or_default() += dc.count;
+        }
+    }
+    Ok(agg.into_iter().map(|((day, score), count)| DayCount { day, score, count }).collect())
+}
+
+/// Metrics restricted to responses from `members` (a segment) when given.
+pub async fn survey_metrics_for(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+    interval: Interval,
+    members: Option<&HashSet<uuid::Uuid>>,
+) -> Result<SurveyMetrics, AppError> {
     let previous = range.previous();
     let mut questions = Vec::new();
     for q in survey.questions.iter().filter(|q| q.kind.is_scored()) {
-        let days = state.store.daily_scores(survey.id, &q.key, range).await?;
-        let prev = state.store.score_histogram(survey.id, &q.key, previous).await?;
+        let days = day_counts(state, survey, &q.key, range, members).await?;
+        let mut prev = Histogram::new();
+        for dc in day_counts(state, survey, &q.key, previous, members).await? {
+            prev.add(dc.score, dc.count);
+        }
         questions.push(question_metrics(q, &days, &prev, range, interval));
     }
     Ok(SurveyMetrics { survey_id: survey.id, range: range.into(), previous: previous.into(), interval, questions })

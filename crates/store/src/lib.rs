@@ -88,6 +88,15 @@ pub trait ResponseStore: Send + Sync {
         }
         Ok(h)
     }
+    /// Per-day score counts of one question inside `range`, split by
+    /// customer (`None` for anonymous responses): the raw material of
+    /// segment-filtered metrics.
+    async fn daily_scores_by_customer(
+        &self,
+        survey_id: Uuid,
+        key: &str,
+        range: DateRange,
+    ) -> Result<Vec<(Option<Uuid>, DayCount)>>;
     /// Newest free-text answers, optionally of one survey, inside `window`.
     async fn latest_comments(&self, survey_id: Option<Uuid>, window: &TimeWindow, limit: u32) -> Result<Vec<Comment>>;
 }

@@ -403,3 +403,42 @@ pub async fn preview_segment(
     let sample: Vec<&str> = sample.iter().map(|f| f.customer.external_id.as_str()).collect();
     Ok(Json(json!({ "customers": matched, "of": total, "sample": sample })))
 }
+
+/// The customers of a segment given as an expression or a saved segment's id.
+pub async fn resolve_segment(
+    state: &AppState,
+    expression: Option<&str>,
+    segment_id: Option<&str>,
+) -> Result<Option<(String, std::collections::HashSet<uuid::Uuid>)>, AppError> {
+    let (label, expr) =
+        match (expression.map(str::trim).filter(|e| !e.is_empty()), segment_id.filter(|s| !s.is_empty())) {
+            (Some(e), _) => (e.to_string(), e.to_string()),
+            (None, Some(id)) => {
+                let seg = state.store.segment(segment_id_field(id)?).await.map_err(not_found)?;
+                (seg.name, seg.expression)
+            }
+            (None, None) => return Ok(None),
+        };
+    let parsed = parse_segment(&expr, &state.store.attribute_defs().await?)?;
+    let mut members = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
+        let Some(last) = page.last().map(|f| f.customer.external_id.clone()) else { break };
+        let full = page.len() == 1000;
+        for f in &page {
+            if parsed.matches(&|k: &str| fact(f, k)) {
+                members.insert(f.customer.id);
+            }
+        }
+        if !full {
+            break;
+        }
+        cursor = Some(last);
+    }
+    Ok(Some((label, members)))
+}
+
+fn segment_id_field(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("segment_id", "segment_id is not a segment id"))
+}

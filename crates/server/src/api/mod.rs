@@ -42,6 +42,7 @@ pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
+pub const COMPARE: &str = "/api/v1/surveys/{id}/compare";
 pub const HEALTHZ: &str = "/healthz";
 pub const OPENAPI: &str = "/api/openapi.json";
 
@@ -67,6 +68,7 @@ pub const PATHS: &[&str] = &[
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
+    COMPARE,
     HEALTHZ,
     OPENAPI,
 ];
@@ -92,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMER_EVENTS, post(customers::add_event))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
+        .route(COMPARE, get(responses::compare_segments))
         .route(SEGMENT, get(customers::get_segment).put(customers::update_segment).delete(customers::delete_segment))
         .route(HEALTHZ, get(health))
         .route(OPENAPI, get(openapi::document))

@@ -213,15 +213,107 @@ pub async fn export_csv(
         .into_response())
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct MetricsQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    /// A segment expression: only responses of its customers count.
+    pub segment: Option<String>,
+    pub segment_id: Option<String>,
+}
+
+impl MetricsQuery {
+    fn range(&self) -> RangeQuery {
+        RangeQuery { from: self.from.clone(), to: self.to.clone(), interval: self.interval.clone() }
+    }
+}
+
 pub async fn get_metrics(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
-) -> Result<Json<crate::report::SurveyMetrics>, AppError> {
+    Query(q): Query<MetricsQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    let (range, interval) = q.resolve()?;
-    Ok(Json(crate::report::survey_metrics(&state, &survey, range, interval).await?))
+    let (range, interval) = q.range().resolve()?;
+    let segment = super::customers::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
+    let m =
+        crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
+    let mut v = serde_json::to_value(&m).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some((label, members)) = &segment {
+        v["segment"] = serde_json::json!({ "label": label, "customers": members.len() });
+    }
+    Ok(Json(v))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CompareQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Saved segment ids (or `a_expr` / `b_expr` expressions).
+    pub a: Option<String>,
+    pub b: Option<String>,
+    pub a_expr: Option<String>,
+    pub b_expr: Option<String>,
+}
+
+/// Two segments side by side on every scored question, with the
+/// significance of each difference (same tests as period changes).
+pub async fn compare_segments(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    use cxloop_core::stats;
+    let survey = load_survey(&state, &id).await?;
+    let (range, _) = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None }.resolve()?;
+    let seg = |e: &Option<String>, i: &Option<String>, field: &'static str| {
+        let (e, i) = (e.clone(), i.clone());
+        let state = state.clone();
+        async move {
+            super::customers::resolve_segment(&state, e.as_deref(), i.as_deref())
+                .await?
+                .ok_or_else(|| AppError::invalid(field, format!("give {field} (a segment id) or {field}_expr")))
+        }
+    };
+    let (a_label, a) = seg(&q.a_expr, &q.a, "a").await?;
+    let (b_label, b) = seg(&q.b_expr, &q.b, "b").await?;
+    let mut questions = Vec::new();
+    for question in survey.questions.iter().filter(|x| x.kind.is_scored()) {
+        let hist = |days: Vec<cxloop_core::metrics::DayCount>| {
+            let mut h = stats::Histogram::new();
+            for d in days {
+                h.add(d.score, d.count);
+            }
+            h
+        };
+        let ha = hist(crate::report::day_counts(&state, &survey, &question.key, range, Some(&a)).await?);
+        let hb = hist(crate::report::day_counts(&state, &survey, &question.key, range, Some(&b)).await?);
+        let (ma, mb) =
+            (cxloop_core::metrics::measures(question.kind, &ha), cxloop_core::metrics::measures(question.kind, &hb));
+        let tests: Vec<serde_json::Value> = ma
+            .iter()
+            .map(|m| {
+                let t = match m.name {
+                    "nps" => stats::nps_change(&ha, &hb),
+                    "top2" => stats::proportion_change(ha.count_between(4, 5), ha.n(), hb.count_between(4, 5), hb.n()),
+                    "easy" => stats::proportion_change(ha.count_between(5, 7), ha.n(), hb.count_between(5, 7), hb.n()),
+                    _ => stats::mean_change(&ha, &hb),
+                };
+                serde_json::json!({ "measure": m.name, "delta": t.map(|t| t.delta), "p_value": t.map(|t| t.p_value), "significant": t.is_some_and(|t| t.significant) })
+            })
+            .collect();
+        questions.push(serde_json::json!({ "key": question.key, "type": question.kind, "text": question.text, "a": ma, "b": mb, "a_minus_b": tests }));
+    }
+    Ok(Json(serde_json::json!({
+        "survey_id": survey.id,
+        "range": crate::report::RangeOut::from(range),
+        "a": { "label": a_label, "customers": a.len() },
+        "b": { "label": b_label, "customers": b.len() },
+        "questions": questions,
+    })))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -684,4 +684,27 @@ async fn customers_attributes_segments_and_bad_input() {
     .await;
     let (_, all) = app.get_json("/api/v1/customers?limit=2").await;
     assert_eq!((all["matched"].as_u64(), all["next_cursor"].as_str()), (Some(3), Some("c2")));
+
+    // KPIs cut by segment, and two segments compared.
+    let sid = s["id"].as_str().unwrap();
+    let (_, m) = app.get_json(&format!("/api/v1/surveys/{sid}/metrics?segment=plan%20%3D%20%22enterprise%22")).await;
+    assert_eq!(m["segment"]["customers"], 1);
+    let nps = &m["questions"][0]["measures"][0];
+    assert_eq!((nps["n"].as_u64(), nps["value"].as_f64()), (Some(1), Some(100.0)));
+    let (_, m) =
+        app.get_json(&format!("/api/v1/surveys/{sid}/metrics?segment_id={}", seg["id"].as_str().unwrap())).await;
+    assert_eq!(m["questions"][0]["measures"][0]["value"].as_f64(), Some(-100.0));
+    let (status, bad) = app.get_json(&format!("/api/v1/surveys/{sid}/metrics?segment=plan%20%3D")).await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("expression")));
+    let (_, cmp) = app
+        .get_json(&format!(
+            "/api/v1/surveys/{sid}/compare?a_expr=region%20%3D%20%22EU%22&b_expr=plan%20%3D%20%22starter%22"
+        ))
+        .await;
+    assert_eq!((cmp["a"]["customers"].as_u64(), cmp["b"]["customers"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(cmp["questions"][0]["a"][0]["n"], 2);
+    assert_eq!(cmp["questions"][0]["b"][0]["n"], 0);
+    assert!(cmp["questions"][0]["a_minus_b"][0]["delta"].is_null(), "no test without responses on both sides");
+    let (status, bad) = app.get_json(&format!("/api/v1/surveys/{sid}/compare?a_expr=seats%20%3E%201")).await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("b")));
 }

@@ -282,6 +282,40 @@ impl ResponseStore for Backend {
             .collect()
     }
 
+    async fn daily_scores_by_customer(
+        &self,
+        survey_id: uuid::Uuid,
+        key: &str,
+        range: DateRange,
+    ) -> Result<Vec<(Option<uuid::Uuid>, DayCount)>> {
+        let from = range.from.midnight().assume_utc();
+        let to = (range.to + time::Duration::days(1)).midnight().assume_utc();
+        let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(q!(
+            "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score, COUNT(*) AS n
+             FROM answer_scores s JOIN responses r ON r.id = s.response_id
+             WHERE s.survey_id = ? AND s.question_key = ? AND s.submitted_at >= ? AND s.submitted_at < ?
+             GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score"
+        ))
+        .bind(survey_id.to_string())
+        .bind(key)
+        .bind(ts::fmt(from))
+        .bind(ts::fmt(to))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(c, day, score, n)| {
+                Ok((
+                    c.as_deref().map(uuid).transpose()?,
+                    DayCount {
+                        day: parse_date(&day, "day").map_err(|e| StoreError::Other(e.to_string()))?,
+                        score: i32::try_from(score).map_err(|e| StoreError::Other(e.to_string()))?,
+                        count: n.max(0) as u64,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     async fn latest_comments(&self, survey_id: Option<uuid::Uuid>, w: &TimeWindow, limit: u32) -> Result<Vec<Comment>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT t.response_id, t.survey_id, s.title, t.question_key, t.body, r.headline_score, t.submitted_at
