@@ -573,7 +573,62 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
         all.push(response(&ces, c, moment(&mut rng, now, ago), "link", a));
     }
     all.sort_by_key(|r| r.submitted_at);
-    Ok(store.insert_responses(&all).await?)
+    let n = store.insert_responses(&all).await?;
+    directory(store, &custs, &mut rng, today).await?;
+    Ok(n)
+}
+
+/// Attribute definitions, lifecycle events and saved segments of the demo.
+async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, today: time::Date) -> Result<()> {
+    use cxloop_core::customer::{AttrType, AttributeDef};
+    let one_of = |key: &str, label: &str, options: &[&str]| AttributeDef {
+        key: key.into(),
+        label: label.into(),
+        kind: AttrType::OneOf { options: options.iter().map(|o| o.to_string()).collect() },
+    };
+    for def in [
+        one_of("plan", "Plan", &["starter", "pro", "enterprise"]),
+        one_of("region", "Region", &["EU", "NA", "APAC", "LATAM"]),
+        AttributeDef { key: "signup_date".into(), label: "Signup date".into(), kind: AttrType::Date },
+        AttributeDef { key: "seats".into(), label: "Seats".into(), kind: AttrType::Number },
+    ] {
+        store.put_attribute_def(&def).await?;
+    }
+    for c in custs {
+        let Ok(found) = store.customer_by_external_id(&c.external_id).await else { continue };
+        let at = |d: time::Date| d.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_utc();
+        store.add_customer_event(found.id, "signed_up", at(c.signup), None).await?;
+        let mut renewal = c.signup + Duration::days(365);
+        let churn_risk = match c.plan {
+            "starter" => 0.14,
+            "pro" => 0.07,
+            _ => 0.03,
+        };
+        while renewal < today {
+            if rng.random_bool(churn_risk) {
+                store.add_customer_event(found.id, "churned", at(renewal), Some("did not renew")).await?;
+                break;
+            }
+            let kind = if c.plan != "enterprise" && rng.random_bool(0.12) { "upgraded" } else { "renewed" };
+            store.add_customer_event(found.id, kind, at(renewal), None).await?;
+            renewal += Duration::days(365);
+        }
+    }
+    let recent = cxloop_core::period::fmt_date(today - Duration::days(90));
+    for (name, expr, description) in [
+        ("Enterprise EU", r#"plan = "enterprise" and region = "EU""#.to_string(), "Our largest European accounts"),
+        (
+            "Unhappy paying customers",
+            r#"plan in ("pro", "enterprise") and last_nps <= 6"#.to_string(),
+            "Detractors on paid plans: protect them",
+        ),
+        ("Churned", r#"stage = "churned""#.to_string(), "Customers who did not renew"),
+        ("New customers", format!(r#"signup_date >= "{recent}""#), "Signed up in the last 90 days"),
+        ("APAC", r#"region = "APAC""#.to_string(), "Asia-Pacific, where support is stretched"),
+    ] {
+        store.create_segment(name, &expr, Some(description)).await?;
+    }
+    Ok(())
 }
 
 fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, answers: Answers) -> NewResponse {
@@ -627,6 +682,11 @@ mod tests {
         assert_eq!(comments.len(), 5);
         assert!(comments.iter().all(|c| c.submitted_at <= now));
         assert!(store.count_customers().await.unwrap() > 1000);
+        assert_eq!(store.segments().await.unwrap().len(), 5);
+        assert_eq!(store.attribute_defs().await.unwrap().len(), 4);
+        let facts = store.customer_facts(None, 1000).await.unwrap();
+        assert!(facts.iter().any(|f| f.stage.as_deref() == Some("churned")), "some customers churned");
+        assert!(facts.iter().all(|f| f.stage.is_some()), "every customer has signed up");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -88,6 +88,8 @@ pub trait ResponseStore: Send + Sync {
         }
         Ok(h)
     }
+    /// One customer's responses, newest first.
+    async fn customer_responses(&self, customer_id: Uuid, limit: u32) -> Result<Vec<StoredResponse>>;
     /// Per-day score counts of one question inside `range`, split by
     /// customer (`None` for anonymous responses): the raw material of
     /// segment-filtered metrics.

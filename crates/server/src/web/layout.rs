@@ -10,8 +10,13 @@ pub const CSS: &str = include_str!("../../assets/app.css");
 
 /// A staff page: header with navigation and logout, then `body`.
 pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup {
-    let mut nav =
-        vec![("/dashboard", "Overview"), ("/surveys", "Surveys"), ("/comments", "Comments"), ("/taxonomy", "Themes")];
+    let mut nav = vec![
+        ("/dashboard", "Overview"),
+        ("/surveys", "Surveys"),
+        ("/customers", "Customers"),
+        ("/comments", "Comments"),
+        ("/taxonomy", "Themes"),
+    ];
     if user.user.role == cxloop_store::Role::Admin {
         nav.push(("/users", "Staff"));
     }

@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod charts;
 pub mod comments;
+pub mod customers;
 pub mod dashboard;
 pub mod layout;
 pub mod login;
@@ -35,6 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}/themes", get(themes::survey_themes))
         .route("/surveys/{id}/themes/add", post(themes::add_theme))
         .route("/comments", get(comments::explorer))
+        .route("/customers", get(customers::directory))
+        .route("/customers/{external_id}", get(customers::customer_page))
+        .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))

@@ -202,3 +202,79 @@ async fn wows_and_woes_page_shows_themes_with_impact_and_escaped_verbatims() {
     assert!(wows.as_str().unwrap().contains("Staff attitude"), "{wows}");
     let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
 }
+
+#[tokio::test]
+async fn segment_editor_and_customer_page() {
+    let app = spawn_app().await;
+    let put = |path: &str, body: Value| app.client.put(app.url(path)).bearer_auth(&app.token).json(&body).send();
+    assert_eq!(
+        put(
+            "/api/v1/customer-attributes/plan",
+            json!({"key": "plan", "label": "Plan", "type": "one_of", "options": ["starter", "pro"]})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        put("/api/v1/customers/acme", json!({"name": "Acme <Works>", "attributes": {"plan": "pro"}}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        put("/api/v1/customers/tiny", json!({"name": "Tiny Co", "attributes": {"plan": "starter"}}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let s = app.create_survey("Timeline").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/surveys/{}/responses", s["id"].as_str().unwrap()),
+            &json!({"answers": {"nps": 3, "why": "Invoices are confusing"}, "customer": {"external_id": "acme"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.post_json("/api/v1/customers/acme/events", &json!({"kind": "renewed"})).await.status(), 201);
+    let Some(d) = Driver::start().await else { return };
+    d.go(&app.url("/segments")).await;
+    d.wait_for_url("/login").await;
+    d.type_into("#email", &app.email).await;
+    d.type_into("#password", &app.password).await;
+    d.click("button[type='submit']").await;
+    d.wait_for_url("/segments").await;
+    // A broken expression is refused with its position, keeping what was typed.
+    d.type_into("#name", "Unhappy pro").await;
+    d.type_into("#expression", "plan = pro").await;
+    d.click("form[action='/segments'] button[type='submit']").await;
+    let page = d.source().await;
+    assert!(page.contains("line 1, column 8"), "the error points at the value");
+    assert!(page.contains("Unhappy pro"), "the name is kept");
+    // Fixed: saved, counted, and its customers listed.
+    let id = d.find("#expression").await;
+    d.cmd(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+    d.type_into("#expression", "plan = \"pro\" and last_nps <= 6").await;
+    d.click("form[action='/segments'] button[type='submit']").await;
+    d.wait_for_url("/segments").await;
+    let table = d.cmd(reqwest::Method::GET, &format!("/element/{}/text", d.find("table").await), None).await;
+    let table = table.as_str().unwrap().to_string();
+    assert!(table.contains("Unhappy pro") && table.contains("plan = \"pro\" and last_nps <= 6"), "{table}");
+    d.click("table a").await;
+    d.wait_for_url("/customers?segment_id=").await;
+    let list = d.source().await;
+    assert!(list.contains("Acme &lt;Works&gt;") && !list.contains("Tiny Co"), "only the segment's customers, escaped");
+    // The customer page: attributes and one timeline of events and answers.
+    d.click("table a").await;
+    d.wait_for_url("/customers/acme").await;
+    let text = d.cmd(reqwest::Method::GET, &format!("/element/{}/text", d.find("main").await), None).await;
+    let text = text.as_str().unwrap().to_string();
+    assert!(
+        text.contains("Acme <Works>") && text.contains("renewed") && text.contains("Invoices are confusing"),
+        "{text}"
+    );
+    let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
+}

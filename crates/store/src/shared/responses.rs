@@ -282,6 +282,15 @@ impl ResponseStore for Backend {
             .collect()
     }
 
+    async fn customer_responses(&self, customer_id: uuid::Uuid, limit: u32) -> Result<Vec<StoredResponse>> {
+        let rows = sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = ? ORDER BY r.submitted_at DESC LIMIT ?")))
+            .bind(customer_id.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
     async fn daily_scores_by_customer(
         &self,
         survey_id: uuid::Uuid,

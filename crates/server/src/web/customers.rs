@@ -1,0 +1,247 @@
+//! Customer pages: the directory filtered by a segment, one customer's
+//! timeline (lifecycle events and every response with its comments), and
+//! the segment editor with a live count of who matches.
+
+use super::FormData;
+use super::layout::{datetime, page};
+use crate::AppState;
+use crate::api::customers::parse_segment;
+use crate::auth::WebUser;
+use crate::error::{AppError, PageError};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cxloop_store::{CustomerFacts, StoreError};
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DirectoryQuery {
+    pub segment: Option<String>,
+    pub segment_id: Option<String>,
+}
+
+fn attr(f: &CustomerFacts, k: &str) -> String {
+    match f.customer.attributes.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+pub async fn directory(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<DirectoryQuery>,
+) -> Result<Response, PageError> {
+    let segments = state.store.segments().await?;
+    let defs = state.store.attribute_defs().await?;
+    let expression = match (
+        q.segment.as_deref().filter(|s| !s.trim().is_empty()),
+        q.segment_id.as_deref().filter(|s| !s.is_empty()),
+    ) {
+        (Some(e), _) => Some(e.to_string()),
+        (None, Some(id)) => segments.iter().find(|s| s.id.to_string() == id).map(|s| s.expression.clone()),
+        _ => None,
+    };
+    let (expr, error) = match expression.as_deref().map(|e| parse_segment(e, &defs)) {
+        Some(Ok(e)) => (Some(e), None),
+        Some(Err(e)) => (None, Some(e.public_message())),
+        None => (None, None),
+    };
+    let (customers, matched) = if error.is_some() {
+        (Vec::new(), 0)
+    } else {
+        let (c, m) = crate::api::customers::matching(&state, expr.as_ref(), None, 200).await?;
+        let m = if expr.is_none() { state.store.count_customers().await? } else { m };
+        (c, m)
+    };
+    let total = state.store.count_customers().await?;
+    let body = html! {
+        h1 { "Customers" }
+        form.stack method="get" action="/customers" aria-label="Segment" {
+            div {
+                label for="segment" { "Segment expression" }
+                textarea #segment name="segment" rows="2" class="mono" placeholder=r#"plan in ("pro", "enterprise") and region = "EU" and last_nps <= 6"# { (expression.as_deref().unwrap_or("")) }
+            }
+            div.actions {
+                button.btn type="submit" { "Show customers" }
+                @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
+                a href="/segments" { "Manage segments" }
+            }
+        }
+        @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
+        p.muted {
+            (matched) " of " (total) " customers match"
+            @if customers.len() < matched as usize { " (showing the first " (customers.len()) ")" }
+            ". Fields: external_id, name, email, stage, responses, last_nps, last_csat, last_ces, last_response_at"
+            @for d in &defs { ", " (d.key) }
+            "."
+        }
+        table {
+            thead { tr { th { "Customer" } @for d in &defs { th { (d.label) } } th { "Stage" } th.num { "Responses" } th.num { "Last NPS" } } }
+            tbody {
+                @for f in &customers {
+                    tr {
+                        td { a href=(format!("/customers/{}", urlencode(&f.customer.external_id))) { (f.customer.name.as_deref().unwrap_or(&f.customer.external_id)) } div.muted.mono { (f.customer.external_id) } }
+                        @for d in &defs { td { (attr(f, &d.key)) } }
+                        td { (f.stage.as_deref().unwrap_or("—").replace('_', " ")) }
+                        td.num { (f.responses) }
+                        td.num { (f.last_nps.map(|n| n.to_string()).unwrap_or_else(|| "—".into())) }
+                    }
+                }
+            }
+        }
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, page("Customers", &user, "/customers", body)).into_response())
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn customer_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(external_id): Path<String>,
+) -> Result<Markup, PageError> {
+    let c = state.store.customer_by_external_id(&external_id).await.map_err(|e| match e {
+        StoreError::NotFound => PageError(AppError::NotFound("customer")),
+        other => other.into(),
+    })?;
+    let events = state.store.customer_events(c.id).await?;
+    let responses = state.store.customer_responses(c.id, 200).await?;
+    let surveys: HashMap<uuid::Uuid, cxloop_core::Survey> =
+        state.store.list_surveys().await?.into_iter().map(|s| (s.survey.id, s.survey)).collect();
+    // One timeline, newest first: lifecycle events and responses.
+    enum Item<'a> {
+        Event(&'a cxloop_store::CustomerEvent),
+        Response(&'a cxloop_store::StoredResponse),
+    }
+    let mut items: Vec<(time::OffsetDateTime, Item)> = events.iter().map(|e| (e.occurred_at, Item::Event(e))).collect();
+    items.extend(responses.iter().map(|r| (r.submitted_at, Item::Response(r))));
+    items.sort_by_key(|i| std::cmp::Reverse(i.0));
+    let title = c.name.clone().unwrap_or_else(|| c.external_id.clone());
+    let body = html! {
+        h1 { (title) }
+        p.muted.mono { (c.external_id) @if let Some(e) = &c.email { " · " (e) } }
+        table style="max-width: 520px" {
+            tbody { @for (k, v) in &c.attributes { tr { th { (k) } td { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) } } } }
+        }
+        h2 { "Timeline" }
+        @if items.is_empty() { p.muted { "Nothing yet." } }
+        @for (at, item) in &items {
+            @match item {
+                Item::Event(e) => {
+                    div.comment { strong { (e.kind.replace('_', " ")) } @if let Some(n) = &e.note { " — " (n) } div.meta { (datetime(*at)) } }
+                }
+                Item::Response(r) => {
+                    @let survey = surveys.get(&r.survey_id);
+                    blockquote.comment {
+                        div { "Answered " a href=(format!("/surveys/{}", r.survey_id)) { (survey.map_or("a survey", |s| s.title.as_str())) } }
+                        @if let Some(s) = survey {
+                            @for q in &s.questions {
+                                @if let Some(a) = r.answers.get(&q.key) {
+                                    div { span.muted { (q.text) " " } strong { (a.display()) } }
+                                }
+                            }
+                        }
+                        div.meta { (datetime(*at)) " · " (r.channel) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&title, &user, "/customers", body))
+}
+
+async fn render_segments(
+    state: &AppState,
+    user: &WebUser,
+    form: Option<&FormData>,
+    error: Option<&str>,
+) -> Result<Markup, PageError> {
+    let segments = state.store.segments().await?;
+    let defs = state.store.attribute_defs().await?;
+    let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
+    let mut counts = Vec::new();
+    for s in &segments {
+        let n = match parse_segment(&s.expression, &defs) {
+            Ok(e) => crate::api::customers::matching(state, Some(&e), None, 0).await?.1,
+            Err(_) => 0,
+        };
+        counts.push(n);
+    }
+
+    Ok(page(
+        "Segments",
+        user,
+        "/customers",
+        html! {
+            h1 { "Segments" }
+            table {
+                thead { tr { th { "Segment" } th { "Expression" } th.num { "Customers" } th { "" } } }
+                tbody {
+                    @for (s, n) in segments.iter().zip(&counts) {
+                        tr {
+                            td { strong { (s.name) } @if let Some(d) = &s.description { div.muted { (d) } } }
+                            td.mono { (s.expression) }
+                            td.num { (n) }
+                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } }
+                        }
+                    }
+                }
+            }
+            h2 { "New segment" }
+            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            form.stack method="post" action="/segments" {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")) required; }
+                div {
+                    label for="expression" { "Expression" }
+                    textarea #expression name="expression" rows="3" class="mono" required { (get("expression")) }
+                    p.muted { "Compare fields with = != < <= > >= contains, lists with in (\"a\", \"b\"), blanks with is empty; combine with and, or, not and parentheses. Text goes in quotes; dates as \"YYYY-MM-DD\"." }
+                }
+                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(get("description")); }
+                button.btn type="submit" { "Save segment" }
+            }
+        },
+    ))
+}
+
+pub async fn segments_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+    render_segments(&state, &user, None, None).await
+}
+
+pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let name = form.get("name").trim().to_string();
+    let expression = form.get("expression").trim().to_string();
+    let result = async {
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("name", "name must be 1–100 characters"));
+        }
+        parse_segment(&expression, &state.store.attribute_defs().await?)?;
+        let description = Some(form.get("description").trim()).filter(|d| !d.is_empty());
+        state.store.create_segment(&name, &expression, description).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => {
+                AppError::Conflict { field: Some("name".into()), message: format!("a segment named {name:?} exists") }
+            }
+            other => other.into(),
+        })
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/segments").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_segments(&state, &user, Some(&form), Some(&e.public_message())).await?,
+        )
+            .into_response()),
+        Err(e) => Err(PageError(e)),
+    }
+}
