@@ -98,6 +98,9 @@ enum Command {
     /// The background job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Text analytics from the command line: sentiment, evaluation, training.
     #[command(subcommand)]
     Text(text::TextCommand),
@@ -131,6 +134,27 @@ enum UserCommand {
     List {
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Customers from a CSV file with a header row (external_id, name, email,
+    /// and defined attributes by key or label). Every bad row is reported by
+    /// line and column.
+    Customers {
+        #[command(flatten)]
+        data: DataArgs,
+        file: PathBuf,
+        /// Import nothing if any row is bad (otherwise the good rows are imported).
+        #[arg(long)]
+        all_or_nothing: bool,
+        /// Check the file and report, without importing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map a column: HEADER=external_id|name|email|ATTRIBUTE|ignore (repeatable).
+        #[arg(long = "map", value_name = "HEADER=TARGET")]
+        maps: Vec<String>,
     },
 }
 
@@ -180,7 +204,12 @@ fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(run(cli))
+    if let Err(e) = rt.block_on(run(cli)) {
+        // One readable line (with its causes), never a backtrace, for an operator.
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -279,6 +308,52 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Text(cmd) => text::run(cmd),
+        Command::Import(ImportCommand::Customers { data, file, all_or_nothing, dry_run, maps }) => {
+            let mut explicit = std::collections::HashMap::new();
+            for m in &maps {
+                let (h, t) = m.split_once('=').with_context(|| format!("--map {m:?}: use HEADER=TARGET"))?;
+                explicit.insert(h.trim().to_string(), t.trim().to_string());
+            }
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = data.open().await?;
+            let defs = store.attribute_defs().await?;
+            let plan = cxloop_server::import::plan(&bytes, &defs, &explicit)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            for (h, t) in &plan.mapping {
+                eprintln!("column {h:?} -> {t}");
+            }
+            for e in &plan.errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            let good = plan.customers.len();
+            if dry_run {
+                println!(
+                    "{} rows: {good} valid, {} with problems (dry run: nothing imported)",
+                    plan.rows,
+                    plan.errors.len()
+                );
+                return if plan.errors.is_empty() { Ok(()) } else { bail!("the file has problems") };
+            }
+            if all_or_nothing && !plan.errors.is_empty() {
+                bail!("{} rows with problems; nothing was imported (--all-or-nothing)", plan.errors.len());
+            }
+            let refs: Vec<cxloop_store::CustomerRef> = plan.customers.into_iter().map(|(_, c)| c).collect();
+            if all_or_nothing {
+                store.upsert_customers(&refs).await?;
+            } else {
+                let mut done = 0;
+                for chunk in refs.chunks(1000) {
+                    store.upsert_customers(chunk).await?;
+                    done += chunk.len();
+                    eprint!("\rimporting: {done}/{good} ({:.0}%)", done as f64 * 100.0 / good.max(1) as f64);
+                }
+                if good > 0 {
+                    eprintln!();
+                }
+            }
+            println!("imported {good} of {} rows; {} with problems", plan.rows, plan.errors.len());
+            if plan.errors.is_empty() { Ok(()) } else { bail!("some rows were not imported") }
+        }
         Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {
             let store = data.open().await?;
             let id = store

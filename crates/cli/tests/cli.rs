@@ -133,3 +133,36 @@ fn an_unknown_database_scheme_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
 }
+
+#[test]
+fn import_customers_reports_rows_and_honours_all_or_nothing() {
+    let dir = temp_dir();
+    let data = dir.0.to_str().unwrap();
+    let out = cxloop().args(["demo", "--load-only", "--data-dir", data]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = dir.0.join("customers.csv");
+    std::fs::write(&file, "external_id,name,email,Plan,seats\nn1,New One,ops@new.example,pro,10\nn2,Bad,not-an-email,starter,3\nn3,\"Big, Inc\",,gold,900\n").unwrap();
+    let file = file.to_str().unwrap();
+    let out = cxloop().args(["import", "customers", "--data-dir", data, file, "--all-or-nothing"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column \"email\""), "{err}");
+    assert!(err.contains("line 4, column \"Plan\""), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let out = cxloop().args(["import", "customers", "--data-dir", data, file, "--dry-run"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 valid, 2 with problems"));
+    let out = cxloop().args(["import", "customers", "--data-dir", data, file]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("imported 1 of 3 rows"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!out.status.success(), "problems make the exit status non-zero");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = cxloop_store::open(&format!("sqlite:{}", dir.0.join("cxloop.db").display())).await.unwrap();
+        let n1 = store.customer_by_external_id("n1").await.unwrap();
+        assert_eq!(n1.attributes["plan"], "pro");
+        assert!(store.customer_by_external_id("n2").await.is_err(), "bad rows are not imported");
+    });
+}
