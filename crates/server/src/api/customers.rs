@@ -442,3 +442,104 @@ pub async fn resolve_segment(
 fn segment_id_field(id: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("segment_id", "segment_id is not a segment id"))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ImportQuery {
+    pub all_or_nothing: Option<bool>,
+    pub dry_run: Option<bool>,
+    /// `HEADER:TARGET` pairs separated by `;` (TARGET: external_id, name,
+    /// email, an attribute key, or ignore).
+    pub map: Option<String>,
+}
+
+/// Imports customers from a CSV body; reports every bad row by line and column.
+pub async fn import_customers(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Query(q): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.starts_with("text/csv") {
+        return Err(AppError::UnsupportedMediaType("send the file as Content-Type: text/csv".into()));
+    }
+    let mut explicit = HashMap::new();
+    for pair in q.map.as_deref().unwrap_or("").split(';').filter(|p| !p.trim().is_empty()) {
+        let (h, t) =
+            pair.split_once(':').ok_or_else(|| AppError::invalid("map", format!("{pair:?}: use HEADER:TARGET")))?;
+        explicit.insert(h.trim().to_string(), t.trim().to_string());
+    }
+    let defs = state.store.attribute_defs().await?;
+    let plan = crate::import::plan(&body, &defs, &explicit).map_err(|e| AppError::invalid("file", e.0))?;
+    let all_or_nothing = q.all_or_nothing.unwrap_or(false);
+    let import = !q.dry_run.unwrap_or(false) && !(all_or_nothing && !plan.errors.is_empty());
+    let refs: Vec<CustomerRef> = plan.customers.iter().map(|(_, c)| c.clone()).collect();
+    if import {
+        state.store.upsert_customers(&refs).await?;
+    }
+    let status = if plan.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((
+        status,
+        Json(json!({
+            "rows": plan.rows,
+            "valid": refs.len(),
+            "imported": if import { refs.len() } else { 0 },
+            "errors": plan.errors,
+            "mapping": plan.mapping.iter().map(|(h, t)| json!({"column": h, "target": t})).collect::<Vec<_>>(),
+        })),
+    ))
+}
+
+/// Every customer as CSV: id, name, email, stage, facts and one column per attribute.
+pub async fn export_customers(
+    State(state): State<AppState>,
+    _u: ApiUser,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let defs = state.store.attribute_defs().await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+    let mut header = vec!["external_id", "name", "email", "stage", "responses", "last_nps", "last_csat", "last_ces"];
+    header.extend(defs.iter().map(|d| d.key.as_str()));
+    w.write_record(&header).map_err(fail)?;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
+        let Some(last) = page.last().map(|f| f.customer.external_id.clone()) else { break };
+        for f in &page {
+            let n = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+            let mut rec = vec![
+                f.customer.external_id.clone(),
+                f.customer.name.clone().unwrap_or_default(),
+                f.customer.email.clone().unwrap_or_default(),
+                f.stage.clone().unwrap_or_default(),
+                f.responses.to_string(),
+                n(f.last_nps),
+                n(f.last_csat),
+                n(f.last_ces),
+            ];
+            for d in &defs {
+                rec.push(match f.customer.attributes.get(&d.key) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Null) | None => String::new(),
+                    Some(v) => v.to_string(),
+                });
+            }
+            w.write_record(&rec).map_err(fail)?;
+        }
+        if page.len() < 1000 {
+            break;
+        }
+        cursor = Some(last);
+    }
+    let body = w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"customers.csv\""),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -37,6 +37,8 @@ pub const ATTRIBUTES: &str = "/api/v1/customer-attributes";
 pub const ATTRIBUTE: &str = "/api/v1/customer-attributes/{key}";
 pub const CUSTOMERS: &str = "/api/v1/customers";
 pub const CUSTOMERS_BULK: &str = "/api/v1/customers/bulk";
+pub const CUSTOMERS_IMPORT: &str = "/api/v1/customers/import";
+pub const CUSTOMERS_CSV: &str = "/api/v1/customers.csv";
 pub const CUSTOMER: &str = "/api/v1/customers/{external_id}";
 pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
 pub const SEGMENTS: &str = "/api/v1/segments";
@@ -63,6 +65,8 @@ pub const PATHS: &[&str] = &[
     ATTRIBUTE,
     CUSTOMERS,
     CUSTOMERS_BULK,
+    CUSTOMERS_IMPORT,
+    CUSTOMERS_CSV,
     CUSTOMER,
     CUSTOMER_EVENTS,
     SEGMENTS,
@@ -90,6 +94,8 @@ pub fn routes() -> Router<AppState> {
         .route(ATTRIBUTE, axum::routing::put(customers::put_attribute))
         .route(CUSTOMERS, get(customers::list_customers))
         .route(CUSTOMERS_BULK, post(customers::bulk_customers))
+        .route(CUSTOMERS_IMPORT, post(customers::import_customers))
+        .route(CUSTOMERS_CSV, get(customers::export_customers))
         .route(CUSTOMER, get(customers::get_customer).put(customers::put_customer))
         .route(CUSTOMER_EVENTS, post(customers::add_event))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))

@@ -707,4 +707,56 @@ async fn customers_attributes_segments_and_bad_input() {
     assert!(cmp["questions"][0]["a_minus_b"][0]["delta"].is_null(), "no test without responses on both sides");
     let (status, bad) = app.get_json(&format!("/api/v1/surveys/{sid}/compare?a_expr=seats%20%3E%201")).await;
     assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("b")));
+
+    // CSV import over the API, then export.
+    let csv_body = "external_id,Plan,seats,colour\nc9,pro,7,red\nc10,gold,1,blue\n";
+    let import = |query: &str| {
+        app.client
+            .post(app.url(&format!("/api/v1/customers/import?{query}")))
+            .bearer_auth(&app.token)
+            .header("content-type", "text/csv")
+            .body(csv_body)
+            .send()
+    };
+    let r = import("map=colour:ignore&all_or_nothing=true").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!((report["imported"].as_u64(), report["errors"][0]["line"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(report["errors"][0]["column"], "Plan");
+    let r = import("all_or_nothing=true").await.unwrap();
+    let body = expect_error(r, 422, Some("file")).await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("colour"));
+    let r = import("map=colour:ignore").await.unwrap();
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["imported"], 1);
+    let csv = app
+        .client
+        .get(app.url("/api/v1/customers.csv"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        rows.headers().unwrap().iter().collect::<Vec<_>>(),
+        vec![
+            "external_id",
+            "name",
+            "email",
+            "stage",
+            "responses",
+            "last_nps",
+            "last_csat",
+            "last_ces",
+            "plan",
+            "region",
+            "seats"
+        ]
+    );
+    let all: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(all.len(), 4);
+    assert!(all.iter().any(|r| &r[0] == "c9" && &r[8] == "pro"));
 }
