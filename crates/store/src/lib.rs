@@ -157,6 +157,13 @@ pub trait CustomerStore: Send + Sync {
     async fn delete_segment(&self, id: Uuid) -> Result<()>;
     async fn segment(&self, id: Uuid) -> Result<Segment>;
     async fn segments(&self) -> Result<Vec<Segment>>;
+    /// Removes a customer's identity and free text everywhere, keeping the
+    /// scores (aggregates stay right), and records it in the audit log, in
+    /// one transaction. Returns how many comments were erased.
+    async fn erase_customer(&self, customer_id: Uuid, actor: &str) -> Result<u64>;
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()>;
+    /// The audit log, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>>;
 }
 
 /// The background job queue. A claim is a lease: a worker that dies lets it

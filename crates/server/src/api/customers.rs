@@ -543,3 +543,51 @@ pub async fn export_customers(
     )
         .into_response())
 }
+
+fn require_admin(user: &cxloop_store::User) -> Result<(), AppError> {
+    if user.role == cxloop_store::Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only admins may do this".into()))
+    }
+}
+
+async fn customer_or_404(state: &AppState, external_id: &str) -> Result<cxloop_store::Customer, AppError> {
+    state.store.customer_by_external_id(external_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("customer"),
+        other => other.into(),
+    })
+}
+
+/// Everything cxloop holds about one customer, as JSON (logged in the audit trail).
+pub async fn export_customer(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = customer_or_404(&state, &external_id).await?;
+    let events = state.store.customer_events(c.id).await?;
+    let responses = state.store.customer_responses(c.id, 100_000).await?;
+    state
+        .store
+        .audit(&user.email, "customer.export", &c.id.to_string(), &json!({ "responses": responses.len() }))
+        .await?;
+    Ok(Json(json!({ "customer": c, "events": events, "responses": responses })))
+}
+
+/// Erases a customer's identity and free text everywhere; scores stay so aggregates stay right.
+pub async fn erase_customer(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    require_admin(&user)?;
+    let c = customer_or_404(&state, &external_id).await?;
+    let comments = state.store.erase_customer(c.id, &user.email).await?;
+    Ok(Json(json!({ "erased": true, "comments_erased": comments })))
+}
+
+pub async fn get_audit(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Value>, AppError> {
+    require_admin(&user)?;
+    Ok(Json(json!({ "entries": state.store.audit_log(500).await? })))
+}

@@ -41,6 +41,9 @@ pub const CUSTOMERS_IMPORT: &str = "/api/v1/customers/import";
 pub const CUSTOMERS_CSV: &str = "/api/v1/customers.csv";
 pub const CUSTOMER: &str = "/api/v1/customers/{external_id}";
 pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
+pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
+pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
+pub const AUDIT: &str = "/api/v1/audit";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
@@ -69,6 +72,9 @@ pub const PATHS: &[&str] = &[
     CUSTOMERS_CSV,
     CUSTOMER,
     CUSTOMER_EVENTS,
+    CUSTOMER_EXPORT,
+    CUSTOMER_ERASE,
+    AUDIT,
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
@@ -98,6 +104,9 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMERS_CSV, get(customers::export_customers))
         .route(CUSTOMER, get(customers::get_customer).put(customers::put_customer))
         .route(CUSTOMER_EVENTS, post(customers::add_event))
+        .route(CUSTOMER_EXPORT, get(customers::export_customer))
+        .route(CUSTOMER_ERASE, post(customers::erase_customer))
+        .route(AUDIT, get(customers::get_audit))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

@@ -760,3 +760,41 @@ async fn customers_attributes_segments_and_bad_input() {
     assert_eq!(all.len(), 4);
     assert!(all.iter().any(|r| &r[0] == "c9" && &r[8] == "pro"));
 }
+
+#[tokio::test]
+async fn privacy_export_and_erasure_keep_aggregates_and_leave_an_audit_trail() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Privacy").await;
+    let sid = s["id"].as_str().unwrap();
+    for (who, nps, why) in [("jo", 2, "My account manager Jo Example never calls back"), ("sam", 10, "Great")] {
+        let r = app
+            .post_json(&format!("/api/v1/surveys/{sid}/responses"), &json!({"answers": {"nps": nps, "why": why}, "customer": {"external_id": who, "name": "Person", "email": format!("{who}@example.com")}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let (_, before) = app.get_json(&format!("/api/v1/surveys/{sid}/metrics")).await;
+    let (status, export) = app.get_json("/api/v1/customers/jo/export").await;
+    assert_eq!(status, 200);
+    assert_eq!(export["customer"]["email"], "jo@example.com");
+    assert_eq!(export["responses"][0]["answers"]["why"], "My account manager Jo Example never calls back");
+
+    let r = app.post_json("/api/v1/customers/jo/erase", &json!({})).await;
+    assert_eq!(r.status(), 200);
+    let (status, _) = app.get_json("/api/v1/customers/jo/export").await;
+    assert_eq!(status, 404, "the identity is gone");
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{sid}/responses?order=asc")).await;
+    let erased = &list["responses"][0];
+    assert_eq!(erased["answers"]["why"], "[erased]");
+    assert_eq!(erased["answers"]["nps"], 2, "the score stays");
+    assert!(erased["customer_external_id"].as_str().unwrap().starts_with("erased-"));
+    let (_, comments) = app.get_json("/api/v1/comments?q=Jo%20Example").await;
+    assert_eq!(comments["comments"].as_array().unwrap().len(), 0, "the free text is gone from search too");
+    let (_, after) = app.get_json(&format!("/api/v1/surveys/{sid}/metrics")).await;
+    assert_eq!(before["questions"][0]["measures"], after["questions"][0]["measures"], "aggregates are unchanged");
+    let (_, audit) = app.get_json("/api/v1/audit").await;
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["customer.erase", "customer.export"]);
+    assert_eq!(audit["entries"][0]["actor"], app.email);
+    expect_error(app.post_json("/api/v1/customers/nobody/erase", &json!({})).await, 404, None).await;
+}

@@ -90,6 +90,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
     (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),
     (4, "customers", include_str!("../../migrations/postgres/0004_customers.sql")),
+    (5, "audit", include_str!("../../migrations/postgres/0005_audit.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

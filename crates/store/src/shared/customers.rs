@@ -208,6 +208,91 @@ impl CustomerStore for Backend {
         decode_segment(&row)
     }
 
+    async fn erase_customer(&self, customer_id: uuid::Uuid, actor: &str) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        let id = customer_id.to_string();
+        let old: Option<String> = sqlx::query_scalar(q!("SELECT external_id FROM customers WHERE id = ?"))
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if old.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        // Free text: the comment rows, their analyses, and the answers JSON.
+        let texts: Vec<(String, String)> = sqlx::query_as(q!(
+            "SELECT t.response_id, t.question_key FROM answer_texts t JOIN responses r ON r.id = t.response_id WHERE r.customer_id = ?"
+        ))
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (rid, key) in &texts {
+            sqlx::query(q!("UPDATE answer_texts SET body = '[erased]' WHERE response_id = ? AND question_key = ?"))
+                .bind(rid)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(q!("UPDATE text_analysis SET reasons = '[]' WHERE response_id = ? AND question_key = ?"))
+                .bind(rid)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let answers: Vec<(String, String)> =
+            sqlx::query_as(q!("SELECT id, answers FROM responses WHERE customer_id = ?")).bind(&id).fetch_all(&mut *tx).await?;
+        for (rid, json) in answers {
+            let mut v: serde_json::Value = serde_json::from_str(&json)?;
+            if let Some(map) = v.as_object_mut() {
+                for (key, a) in map.iter_mut() {
+                    if texts.iter().any(|(r, k)| *r == rid && k == key) {
+                        *a = serde_json::Value::String("[erased]".into());
+                    }
+                }
+            }
+            sqlx::query(q!("UPDATE responses SET answers = ? WHERE id = ?")).bind(v.to_string()).bind(&rid).execute(&mut *tx).await?;
+        }
+        sqlx::query(q!("UPDATE customers SET external_id = ?, name = NULL, email = NULL, attributes = '{}' WHERE id = ?"))
+            .bind(format!("erased-{}", customer_id.simple()))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, 'customer.erase', ?, ?)"))
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .bind(actor)
+            .bind(&id)
+            .bind(serde_json::json!({ "comments_erased": texts.len() }).to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(texts.len() as u64)
+    }
+
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
+        sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"))
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .bind(actor)
+            .bind(action)
+            .bind(subject)
+            .bind(detail.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
+        let rows: Vec<(String, String, String, String, String)> =
+            sqlx::query_as(q!("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT ?"))
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(at, actor, action, subject, detail)| {
+                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
+            })
+            .collect()
+    }
+
     async fn segments(&self) -> Result<Vec<Segment>> {
         let rows = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name")))
             .fetch_all(&self.read)

@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "jobs", include_str!("../../migrations/sqlite/0002_jobs.sql")),
     (3, "text", include_str!("../../migrations/sqlite/0003_text.sql")),
     (4, "customers", include_str!("../../migrations/sqlite/0004_customers.sql")),
+    (5, "audit", include_str!("../../migrations/sqlite/0005_audit.sql")),
 ];
 
 #[derive(Clone)]
