@@ -112,6 +112,20 @@ impl Driver {
         self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
     }
 
+    /// Waits (up to ten seconds) until the page's source contains `text`
+    /// (a form posted to the same URL does not change it), and returns it.
+    async fn wait_for_source(&self, text: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source().await;
+            if page.contains(text) {
+                return page;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}; it shows: {page}");
+    }
+
     /// Waits (up to ten seconds) until the page's URL contains `part`: a
     /// click that submits a form does not always wait for the navigation.
     async fn wait_for_url(&self, part: &str) -> String {
@@ -251,15 +265,14 @@ async fn segment_editor_and_customer_page() {
     d.type_into("#name", "Unhappy pro").await;
     d.type_into("#expression", "plan = pro").await;
     d.click("form[action='/segments'] button[type='submit']").await;
-    let page = d.source().await;
-    assert!(page.contains("line 1, column 8"), "the error points at the value");
+    let page = d.wait_for_source("line 1, column 8").await;
     assert!(page.contains("Unhappy pro"), "the name is kept");
     // Fixed: saved, counted, and its customers listed.
     let id = d.find("#expression").await;
     d.cmd(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
     d.type_into("#expression", "plan = \"pro\" and last_nps <= 6").await;
     d.click("form[action='/segments'] button[type='submit']").await;
-    d.wait_for_url("/segments").await;
+    d.wait_for_source("last_nps &lt;= 6</td>").await;
     let table = d.cmd(reqwest::Method::GET, &format!("/element/{}/text", d.find("table").await), None).await;
     let table = table.as_str().unwrap().to_string();
     assert!(table.contains("Unhappy pro") && table.contains("plan = \"pro\" and last_nps <= 6"), "{table}");
