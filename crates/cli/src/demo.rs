@@ -625,8 +625,40 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
         ("Churned", r#"stage = "churned""#.to_string(), "Customers who did not renew"),
         ("New customers", format!(r#"signup_date >= "{recent}""#), "Signed up in the last 90 days"),
         ("APAC", r#"region = "APAC""#.to_string(), "Asia-Pacific, where support is stretched"),
+        ("Starter plan", r#"plan = "starter""#.to_string(), "Small teams on the entry plan"),
     ] {
         store.create_segment(name, &expr, Some(description)).await?;
+    }
+    let segments = store.segments().await?;
+    let seg = |name: &str| segments.iter().find(|s| s.name == name).map(|s| s.id);
+    for (name, initials, description, goals, pains, segment) in [
+        (
+            "Enterprise operations lead",
+            "EO",
+            "Runs operations for a few hundred seats across European offices; answers to a procurement team.",
+            "Predictable invoices\nNo downtime in business hours\nOne contact who knows the account",
+            "Billing changes that nobody announced\nSlow answers to urgent tickets",
+            seg("Enterprise EU"),
+        ),
+        (
+            "Small-team founder",
+            "SF",
+            "Runs a team of under fifteen people and sets everything up alone, usually in an evening.",
+            "Get started in one afternoon\nPay only for what the team uses",
+            "Price increases at renewal\nDocs that skip steps",
+            seg("Starter plan"),
+        ),
+    ] {
+        let p = cxloop_store::Persona {
+            id: uuid::Uuid::nil(),
+            name: name.into(),
+            description: description.into(),
+            goals: goals.into(),
+            pain_points: pains.into(),
+            initials: initials.into(),
+            segment_id: segment,
+        };
+        store.save_persona(&p).await?;
     }
     Ok(())
 }
@@ -682,7 +714,8 @@ mod tests {
         assert_eq!(comments.len(), 5);
         assert!(comments.iter().all(|c| c.submitted_at <= now));
         assert!(store.count_customers().await.unwrap() > 1000);
-        assert_eq!(store.segments().await.unwrap().len(), 5);
+        assert_eq!(store.segments().await.unwrap().len(), 6);
+        assert_eq!(store.personas().await.unwrap().len(), 2);
         assert_eq!(store.attribute_defs().await.unwrap().len(), 4);
         let facts = store.customer_facts(None, 1000).await.unwrap();
         assert!(facts.iter().any(|f| f.stage.as_deref() == Some("churned")), "some customers churned");

@@ -164,6 +164,12 @@ pub trait CustomerStore: Send + Sync {
     async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()>;
     /// The audit log, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>>;
+    /// Creates (id nil) or updates a persona; `Conflict { what: "name" }` on a taken name.
+    async fn save_persona(&self, p: &Persona) -> Result<Persona>;
+    async fn personas(&self) -> Result<Vec<Persona>>;
+    async fn delete_persona(&self, id: Uuid) -> Result<()>;
+    /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
 }
 
 /// The background job queue. A claim is a lease: a worker that dies lets it

@@ -321,3 +321,24 @@ pub struct Segment {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
+
+/// A persona: who the organisation designs for.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Persona {
+    #[serde(default)]
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// One goal per line.
+    #[serde(default)]
+    pub goals: String,
+    /// One pain point per line.
+    #[serde(default)]
+    pub pain_points: String,
+    /// Shown as the persona's picture.
+    #[serde(default)]
+    pub initials: String,
+    #[serde(default)]
+    pub segment_id: Option<Uuid>,
+}

@@ -5,6 +5,7 @@
 pub mod customers;
 mod json;
 mod openapi;
+pub mod personas;
 mod responses;
 pub mod surveys;
 pub mod text;
@@ -44,6 +45,8 @@ pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
 pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
 pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
 pub const AUDIT: &str = "/api/v1/audit";
+pub const PERSONAS: &str = "/api/v1/personas";
+pub const PERSONA: &str = "/api/v1/personas/{id}";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
@@ -75,6 +78,8 @@ pub const PATHS: &[&str] = &[
     CUSTOMER_EXPORT,
     CUSTOMER_ERASE,
     AUDIT,
+    PERSONAS,
+    PERSONA,
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
@@ -107,6 +112,8 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMER_EXPORT, get(customers::export_customer))
         .route(CUSTOMER_ERASE, post(customers::erase_customer))
         .route(AUDIT, get(customers::get_audit))
+        .route(PERSONAS, get(personas::list_personas).post(personas::create_persona))
+        .route(PERSONA, axum::routing::put(personas::update_persona).delete(personas::delete_persona))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

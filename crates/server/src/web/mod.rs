@@ -10,6 +10,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod layout;
 pub mod login;
+pub mod personas;
 pub mod public;
 pub mod themes;
 pub mod users;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(customers::directory))
         .route("/customers/{external_id}", get(customers::customer_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
+        .route("/personas", get(personas::personas_page).post(personas::create_persona))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))

@@ -798,3 +798,59 @@ async fn privacy_export_and_erasure_keep_aggregates_and_leave_an_audit_trail() {
     assert_eq!(audit["entries"][0]["actor"], app.email);
     expect_error(app.post_json("/api/v1/customers/nobody/erase", &json!({})).await, 404, None).await;
 }
+
+#[tokio::test]
+async fn personas_show_their_segments_live_kpis() {
+    let app = spawn_app().await;
+    let put = |path: &str, body: Value| app.client.put(app.url(path)).bearer_auth(&app.token).json(&body).send();
+    put(
+        "/api/v1/customer-attributes/plan",
+        json!({"key": "plan", "label": "Plan", "type": "one_of", "options": ["starter", "pro"]}),
+    )
+    .await
+    .unwrap();
+    let s = app.create_survey("Persona KPIs").await;
+    for (c, plan, nps) in [("a", "starter", 3), ("b", "starter", 10), ("c", "pro", 10)] {
+        put(&format!("/api/v1/customers/{c}"), json!({"attributes": {"plan": plan}})).await.unwrap();
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{}/responses", s["id"].as_str().unwrap()),
+                &json!({"answers": {"nps": nps}, "customer": {"external_id": c}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let seg: Value = app
+        .post_json("/api/v1/segments", &json!({"name": "Starter", "expression": "plan = \"starter\""}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/personas",
+            &json!({"name": "Small-team founder", "goals": "Start fast", "segment_id": seg["id"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["initials"], "SF", "initials default from the name");
+    expect_error(app.post_json("/api/v1/personas", &json!({"name": "  "})).await, 422, Some("name")).await;
+    expect_error(
+        app.post_json("/api/v1/personas", &json!({"name": "X", "segment_id": "00000000-0000-0000-0000-000000000001"}))
+            .await,
+        422,
+        Some("segment_id"),
+    )
+    .await;
+    expect_error(app.post_json("/api/v1/personas", &json!({"name": "Small-team founder"})).await, 409, Some("name"))
+        .await;
+    let (_, list) = app.get_json("/api/v1/personas").await;
+    let card = &list["personas"][0];
+    assert_eq!(card["segment"]["customers"], 2);
+    // The segment's NPS: one promoter, one detractor of two = 0.
+    assert_eq!(
+        (card["kpis"][0]["measure"]["n"].as_u64(), card["kpis"][0]["measure"]["value"].as_f64()),
+        (Some(2), Some(0.0))
+    );
+}

@@ -91,6 +91,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),
     (4, "customers", include_str!("../../migrations/postgres/0004_customers.sql")),
     (5, "audit", include_str!("../../migrations/postgres/0005_audit.sql")),
+    (6, "personas", include_str!("../../migrations/postgres/0006_personas.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

@@ -5,7 +5,7 @@
 // events, the facts segments filter on, and saved segments.
 
 use super::{Backend, Db, unique, uuid};
-use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Result, Segment, StoreError, ts};
+use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, Result, Segment, StoreError, ts};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -291,6 +291,89 @@ impl CustomerStore for Backend {
                 Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
             })
             .collect()
+    }
+
+    async fn save_persona(&self, p: &Persona) -> Result<Persona> {
+        let now = ts::fmt(OffsetDateTime::now_utc());
+        let id = if p.id.is_nil() { uuid::Uuid::now_v7() } else { p.id };
+        let done = if p.id.is_nil() {
+            sqlx::query(q!(
+                "INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ))
+            .bind(id.to_string())
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.goals)
+            .bind(&p.pain_points)
+            .bind(&p.initials)
+            .bind(p.segment_id.map(|s| s.to_string()))
+            .bind(&now)
+            .bind(&now)
+            .execute(&self.write)
+            .await
+        } else {
+            sqlx::query(q!(
+                "UPDATE personas SET name = ?, description = ?, goals = ?, pain_points = ?, initials = ?, segment_id = ?, updated_at = ?
+                 WHERE id = ?"
+            ))
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.goals)
+            .bind(&p.pain_points)
+            .bind(&p.initials)
+            .bind(p.segment_id.map(|s| s.to_string()))
+            .bind(&now)
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await
+        }
+        .map_err(|e| unique(e, "name"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(Persona { id, ..p.clone() })
+    }
+
+    async fn personas(&self) -> Result<Vec<Persona>> {
+        let rows = sqlx::query(q!(
+            "SELECT id, name, description, goals, pain_points, initials, segment_id FROM personas ORDER BY name"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let seg: Option<String> = r.try_get("segment_id")?;
+                Ok(Persona {
+                    id: uuid(r.try_get("id")?)?,
+                    name: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                    goals: r.try_get("goals")?,
+                    pain_points: r.try_get("pain_points")?,
+                    initials: r.try_get("initials")?,
+                    segment_id: seg.as_deref().map(uuid).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_persona(&self, id: uuid::Uuid) -> Result<()> {
+        let done = sqlx::query(q!("DELETE FROM personas WHERE id = ?")).bind(id.to_string()).execute(&self.write).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(q!(
+            "SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = ? AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme"
+        ))
+        .bind(i64::from(version))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(|(c, t, n)| Ok((uuid(&c)?, t, n.max(0) as u64))).collect()
     }
 
     async fn segments(&self) -> Result<Vec<Segment>> {

@@ -66,6 +66,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "text", include_str!("../../migrations/sqlite/0003_text.sql")),
     (4, "customers", include_str!("../../migrations/sqlite/0004_customers.sql")),
     (5, "audit", include_str!("../../migrations/sqlite/0005_audit.sql")),
+    (6, "personas", include_str!("../../migrations/sqlite/0006_personas.sql")),
 ];
 
 #[derive(Clone)]

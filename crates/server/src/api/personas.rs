@@ -1,0 +1,161 @@
+//! Personas: who the organisation designs for. Each may link a segment;
+//! its card shows that segment's live headline KPIs (last 90 days) and the
+//! themes its customers talk about most.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use cxloop_store::{Persona, StoreError};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Kpi {
+    pub survey_id: uuid::Uuid,
+    pub survey: String,
+    pub measure: cxloop_core::metrics::MeasureWithChange,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonaCard {
+    #[serde(flatten)]
+    pub persona: Persona,
+    pub segment: Option<Value>,
+    pub kpis: Vec<Kpi>,
+    pub top_themes: Vec<Value>,
+}
+
+/// Validates a persona's fields; errors name the field.
+pub fn check(p: &mut Persona) -> Result<(), AppError> {
+    p.name = p.name.trim().to_string();
+    if p.name.is_empty() || p.name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "name must be 1–100 characters"));
+    }
+    for (field, v, max) in
+        [("description", &p.description, 2000), ("goals", &p.goals, 2000), ("pain_points", &p.pain_points, 2000)]
+    {
+        if v.chars().count() > max {
+            return Err(AppError::invalid(field, format!("{field} is longer than {max} characters")));
+        }
+    }
+    p.initials = p.initials.trim().to_uppercase();
+    if p.initials.is_empty() {
+        p.initials =
+            p.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    }
+    if p.initials.chars().count() > 3 {
+        return Err(AppError::invalid("initials", "initials are at most 3 characters"));
+    }
+    Ok(())
+}
+
+/// Every persona with its live figures.
+pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
+    let personas = state.store.personas().await?;
+    let segments = state.store.segments().await?;
+    let (version, tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let theme_counts = state.store.customer_theme_counts(version.version).await?;
+    let surveys: Vec<_> = state
+        .store
+        .list_surveys()
+        .await?
+        .into_iter()
+        .filter(|s| s.survey.status != cxloop_core::SurveyStatus::Draft && s.survey.headline_question().is_some())
+        .collect();
+    let (range, interval) = crate::report::RangeQuery::default().resolve()?;
+    let mut out = Vec::new();
+    for p in personas {
+        let seg = p.segment_id.and_then(|id| segments.iter().find(|s| s.id == id));
+        let (mut kpis, mut top_themes, mut segment) = (Vec::new(), Vec::new(), None);
+        if let Some(seg) = seg {
+            let sid = seg.id.to_string();
+            if let Some((_, members)) = super::customers::resolve_segment(state, None, Some(&sid)).await? {
+                segment = Some(json!({ "id": seg.id, "name": seg.name, "customers": members.len() }));
+                for s in &surveys {
+                    let m =
+                        crate::report::survey_metrics_for(state, &s.survey, range, interval, Some(&members)).await?;
+                    if let Some(first) = m.questions.first().and_then(|q| q.measures.first()) {
+                        kpis.push(Kpi {
+                            survey_id: s.survey.id,
+                            survey: s.survey.title.clone(),
+                            measure: first.clone(),
+                        });
+                    }
+                }
+                let mut counts: HashMap<&str, u64> = HashMap::new();
+                for (c, theme, n) in &theme_counts {
+                    if members.contains(c) && tax.themes.iter().any(|t| &t.key == theme && t.parent.is_some()) {
+                        *counts.entry(theme.as_str()).or_default() += n;
+                    }
+                }
+                let mut list: Vec<(&str, u64)> = counts.into_iter().collect();
+                list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                top_themes = list
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .take(5)
+                    .map(|(k, n)| json!({ "key": k, "name": tax.themes.iter().find(|t| t.key == k).map_or(k, |t| t.name.as_str()), "mentions": n }))
+                    .collect();
+            }
+        }
+        out.push(PersonaCard { persona: p, segment, kpis, top_themes });
+    }
+    Ok(out)
+}
+
+pub async fn list_personas(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "personas": cards(&state).await? })))
+}
+
+async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
+    check(&mut p)?;
+    if let Some(id) = p.segment_id
+        && state.store.segment(id).await.is_err()
+    {
+        return Err(AppError::invalid("segment_id", "there is no such segment"));
+    }
+    state.store.save_persona(&p).await.map_err(|e| match e {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict { field: Some("name".into()), message: format!("a persona named {:?} exists", p.name) }
+        }
+        StoreError::NotFound => AppError::NotFound("persona"),
+        other => other.into(),
+    })
+}
+
+pub async fn create_persona(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(mut p): ApiJson<Persona>,
+) -> Result<(StatusCode, Json<Persona>), AppError> {
+    p.id = uuid::Uuid::nil();
+    Ok((StatusCode::CREATED, Json(save(&state, p).await?)))
+}
+
+pub async fn update_persona(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(mut p): ApiJson<Persona>,
+) -> Result<Json<Persona>, AppError> {
+    p.id = uuid::Uuid::parse_str(&id).ok().filter(|u| !u.is_nil()).ok_or(AppError::NotFound("persona"))?;
+    Ok(Json(save(&state, p).await?))
+}
+
+pub async fn delete_persona(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
+    state.store.delete_persona(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("persona"),
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
