@@ -14,6 +14,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
         ("/dashboard", "Overview"),
         ("/surveys", "Surveys"),
         ("/customers", "Customers"),
+        ("/personas", "Personas"),
         ("/comments", "Comments"),
         ("/taxonomy", "Themes"),
     ];
