@@ -70,6 +70,7 @@ pub async fn directory(
                 button.btn type="submit" { "Show customers" }
                 @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
                 a href="/segments" { "Manage segments" }
+                a href="/ideal" { "Ideal customers" }
             }
         }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod comments;
 pub mod customers;
 pub mod dashboard;
+pub mod ideal;
 pub mod layout;
 pub mod login;
 pub mod personas;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{external_id}", get(customers::customer_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/personas", get(personas::personas_page).post(personas::create_persona))
+        .route("/ideal", get(ideal::ideal))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))

@@ -313,3 +313,39 @@ async fn only_admins_manage_staff_accounts() {
     assert_eq!(app.client.get(app.url("/dashboard")).header("cookie", &mcookie).send().await.unwrap().status(), 200);
     assert_eq!(app.client.get(app.url("/users")).header("cookie", &mcookie).send().await.unwrap().status(), 403);
 }
+
+#[tokio::test]
+async fn ideal_customers_plots_value_against_satisfaction() {
+    let app = spawn_app().await;
+    let put = |path: &str, body: Value| app.client.put(app.url(path)).bearer_auth(&app.token).json(&body).send();
+    put("/api/v1/customer-attributes/revenue", json!({"key": "revenue", "label": "Annual revenue", "type": "number"}))
+        .await
+        .unwrap();
+    let s = app.create_survey("Value").await;
+    for (c, revenue, nps) in [("big", 90000, 3), ("mid", 20000, 9), ("small", 1000, 10)] {
+        put(&format!("/api/v1/customers/{c}"), json!({"attributes": {"revenue": revenue}})).await.unwrap();
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{}/responses", s["id"].as_str().unwrap()),
+                &json!({"answers": {"nps": nps}, "customer": {"external_id": c}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    app.post_json("/api/v1/segments", &json!({"name": "Large", "expression": "revenue >= 10000"})).await;
+    let session = app.login().await;
+    let html = app
+        .client
+        .get(app.url("/ideal"))
+        .header("cookie", format!("cxloop_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("3 customers have both Annual revenue"), "{html}");
+    assert!(html.contains("<strong>1</strong> high-value detractors"), "the big unhappy account is flagged");
+    assert!(html.contains("<svg") && html.contains("<circle"));
+    assert!(html.contains("<td>Large</td>"));
+}

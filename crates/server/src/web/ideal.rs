@@ -1,0 +1,132 @@
+//! "Ideal customers": customers plotted by value (a numeric attribute the
+//! organisation picks) against satisfaction (their latest NPS answer), so
+//! the team sees whom to protect (high value, low score) and whom to grow;
+//! and each saved segment's average value against its NPS with n and a 95%
+//! interval.
+
+use super::layout::{num, page};
+use crate::AppState;
+use crate::api::customers::{matching, parse_segment};
+use crate::auth::WebUser;
+use crate::error::PageError;
+use axum::extract::{Query, State};
+use cxloop_core::customer::AttrType;
+use cxloop_core::stats::{self, Histogram};
+use maud::{Markup, PreEscaped, html};
+use plotters::prelude::*;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IdealQuery {
+    pub value: Option<String>,
+}
+
+fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
+    let mut svg = String::new();
+    let max = points.iter().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..max, -0.5f64..10.5f64)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc(label)
+            .y_desc("latest NPS answer")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style(("sans-serif", 12).into_font().color(&RGBColor(90, 98, 112)))
+            .draw()?;
+        // Quadrant guides: the median value, and the passive/promoter line.
+        chart.draw_series(LineSeries::new([(median, -0.5), (median, 10.5)], RGBColor(150, 150, 150)))?;
+        chart.draw_series(LineSeries::new([(0.0, 6.5), (max, 6.5)], RGBColor(150, 150, 150)))?;
+        chart.draw_series(points.iter().map(|&(x, y)| {
+            let colour = if y >= 9 {
+                RGBColor(19, 115, 51)
+            } else if y >= 7 {
+                RGBColor(201, 162, 39)
+            } else {
+                RGBColor(179, 38, 30)
+            };
+            Circle::new((x, f64::from(y)), 3, colour.mix(0.6).filled())
+        }))?;
+        root.present()?;
+        Ok(())
+    })();
+    if drawn.is_err() { String::new() } else { svg }
+}
+
+pub async fn ideal(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<IdealQuery>,
+) -> Result<Markup, PageError> {
+    let defs = state.store.attribute_defs().await?;
+    let numeric: Vec<_> = defs.iter().filter(|d| d.kind == AttrType::Number).collect();
+    let chosen = q.value.as_deref().and_then(|v| numeric.iter().find(|d| d.key == v)).or(numeric.first()).copied();
+    let (all, _) = matching(&state, None, None, usize::MAX).await?;
+    let value_of = |f: &cxloop_store::CustomerFacts| {
+        chosen.and_then(|d| f.customer.attributes.get(&d.key)).and_then(|v| v.as_f64())
+    };
+    let points: Vec<(f64, i32)> = all.iter().filter_map(|f| Some((value_of(f)?, f.last_nps?))).collect();
+    let mut values: Vec<f64> = points.iter().map(|p| p.0).collect();
+    values.sort_by(f64::total_cmp);
+    let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
+    let protect = points.iter().filter(|(v, s)| *v >= median && *s <= 6).count();
+    let mut rows = Vec::new();
+    for seg in state.store.segments().await? {
+        let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
+        let members: Vec<&cxloop_store::CustomerFacts> =
+            all.iter().filter(|f| expr.matches(&|k: &str| crate::api::customers::fact(f, k))).collect();
+        let vals: Vec<f64> = members.iter().filter_map(|f| value_of(f)).collect();
+        let mut h = Histogram::new();
+        for f in &members {
+            if let Some(s) = f.last_nps {
+                h.add(s, 1);
+            }
+        }
+        let avg = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
+        rows.push((seg.name, members.len(), avg, stats::nps(&h)));
+    }
+    let label = chosen.map_or("value", |d| d.label.as_str());
+    let body = html! {
+        h1 { "Ideal customers" }
+        @if numeric.is_empty() {
+            p { "Define a number attribute (for example annual revenue or seats) to plot customers by value." }
+        } @else {
+            form.filters method="get" action="/ideal" {
+                label { "Value"
+                    select name="value" { @for d in &numeric { option value=(d.key) selected[chosen.is_some_and(|c| c.key == d.key)] { (d.label) } } }
+                }
+                button.btn type="submit" { "Show" }
+            }
+            p.muted {
+                (points.len()) " customers have both " (label) " and an NPS answer. Lines: the median " (label) " (" (num(Some(median), 0)) ") and the detractor line (6). "
+                strong { (protect) } " high-value detractors (bottom right) to protect."
+            }
+            figure.card.chart style="margin:0" {
+                (PreEscaped(scatter(&points, median, label)))
+                figcaption { "Each dot is a customer: green promoters, amber passives, red detractors." }
+            }
+            h2 { "Segments by value and satisfaction" }
+            table {
+                thead { tr { th { "Segment" } th.num { "Customers" } th.num { "Average " (label) } th.num { "NPS" } th.num { "95% CI" } th.num { "n" } } }
+                tbody {
+                    @for (name, n, avg, nps) in &rows {
+                        tr {
+                            td { (name) } td.num { (n) } td.num { (num(*avg, 0)) }
+                            td.num { (nps.map(|x| format!("{:+.0}", x.score)).unwrap_or_else(|| "—".into())) }
+                            td.num { (nps.map(|x| format!("{:+.0} to {:+.0}", x.low, x.high)).unwrap_or_else(|| "—".into())) }
+                            td.num { (nps.map_or(0, |x| x.n)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page("Ideal customers", &user, "/customers", body))
+}
