@@ -25,6 +25,8 @@ pub struct DashQuery {
     pub to: Option<String>,
     pub interval: Option<String>,
     pub link_for: Option<String>,
+    /// A saved segment: KPIs count only its customers' responses.
+    pub segment_id: Option<String>,
 }
 
 impl DashQuery {
@@ -286,7 +288,11 @@ pub async fn survey_dashboard(
         Err(e) => (RangeQuery::default().resolve()?, Some(e.to_string())),
     };
     let (range, interval) = resolved;
-    let metrics = survey_metrics(&state, &survey, range, interval).await?;
+    let segments = state.store.segments().await?;
+    let segment =
+        crate::api::customers::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty())).await?;
+    let metrics =
+        crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
     let latest = state.store.latest_comments(Some(survey.id), &window(range), 20).await?;
     let recent = state
         .store
@@ -334,6 +340,23 @@ pub async fn survey_dashboard(
             "Public link: " a.mono href=(public_url) { (public_url) }
         }
         (filters(&format!("/surveys/{}", survey.id), range, interval, error.as_deref()))
+        @if !segments.is_empty() {
+            form.filters method="get" action=(format!("/surveys/{}", survey.id)) aria-label="Segment" {
+                input type="hidden" name="from" value=(fmt_date(range.from));
+                input type="hidden" name="to" value=(fmt_date(range.to));
+                input type="hidden" name="interval" value=(interval.as_str());
+                label { "Customers"
+                    select name="segment_id" {
+                        option value="" { "Everyone" }
+                        @for sg in &segments { option value=(sg.id) selected[q.segment_id.as_deref() == Some(sg.id.to_string().as_str())] { (sg.name) } }
+                    }
+                }
+                button.btn.secondary type="submit" { "Cut by segment" }
+            }
+        }
+        @if let Some((name, members)) = &segment {
+            p.note role="status" { "KPIs, trends and distributions below count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Comments and recent responses are everyone's." }
+        }
         @if metrics.questions.is_empty() { p.muted { "This survey has no scored questions." } }
         @for m in &metrics.questions { (question_section(m, range.days())) }
         h2 { "Latest comments" }

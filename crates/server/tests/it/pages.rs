@@ -349,3 +349,48 @@ async fn ideal_customers_plots_value_against_satisfaction() {
     assert!(html.contains("<svg") && html.contains("<circle"));
     assert!(html.contains("<td>Large</td>"));
 }
+
+#[tokio::test]
+async fn the_survey_dashboard_cuts_kpis_by_segment() {
+    let app = spawn_app().await;
+    let put = |path: &str, body: Value| app.client.put(app.url(path)).bearer_auth(&app.token).json(&body).send();
+    put(
+        "/api/v1/customer-attributes/plan",
+        json!({"key": "plan", "label": "Plan", "type": "one_of", "options": ["starter", "pro"]}),
+    )
+    .await
+    .unwrap();
+    let s = app.create_survey("Cut").await;
+    let sid = s["id"].as_str().unwrap();
+    for (c, plan, nps) in [("a", "pro", 10), ("b", "starter", 2), ("c", "starter", 3)] {
+        put(&format!("/api/v1/customers/{c}"), json!({"attributes": {"plan": plan}})).await.unwrap();
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{sid}/responses"),
+                &json!({"answers": {"nps": nps}, "customer": {"external_id": c}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let seg: Value = app
+        .post_json("/api/v1/segments", &json!({"name": "Pro <plan>", "expression": "plan = \"pro\""}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session = app.login().await;
+    let get = |q: String| {
+        app.client
+            .get(app.url(&format!("/surveys/{sid}{q}")))
+            .header("cookie", format!("cxloop_session={session}"))
+            .send()
+    };
+    let everyone = get(String::new()).await.unwrap().text().await.unwrap();
+    assert!(everyone.contains("n = 3"));
+    let cut = get(format!("?segment_id={}", seg["id"].as_str().unwrap())).await.unwrap().text().await.unwrap();
+    assert!(
+        cut.contains("count only responses from the segment <strong>Pro &lt;plan&gt;</strong> (1 customers)"),
+        "{cut}"
+    );
+    assert!(cut.contains("n = 1") && !cut.contains("n = 3"));
+}
