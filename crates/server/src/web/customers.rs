@@ -71,6 +71,8 @@ pub async fn directory(
                 @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
                 a href="/segments" { "Manage segments" }
                 a href="/ideal" { "Ideal customers" }
+                a href="/customers/import" { "Import CSV" }
+                a href="/api/v1/customers.csv" download { "Export CSV" }
             }
         }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }

@@ -9,6 +9,7 @@ pub mod comments;
 pub mod customers;
 pub mod dashboard;
 pub mod ideal;
+pub mod import;
 pub mod layout;
 pub mod login;
 pub mod personas;
@@ -39,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/surveys/{id}/themes/add", post(themes::add_theme))
         .route("/comments", get(comments::explorer))
         .route("/customers", get(customers::directory))
+        .route("/customers/import", get(import::import_page).post(import::upload))
+        .route("/customers/import/confirm", post(import::confirm))
         .route("/customers/{external_id}", get(customers::customer_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/personas", get(personas::personas_page).post(personas::create_persona))

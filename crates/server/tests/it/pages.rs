@@ -394,3 +394,77 @@ async fn the_survey_dashboard_cuts_kpis_by_segment() {
     );
     assert!(cut.contains("n = 1") && !cut.contains("n = 3"));
 }
+
+#[tokio::test]
+async fn csv_import_in_the_browser_previews_maps_and_imports() {
+    let app = spawn_app().await;
+    let put = |path: &str, body: Value| app.client.put(app.url(path)).bearer_auth(&app.token).json(&body).send();
+    put(
+        "/api/v1/customer-attributes/plan",
+        json!({"key": "plan", "label": "Plan", "type": "one_of", "options": ["starter", "pro"]}),
+    )
+    .await
+    .unwrap();
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let form_page = app
+        .client
+        .get(app.url("/customers/import"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&form_page, "_csrf").unwrap();
+    let file = "id,Company,Plan,Colour\nx1,Acme,pro,red\nx2,Tiny,gold,blue\n";
+    let boundary = "cxloopboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    );
+    let r = app
+        .client
+        .post(app.url("/customers/import"))
+        .header("cookie", &cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("not external_id, name, email or a defined attribute"),
+        "Colour must be mapped first: {html}"
+    );
+    // Map through the confirm form: Colour ignored, the rest by name.
+    let confirm = |action: &'static str, all: bool| {
+        let mut fields = vec![
+            ("_csrf", csrf.clone()),
+            ("csv", file.to_string()),
+            ("h0", "id".into()),
+            ("t0", "external_id".into()),
+            ("h1", "Company".into()),
+            ("t1", "name".into()),
+            ("h2", "Plan".into()),
+            ("t2", "plan".into()),
+            ("h3", "Colour".into()),
+            ("t3", "ignore".into()),
+            ("action", action.into()),
+        ];
+        if all {
+            fields.push(("all_or_nothing", "on".into()));
+        }
+        app.client.post(app.url("/customers/import/confirm")).header("cookie", &cookie).form(&fields).send()
+    };
+    let html = confirm("preview", true).await.unwrap().text().await.unwrap();
+    assert!(html.contains("line 3, column &quot;Plan&quot;"), "{html}");
+    assert!(html.contains("x1") && html.contains("Acme"), "the first rows are previewed");
+    let r = confirm("import", true).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Nothing was imported"));
+    assert_eq!(app.store.count_customers().await.unwrap(), 0);
+    let html = confirm("import", false).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Imported 1 customers; 1 rows with problems were skipped."), "{html}");
+    assert_eq!(app.store.customer_by_external_id("x1").await.unwrap().attributes["plan"], "pro");
+}

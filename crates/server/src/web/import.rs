@@ -1,0 +1,189 @@
+//! Customer CSV import in the browser: upload a file, see how its columns
+//! map (and change the mapping), every problem by line and column and the
+//! first rows, then import — all rows or none, or only the valid ones.
+
+use super::FormData;
+use super::layout::page;
+use crate::AppState;
+use crate::auth::WebUser;
+use crate::error::{AppError, PageError};
+use crate::import::{Plan, plan};
+use axum::body::Bytes;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cxloop_core::customer::AttributeDef;
+use maud::{Markup, html};
+use std::collections::HashMap;
+
+/// Largest file accepted here; bigger files go through `cxloop import customers`.
+const MAX_FILE: usize = 200 * 1024;
+
+fn upload_form(user: &WebUser, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+        form.stack method="post" action="/customers/import" enctype="multipart/form-data" {
+            input type="hidden" name="_csrf" value=(user.csrf);
+            div {
+                label for="file" { "CSV file with a header row (up to 200 KB here; use cxloop import customers for bigger files)" }
+                input #file type="file" name="file" accept=".csv,text/csv" required;
+            }
+            button.btn type="submit" { "Preview" }
+        }
+    }
+}
+
+pub async fn import_page(user: WebUser) -> Markup {
+    page("Import customers", &user, "/customers", html! { h1 { "Import customers" } (upload_form(&user, None)) })
+}
+
+fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Option<String>) -> Markup {
+    let mut targets = vec!["external_id".to_string(), "name".into(), "email".into()];
+    targets.extend(defs.iter().map(|d| d.key.clone()));
+    targets.push("ignore".into());
+    html! {
+        h1 { "Import customers" }
+        @if let Some(d) = done { p.note role="status" { (d) } }
+        p { (p.rows) " rows: " strong { (p.customers.len()) } " valid, " strong { (p.errors.len()) } " with problems." }
+        @if !p.errors.is_empty() {
+            div.error-summary role="alert" {
+                p.field-error { "Problems" }
+                ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
+            }
+        }
+        form.stack method="post" action="/customers/import/confirm" {
+            input type="hidden" name="_csrf" value=(user.csrf);
+            textarea name="csv" hidden { (csv) }
+            h2 { "Columns" }
+            table {
+                thead { tr { th { "Column in the file" } th { "Imported as" } } }
+                tbody {
+                    @for (i, (h, t)) in p.mapping.iter().enumerate() {
+                        tr {
+                            td { (h) input type="hidden" name=(format!("h{i}")) value=(h); }
+                            td { select name=(format!("t{i}")) aria-label=(format!("Target of {h}")) { @for x in &targets { option value=(x) selected[x == t] { (x) } } } }
+                        }
+                    }
+                }
+            }
+            @if !p.customers.is_empty() {
+                h2 { "First rows" }
+                table {
+                    thead { tr { th { "Line" } th { "External id" } th { "Name" } th { "Email" } th { "Attributes" } } }
+                    tbody {
+                        @for (line, c) in p.customers.iter().take(10) {
+                            tr { td { (line) } td.mono { (c.external_id) } td { (c.name.as_deref().unwrap_or("")) } td { (c.email.as_deref().unwrap_or("")) } td.mono { (serde_json::Value::Object(c.attributes.clone()).to_string()) } }
+                        }
+                    }
+                }
+            }
+            label { input type="checkbox" name="all_or_nothing" checked; " All or nothing: import no row if any row has a problem" }
+            div.actions {
+                button.btn.secondary type="submit" name="action" value="preview" { "Preview again with this mapping" }
+                button.btn type="submit" name="action" value="import" { "Import" }
+            }
+        }
+    }
+}
+
+pub async fn upload(State(state): State<AppState>, user: WebUser, mut form: Multipart) -> Result<Response, PageError> {
+    let mut csrf = String::new();
+    let mut file: Option<Bytes> = None;
+    while let Some(field) =
+        form.next_field().await.map_err(|e| AppError::invalid("file", format!("could not read the upload: {e}")))?
+    {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                file = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| AppError::invalid("file", format!("could not read the file: {e}")))?,
+                )
+            }
+            _ => {}
+        }
+    }
+    user.check_csrf(Some(&csrf))?;
+    let render_error = |msg: &str| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Import customers",
+                &user,
+                "/customers",
+                html! { h1 { "Import customers" } (upload_form(&user, Some(msg))) },
+            ),
+        )
+            .into_response()
+    };
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else { return Ok(render_error("choose a CSV file")) };
+    if bytes.len() > MAX_FILE {
+        return Ok(render_error("the file is larger than 200 KB; use cxloop import customers"));
+    }
+    let defs = state.store.attribute_defs().await?;
+    match plan(&bytes, &defs, &HashMap::new()) {
+        Ok(p) => {
+            let csv = String::from_utf8_lossy(&bytes).into_owned();
+            Ok(page("Import customers", &user, "/customers", preview(&user, &csv, &p, &defs, None)).into_response())
+        }
+        Err(e) => Ok(render_error(&e.0)),
+    }
+}
+
+pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let csv = form.get("csv").to_string();
+    let mut explicit = HashMap::new();
+    for i in 0..200 {
+        let h = form.get(&format!("h{i}"));
+        if h.is_empty() {
+            break;
+        }
+        explicit.insert(h.to_string(), form.get(&format!("t{i}")).to_string());
+    }
+    let defs = state.store.attribute_defs().await?;
+    let p = match plan(csv.as_bytes(), &defs, &explicit) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    "Import customers",
+                    &user,
+                    "/customers",
+                    html! { h1 { "Import customers" } (upload_form(&user, Some(&e.0))) },
+                ),
+            )
+                .into_response());
+        }
+    };
+    if form.get("action") != "import" {
+        return Ok(page("Import customers", &user, "/customers", preview(&user, &csv, &p, &defs, None)).into_response());
+    }
+    let all_or_nothing = form.has("all_or_nothing");
+    if all_or_nothing && !p.errors.is_empty() {
+        let msg = format!("Nothing was imported: {} rows have problems (all or nothing).", p.errors.len());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("Import customers", &user, "/customers", preview(&user, &csv, &p, &defs, Some(msg))),
+        )
+            .into_response());
+    }
+    let refs: Vec<cxloop_store::CustomerRef> = p.customers.iter().map(|(_, c)| c.clone()).collect();
+    state.store.upsert_customers(&refs).await?;
+    let msg = format!("Imported {} customers; {} rows with problems were skipped.", refs.len(), p.errors.len());
+    Ok(page(
+        "Import customers",
+        &user,
+        "/customers",
+        html! {
+            h1 { "Import customers" }
+            p.note role="status" { (msg) }
+            p { a href="/customers" { "Back to customers" } }
+        },
+    )
+    .into_response())
+}
