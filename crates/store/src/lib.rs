@@ -52,6 +52,19 @@ impl From<serde_json::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Turns a unique-constraint violation into `Conflict { what }`.
+pub(crate) fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
+        _ => e.into(),
+    }
+}
+
+/// Parses an id read back from the database.
+pub(crate) fn uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
+}
+
 /// Surveys: definitions and lifecycle.
 #[async_trait]
 pub trait SurveyStore: Send + Sync {
@@ -135,6 +148,8 @@ pub trait CustomerStore: Send + Sync {
     async fn count_customers(&self) -> Result<u64>;
     /// Customers with their facts, by external id, after a cursor.
     async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>>;
+    /// One customer's facts.
+    async fn customer_fact(&self, external_id: &str) -> Result<CustomerFacts>;
     async fn attribute_defs(&self) -> Result<Vec<cxloop_core::customer::AttributeDef>>;
     async fn put_attribute_def(&self, def: &cxloop_core::customer::AttributeDef) -> Result<()>;
     async fn add_customer_event(

@@ -451,6 +451,9 @@ async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
     assert_eq!(facts[1].last_nps, None);
     let rest = store.customer_facts(Some("b"), 10).await.unwrap();
     assert_eq!(rest.len(), 1);
+    let one = store.customer_fact("a").await.unwrap();
+    assert_eq!((one.responses, one.last_nps, one.stage.as_deref()), (2, Some(9), Some("renewed")));
+    assert!(matches!(store.customer_fact("nobody").await, Err(StoreError::NotFound)));
 
     let seg = store.create_segment("Pro", r#"plan = "pro""#, Some("paying more")).await.unwrap();
     assert!(matches!(store.create_segment("Pro", "x = 1", None).await, Err(StoreError::Conflict { what: "name" })));

@@ -49,7 +49,9 @@ pub fn parse_segment(expression: &str, defs: &[AttributeDef]) -> Result<Expr, Ap
     Ok(e)
 }
 
-/// Customers matching `expr`, in external id order, after a cursor.
+/// Customers matching `expr` (all when `None`), in external id order, after
+/// a cursor: up to `limit` of them, and how many match in all. Without an
+/// expression the walk stops at `limit` (callers count with `count_customers`).
 pub async fn matching(
     state: &AppState,
     expr: Option<&Expr>,
@@ -72,7 +74,7 @@ pub async fn matching(
                 }
             }
         }
-        if !full || (out.len() >= limit && limit != usize::MAX && expr.is_none()) {
+        if !full || (expr.is_none() && out.len() >= limit) {
             break;
         }
     }
@@ -151,22 +153,11 @@ async fn defs(state: &AppState) -> Result<HashMap<String, AttributeDef>, AppErro
     Ok(state.store.attribute_defs().await?.into_iter().map(|d| (d.key.clone(), d)).collect())
 }
 
-/// One customer's facts: pages through the directory in id order until past it.
 async fn one(state: &AppState, external_id: &str) -> Result<CustomerFacts, AppError> {
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
-        let Some(last) = page.last().map(|f| f.customer.external_id.clone()) else { break };
-        let full = page.len() == 1000;
-        if let Some(f) = page.into_iter().find(|f| f.customer.external_id == external_id) {
-            return Ok(f);
-        }
-        if !full || last.as_str() > external_id {
-            break;
-        }
-        cursor = Some(last);
-    }
-    Err(AppError::NotFound("customer"))
+    state.store.customer_fact(external_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("customer"),
+        other => other.into(),
+    })
 }
 
 pub async fn put_customer(
@@ -420,22 +411,8 @@ pub async fn resolve_segment(
             (None, None) => return Ok(None),
         };
     let parsed = parse_segment(&expr, &state.store.attribute_defs().await?)?;
-    let mut members = std::collections::HashSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
-        let Some(last) = page.last().map(|f| f.customer.external_id.clone()) else { break };
-        let full = page.len() == 1000;
-        for f in &page {
-            if parsed.matches(&|k: &str| fact(f, k)) {
-                members.insert(f.customer.id);
-            }
-        }
-        if !full {
-            break;
-        }
-        cursor = Some(last);
-    }
+    let (facts, _) = matching(state, Some(&parsed), None, usize::MAX).await?;
+    let members = facts.into_iter().map(|f| f.customer.id).collect();
     Ok(Some((label, members)))
 }
 

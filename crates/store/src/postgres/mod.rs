@@ -56,6 +56,9 @@ mod customers {
 mod jobs {
     include!("../shared/jobs.rs");
 }
+mod migrate {
+    include!("../shared/migrate.rs");
+}
 mod responses {
     include!("../shared/responses.rs");
 }
@@ -122,52 +125,14 @@ impl PgStore {
 async fn migrate(pool: &PgPool) -> Result<()> {
     let mut conn = pool.acquire().await?;
     sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
-    let result = apply(&mut conn).await;
+    let result = migrate::apply(&mut conn).await;
     let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
     result?;
     unlocked?;
     Ok(())
 }
 
-async fn apply(conn: &mut sqlx::PgConnection) -> Result<()> {
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS cxloop_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )
-    .execute(&mut *conn)
-    .await?;
-    for &(version, name, sql) in MIGRATIONS {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if done.is_some() {
-            continue;
-        }
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(version)
-            .bind(name)
-            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(version, name, "applied migration");
-    }
-    Ok(())
-}
-
-/// Turns a unique-constraint violation into `Conflict { what }`.
-pub(crate) fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
-        _ => e.into(),
-    }
-}
-
-pub(crate) fn uuid(s: &str) -> Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(s).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
-}
+pub(crate) use crate::{unique, uuid};
 
 impl Store for PgStore {
     fn backend(&self) -> &'static str {

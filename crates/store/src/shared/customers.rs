@@ -32,6 +32,41 @@ fn decode_segment(row: &super::DbRow) -> Result<Segment> {
     })
 }
 
+/// Customers with the facts segments filter on; callers add conditions.
+fn facts_query() -> QueryBuilder<Db> {
+    let last = |kind: &str| {
+        format!(
+            "(SELECT r.headline_score FROM responses r WHERE r.customer_id = c.id AND r.headline_type = '{kind}'
+              ORDER BY r.submitted_at DESC LIMIT 1) AS last_{kind}"
+        )
+    };
+    QueryBuilder::<Db>::new(format!(
+        "SELECT c.id, c.external_id, c.name, c.email, c.attributes,
+           (SELECT e.kind FROM customer_events e WHERE e.customer_id = c.id ORDER BY e.occurred_at DESC LIMIT 1) AS stage,
+           (SELECT COUNT(*) FROM responses r WHERE r.customer_id = c.id) AS responses,
+           (SELECT MAX(r.submitted_at) FROM responses r WHERE r.customer_id = c.id) AS last_response_at,
+           {}, {}, {}
+         FROM customers c WHERE 1 = 1",
+        last("nps"),
+        last("csat"),
+        last("ces")
+    ))
+}
+
+fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
+    let at: Option<String> = r.try_get("last_response_at")?;
+    let score = |k: &str| -> Result<Option<i32>> { Ok(r.try_get::<Option<i64>, _>(k)?.map(|s| s as i32)) };
+    Ok(CustomerFacts {
+        customer: decode_customer(r)?,
+        stage: r.try_get("stage")?,
+        responses: r.try_get::<i64, _>("responses")?.max(0) as u64,
+        last_response_at: at.as_deref().map(ts::parse).transpose()?,
+        last_nps: score("last_nps")?,
+        last_csat: score("last_csat")?,
+        last_ces: score("last_ces")?,
+    })
+}
+
 const SEGMENT_COLUMNS: &str = "id, name, expression, description, created_at, updated_at";
 
 #[async_trait]
@@ -64,43 +99,20 @@ impl CustomerStore for Backend {
     }
 
     async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>> {
-        let last = |kind: &str| {
-            format!(
-                "(SELECT r.headline_score FROM responses r WHERE r.customer_id = c.id AND r.headline_type = '{kind}'
-                  ORDER BY r.submitted_at DESC LIMIT 1) AS last_{kind}"
-            )
-        };
-        let mut qb = QueryBuilder::<Db>::new(format!(
-            "SELECT c.id, c.external_id, c.name, c.email, c.attributes,
-               (SELECT e.kind FROM customer_events e WHERE e.customer_id = c.id ORDER BY e.occurred_at DESC LIMIT 1) AS stage,
-               (SELECT COUNT(*) FROM responses r WHERE r.customer_id = c.id) AS responses,
-               (SELECT MAX(r.submitted_at) FROM responses r WHERE r.customer_id = c.id) AS last_response_at,
-               {}, {}, {}
-             FROM customers c WHERE 1 = 1",
-            last("nps"),
-            last("csat"),
-            last("ces")
-        ));
+        let mut qb = facts_query();
         if let Some(a) = after {
             qb.push(" AND c.external_id > ").push_bind(a.to_string());
         }
         qb.push(" ORDER BY c.external_id LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                let at: Option<String> = r.try_get("last_response_at")?;
-                let score = |k: &str| -> Result<Option<i32>> { Ok(r.try_get::<Option<i64>, _>(k)?.map(|s| s as i32)) };
-                Ok(CustomerFacts {
-                    customer: decode_customer(r)?,
-                    stage: r.try_get("stage")?,
-                    responses: r.try_get::<i64, _>("responses")?.max(0) as u64,
-                    last_response_at: at.as_deref().map(ts::parse).transpose()?,
-                    last_nps: score("last_nps")?,
-                    last_csat: score("last_csat")?,
-                    last_ces: score("last_ces")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode_facts).collect()
+    }
+
+    async fn customer_fact(&self, external_id: &str) -> Result<CustomerFacts> {
+        let mut qb = facts_query();
+        qb.push(" AND c.external_id = ").push_bind(external_id.to_string());
+        let row = qb.build().fetch_one(&self.read).await?;
+        decode_facts(&row)
     }
 
     async fn attribute_defs(&self) -> Result<Vec<AttributeDef>> {

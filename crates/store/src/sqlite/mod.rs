@@ -38,6 +38,9 @@ mod customers {
 mod jobs {
     include!("../shared/jobs.rs");
 }
+mod migrate {
+    include!("../shared/migrate.rs");
+}
 mod responses {
     include!("../shared/responses.rs");
 }
@@ -116,44 +119,11 @@ impl SqliteStore {
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<()> {
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS cxloop_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )
-    .execute(pool)
-    .await?;
-    for &(version, name, sql) in MIGRATIONS {
-        let mut tx = pool.begin().await?;
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = ?")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if done.is_some() {
-            continue;
-        }
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-            .bind(version)
-            .bind(name)
-            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(version, name, "applied migration");
-    }
-    Ok(())
+    let mut conn = pool.acquire().await?;
+    migrate::apply(&mut conn).await
 }
 
-/// Turns a unique-constraint violation into `Conflict { what }`.
-pub(crate) fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
-        _ => e.into(),
-    }
-}
-
-pub(crate) fn uuid(s: &str) -> Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(s).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
-}
+pub(crate) use crate::{unique, uuid};
 
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {

@@ -1,0 +1,35 @@
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Conn`, `q!` and `MIGRATIONS` are defined.
+//
+// The migration runner: each pending migration in its own transaction,
+// recorded in `cxloop_migrations`. PostgreSQL calls it under an advisory lock.
+
+use crate::Result;
+
+pub(super) async fn apply(conn: &mut super::Conn) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS cxloop_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    for &(version, name, sql) in super::MIGRATIONS {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let done: Option<i64> = sqlx::query_scalar(q!("SELECT version FROM cxloop_migrations WHERE version = ?"))
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+        sqlx::query(q!("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES (?, ?, ?)"))
+            .bind(version)
+            .bind(name)
+            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}
