@@ -657,6 +657,7 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
             pain_points: pains.into(),
             initials: initials.into(),
             segment_id: segment,
+            has_picture: false,
         };
         store.save_persona(&p).await?;
     }

@@ -248,5 +248,13 @@ fn migrate_data_moves_the_demo_to_postgres_losslessly() {
             }
         }
         assert!(b.user_by_email("demo@cxloop.example").await.is_ok(), "logins move too");
+        // Customers' attributes, events, segments and personas move too.
+        assert!(!a.segments().await.unwrap().is_empty());
+        let segs = |v: Vec<cxloop_store::Segment>| v.into_iter().map(|s| (s.id, s.expression)).collect::<Vec<_>>();
+        assert_eq!(segs(a.segments().await.unwrap()), segs(b.segments().await.unwrap()));
+        assert_eq!(a.personas().await.unwrap().len(), b.personas().await.unwrap().len());
+        assert_eq!(a.attribute_defs().await.unwrap().len(), b.attribute_defs().await.unwrap().len());
+        let c = a.customer_facts(None, 1).await.unwrap().remove(0).customer;
+        assert_eq!(a.customer_events(c.id).await.unwrap().len(), b.customer_events(c.id).await.unwrap().len());
     });
 }

@@ -129,6 +129,79 @@ pub async fn survey_metrics_for(
     Ok(SurveyMetrics { survey_id: survey.id, range: range.into(), previous: previous.into(), interval, questions })
 }
 
+/// One measure of one question in two segments, and whether A − B is significant.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureTest {
+    pub measure: &'static str,
+    pub delta: Option<f64>,
+    pub p_value: Option<f64>,
+    pub significant: bool,
+}
+
+/// A scored question's measures in segment A and in segment B.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionComparison {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: cxloop_core::QuestionType,
+    pub text: String,
+    pub a: Vec<cxloop_core::metrics::Measure>,
+    pub b: Vec<cxloop_core::metrics::Measure>,
+    pub a_minus_b: Vec<MeasureTest>,
+}
+
+/// Every scored question of `survey` over `range` in two segments, with the
+/// significance of each difference (the same tests as period changes).
+pub async fn compare_segments(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+    a: &HashSet<uuid::Uuid>,
+    b: &HashSet<uuid::Uuid>,
+) -> Result<Vec<QuestionComparison>, AppError> {
+    use cxloop_core::metrics::measures;
+    use cxloop_core::stats;
+    let mut out = Vec::new();
+    for question in survey.questions.iter().filter(|x| x.kind.is_scored()) {
+        let hist = |days: Vec<DayCount>| {
+            let mut h = Histogram::new();
+            for d in days {
+                h.add(d.score, d.count);
+            }
+            h
+        };
+        let ha = hist(day_counts(state, survey, &question.key, range, Some(a)).await?);
+        let hb = hist(day_counts(state, survey, &question.key, range, Some(b)).await?);
+        let (ma, mb) = (measures(question.kind, &ha), measures(question.kind, &hb));
+        let a_minus_b = ma
+            .iter()
+            .map(|m| {
+                let t = match m.name {
+                    "nps" => stats::nps_change(&ha, &hb),
+                    "top2" => stats::proportion_change(ha.count_between(4, 5), ha.n(), hb.count_between(4, 5), hb.n()),
+                    "easy" => stats::proportion_change(ha.count_between(5, 7), ha.n(), hb.count_between(5, 7), hb.n()),
+                    _ => stats::mean_change(&ha, &hb),
+                };
+                MeasureTest {
+                    measure: m.name,
+                    delta: t.map(|t| t.delta),
+                    p_value: t.map(|t| t.p_value),
+                    significant: t.is_some_and(|t| t.significant),
+                }
+            })
+            .collect();
+        out.push(QuestionComparison {
+            key: question.key.clone(),
+            kind: question.kind,
+            text: question.text.clone(),
+            a: ma,
+            b: mb,
+            a_minus_b,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

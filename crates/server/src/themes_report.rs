@@ -9,10 +9,11 @@ use crate::report::RangeOut;
 use cxloop_core::period::{DateRange, Interval, fmt_date, parse_date};
 use cxloop_core::stats::{self, Difference, Histogram};
 use cxloop_core::{QuestionType, Survey};
-use cxloop_store::{StoreError, ThemeExample, TimeWindow};
+use cxloop_store::{StoreError, ThemeExample, ThemeMention, ThemeVolume, TimeWindow};
 use cxloop_text::Taxonomy;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendPoint {
@@ -53,12 +54,22 @@ pub struct WowsWoes {
     pub range: RangeOut,
     pub interval: Interval,
     pub measure: Option<Measure>,
+    /// The segment the report is cut by (absent: every response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentOut>,
     pub responses: u64,
     /// Free-text answers in the whole installation, and how many are analysed.
     pub texts: u64,
     pub analysed: u64,
     pub wows: Vec<ThemeRow>,
     pub woes: Vec<ThemeRow>,
+}
+
+/// The segment a report counts, and how many customers it holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentOut {
+    pub label: String,
+    pub customers: usize,
 }
 
 fn impact(kind: QuestionType, with: &Histogram, without: &Histogram) -> Option<Difference> {
@@ -78,14 +89,146 @@ fn measure_name(kind: QuestionType) -> &'static str {
     }
 }
 
+/// What a report counts: the baseline histogram of headline scores, the
+/// histograms of responses mentioning each theme, mentions per theme per day
+/// and per theme volume and sentiment. From SQL aggregates for everyone, or
+/// from the raw tagged rows kept to a segment's customers.
+struct Counts {
+    all: Histogram,
+    responses: u64,
+    with: HashMap<String, Histogram>,
+    days: Vec<(String, String, u64)>,
+    volumes: Vec<ThemeVolume>,
+    /// The segment's tagged rows, for examples (`None`: everyone).
+    mentions: Option<Vec<ThemeMention>>,
+}
+
+async fn counts_for_everyone(state: &AppState, version: u32, survey: Uuid, window: &TimeWindow) -> Result<Counts, AppError> {
+    let store = state.store.as_ref();
+    let mut all = Histogram::new();
+    let mut responses = 0;
+    for (score, n) in store.headline_counts(survey, window).await? {
+        responses += n;
+        if let Some(s) = score {
+            all.add(s, n);
+        }
+    }
+    let mut with: HashMap<String, Histogram> = HashMap::new();
+    for (theme, score, n) in store.theme_score_counts(version, survey, window).await? {
+        if let Some(s) = score {
+            with.entry(theme).or_default().add(s, n);
+        }
+    }
+    Ok(Counts {
+        all,
+        responses,
+        with,
+        days: store.theme_days(version, survey, window).await?,
+        volumes: store.theme_volumes(version, survey, window).await?,
+        mentions: None,
+    })
+}
+
+/// The same counts over the responses of `members` only: a response counts
+/// once per theme however many of its texts mention it.
+async fn counts_for_members(
+    state: &AppState,
+    version: u32,
+    survey: Uuid,
+    window: &TimeWindow,
+    members: &HashSet<Uuid>,
+) -> Result<Counts, AppError> {
+    let store = state.store.as_ref();
+    let member = |c: &Option<Uuid>| c.is_some_and(|c| members.contains(&c));
+    let mut all = Histogram::new();
+    let mut responses = 0;
+    for (customer, score, n) in store.headline_counts_by_customer(survey, window).await? {
+        if member(&customer) {
+            responses += n;
+            if let Some(s) = score {
+                all.add(s, n);
+            }
+        }
+    }
+    let mentions: Vec<ThemeMention> =
+        store.theme_mentions(version, survey, window).await?.into_iter().filter(|m| member(&m.customer_id)).collect();
+    let mut seen: HashSet<(&str, Uuid)> = HashSet::new();
+    let mut with: HashMap<String, Histogram> = HashMap::new();
+    let mut days: HashMap<(String, String), u64> = HashMap::new();
+    let mut volumes: HashMap<&str, (u64, f64, u64)> = HashMap::new();
+    for m in &mentions {
+        let v = volumes.entry(&m.theme).or_default();
+        v.1 += m.sentiment;
+        v.2 += 1;
+        if !seen.insert((&m.theme, m.response_id)) {
+            continue;
+        }
+        v.0 += 1;
+        if let Some(s) = m.score {
+            with.entry(m.theme.clone()).or_default().add(s, 1);
+        }
+        *days.entry((m.theme.clone(), fmt_date(m.submitted_at.date()))).or_default() += 1;
+    }
+    let volumes = volumes
+        .into_iter()
+        .map(|(theme, (n, sum, rows))| ThemeVolume {
+            theme: theme.to_string(),
+            mentions: n,
+            avg_sentiment: if rows == 0 { 0.0 } else { sum / rows as f64 },
+        })
+        .collect();
+    Ok(Counts {
+        all,
+        responses,
+        with,
+        days: days.into_iter().map(|((t, d), n)| (t, d, n)).collect(),
+        volumes,
+        mentions: Some(mentions),
+    })
+}
+
+/// Up to `limit` example comments of a theme among the segment's rows, the
+/// most negative (or positive) first, newest first among equals.
+async fn member_examples(
+    state: &AppState,
+    mentions: &[ThemeMention],
+    theme: &str,
+    most_negative: bool,
+    limit: usize,
+) -> Result<Vec<ThemeExample>, AppError> {
+    let mut rows: Vec<&ThemeMention> = mentions.iter().filter(|m| m.theme == theme).collect();
+    rows.sort_by(|a, b| {
+        let by = if most_negative { a.sentiment.total_cmp(&b.sentiment) } else { b.sentiment.total_cmp(&a.sentiment) };
+        by.then(b.submitted_at.cmp(&a.submitted_at))
+    });
+    rows.truncate(limit);
+    let ids: Vec<(Uuid, String)> = rows.iter().map(|m| (m.response_id, m.question_key.clone())).collect();
+    let bodies = state.store.text_bodies(&ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|m| {
+            let body = bodies.iter().find(|(id, key, _)| *id == m.response_id && *key == m.question_key)?;
+            Some(ThemeExample {
+                response_id: m.response_id,
+                body: body.2.clone(),
+                sentiment: m.sentiment,
+                score: m.score,
+                submitted_at: m.submitted_at,
+            })
+        })
+        .collect())
+}
+
 /// Builds the report for `survey` over `range` under taxonomy `version`
-/// (the current one when `None`).
+/// (the current one when `None`), over everyone's responses or only those
+/// of `members` (a segment).
 pub async fn wows_and_woes(
     state: &AppState,
     survey: &Survey,
     range: DateRange,
     interval: Interval,
     version: Option<u32>,
+    members: Option<&HashSet<Uuid>>,
 ) -> Result<WowsWoes, AppError> {
     let store = state.store.as_ref();
     let (v, taxonomy) = match version {
@@ -105,23 +248,14 @@ pub async fn wows_and_woes(
         to: Some((range.to + time::Duration::days(1)).midnight().assume_utc()),
     };
     let headline = survey.headline_question();
-    let mut all = Histogram::new();
-    let mut responses = 0;
-    for (score, n) in store.headline_counts(survey.id, &window).await? {
-        responses += n;
-        if let Some(s) = score {
-            all.add(s, n);
-        }
-    }
-    let mut with: HashMap<String, Histogram> = HashMap::new();
-    for (theme, score, n) in store.theme_score_counts(v.version, survey.id, &window).await? {
-        if let Some(s) = score {
-            with.entry(theme).or_default().add(s, n);
-        }
-    }
+    let counts = match members {
+        None => counts_for_everyone(state, v.version, survey.id, &window).await?,
+        Some(m) => counts_for_members(state, v.version, survey.id, &window, m).await?,
+    };
+    let Counts { all, responses, with, days, volumes, mentions } = counts;
     let buckets = interval.buckets(range);
     let mut trends: HashMap<String, Vec<u64>> = HashMap::new();
-    for (theme, day, n) in store.theme_days(v.version, survey.id, &window).await? {
+    for (theme, day, n) in days {
         let Ok(d) = parse_date(&day, "day") else { continue };
         let start = interval.bucket_start(d);
         if let Some(i) = buckets.iter().position(|b| interval.bucket_start(b.from) == start) {
@@ -130,7 +264,7 @@ pub async fn wows_and_woes(
     }
     let mut wows = Vec::new();
     let mut woes = Vec::new();
-    for vol in store.theme_volumes(v.version, survey.id, &window).await? {
+    for vol in volumes {
         let theme = taxonomy.themes.iter().find(|t| t.key == vol.theme);
         let imp = headline.and_then(|q| {
             let w = with.get(&vol.theme)?;
@@ -141,7 +275,10 @@ pub async fn wows_and_woes(
             impact(q.kind, w, &without)
         });
         let negative = imp.map_or(vol.avg_sentiment < 0.0, |d| d.delta < 0.0);
-        let examples = store.theme_examples(v.version, survey.id, &window, &vol.theme, negative, 3).await?;
+        let examples = match &mentions {
+            None => store.theme_examples(v.version, survey.id, &window, &vol.theme, negative, 3).await?,
+            Some(rows) => member_examples(state, rows, &vol.theme, negative, 3).await?,
+        };
         let counts = trends.remove(&vol.theme).unwrap_or_else(|| vec![0; buckets.len()]);
         let row = ThemeRow {
             key: vol.theme.clone(),
@@ -161,8 +298,8 @@ pub async fn wows_and_woes(
         if negative { woes.push(row) } else { wows.push(row) }
     }
     let key = |r: &ThemeRow| r.impact.map_or(r.avg_sentiment, |d| d.delta);
-    woes.sort_by(|a, b| key(a).total_cmp(&key(b)).then(b.mentions.cmp(&a.mentions)));
-    wows.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.mentions.cmp(&a.mentions)));
+    woes.sort_by(|a, b| key(a).total_cmp(&key(b)).then(b.mentions.cmp(&a.mentions)).then(a.key.cmp(&b.key)));
+    wows.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.mentions.cmp(&a.mentions)).then(a.key.cmp(&b.key)));
     let (texts, analysed) = store.analysis_progress().await?;
     Ok(WowsWoes {
         survey_id: survey.id,
@@ -170,6 +307,7 @@ pub async fn wows_and_woes(
         range: range.into(),
         interval,
         measure: headline.map(|q| Measure { question_key: q.key.clone(), kind: q.kind, name: measure_name(q.kind) }),
+        segment: None,
         responses,
         texts,
         analysed,

@@ -183,6 +183,10 @@ pub trait CustomerStore: Send + Sync {
     async fn save_persona(&self, p: &Persona) -> Result<Persona>;
     async fn personas(&self) -> Result<Vec<Persona>>;
     async fn delete_persona(&self, id: Uuid) -> Result<()>;
+    /// Sets (or with `None` removes) a persona's picture: its content type and base64 data.
+    async fn set_persona_picture(&self, id: Uuid, picture: Option<(&str, &str)>) -> Result<()>;
+    /// A persona's picture as (content type, base64 data), if it has one.
+    async fn persona_picture(&self, id: Uuid) -> Result<Option<(String, String)>>;
     /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
     async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
 }
@@ -255,6 +259,17 @@ pub trait TextStore: Send + Sync {
         most_negative: bool,
         limit: u32,
     ) -> Result<Vec<ThemeExample>>;
+    /// Every tagged, analysed text of a survey in the window, one row per
+    /// (theme, text): what a report cut by a segment filters and counts.
+    async fn theme_mentions(&self, version: u32, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<ThemeMention>>;
+    /// Headline score counts per customer (`None`: anonymous responses).
+    async fn headline_counts_by_customer(
+        &self,
+        survey_id: Uuid,
+        window: &TimeWindow,
+    ) -> Result<Vec<(Option<Uuid>, Option<i32>, u64)>>;
+    /// The bodies of the given free-text answers, as `(response_id, question_key, body)`.
+    async fn text_bodies(&self, ids: &[(Uuid, String)]) -> Result<Vec<(Uuid, String, String)>>;
     /// (free-text answers, analysed ones).
     async fn analysis_progress(&self) -> Result<(u64, u64)>;
     /// All taxonomy versions, newest first (without their themes).

@@ -132,6 +132,35 @@ pub const TABLES: &[Table] = &[
         columns: &["taxonomy_version", "theme", "response_id", "question_key", "survey_id", "submitted_at"],
         key_len: 4,
     },
+    Table { name: "customer_attributes", columns: &["key", "label", "definition", "created_at"], key_len: 1 },
+    Table {
+        name: "customer_events",
+        columns: &["id", "customer_id", "kind", "occurred_at", "note", "created_at"],
+        key_len: 1,
+    },
+    Table {
+        name: "segments",
+        columns: &["id", "name", "expression", "description", "created_at", "updated_at"],
+        key_len: 1,
+    },
+    Table { name: "audit_log", columns: &["id", "at", "actor", "action", "subject", "detail"], key_len: 1 },
+    Table {
+        name: "personas",
+        columns: &[
+            "id",
+            "name",
+            "description",
+            "goals",
+            "pain_points",
+            "initials",
+            "segment_id",
+            "created_at",
+            "updated_at",
+            "picture_type",
+            "picture",
+        ],
+        key_len: 1,
+    },
     Table {
         name: "jobs",
         columns: &[

@@ -240,6 +240,20 @@ pub struct ThemeVolume {
     pub avg_sentiment: f64,
 }
 
+/// One tagged free-text answer: the raw rows a segment-cut wows & woes
+/// report aggregates after keeping only the segment's customers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeMention {
+    pub theme: String,
+    pub response_id: Uuid,
+    pub question_key: String,
+    pub customer_id: Option<Uuid>,
+    /// The response's headline score.
+    pub score: Option<i32>,
+    pub submitted_at: OffsetDateTime,
+    pub sentiment: f64,
+}
+
 /// A comment that mentions a theme, with its sentiment and score.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThemeExample {
@@ -336,9 +350,12 @@ pub struct Persona {
     /// One pain point per line.
     #[serde(default)]
     pub pain_points: String,
-    /// Shown as the persona's picture.
+    /// Shown as the persona's picture when there is no uploaded one.
     #[serde(default)]
     pub initials: String,
     #[serde(default)]
     pub segment_id: Option<Uuid>,
+    /// An uploaded picture exists (served at `/personas/{id}/picture`).
+    #[serde(default, skip_deserializing)]
+    pub has_picture: bool,
 }

@@ -45,6 +45,7 @@ contract!(
     failed_jobs_retry_then_give_up,
     text_analyses_and_theme_aggregates,
     customers_attributes_events_and_segments,
+    personas_with_pictures_and_segments,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -226,6 +227,33 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     assert_eq!(store.setting_or_init("secret", "b").await.unwrap(), "a", "first writer wins");
 }
 
+/// migrate-data copies what `transfer::TABLES` lists: it must list every
+/// table and column of the schema, or a move would silently drop data.
+#[tokio::test]
+async fn the_transfer_table_list_covers_the_whole_schema() {
+    let db = TempDatabase::sqlite();
+    drop(open(&db.url).await.unwrap());
+    let path = db.url.trim_start_matches("sqlite:");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'cxloop_migrations' ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut listed: Vec<&str> = cxloop_store::transfer::TABLES.iter().map(|t| t.name).collect();
+    listed.sort();
+    assert_eq!(tables, listed);
+    for t in cxloop_store::transfer::TABLES {
+        let mut cols: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(t.name).fetch_all(&pool).await.unwrap();
+        cols.sort();
+        let mut want: Vec<&str> = t.columns.to_vec();
+        want.sort();
+        assert_eq!(cols, want, "columns of {}", t.name);
+    }
+}
+
 #[tokio::test]
 async fn unknown_url_schemes_are_refused() {
     let err = open("mysql://localhost/db").await.err().unwrap();
@@ -313,8 +341,8 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
 
     let at = datetime!(2026-05-05 10:00 UTC);
     let rs = vec![
-        response(&s, 10, at, Some("Fast support"), None),
-        response(&s, 2, at, Some("Slow support and rude"), None),
+        response(&s, 10, at, Some("Fast support"), Some("cust-fast")),
+        response(&s, 2, at, Some("Slow support and rude"), Some("cust-slow")),
         response(&s, 9, at, None, None),
         response(&s, 3, at + time::Duration::days(1), Some("Billing was wrong"), None),
     ];
@@ -361,6 +389,24 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
     let worst = store.theme_examples(2, s.id, &all, "support", true, 1).await.unwrap();
     assert_eq!((worst[0].body.as_str(), worst[0].score), ("Slow support and rude", Some(2)));
     assert!(store.theme_score_counts(1, s.id, &all).await.unwrap().is_empty(), "versions are separate");
+
+    // The raw rows behind a segment cut: one per (theme, text), with the customer and score.
+    let mentions = store.theme_mentions(2, s.id, &all).await.unwrap();
+    assert_eq!(mentions.len(), 5);
+    let slow = store.customer_by_external_id("cust-slow").await.unwrap().id;
+    let of_slow: Vec<&ThemeMention> = mentions.iter().filter(|m| m.customer_id == Some(slow)).collect();
+    assert_eq!(of_slow.len(), 2);
+    assert!(of_slow.iter().all(|m| m.score == Some(2) && (m.sentiment + 0.9).abs() < 1e-9));
+    assert!(mentions.iter().any(|m| m.theme == "billing" && m.customer_id.is_none() && m.score == Some(3)));
+    let mut by_customer = store.headline_counts_by_customer(s.id, &all).await.unwrap();
+    by_customer.sort();
+    assert_eq!(by_customer.iter().filter(|(c, _, _)| c.is_none()).map(|r| r.2).sum::<u64>(), 2);
+    assert!(by_customer.contains(&(Some(slow), Some(2), 1)));
+    let bodies = store
+        .text_bodies(&[(of_slow[0].response_id, "why".to_string()), (of_slow[0].response_id, "other".to_string())])
+        .await
+        .unwrap();
+    assert_eq!(bodies, vec![(of_slow[0].response_id, "why".to_string(), "Slow support and rude".to_string())]);
 
     // Re-tagging under a new version leaves the old version's tags alone.
     let texts = store.texts_after(None, 2).await.unwrap();
@@ -461,4 +507,39 @@ async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
     assert_eq!(store.segments().await.unwrap()[0].name, "Pro plans");
     store.delete_segment(seg.id).await.unwrap();
     assert!(matches!(store.segment(seg.id).await, Err(StoreError::NotFound)));
+}
+
+async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {
+    let seg = store.create_segment("Enterprise", r#"plan = "enterprise""#, None).await.unwrap();
+    let p = Persona {
+        id: Uuid::nil(),
+        name: "Operations lead".into(),
+        description: "Runs the rollout".into(),
+        goals: "Uptime".into(),
+        pain_points: "Outages".into(),
+        initials: "OL".into(),
+        segment_id: Some(seg.id),
+        has_picture: false,
+    };
+    let saved = store.save_persona(&p).await.unwrap();
+    assert!(!saved.id.is_nil());
+    assert!(matches!(store.save_persona(&p).await, Err(StoreError::Conflict { what: "name" })));
+    let renamed = store.save_persona(&Persona { name: "Head of operations".into(), ..saved.clone() }).await.unwrap();
+    assert_eq!(store.personas().await.unwrap()[0].name, "Head of operations");
+    assert!(store.persona_picture(renamed.id).await.unwrap().is_none());
+    store.set_persona_picture(renamed.id, Some(("image/png", "iVBORw0KGgo="))).await.unwrap();
+    assert!(store.personas().await.unwrap()[0].has_picture);
+    assert_eq!(
+        store.persona_picture(renamed.id).await.unwrap(),
+        Some(("image/png".to_string(), "iVBORw0KGgo=".to_string()))
+    );
+    store.set_persona_picture(renamed.id, None).await.unwrap();
+    assert!(!store.personas().await.unwrap()[0].has_picture);
+    assert!(matches!(store.set_persona_picture(Uuid::now_v7(), None).await, Err(StoreError::NotFound)));
+    // Deleting the segment unlinks it; deleting the persona removes it.
+    store.delete_segment(seg.id).await.unwrap();
+    assert_eq!(store.personas().await.unwrap()[0].segment_id, None);
+    store.delete_persona(renamed.id).await.unwrap();
+    assert!(store.personas().await.unwrap().is_empty());
+    assert!(matches!(store.persona_picture(renamed.id).await, Err(StoreError::NotFound)));
 }

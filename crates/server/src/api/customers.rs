@@ -395,12 +395,13 @@ pub async fn preview_segment(
     Ok(Json(json!({ "customers": matched, "of": total, "sample": sample })))
 }
 
-/// The customers of a segment given as an expression or a saved segment's id.
-pub async fn resolve_segment(
+/// The customers of a segment given as an expression or a saved segment's id,
+/// with the segment's label (the expression, or the saved segment's name).
+async fn segment_facts(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,
-) -> Result<Option<(String, std::collections::HashSet<uuid::Uuid>)>, AppError> {
+) -> Result<Option<(String, Vec<CustomerFacts>)>, AppError> {
     let (label, expr) =
         match (expression.map(str::trim).filter(|e| !e.is_empty()), segment_id.filter(|s| !s.is_empty())) {
             (Some(e), _) => (e.to_string(), e.to_string()),
@@ -412,8 +413,29 @@ pub async fn resolve_segment(
         };
     let parsed = parse_segment(&expr, &state.store.attribute_defs().await?)?;
     let (facts, _) = matching(state, Some(&parsed), None, usize::MAX).await?;
-    let members = facts.into_iter().map(|f| f.customer.id).collect();
-    Ok(Some((label, members)))
+    Ok(Some((label, facts)))
+}
+
+/// A segment's label and its customers' ids.
+pub async fn resolve_segment(
+    state: &AppState,
+    expression: Option<&str>,
+    segment_id: Option<&str>,
+) -> Result<Option<(String, std::collections::HashSet<uuid::Uuid>)>, AppError> {
+    Ok(segment_facts(state, expression, segment_id)
+        .await?
+        .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.id).collect())))
+}
+
+/// A segment's label and its customers' external ids (what exported responses carry).
+pub async fn resolve_segment_external_ids(
+    state: &AppState,
+    expression: Option<&str>,
+    segment_id: Option<&str>,
+) -> Result<Option<(String, std::collections::HashSet<String>)>, AppError> {
+    Ok(segment_facts(state, expression, segment_id)
+        .await?
+        .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.external_id).collect())))
 }
 
 fn segment_id_field(id: &str) -> Result<uuid::Uuid, AppError> {

@@ -47,6 +47,7 @@ pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
 pub const AUDIT: &str = "/api/v1/audit";
 pub const PERSONAS: &str = "/api/v1/personas";
 pub const PERSONA: &str = "/api/v1/personas/{id}";
+pub const PERSONA_PICTURE: &str = "/api/v1/personas/{id}/picture";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
@@ -80,6 +81,7 @@ pub const PATHS: &[&str] = &[
     AUDIT,
     PERSONAS,
     PERSONA,
+    PERSONA_PICTURE,
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
@@ -114,6 +116,10 @@ pub fn routes() -> Router<AppState> {
         .route(AUDIT, get(customers::get_audit))
         .route(PERSONAS, get(personas::list_personas).post(personas::create_persona))
         .route(PERSONA, axum::routing::put(personas::update_persona).delete(personas::delete_persona))
+        .route(
+            PERSONA_PICTURE,
+            get(personas::get_picture).put(personas::put_picture).delete(personas::delete_picture),
+        )
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

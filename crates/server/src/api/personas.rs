@@ -159,3 +159,112 @@ pub async fn delete_persona(
     })?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Largest persona picture accepted.
+pub const MAX_PICTURE: usize = 200 * 1024;
+
+/// The content type of an uploaded picture, told by its first bytes (never
+/// by what the uploader claims): PNG, JPEG, GIF or WebP. SVG is refused, as
+/// it can carry script.
+pub fn picture_type(bytes: &[u8]) -> Result<&'static str, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::invalid("picture", "the picture is empty"));
+    }
+    if bytes.len() > MAX_PICTURE {
+        return Err(AppError::invalid("picture", "the picture is larger than 200 KB"));
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Ok("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Ok("image/gif")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Ok("image/webp")
+    } else {
+        Err(AppError::invalid("picture", "the picture must be a PNG, JPEG, GIF or WebP image"))
+    }
+}
+
+fn persona_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))
+}
+
+fn not_found(e: StoreError) -> AppError {
+    match e {
+        StoreError::NotFound => AppError::NotFound("persona"),
+        other => other.into(),
+    }
+}
+
+/// Stores `bytes` as the persona's picture after checking what it is.
+pub async fn store_picture(state: &AppState, id: uuid::Uuid, bytes: &[u8]) -> Result<(), AppError> {
+    use base64::Engine;
+    let kind = picture_type(bytes)?;
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    state.store.set_persona_picture(id, Some((kind, &data))).await.map_err(not_found)
+}
+
+/// The picture as an HTTP response: its checked type, no sniffing, private caching.
+pub async fn picture_response(state: &AppState, id: uuid::Uuid) -> Result<axum::response::Response, AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use base64::Engine;
+    let (kind, data) = state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| AppError::Internal(format!("picture: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `PUT /api/v1/personas/{id}/picture` with the image as the body.
+pub async fn put_picture(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, AppError> {
+    store_picture(&state, persona_id(&id)?, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn get_picture(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, AppError> {
+    picture_response(&state, persona_id(&id)?).await
+}
+
+pub async fn delete_picture(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state.store.set_persona_picture(persona_id(&id)?, None).await.map_err(not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_are_recognised_by_their_first_bytes() {
+        assert_eq!(picture_type(b"\x89PNG\r\n\x1a\n....").unwrap(), "image/png");
+        assert_eq!(picture_type(&[0xff, 0xd8, 0xff, 0xe0, 0, 0]).unwrap(), "image/jpeg");
+        assert_eq!(picture_type(b"GIF89a....").unwrap(), "image/gif");
+        assert_eq!(picture_type(b"RIFF\0\0\0\0WEBPVP8 ").unwrap(), "image/webp");
+        for bad in [&b"<svg onload=alert(1)>"[..], b"", b"RIFF1234WAVEfmt "] {
+            assert_eq!(picture_type(bad).unwrap_err().field(), Some("picture"));
+        }
+        assert!(picture_type(&vec![0xff; MAX_PICTURE + 1]).is_err());
+    }
+}

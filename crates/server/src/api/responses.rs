@@ -18,6 +18,7 @@ use cxloop_core::period::parse_date;
 use cxloop_store::{Inserted, ResponseQuery, StoredResponse, TimeWindow};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -54,6 +55,24 @@ pub struct ListQuery {
     pub limit: Option<String>,
     pub cursor: Option<String>,
     pub order: Option<String>,
+    /// A segment expression or a saved segment: only its customers' responses.
+    pub segment: Option<String>,
+    pub segment_id: Option<String>,
+}
+
+impl ListQuery {
+    async fn segment(&self, state: &AppState) -> Result<Option<HashSet<String>>, AppError> {
+        let seg = super::customers::resolve_segment_external_ids(state, self.segment.as_deref(), self.segment_id.as_deref());
+        Ok(seg.await?.map(|(_, ids)| ids))
+    }
+}
+
+/// Keeps the responses of a segment's customers (all when there is no segment).
+fn keep(page: Vec<StoredResponse>, members: Option<&HashSet<String>>) -> Vec<StoredResponse> {
+    match members {
+        None => page,
+        Some(m) => page.into_iter().filter(|r| r.customer_external_id.as_ref().is_some_and(|c| m.contains(c))).collect(),
+    }
 }
 
 /// `from` and `to` as a half-open window: a date `to` includes that whole day.
@@ -111,15 +130,26 @@ pub async fn list_responses(
         Some("asc") => false,
         Some(_) => return Err(AppError::invalid("order", "order must be asc or desc")),
     };
-    let query = ResponseQuery {
+    let members = q.segment(&state).await?;
+    let mut query = ResponseQuery {
         survey_id: survey.id,
         window: window(q.from.as_deref(), q.to.as_deref())?,
         after: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
         newest_first,
         limit,
     };
-    let page = state.store.list_responses(&query).await?;
-    let next = (page.len() == limit as usize).then(|| page.last().map(encode_cursor)).flatten();
+    // A segment thins each page out: read on until the page is full or the data ends.
+    let mut page = Vec::new();
+    let mut more = true;
+    while more && page.len() < limit as usize {
+        let raw = state.store.list_responses(&query).await?;
+        more = raw.len() == limit as usize;
+        query.after = raw.last().map(|r| (r.submitted_at, r.id));
+        page.extend(keep(raw, members.as_ref()));
+    }
+    // The cursor is the last row returned, so rows read beyond it come again on the next page.
+    page.truncate(limit as usize);
+    let next = (more || page.len() == limit as usize).then(|| page.last().map(encode_cursor)).flatten();
     Ok(Json(serde_json::json!({ "responses": page, "next_cursor": next })))
 }
 
@@ -167,6 +197,7 @@ pub async fn export_csv(
 ) -> Result<Response, AppError> {
     const PAGE: u32 = 2000;
     let survey = Arc::new(load_survey(&state, &id).await?);
+    let members = Arc::new(q.segment(&state).await?);
     let query = ResponseQuery {
         survey_id: survey.id,
         window: window(q.from.as_deref(), q.to.as_deref())?,
@@ -176,16 +207,17 @@ pub async fn export_csv(
     };
     // Fail before the headers go out if the first page cannot be read.
     let first = state.store.list_responses(&query).await?;
-    let head = csv_chunk(&survey, &first, true)?;
     let start = first
         .last()
         .filter(|_| first.len() == PAGE as usize)
         .map(|r| ResponseQuery { after: Some((r.submitted_at, r.id)), ..query.clone() });
+    let head = csv_chunk(&survey, &keep(first, members.as_ref().as_ref()), true)?;
     let store = state.store.clone();
     let page_survey = survey.clone();
     let rest = futures_util::stream::unfold(start, move |next: Option<ResponseQuery>| {
         let store = store.clone();
         let survey = page_survey.clone();
+        let members = members.clone();
         async move {
             let mut query = next?;
             let page = match store.list_responses(&query).await {
@@ -195,9 +227,10 @@ pub async fn export_csv(
             if page.is_empty() {
                 return None;
             }
-            let chunk = csv_chunk(&survey, &page, false).map_err(|e| std::io::Error::other(e.to_string()));
             let more = page.len() == PAGE as usize;
             query.after = page.last().map(|r| (r.submitted_at, r.id));
+            let page = keep(page, members.as_ref().as_ref());
+            let chunk = csv_chunk(&survey, &page, false).map_err(|e| std::io::Error::other(e.to_string()));
             Some((chunk, more.then_some(query)))
         }
     });
@@ -266,7 +299,6 @@ pub async fn compare_segments(
     Path(id): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    use cxloop_core::stats;
     let survey = load_survey(&state, &id).await?;
     let (range, _) = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None }.resolve()?;
     let seg = |e: &Option<String>, i: &Option<String>, field: &'static str| {
@@ -280,33 +312,7 @@ pub async fn compare_segments(
     };
     let (a_label, a) = seg(&q.a_expr, &q.a, "a").await?;
     let (b_label, b) = seg(&q.b_expr, &q.b, "b").await?;
-    let mut questions = Vec::new();
-    for question in survey.questions.iter().filter(|x| x.kind.is_scored()) {
-        let hist = |days: Vec<cxloop_core::metrics::DayCount>| {
-            let mut h = stats::Histogram::new();
-            for d in days {
-                h.add(d.score, d.count);
-            }
-            h
-        };
-        let ha = hist(crate::report::day_counts(&state, &survey, &question.key, range, Some(&a)).await?);
-        let hb = hist(crate::report::day_counts(&state, &survey, &question.key, range, Some(&b)).await?);
-        let (ma, mb) =
-            (cxloop_core::metrics::measures(question.kind, &ha), cxloop_core::metrics::measures(question.kind, &hb));
-        let tests: Vec<serde_json::Value> = ma
-            .iter()
-            .map(|m| {
-                let t = match m.name {
-                    "nps" => stats::nps_change(&ha, &hb),
-                    "top2" => stats::proportion_change(ha.count_between(4, 5), ha.n(), hb.count_between(4, 5), hb.n()),
-                    "easy" => stats::proportion_change(ha.count_between(5, 7), ha.n(), hb.count_between(5, 7), hb.n()),
-                    _ => stats::mean_change(&ha, &hb),
-                };
-                serde_json::json!({ "measure": m.name, "delta": t.map(|t| t.delta), "p_value": t.map(|t| t.p_value), "significant": t.is_some_and(|t| t.significant) })
-            })
-            .collect();
-        questions.push(serde_json::json!({ "key": question.key, "type": question.kind, "text": question.text, "a": ma, "b": mb, "a_minus_b": tests }));
-    }
+    let questions = crate::report::compare_segments(&state, &survey, range, &a, &b).await?;
     Ok(Json(serde_json::json!({
         "survey_id": survey.id,
         "range": crate::report::RangeOut::from(range),
@@ -322,6 +328,9 @@ pub struct ThemesQuery {
     pub to: Option<String>,
     pub interval: Option<String>,
     pub version: Option<String>,
+    /// A segment expression or a saved segment: only its customers' responses count.
+    pub segment: Option<String>,
+    pub segment_id: Option<String>,
 }
 
 impl ThemesQuery {
@@ -345,5 +354,17 @@ pub async fn get_themes(
 ) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
-    Ok(Json(crate::themes_report::wows_and_woes(&state, &survey, range, interval, q.version()?).await?))
+    let segment = super::customers::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
+    let mut report = crate::themes_report::wows_and_woes(
+        &state,
+        &survey,
+        range,
+        interval,
+        q.version()?,
+        segment.as_ref().map(|(_, m)| m),
+    )
+    .await?;
+    report.segment =
+        segment.map(|(label, m)| crate::themes_report::SegmentOut { label, customers: m.len() });
+    Ok(Json(report))
 }

@@ -71,7 +71,7 @@ pub async fn directory(
                 @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
                 a href="/segments" { "Manage segments" }
                 a href="/ideal" { "Ideal customers" }
-                a href="/customers/import" { "Import CSV" }
+                a href="/import/customers" { "Import CSV" }
                 a href="/api/v1/customers.csv" download { "Export CSV" }
             }
         }
@@ -193,7 +193,7 @@ async fn render_segments(
                             td { strong { (s.name) } @if let Some(d) = &s.description { div.muted { (d) } } }
                             td.mono { (s.expression) }
                             td.num { (n) }
-                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } }
+                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } " · " a href=(format!("/segments/{}", s.id)) { "Edit" } }
                         }
                     }
                 }
@@ -219,23 +219,34 @@ pub async fn segments_page(State(state): State<AppState>, user: WebUser) -> Resu
     render_segments(&state, &user, None, None).await
 }
 
+/// A segment form's name, expression and description, checked.
+async fn segment_fields(state: &AppState, form: &FormData) -> Result<(String, String, Option<String>), AppError> {
+    let name = form.get("name").trim().to_string();
+    let expression = form.get("expression").trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "name must be 1–100 characters"));
+    }
+    parse_segment(&expression, &state.store.attribute_defs().await?)?;
+    let description = Some(form.get("description").trim().to_string()).filter(|d| !d.is_empty());
+    Ok((name, expression, description))
+}
+
+fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
+    move |e| match e {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict { field: Some("name".into()), message: format!("a segment named {name:?} exists") }
+        }
+        StoreError::NotFound => AppError::NotFound("segment"),
+        other => other.into(),
+    }
+}
+
 pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
-    let name = form.get("name").trim().to_string();
-    let expression = form.get("expression").trim().to_string();
     let result = async {
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("name", "name must be 1–100 characters"));
-        }
-        parse_segment(&expression, &state.store.attribute_defs().await?)?;
-        let description = Some(form.get("description").trim()).filter(|d| !d.is_empty());
-        state.store.create_segment(&name, &expression, description).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => {
-                AppError::Conflict { field: Some("name".into()), message: format!("a segment named {name:?} exists") }
-            }
-            other => other.into(),
-        })
+        let (name, expression, description) = segment_fields(&state, &form).await?;
+        state.store.create_segment(&name, &expression, description.as_deref()).await.map_err(name_taken(&name))
     }
     .await;
     match result {
@@ -247,4 +258,110 @@ pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: 
             .into_response()),
         Err(e) => Err(PageError(e)),
     }
+}
+
+async fn find_segment(state: &AppState, id: &str) -> Result<cxloop_store::Segment, AppError> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("segment"))?;
+    state.store.segment(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("segment"),
+        other => other.into(),
+    })
+}
+
+async fn render_edit_segment(
+    state: &AppState,
+    user: &WebUser,
+    seg: &cxloop_store::Segment,
+    form: Option<&FormData>,
+    error: Option<&str>,
+) -> Result<Markup, PageError> {
+    let get = |k: &str| match form {
+        Some(f) => f.get(k).to_string(),
+        None => match k {
+            "name" => seg.name.clone(),
+            "expression" => seg.expression.clone(),
+            "description" => seg.description.clone().unwrap_or_default(),
+            _ => String::new(),
+        },
+    };
+    let defs = state.store.attribute_defs().await?;
+    let count = match parse_segment(&seg.expression, &defs) {
+        Ok(e) => Some(crate::api::customers::matching(state, Some(&e), None, 0).await?.1),
+        Err(_) => None,
+    };
+    let personas: Vec<String> =
+        state.store.personas().await?.into_iter().filter(|p| p.segment_id == Some(seg.id)).map(|p| p.name).collect();
+    Ok(page(
+        &format!("Segment: {}", seg.name),
+        user,
+        "/customers",
+        html! {
+            div.actions { h1 style="margin-right:auto" { "Segment: " (seg.name) } a.btn.secondary href="/segments" { "All segments" } }
+            p.muted {
+                @if let Some(n) = count { a href=(format!("/customers?segment_id={}", seg.id)) { (n) " customers" } " match it now." }
+                @if !personas.is_empty() { " Linked to the personas: " (personas.join(", ")) "." }
+            }
+            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            form.stack method="post" action=(format!("/segments/{}", seg.id)) {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")) required; }
+                div { label for="expression" { "Expression" } textarea #expression name="expression" rows="3" class="mono" required { (get("expression")) } }
+                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(get("description")); }
+                button.btn type="submit" { "Save changes" }
+            }
+            h2 { "Delete" }
+            p.muted { "Personas linked to it keep their other details and show no segment." }
+            form method="post" action=(format!("/segments/{}/delete", seg.id)) {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                button.btn.danger type="submit" { "Delete this segment" }
+            }
+        },
+    ))
+}
+
+pub async fn edit_segment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let seg = find_segment(&state, &id).await?;
+    render_edit_segment(&state, &user, &seg, None, None).await
+}
+
+pub async fn update_segment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let seg = find_segment(&state, &id).await?;
+    let result = async {
+        let (name, expression, description) = segment_fields(&state, &form).await?;
+        state.store.update_segment(seg.id, &name, &expression, description.as_deref()).await.map_err(name_taken(&name))
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/segments").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_edit_segment(&state, &user, &seg, Some(&form), Some(&e.public_message())).await?,
+        )
+            .into_response()),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn delete_segment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let seg = find_segment(&state, &id).await?;
+    state.store.delete_segment(seg.id).await.map_err(AppError::from)?;
+    Ok(Redirect::to("/segments").into_response())
 }

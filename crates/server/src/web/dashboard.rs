@@ -46,10 +46,45 @@ pub fn status_badge(s: SurveyStatus) -> Markup {
     html! { span class=(format!("badge {}", s.as_str())) { (s.as_str()) } }
 }
 
-pub(crate) fn filters(action: &str, range: DateRange, interval: Interval, error: Option<&str>) -> Markup {
+/// The "cut by segment" form of a report page: keeps the date range, lists
+/// the saved segments, "Everyone" first. Nothing when there are no segments.
+pub(crate) fn segment_picker(
+    action: &str,
+    range: DateRange,
+    interval: Interval,
+    segments: &[cxloop_store::Segment],
+    selected: Option<&str>,
+) -> Markup {
+    html! {
+        @if !segments.is_empty() {
+            form.filters method="get" action=(action) aria-label="Segment" {
+                input type="hidden" name="from" value=(fmt_date(range.from));
+                input type="hidden" name="to" value=(fmt_date(range.to));
+                input type="hidden" name="interval" value=(interval.as_str());
+                label { "Customers"
+                    select name="segment_id" {
+                        option value="" { "Everyone" }
+                        @for sg in segments { option value=(sg.id) selected[selected == Some(sg.id.to_string().as_str())] { (sg.name) } }
+                    }
+                }
+                button.btn.secondary type="submit" { "Cut by segment" }
+            }
+        }
+    }
+}
+
+/// The date range form; a chosen segment (`segment_id`) stays chosen.
+pub(crate) fn filters(
+    action: &str,
+    range: DateRange,
+    interval: Interval,
+    error: Option<&str>,
+    segment_id: Option<&str>,
+) -> Markup {
     html! {
         @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
         form.filters method="get" action=(action) aria-label="Date range" {
+            @if let Some(id) = segment_id.filter(|s| !s.is_empty()) { input type="hidden" name="segment_id" value=(id); }
             label { "From" input type="date" name="from" value=(fmt_date(range.from)); }
             label { "To" input type="date" name="to" value=(fmt_date(range.to)); }
             label { "Trend by"
@@ -176,7 +211,7 @@ pub async fn overview(
     let body = html! {
         h1 { "Overview" }
         p.muted { "Headline KPI of every live survey, " (fmt_date(range.from)) " to " (fmt_date(range.to)) ", with 95% intervals and the change against the previous " (range.days()) " days." }
-        (filters("/dashboard", range, interval, error.as_deref()))
+        (filters("/dashboard", range, interval, error.as_deref(), None))
         @if summaries.is_empty() {
             div.card {
                 p { "No surveys yet." }
@@ -313,8 +348,16 @@ pub async fn survey_dashboard(
         .filter(|c| !c.is_empty() && c.chars().count() <= 200)
         .map(|c| (c.to_string(), crate::api::surveys_link(&state, &survey, c)));
     let public_url = format!("{}/s/{}", state.base_url, survey.slug);
-    let csv =
-        format!("/api/v1/surveys/{}/responses.csv?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to));
+    let seg_param = match (&segment, q.segment_id.as_deref()) {
+        (Some(_), Some(id)) => format!("&segment_id={}", crate::web::layout::url_encode(id)),
+        _ => String::new(),
+    };
+    let csv = format!(
+        "/api/v1/surveys/{}/responses.csv?from={}&to={}{seg_param}",
+        survey.id,
+        fmt_date(range.from),
+        fmt_date(range.to)
+    );
     let next_status = match survey.status {
         SurveyStatus::Draft => Some(("active", "Activate")),
         SurveyStatus::Active => Some(("closed", "Close survey")),
@@ -324,7 +367,8 @@ pub async fn survey_dashboard(
         div.actions {
             h1 style="margin-right:auto" { (survey.title) " " (status_badge(survey.status)) }
             a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
-            a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
+            a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}{seg_param}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
+            @if segments.len() >= 2 { a.btn.secondary href=(format!("/surveys/{}/compare?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Compare segments" } }
             a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" }
             a.btn.secondary href=(csv) download { "Export CSV" }
             @if let Some((status, label)) = next_status {
@@ -339,23 +383,10 @@ pub async fn survey_dashboard(
             @if let Some(tp) = &survey.touchpoint { "Touchpoint: " (tp) " · " }
             "Public link: " a.mono href=(public_url) { (public_url) }
         }
-        (filters(&format!("/surveys/{}", survey.id), range, interval, error.as_deref()))
-        @if !segments.is_empty() {
-            form.filters method="get" action=(format!("/surveys/{}", survey.id)) aria-label="Segment" {
-                input type="hidden" name="from" value=(fmt_date(range.from));
-                input type="hidden" name="to" value=(fmt_date(range.to));
-                input type="hidden" name="interval" value=(interval.as_str());
-                label { "Customers"
-                    select name="segment_id" {
-                        option value="" { "Everyone" }
-                        @for sg in &segments { option value=(sg.id) selected[q.segment_id.as_deref() == Some(sg.id.to_string().as_str())] { (sg.name) } }
-                    }
-                }
-                button.btn.secondary type="submit" { "Cut by segment" }
-            }
-        }
+        (filters(&format!("/surveys/{}", survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
+        (segment_picker(&format!("/surveys/{}", survey.id), range, interval, &segments, q.segment_id.as_deref()))
         @if let Some((name, members)) = &segment {
-            p.note role="status" { "KPIs, trends and distributions below count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Comments and recent responses are everyone's." }
+            p.note role="status" { "KPIs, trends, distributions and the CSV export count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Comments and recent responses are everyone's." }
         }
         @if metrics.questions.is_empty() { p.muted { "This survey has no scored questions." } }
         @for m in &metrics.questions { (question_section(m, range.days())) }
@@ -389,4 +420,95 @@ pub async fn survey_dashboard(
         }
     };
     Ok(page(&survey.title, &user, "/surveys", body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CompareQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub a: Option<String>,
+    pub b: Option<String>,
+}
+
+/// Two saved segments side by side on every scored question of a survey,
+/// each difference with its p-value and a "significant" flag at p < 0.05.
+pub async fn compare_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Markup, PageError> {
+    let survey = load_survey(&state, &id).await?;
+    let rq = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None };
+    let (range, mut error) = match rq.resolve() {
+        Ok((r, _)) => (r, None),
+        Err(e) => (RangeQuery::default().resolve()?.0, Some(e.public_message())),
+    };
+    let segments = state.store.segments().await?;
+    let pick = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    let (a_id, b_id) = (pick(&q.a), pick(&q.b));
+    let mut result = None;
+    if let (Some(a), Some(b)) = (&a_id, &b_id) {
+        let sa = crate::api::customers::resolve_segment(&state, None, Some(a)).await;
+        let sb = crate::api::customers::resolve_segment(&state, None, Some(b)).await;
+        match (sa, sb) {
+            (Ok(Some(sa)), Ok(Some(sb))) => {
+                let rows = crate::report::compare_segments(&state, &survey, range, &sa.1, &sb.1).await?;
+                result = Some((sa, sb, rows));
+            }
+            (Err(e), _) | (_, Err(e)) => error = Some(e.public_message()),
+            _ => {}
+        }
+    }
+    let fmt = |unit: &str, v: Option<f64>| measure_value(unit, v);
+    let body = html! {
+        div.actions {
+            h1 style="margin-right:auto" { "Compare segments: " (survey.title) }
+            a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
+        }
+        @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if segments.len() < 2 {
+            p.muted { "Save at least two segments on the " a href="/segments" { "Segments" } " page to compare them." }
+        } @else {
+            form.filters method="get" action=(format!("/surveys/{}/compare", survey.id)) aria-label="Segments to compare" {
+                label { "From" input type="date" name="from" value=(fmt_date(range.from)); }
+                label { "To" input type="date" name="to" value=(fmt_date(range.to)); }
+                @for (name, label, chosen) in [("a", "Segment A", &a_id), ("b", "Segment B", &b_id)] {
+                    label { (label)
+                        select name=(name) required {
+                            option value="" { "Choose…" }
+                            @for sg in &segments { option value=(sg.id) selected[chosen.as_deref() == Some(sg.id.to_string().as_str())] { (sg.name) } }
+                        }
+                    }
+                }
+                button.btn type="submit" { "Compare" }
+            }
+        }
+        @if let Some(((a_name, a), (b_name, b), rows)) = &result {
+            p.muted {
+                "A: " strong { (a_name) } " (" (a.len()) " customers) · B: " strong { (b_name) } " (" (b.len()) " customers) · "
+                (fmt_date(range.from)) " to " (fmt_date(range.to)) ". A difference is marked significant when p < 0.05."
+            }
+            @if rows.is_empty() { p.muted { "This survey has no scored questions." } }
+            @for r in rows {
+                h2 { (r.text) }
+                table {
+                    thead { tr { th { "Measure" } th.num { "A" } th.num { "B" } th.num { "A − B" } th.num { "p" } th { "" } } }
+                    tbody {
+                        @for ((ma, mb), t) in r.a.iter().zip(&r.b).zip(&r.a_minus_b) {
+                            tr {
+                                td { (ma.label) }
+                                td.num { (fmt(ma.unit, ma.value)) span.muted { " [" (fmt(ma.unit, ma.low)) ", " (fmt(ma.unit, ma.high)) "] n " (ma.n) } }
+                                td.num { (fmt(mb.unit, mb.value)) span.muted { " [" (fmt(mb.unit, mb.low)) ", " (fmt(mb.unit, mb.high)) "] n " (mb.n) } }
+                                td.num { @match t.delta { Some(d) => (format!("{d:+.1}")), None => span.muted { "—" } } }
+                                td.num { @match t.p_value { Some(p) => (format!("{p:.3}")), None => span.muted { "—" } } }
+                                td { @if t.significant { span.badge.sig { "significant" } } @else if t.delta.is_some() { span.muted { "not significant" } } @else { span.muted { "too few answers" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&format!("Compare segments: {}", survey.title), &user, "/surveys", body))
 }

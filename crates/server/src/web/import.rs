@@ -22,7 +22,7 @@ const MAX_FILE: usize = 200 * 1024;
 fn upload_form(user: &WebUser, error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-        form.stack method="post" action="/customers/import" enctype="multipart/form-data" {
+        form.stack method="post" action="/import/customers" enctype="multipart/form-data" {
             input type="hidden" name="_csrf" value=(user.csrf);
             div {
                 label for="file" { "CSV file with a header row (up to 200 KB here; use cxloop import customers for bigger files)" }
@@ -51,7 +51,7 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
                 ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
             }
         }
-        form.stack method="post" action="/customers/import/confirm" {
+        form.stack method="post" action="/import/customers/confirm" {
             input type="hidden" name="_csrf" value=(user.csrf);
             textarea name="csv" hidden { (csv) }
             h2 { "Columns" }

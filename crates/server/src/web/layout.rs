@@ -101,3 +101,8 @@ pub fn measure_value(unit: &str, v: Option<f64>) -> String {
         (_, Some(v)) => format!("{v:.2}"),
     }
 }
+
+/// A value for a query string (maud escapes HTML, not URLs).
+pub fn url_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,6 +1,6 @@
-//! The personas page: a card per persona (initials, description, goals,
-//! pain points) with its segment's live KPIs and top themes, and a form to
-//! add one.
+//! The personas page: a card per persona (picture or initials, description,
+//! goals, pain points) with its segment's live KPIs and top themes, and a
+//! form to add one; each persona's page edits, re-pictures or deletes it.
 
 use super::FormData;
 use super::dashboard::tile;
@@ -10,7 +10,7 @@ use crate::api::personas::{cards, check};
 use crate::auth::WebUser;
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_store::{Persona, StoreError};
@@ -35,13 +35,14 @@ async fn render(
             @for c in &list {
                 article.card.stack style="margin-bottom:16px" {
                     div.actions {
-                        span aria-hidden="true" style="display:inline-flex;width:56px;height:56px;border-radius:50%;background:#0b5cad;color:#fff;align-items:center;justify-content:center;font-weight:700;font-size:20px" { (c.persona.initials) }
+                        (avatar(&c.persona))
                         div style="margin-right:auto" {
                             h2 style="margin:0" { (c.persona.name) }
                             @if let Some(s) = &c.segment {
                                 div.muted { "Segment: " a href=(format!("/customers?segment_id={}", s["id"].as_str().unwrap_or(""))) { (s["name"].as_str().unwrap_or("")) } " · " (s["customers"]) " customers" }
                             } @else { div.muted { "No segment linked" } }
                         }
+                        a.btn.secondary href=(format!("/personas/{}", c.persona.id)) { "Edit" }
                     }
                     @if !c.persona.description.is_empty() { p { (c.persona.description) } }
                     div.grid {
@@ -58,23 +59,225 @@ async fn render(
             }
             h2 { "New persona" }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            form.stack method="post" action="/personas" {
-                input type="hidden" name="_csrf" value=(user.csrf);
-                div { label for="name" { "Name (a role, e.g. Enterprise operations lead)" } input #name type="text" name="name" value=(get("name")) required; }
-                div { label for="initials" { "Initials (optional)" } input #initials type="text" name="initials" maxlength="3" value=(get("initials")); }
-                div { label for="description" { "Description" } textarea #description name="description" rows="2" { (get("description")) } }
-                div { label for="goals" { "Goals, one per line" } textarea #goals name="goals" rows="3" { (get("goals")) } }
-                div { label for="pain_points" { "Pain points, one per line" } textarea #pain_points name="pain_points" rows="3" { (get("pain_points")) } }
-                div { label for="segment_id" { "Segment" }
-                    select #segment_id name="segment_id" {
-                        option value="" { "None" }
-                        @for s in &segments { option value=(s.id) selected[get("segment_id") == s.id.to_string()] { (s.name) } }
-                    }
+            (persona_form("/personas", user, &get, &segments, "Save persona"))
+        },
+    ))
+}
+
+/// The picture, or the initials in a circle.
+fn avatar(p: &Persona) -> Markup {
+    html! {
+        @if p.has_picture {
+            img src=(format!("/personas/{}/picture", p.id)) alt=(format!("Picture of {}", p.name)) width="56" height="56" style="border-radius:50%;object-fit:cover";
+        } @else {
+            span aria-hidden="true" style="display:inline-flex;width:56px;height:56px;border-radius:50%;background:#0b5cad;color:#fff;align-items:center;justify-content:center;font-weight:700;font-size:20px" { (p.initials) }
+        }
+    }
+}
+
+fn persona_form(
+    action: &str,
+    user: &WebUser,
+    get: &dyn Fn(&str) -> String,
+    segments: &[cxloop_store::Segment],
+    button: &str,
+) -> Markup {
+    html! {
+        form.stack method="post" action=(action) {
+            input type="hidden" name="_csrf" value=(user.csrf);
+            div { label for="name" { "Name (a role, e.g. Enterprise operations lead)" } input #name type="text" name="name" value=(get("name")) required; }
+            div { label for="initials" { "Initials (optional; shown when there is no picture)" } input #initials type="text" name="initials" maxlength="3" value=(get("initials")); }
+            div { label for="description" { "Description" } textarea #description name="description" rows="2" { (get("description")) } }
+            div { label for="goals" { "Goals, one per line" } textarea #goals name="goals" rows="3" { (get("goals")) } }
+            div { label for="pain_points" { "Pain points, one per line" } textarea #pain_points name="pain_points" rows="3" { (get("pain_points")) } }
+            div { label for="segment_id" { "Segment" }
+                select #segment_id name="segment_id" {
+                    option value="" { "None" }
+                    @for s in segments { option value=(s.id) selected[get("segment_id") == s.id.to_string()] { (s.name) } }
                 }
-                button.btn type="submit" { "Save persona" }
+            }
+            button.btn type="submit" { (button) }
+        }
+    }
+}
+
+fn from_form(form: &FormData, id: uuid::Uuid) -> Persona {
+    Persona {
+        id,
+        name: form.get("name").to_string(),
+        description: form.get("description").trim().to_string(),
+        goals: form.get("goals").trim().to_string(),
+        pain_points: form.get("pain_points").trim().to_string(),
+        initials: form.get("initials").to_string(),
+        segment_id: uuid::Uuid::parse_str(form.get("segment_id")).ok(),
+        has_picture: false,
+    }
+}
+
+async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
+    check(&mut p)?;
+    state.store.save_persona(&p).await.map_err(|e| match e {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict { field: Some("name".into()), message: format!("a persona named {:?} exists", p.name) }
+        }
+        StoreError::NotFound => AppError::NotFound("persona"),
+        other => other.into(),
+    })
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Persona, AppError> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))?;
+    state.store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
+}
+
+async fn render_edit(
+    state: &AppState,
+    user: &WebUser,
+    p: &Persona,
+    form: Option<&FormData>,
+    error: Option<&str>,
+) -> Result<Markup, PageError> {
+    let segments = state.store.segments().await?;
+    let get = |k: &str| match form {
+        Some(f) => f.get(k).to_string(),
+        None => match k {
+            "name" => p.name.clone(),
+            "initials" => p.initials.clone(),
+            "description" => p.description.clone(),
+            "goals" => p.goals.clone(),
+            "pain_points" => p.pain_points.clone(),
+            "segment_id" => p.segment_id.map(|s| s.to_string()).unwrap_or_default(),
+            _ => String::new(),
+        },
+    };
+    Ok(page(
+        &format!("Persona: {}", p.name),
+        user,
+        "/personas",
+        html! {
+            div.actions { (avatar(p)) h1 style="margin-right:auto" { (p.name) } a.btn.secondary href="/personas" { "All personas" } }
+            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            (persona_form(&format!("/personas/{}", p.id), user, &get, &segments, "Save changes"))
+            h2 { "Picture" }
+            form.stack method="post" action=(format!("/personas/{}/picture", p.id)) enctype="multipart/form-data" {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                div {
+                    label for="picture" { "PNG, JPEG, GIF or WebP, up to 200 KB" }
+                    input #picture type="file" name="picture" accept="image/png,image/jpeg,image/gif,image/webp" required;
+                }
+                button.btn.secondary type="submit" { "Upload picture" }
+            }
+            @if p.has_picture {
+                form method="post" action=(format!("/personas/{}/picture", p.id)) enctype="multipart/form-data" {
+                    input type="hidden" name="_csrf" value=(user.csrf);
+                    input type="hidden" name="remove" value="1";
+                    button.btn.secondary type="submit" { "Remove picture (show initials)" }
+                }
+            }
+            h2 { "Delete" }
+            form method="post" action=(format!("/personas/{}/delete", p.id)) {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                button.btn.danger type="submit" { "Delete this persona" }
             }
         },
     ))
+}
+
+pub async fn edit_persona(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let p = find(&state, &id).await?;
+    render_edit(&state, &user, &p, None, None).await
+}
+
+pub async fn update_persona(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let current = find(&state, &id).await?;
+    match save(&state, from_form(&form, current.id)).await {
+        Ok(_) => Ok(Redirect::to("/personas").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_edit(&state, &user, &current, Some(&form), Some(&e.public_message())).await?,
+        )
+            .into_response()),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn delete_persona(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let p = find(&state, &id).await?;
+    state.store.delete_persona(p.id).await.map_err(AppError::from)?;
+    Ok(Redirect::to("/personas").into_response())
+}
+
+/// Upload (or with `remove`, take away) the picture; a bad file shows the
+/// edit page with the reason.
+pub async fn upload_picture(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let p = find(&state, &id).await?;
+    let (mut csrf, mut file, mut remove) = (String::new(), Vec::new(), false);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return Err(PageError(AppError::invalid("picture", "the upload could not be read"))),
+        };
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("remove") => remove = true,
+            Some("picture") => {
+                file = field
+                    .bytes()
+                    .await
+                    .map_err(|_| PageError(AppError::invalid("picture", "the picture is larger than 200 KB")))?
+                    .to_vec()
+            }
+            _ => {}
+        }
+    }
+    user.check_csrf(Some(&csrf))?;
+    let result = if remove {
+        state.store.set_persona_picture(p.id, None).await.map_err(AppError::from)
+    } else {
+        crate::api::personas::store_picture(&state, p.id, &file).await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/personas/{}", p.id)).into_response()),
+        Err(e @ AppError::Invalid { .. }) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_edit(&state, &user, &p, None, Some(&e.public_message())).await?,
+        )
+            .into_response()),
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn picture(
+    State(state): State<AppState>,
+    _user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
+    Ok(crate::api::personas::picture_response(&state, id).await?)
 }
 
 pub async fn personas_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
@@ -84,25 +287,7 @@ pub async fn personas_page(State(state): State<AppState>, user: WebUser) -> Resu
 pub async fn create_persona(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
-    let mut p = Persona {
-        id: uuid::Uuid::nil(),
-        name: form.get("name").to_string(),
-        description: form.get("description").trim().to_string(),
-        goals: form.get("goals").trim().to_string(),
-        pain_points: form.get("pain_points").trim().to_string(),
-        initials: form.get("initials").to_string(),
-        segment_id: uuid::Uuid::parse_str(form.get("segment_id")).ok(),
-    };
-    let result = match check(&mut p) {
-        Ok(()) => state.store.save_persona(&p).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => AppError::Conflict {
-                field: Some("name".into()),
-                message: format!("a persona named {:?} exists", p.name),
-            },
-            other => other.into(),
-        }),
-        Err(e) => Err(e),
-    };
+    let result = save(&state, from_form(&form, uuid::Uuid::nil())).await;
     match result {
         Ok(_) => Ok(Redirect::to("/personas").into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {

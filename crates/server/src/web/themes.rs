@@ -2,7 +2,7 @@
 //! and what hurts, each with volume, sentiment, impact on the headline KPI
 //! with its interval, trend and example comments (escaped like all input).
 
-use super::dashboard::{DashQuery, filters};
+use super::dashboard::{DashQuery, filters, segment_picker};
 use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::api::load_survey;
@@ -69,7 +69,10 @@ pub async fn survey_themes(
             Err(e) => (RangeQuery::default().resolve()?, Some(e.to_string())),
         };
     let (range, interval) = resolved;
-    let w = wows_and_woes(&state, &survey, range, interval, None).await?;
+    let segments = state.store.segments().await?;
+    let segment =
+        crate::api::customers::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty())).await?;
+    let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| m)).await?;
     let (_, emerging) = crate::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {
         div.actions {
@@ -81,7 +84,11 @@ pub async fn survey_themes(
             (w.analysed) " of " (w.texts) " comments analysed"
             @if let Some(m) = &w.measure { " · impact is the difference in " (m.name) " between responses that mention a theme and those that do not" }
         }
-        (filters(&format!("/surveys/{}/themes", survey.id), range, interval, error.as_deref()))
+        (filters(&format!("/surveys/{}/themes", survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
+        (segment_picker(&format!("/surveys/{}/themes", survey.id), range, interval, &segments, q.segment_id.as_deref()))
+        @if let Some((name, members)) = &segment {
+            p.note role="status" { "Themes, impact, trends and examples count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Emerging phrases are everyone's." }
+        }
         div.grid style="grid-template-columns: 1fr 1fr; align-items: start" {
             section.stack aria-labelledby="woes" {
                 h2 #woes { "Woes: what hurts" }

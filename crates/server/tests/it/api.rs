@@ -854,3 +854,89 @@ async fn personas_show_their_segments_live_kpis() {
         (Some(2), Some(0.0))
     );
 }
+
+#[tokio::test]
+async fn wows_and_woes_responses_and_csv_cut_by_a_segment() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Segment themes").await;
+    let id = s["id"].as_str().unwrap();
+    let rows = [
+        (Some("a1"), 2, "The support agent was rude."),
+        (Some("a2"), 10, "Setup was easy, great onboarding."),
+        (Some("a3"), 9, "The onboarding call was clear and practical."),
+        (Some("b1"), 10, "Support was quick and kind."),
+        (None, 0, "Support never replied."),
+    ];
+    for (customer, nps, why) in rows {
+        let mut body = json!({"answers": {"nps": nps, "why": why}, "submitted_at": "2026-03-10T10:00:00Z"});
+        if let Some(c) = customer {
+            body["customer"] = json!({"external_id": c});
+        }
+        assert_eq!(app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body).await.status(), 201);
+    }
+    wait_analysed(&app, id, 5).await;
+    let base = format!("/api/v1/surveys/{id}/themes?from=2026-03-01&to=2026-03-31");
+    let theme = |report: &Value, key: &str| {
+        ["wows", "woes"]
+            .iter()
+            .flat_map(|l| report[*l].as_array().unwrap().iter())
+            .find(|t| t["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} in {report}"))
+    };
+    let (_, everyone) = app.get_json(&base).await;
+    assert_eq!(theme(&everyone, "support")["mentions"], 3);
+    assert!(everyone.get("segment").is_none());
+
+    let seg = "segment=external_id%20in%20(%22a1%22%2C%20%22a2%22%2C%20%22a3%22)";
+    let (status, cut) = app.get_json(&format!("{base}&{seg}")).await;
+    assert_eq!(status, 200, "{cut}");
+    assert_eq!((cut["responses"].as_u64(), cut["segment"]["customers"].as_u64()), (Some(3), Some(3)));
+    let support = theme(&cut, "support");
+    assert_eq!(support["mentions"], 1);
+    // One detractor mentioning it (NPS -100) against two promoters who do not (+100): -200 points.
+    assert!((support["impact"]["delta"].as_f64().unwrap() + 200.0).abs() < 1e-9, "{support}");
+    assert_eq!((support["impact"]["n_a"].as_u64(), support["impact"]["n_b"].as_u64()), (Some(1), Some(2)));
+    let examples = support["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), 1);
+    assert_eq!(examples[0]["body"], "The support agent was rude.");
+    assert_eq!(examples[0]["score"], 2);
+    assert_eq!(theme(&cut, "onboarding")["mentions"], 2);
+    assert!((support["share"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+
+    // A saved segment works the same, and a broken expression is a clear error.
+    let r = app
+        .post_json("/api/v1/segments", &json!({"name": "Group A", "expression": "external_id in (\"a1\", \"a2\", \"a3\")"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let saved: Value = r.json().await.unwrap();
+    let sid = saved["id"].as_str().unwrap();
+    let (_, by_id) = app.get_json(&format!("{base}&segment_id={sid}")).await;
+    assert_eq!((by_id["segment"]["label"].as_str(), theme(&by_id, "support")["mentions"].as_u64()), (Some("Group A"), Some(1)));
+    let (status, body) = app.get_json(&format!("{base}&segment=plan%20%3D")).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("expression")));
+
+    // Listing and CSV export keep only the segment's responses; pages stay full.
+    let (_, page) = app.get_json(&format!("/api/v1/surveys/{id}/responses?segment_id={sid}&limit=2")).await;
+    let first: Vec<&str> =
+        page["responses"].as_array().unwrap().iter().map(|r| r["customer_external_id"].as_str().unwrap()).collect();
+    assert_eq!(first.len(), 2);
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let (_, rest) = app.get_json(&format!("/api/v1/surveys/{id}/responses?segment_id={sid}&limit=2&cursor={cursor}")).await;
+    let mut seen: Vec<&str> = first.clone();
+    seen.extend(rest["responses"].as_array().unwrap().iter().map(|r| r["customer_external_id"].as_str().unwrap()));
+    seen.sort();
+    assert_eq!(seen, vec!["a1", "a2", "a3"]);
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/surveys/{id}/responses.csv?segment_id={sid}")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 4, "header and three rows: {csv}");
+    assert!(!csv.contains("b1") && !csv.contains("never replied"));
+}

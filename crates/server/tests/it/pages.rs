@@ -409,7 +409,7 @@ async fn csv_import_in_the_browser_previews_maps_and_imports() {
     let cookie = format!("cxloop_session={session}");
     let form_page = app
         .client
-        .get(app.url("/customers/import"))
+        .get(app.url("/import/customers"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -425,7 +425,7 @@ async fn csv_import_in_the_browser_previews_maps_and_imports() {
     );
     let r = app
         .client
-        .post(app.url("/customers/import"))
+        .post(app.url("/import/customers"))
         .header("cookie", &cookie)
         .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .body(body)
@@ -455,7 +455,7 @@ async fn csv_import_in_the_browser_previews_maps_and_imports() {
         if all {
             fields.push(("all_or_nothing", "on".into()));
         }
-        app.client.post(app.url("/customers/import/confirm")).header("cookie", &cookie).form(&fields).send()
+        app.client.post(app.url("/import/customers/confirm")).header("cookie", &cookie).form(&fields).send()
     };
     let html = confirm("preview", true).await.unwrap().text().await.unwrap();
     assert!(html.contains("line 3, column &quot;Plan&quot;"), "{html}");

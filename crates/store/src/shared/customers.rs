@@ -349,7 +349,7 @@ impl CustomerStore for Backend {
 
     async fn personas(&self) -> Result<Vec<Persona>> {
         let rows = sqlx::query(q!(
-            "SELECT id, name, description, goals, pain_points, initials, segment_id FROM personas ORDER BY name"
+            "SELECT id, name, description, goals, pain_points, initials, segment_id, picture_type FROM personas ORDER BY name"
         ))
         .fetch_all(&self.read)
         .await?;
@@ -364,6 +364,7 @@ impl CustomerStore for Backend {
                     pain_points: r.try_get("pain_points")?,
                     initials: r.try_get("initials")?,
                     segment_id: seg.as_deref().map(uuid).transpose()?,
+                    has_picture: r.try_get::<Option<String>, _>("picture_type")?.is_some(),
                 })
             })
             .collect()
@@ -375,6 +376,33 @@ impl CustomerStore for Backend {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn set_persona_picture(&self, id: uuid::Uuid, picture: Option<(&str, &str)>) -> Result<()> {
+        let done = sqlx::query(q!("UPDATE personas SET picture_type = ?, picture = ?, updated_at = ? WHERE id = ?"))
+            .bind(picture.map(|p| p.0))
+            .bind(picture.map(|p| p.1))
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn persona_picture(&self, id: uuid::Uuid) -> Result<Option<(String, String)>> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as(q!("SELECT picture_type, picture FROM personas WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&self.read)
+                .await?;
+        match row {
+            None => Err(StoreError::NotFound),
+            Some((Some(t), Some(data))) => Ok(Some((t, data))),
+            Some(_) => Ok(None),
+        }
     }
 
     async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {

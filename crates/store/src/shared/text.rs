@@ -6,7 +6,7 @@
 
 use super::{Backend, Db, uuid};
 use crate::{
-    AnalysedComment, CommentFilter, Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeVolume, TimeWindow, ts,
+    AnalysedComment, CommentFilter, Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeMention, ThemeVolume, TimeWindow, ts,
 };
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
@@ -307,6 +307,76 @@ impl TextStore for Backend {
                 })
             })
             .collect()
+    }
+
+    async fn theme_mentions(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeMention>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, tt.response_id, tt.question_key, r.customer_id, r.headline_score, tt.submitted_at, ta.sentiment
+             FROM text_themes tt
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeMention {
+                    theme: r.try_get("theme")?,
+                    response_id: uuid(r.try_get("response_id")?)?,
+                    question_key: r.try_get("question_key")?,
+                    customer_id: r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                    sentiment: r.try_get("sentiment")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn headline_counts_by_customer(
+        &self,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(Option<uuid::Uuid>, Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT customer_id, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ",
+        );
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY customer_id, headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn text_bodies(&self, ids: &[(uuid::Uuid, String)]) -> Result<Vec<(uuid::Uuid, String, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let mut qb =
+                QueryBuilder::<Db>::new("SELECT response_id, question_key, body FROM answer_texts WHERE response_id IN (");
+            let mut sep = qb.separated(", ");
+            for (id, _) in chunk {
+                sep.push_bind(id.to_string());
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&self.read).await? {
+                let id = uuid(r.try_get("response_id")?)?;
+                let key: String = r.try_get("question_key")?;
+                if chunk.iter().any(|(i, k)| *i == id && *k == key) {
+                    out.push((id, key, r.try_get("body")?));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn taxonomy_versions(&self) -> Result<Vec<TaxonomyVersion>> {

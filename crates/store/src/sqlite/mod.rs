@@ -70,6 +70,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "customers", include_str!("../../migrations/sqlite/0004_customers.sql")),
     (5, "audit", include_str!("../../migrations/sqlite/0005_audit.sql")),
     (6, "personas", include_str!("../../migrations/sqlite/0006_personas.sql")),
+    (7, "persona_pictures", include_str!("../../migrations/sqlite/0007_persona_pictures.sql")),
 ];
 
 #[derive(Clone)]
