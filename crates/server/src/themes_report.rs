@@ -103,7 +103,12 @@ struct Counts {
     mentions: Option<Vec<ThemeMention>>,
 }
 
-async fn counts_for_everyone(state: &AppState, version: u32, survey: Uuid, window: &TimeWindow) -> Result<Counts, AppError> {
+async fn counts_for_everyone(
+    state: &AppState,
+    version: u32,
+    survey: Uuid,
+    window: &TimeWindow,
+) -> Result<Counts, AppError> {
     let store = state.store.as_ref();
     let mut all = Histogram::new();
     let mut responses = 0;

@@ -116,10 +116,7 @@ pub fn routes() -> Router<AppState> {
         .route(AUDIT, get(customers::get_audit))
         .route(PERSONAS, get(personas::list_personas).post(personas::create_persona))
         .route(PERSONA, axum::routing::put(personas::update_persona).delete(personas::delete_persona))
-        .route(
-            PERSONA_PICTURE,
-            get(personas::get_picture).put(personas::put_picture).delete(personas::delete_picture),
-        )
+        .route(PERSONA_PICTURE, get(personas::get_picture).put(personas::put_picture).delete(personas::delete_picture))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

@@ -210,9 +210,11 @@ pub async fn picture_response(state: &AppState, id: uuid::Uuid) -> Result<axum::
     use axum::http::header;
     use axum::response::IntoResponse;
     use base64::Engine;
-    let (kind, data) = state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
-    let bytes =
-        base64::engine::general_purpose::STANDARD.decode(data).map_err(|e| AppError::Internal(format!("picture: {e}")))?;
+    let (kind, data) =
+        state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| AppError::Internal(format!("picture: {e}")))?;
     Ok((
         [
             (header::CONTENT_TYPE, kind),

@@ -62,7 +62,8 @@ pub struct ListQuery {
 
 impl ListQuery {
     async fn segment(&self, state: &AppState) -> Result<Option<HashSet<String>>, AppError> {
-        let seg = super::customers::resolve_segment_external_ids(state, self.segment.as_deref(), self.segment_id.as_deref());
+        let seg =
+            super::customers::resolve_segment_external_ids(state, self.segment.as_deref(), self.segment_id.as_deref());
         Ok(seg.await?.map(|(_, ids)| ids))
     }
 }
@@ -71,7 +72,9 @@ impl ListQuery {
 fn keep(page: Vec<StoredResponse>, members: Option<&HashSet<String>>) -> Vec<StoredResponse> {
     match members {
         None => page,
-        Some(m) => page.into_iter().filter(|r| r.customer_external_id.as_ref().is_some_and(|c| m.contains(c))).collect(),
+        Some(m) => {
+            page.into_iter().filter(|r| r.customer_external_id.as_ref().is_some_and(|c| m.contains(c))).collect()
+        }
     }
 }
 
@@ -364,7 +367,6 @@ pub async fn get_themes(
         segment.as_ref().map(|(_, m)| m),
     )
     .await?;
-    report.segment =
-        segment.map(|(label, m)| crate::themes_report::SegmentOut { label, customers: m.len() });
+    report.segment = segment.map(|(label, m)| crate::themes_report::SegmentOut { label, customers: m.len() });
     Ok(Json(report))
 }

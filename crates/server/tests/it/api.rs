@@ -906,13 +906,19 @@ async fn wows_and_woes_responses_and_csv_cut_by_a_segment() {
 
     // A saved segment works the same, and a broken expression is a clear error.
     let r = app
-        .post_json("/api/v1/segments", &json!({"name": "Group A", "expression": "external_id in (\"a1\", \"a2\", \"a3\")"}))
+        .post_json(
+            "/api/v1/segments",
+            &json!({"name": "Group A", "expression": "external_id in (\"a1\", \"a2\", \"a3\")"}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let saved: Value = r.json().await.unwrap();
     let sid = saved["id"].as_str().unwrap();
     let (_, by_id) = app.get_json(&format!("{base}&segment_id={sid}")).await;
-    assert_eq!((by_id["segment"]["label"].as_str(), theme(&by_id, "support")["mentions"].as_u64()), (Some("Group A"), Some(1)));
+    assert_eq!(
+        (by_id["segment"]["label"].as_str(), theme(&by_id, "support")["mentions"].as_u64()),
+        (Some("Group A"), Some(1))
+    );
     let (status, body) = app.get_json(&format!("{base}&segment=plan%20%3D")).await;
     assert_eq!((status, body["error"]["field"].as_str()), (422, Some("expression")));
 
@@ -922,7 +928,8 @@ async fn wows_and_woes_responses_and_csv_cut_by_a_segment() {
         page["responses"].as_array().unwrap().iter().map(|r| r["customer_external_id"].as_str().unwrap()).collect();
     assert_eq!(first.len(), 2);
     let cursor = page["next_cursor"].as_str().expect("a next page");
-    let (_, rest) = app.get_json(&format!("/api/v1/surveys/{id}/responses?segment_id={sid}&limit=2&cursor={cursor}")).await;
+    let (_, rest) =
+        app.get_json(&format!("/api/v1/surveys/{id}/responses?segment_id={sid}&limit=2&cursor={cursor}")).await;
     let mut seen: Vec<&str> = first.clone();
     seen.extend(rest["responses"].as_array().unwrap().iter().map(|r| r["customer_external_id"].as_str().unwrap()));
     seen.sort();

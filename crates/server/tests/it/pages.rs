@@ -468,3 +468,162 @@ async fn csv_import_in_the_browser_previews_maps_and_imports() {
     assert!(html.contains("Imported 1 customers; 1 rows with problems were skipped."), "{html}");
     assert_eq!(app.store.customer_by_external_id("x1").await.unwrap().attributes["plan"], "pro");
 }
+
+/// A multipart body of text fields and one file field.
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "cxloopboundary7";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+    }
+    if let Some((name, ctype, bytes)) = file {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"f\"\r\nContent-Type: {ctype}\r\n\r\n")
+                .bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn segments_and_personas_are_edited_pictured_and_deleted_in_the_browser() {
+    let app = spawn_app().await;
+    let seg: Value = app
+        .post_json("/api/v1/segments", &json!({"name": "Promoters", "expression": "last_nps >= 9"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seg_id = seg["id"].as_str().unwrap();
+    let persona: Value = app
+        .post_json("/api/v1/personas", &json!({"name": "Operations lead", "segment_id": seg_id}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pid = persona["id"].as_str().unwrap();
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let get = |path: String| app.client.get(app.url(&path)).header("cookie", &cookie).send();
+    let edit = get(format!("/segments/{seg_id}")).await.unwrap().text().await.unwrap();
+    assert!(edit.contains("last_nps &gt;= 9") && edit.contains("Operations lead"), "{edit}");
+    let csrf = hidden(&edit, "_csrf").unwrap();
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        app.client.post(app.url(&path)).header("cookie", &cookie).form(&form).send()
+    };
+    // A broken expression is shown where it is, and nothing changes.
+    let r = post(
+        format!("/segments/{seg_id}"),
+        vec![("_csrf", csrf.clone()), ("name", "Promoters".into()), ("expression", "last_nps >=".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("line 1"));
+    let r = post(
+        format!("/segments/{seg_id}"),
+        vec![("_csrf", csrf.clone()), ("name", "Loyal".into()), ("expression", "last_nps >= 10".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, saved) = app.get_json(&format!("/api/v1/segments/{seg_id}")).await;
+    let saved = &saved["segment"];
+    assert_eq!((saved["name"].as_str(), saved["expression"].as_str()), (Some("Loyal"), Some("last_nps >= 10")));
+
+    // The persona: rename, picture (checked by its bytes), delete.
+    let r = post(
+        format!("/personas/{pid}"),
+        vec![("_csrf", csrf.clone()), ("name", "Head of operations".into()), ("goals", "Uptime\nFewer tickets".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let upload = |file: (&'static str, &'static str, &'static [u8])| {
+        let (ctype, body) = multipart(&[("_csrf", &csrf)], Some(file));
+        app.client
+            .post(app.url(&format!("/personas/{pid}/picture")))
+            .header("cookie", &cookie)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let r = upload(("picture", "image/svg+xml", b"<svg onload=\"alert(1)\"/>")).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("PNG, JPEG, GIF or WebP"));
+    let r = upload(("picture", "application/octet-stream", png)).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let pic = get(format!("/personas/{pid}/picture")).await.unwrap();
+    assert_eq!(pic.headers()["content-type"], "image/png");
+    assert_eq!(pic.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(&pic.bytes().await.unwrap()[..], png);
+    let list = get("/personas".into()).await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("src=\"/personas/{pid}/picture\"")) && list.contains("Head of operations"));
+    // The API sees the same picture.
+    let api = app.client.get(app.url(&format!("/api/v1/personas/{pid}/picture"))).bearer_auth(&app.token).send();
+    assert_eq!(&api.await.unwrap().bytes().await.unwrap()[..], png);
+
+    // Deleting the segment unlinks the persona; deleting the persona removes it.
+    assert_eq!(post(format!("/segments/{seg_id}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 303);
+    let (_, personas) = app.get_json("/api/v1/personas").await;
+    assert!(personas["personas"][0]["segment_id"].is_null());
+    assert_eq!(post(format!("/personas/{pid}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 303);
+    let (_, personas) = app.get_json("/api/v1/personas").await;
+    assert_eq!(personas["personas"].as_array().unwrap().len(), 0);
+    assert_eq!(get(format!("/personas/{pid}")).await.unwrap().status(), 404);
+    // Without the CSRF token nothing is deleted.
+    assert_eq!(post(format!("/personas/{pid}/delete"), vec![]).await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn two_segments_are_compared_with_significance_and_any_customer_id_opens() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Compare").await;
+    let sid = s["id"].as_str().unwrap();
+    for (c, nps) in [("import", 10), ("b", 2), ("c", 3)] {
+        let r = app
+            .post_json(
+                &format!("/api/v1/surveys/{sid}/responses"),
+                &json!({"answers": {"nps": nps}, "customer": {"external_id": c}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let a: Value = app
+        .post_json("/api/v1/segments", &json!({"name": "Fans", "expression": "last_nps >= 9"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = app
+        .post_json("/api/v1/segments", &json!({"name": "Critics", "expression": "last_nps <= 6"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session = app.login().await;
+    let get =
+        |path: String| app.client.get(app.url(&path)).header("cookie", format!("cxloop_session={session}")).send();
+    let dash = get(format!("/surveys/{sid}")).await.unwrap().text().await.unwrap();
+    assert!(dash.contains(&format!("/surveys/{sid}/compare?")));
+    let html = get(format!("/surveys/{sid}/compare?a={}&b={}", a["id"].as_str().unwrap(), b["id"].as_str().unwrap()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // NPS +100 (n 1) against -100 (n 2): A − B = +200 points.
+    assert!(
+        html.contains("<strong>Fans</strong> (1 customers)") && html.contains("<strong>Critics</strong> (2 customers)")
+    );
+    assert!(html.contains("+200.0"), "{html}");
+    let bad = get(format!("/surveys/{sid}/compare?a=nope&b={}", b["id"].as_str().unwrap())).await.unwrap();
+    assert!(bad.text().await.unwrap().contains("segment_id is not a segment id"));
+    // A customer whose id is "import" has a page like everyone else.
+    let page = get("/customers/import".into()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("import") && !page.contains("CSV file with a header row"), "{page}");
+}
