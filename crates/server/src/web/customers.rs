@@ -249,15 +249,12 @@ pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: 
         state.store.create_segment(&name, &expression, description.as_deref()).await.map_err(name_taken(&name))
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to("/segments").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_segments(&state, &user, Some(&form), Some(&e.public_message())).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError(e)),
-    }
+    super::form_outcome(
+        result,
+        "/segments",
+        |m| async move { render_segments(&state, &user, Some(&form), Some(&m)).await },
+    )
+    .await
 }
 
 async fn find_segment(state: &AppState, id: &str) -> Result<cxloop_store::Segment, AppError> {
@@ -342,15 +339,10 @@ pub async fn update_segment(
         state.store.update_segment(seg.id, &name, &expression, description.as_deref()).await.map_err(name_taken(&name))
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to("/segments").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_edit_segment(&state, &user, &seg, Some(&form), Some(&e.public_message())).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError(e)),
-    }
+    super::form_outcome(result, "/segments", |m| async move {
+        render_edit_segment(&state, &user, &seg, Some(&form), Some(&m)).await
+    })
+    .await
 }
 
 pub async fn delete_segment(

@@ -84,3 +84,24 @@ impl FormData {
         self.0.contains_key(key)
     }
 }
+
+/// The end of a staff form's POST: on success a redirect to `to`; a mistake
+/// the person can fix (invalid, conflict) shows the form again, 422, with
+/// the message from `rerender`; anything else is an error page.
+pub(crate) async fn form_outcome<T, Fut>(
+    result: Result<T, crate::error::AppError>,
+    to: &str,
+    rerender: impl FnOnce(String) -> Fut,
+) -> Result<axum::response::Response, crate::error::PageError>
+where
+    Fut: std::future::Future<Output = Result<maud::Markup, crate::error::PageError>>,
+{
+    use crate::error::AppError;
+    match result {
+        Ok(_) => Ok(Redirect::to(to).into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, rerender(e.public_message()).await?).into_response())
+        }
+        Err(e) => Err(crate::error::PageError(e)),
+    }
+}

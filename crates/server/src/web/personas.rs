@@ -201,15 +201,11 @@ pub async fn update_persona(
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     let current = find(&state, &id).await?;
-    match save(&state, from_form(&form, current.id)).await {
-        Ok(_) => Ok(Redirect::to("/personas").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_edit(&state, &user, &current, Some(&form), Some(&e.public_message())).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError(e)),
-    }
+    let result = save(&state, from_form(&form, current.id)).await;
+    super::form_outcome(result, "/personas", |m| async move {
+        render_edit(&state, &user, &current, Some(&form), Some(&m)).await
+    })
+    .await
 }
 
 pub async fn delete_persona(
@@ -288,12 +284,6 @@ pub async fn create_persona(State(state): State<AppState>, user: WebUser, body: 
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = save(&state, from_form(&form, uuid::Uuid::nil())).await;
-    match result {
-        Ok(_) => Ok(Redirect::to("/personas").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&state, &user, Some(&form), Some(&e.public_message())).await?)
-                .into_response())
-        }
-        Err(e) => Err(PageError(e)),
-    }
+    super::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })
+        .await
 }
