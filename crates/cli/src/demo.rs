@@ -5,6 +5,8 @@
 //! (plan, region) are built into the score model; comments are composed
 //! from topic sentences whose tone follows the score.
 
+mod channels;
+
 use anyhow::Result;
 use cxloop_core::answer::{AnswerValue, Answers};
 use cxloop_core::{Question, QuestionType, Survey, SurveySpec, SurveyStatus};
@@ -575,7 +577,8 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     all.sort_by_key(|r| r.submitted_at);
     let n = store.insert_responses(&all).await?;
     directory(store, &custs, &mut rng, today).await?;
-    Ok(n)
+    let imported = channels::generate(store, &custs, &mut rng, now).await?;
+    Ok(n + imported)
 }
 
 /// Attribute definitions, lifecycle events and saved segments of the demo.
@@ -683,6 +686,8 @@ fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, an
         submitted_at: at,
         channel: channel.into(),
         answers,
+        touchpoint: None,
+        context: None,
     }
 }
 
@@ -700,7 +705,33 @@ mod tests {
         let n = generate(store.as_ref(), now, 7).await.unwrap();
         assert!(n >= 5000, "{n} responses");
         let surveys = store.list_surveys().await.unwrap();
-        assert_eq!(surveys.len(), 4);
+        assert_eq!(surveys.len(), 6);
+        // Reviews and research notes came in through the feedback import, marked by source.
+        let reviews = surveys.iter().find(|s| s.survey.slug == "product-reviews").unwrap();
+        assert_eq!(reviews.responses, 260);
+        let stars = store
+            .score_histogram(
+                reviews.survey.id,
+                "stars",
+                DateRange::new(now.date() - Duration::days(400), now.date()).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stars.n(), 260);
+        let notes = surveys.iter().find(|s| s.survey.slug == "interview-notes").unwrap();
+        let page = store
+            .list_responses(&cxloop_store::ResponseQuery {
+                survey_id: notes.survey.id,
+                window: Default::default(),
+                after: None,
+                newest_first: true,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 48);
+        assert_eq!(page.iter().filter(|r| r.channel == "focus-group").count(), 12);
+        assert!(page.iter().filter(|r| r.channel == "interview").all(|r| r.customer_external_id.is_some()));
         let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
         let year = DateRange::new(now.date() - Duration::days(364), now.date()).unwrap();
         let all = store.score_histogram(nps.survey.id, "nps", year).await.unwrap();

@@ -156,6 +156,33 @@ enum ImportCommand {
         #[arg(long = "map", value_name = "HEADER=TARGET")]
         maps: Vec<String>,
     },
+    /// Feedback gathered elsewhere (reviews, interview or focus-group notes,
+    /// social posts) from CSV or JSON into a survey, as responses marked by
+    /// source. Columns: text (required), date, rating, customer, author,
+    /// touchpoint, source_id. Every bad row is reported by line (or item).
+    Feedback {
+        #[command(flatten)]
+        data: DataArgs,
+        file: PathBuf,
+        /// The survey (id or slug); it needs a free-text question.
+        #[arg(long)]
+        survey: String,
+        /// Where it comes from: app-store, interview, focus-group, social …
+        #[arg(long)]
+        source: String,
+        /// csv or json (default: from the file name).
+        #[arg(long)]
+        format: Option<String>,
+        /// Import nothing if any row is bad (otherwise the good rows are imported).
+        #[arg(long)]
+        all_or_nothing: bool,
+        /// Check the file and report, without importing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map a column: HEADER=text|date|rating|customer|author|touchpoint|source_id|ignore (repeatable).
+        #[arg(long = "map", value_name = "HEADER=TARGET")]
+        maps: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -352,6 +379,73 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
             println!("imported {good} of {} rows; {} with problems", plan.rows, plan.errors.len());
+            if plan.errors.is_empty() { Ok(()) } else { bail!("some rows were not imported") }
+        }
+        Command::Import(ImportCommand::Feedback {
+            data,
+            file,
+            survey,
+            source,
+            format,
+            all_or_nothing,
+            dry_run,
+            maps,
+        }) => {
+            let mut explicit = std::collections::HashMap::new();
+            for m in &maps {
+                let (h, t) = m.split_once('=').with_context(|| format!("--map {m:?}: use HEADER=TARGET"))?;
+                explicit.insert(h.trim().to_string(), t.trim().to_string());
+            }
+            let format = match format.as_deref() {
+                None => cxloop_server::feedback::Format::guess(&file.to_string_lossy()),
+                Some("csv") => cxloop_server::feedback::Format::Csv,
+                Some("json") => cxloop_server::feedback::Format::Json,
+                Some(other) => bail!("--format {other:?}: use csv or json"),
+            };
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let store = data.open().await?;
+            let found = match uuid::Uuid::parse_str(&survey) {
+                Ok(id) => store.get_survey(id).await,
+                Err(_) => store.get_survey_by_slug(&survey).await,
+            };
+            let target = found.map_err(|_| anyhow::anyhow!("--survey {survey:?}: no survey has this id or slug"))?;
+            let now = time::OffsetDateTime::now_utc();
+            let plan = cxloop_server::feedback::plan(&bytes, format, &target, &source, &explicit, now)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            for (h, t) in &plan.mapping {
+                eprintln!("column {h:?} -> {t}");
+            }
+            for e in &plan.errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            let good = plan.items.len();
+            if dry_run {
+                println!(
+                    "{} rows: {good} valid, {} with problems (dry run: nothing imported)",
+                    plan.rows,
+                    plan.errors.len()
+                );
+                return if plan.errors.is_empty() { Ok(()) } else { bail!("the file has problems") };
+            }
+            if all_or_nothing && !plan.errors.is_empty() {
+                bail!("{} rows with problems; nothing was imported (--all-or-nothing)", plan.errors.len());
+            }
+            let items: Vec<cxloop_store::NewResponse> = plan.items.into_iter().map(|(_, r)| r).collect();
+            let mut done = 0;
+            for chunk in items.chunks(2000) {
+                store.insert_responses(chunk).await?;
+                done += chunk.len();
+                eprint!("\rimporting: {done}/{good} ({:.0}%)", done as f64 * 100.0 / good.max(1) as f64);
+            }
+            if good > 0 {
+                eprintln!();
+            }
+            println!(
+                "imported {good} of {} rows into {:?} as {source}; {} with problems",
+                plan.rows,
+                target.title,
+                plan.errors.len()
+            );
             if plan.errors.is_empty() { Ok(()) } else { bail!("some rows were not imported") }
         }
         Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {

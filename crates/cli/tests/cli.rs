@@ -165,4 +165,24 @@ fn import_customers_reports_rows_and_honours_all_or_nothing() {
         assert_eq!(n1.attributes["plan"], "pro");
         assert!(store.customer_by_external_id("n2").await.is_err(), "bad rows are not imported");
     });
+
+    // Feedback from elsewhere into the demo's reviews survey, by slug.
+    let reviews = dir.0.join("reviews.json");
+    std::fs::write(
+        &reviews,
+        r#"[{"review": "Fast and tidy", "stars": 5, "date": "2026-01-05"}, {"review": "Meh", "stars": 9}]"#,
+    )
+    .unwrap();
+    let reviews = reviews.to_str().unwrap();
+    let args = ["import", "feedback", "--data-dir", data, reviews, "--survey", "product-reviews", "--source", "g2"];
+    let out = cxloop().args(args).arg("--all-or-nothing").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("item 2, column \"stars\"") && err.contains("nothing was imported"), "{err}");
+    let out = cxloop().args(args).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 of 2 rows"), "{out:?}");
+    let out = cxloop()
+        .args(["import", "feedback", "--data-dir", data, reviews, "--survey", "nope", "--source", "g2"])
+        .output();
+    assert!(String::from_utf8_lossy(&out.unwrap().stderr).contains("no survey has this id or slug"));
 }

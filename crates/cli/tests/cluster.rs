@@ -232,7 +232,7 @@ fn migrate_data_moves_the_demo_to_postgres_losslessly() {
         // The same surveys, counts and KPIs on both sides.
         let (a, b) = (cxloop_store::open(&lite.url).await.unwrap(), cxloop_store::open(&pg.url).await.unwrap());
         let (sa, sb) = (a.list_surveys().await.unwrap(), b.list_surveys().await.unwrap());
-        assert_eq!(sa.len(), 4);
+        assert_eq!(sa.len(), 6);
         let year = cxloop_core::period::DateRange::new(
             time::OffsetDateTime::now_utc().date() - time::Duration::days(400),
             time::OffsetDateTime::now_utc().date(),

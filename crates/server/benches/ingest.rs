@@ -135,6 +135,8 @@ async fn run(backend: cxloop_store::testing::Backend, http_n: usize, clients: us
                     submitted_at: now - time::Duration::seconds((i as i64 * 31_536_000) / bulk_n.max(1) as i64),
                     channel: "import".into(),
                     answers,
+                    touchpoint: None,
+                    context: None,
                 }
             })
             .collect();

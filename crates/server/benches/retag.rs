@@ -72,6 +72,8 @@ fn main() {
                         submitted_at: now - time::Duration::seconds(i as i64 * 30),
                         channel: "import".into(),
                         answers,
+                        touchpoint: None,
+                        context: None,
                     }
                 })
                 .collect();

@@ -14,16 +14,21 @@ use std::collections::HashMap;
 /// A problem in the file, by 1-based line (the header is line 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
+    /// The line of a CSV file, or the 1-based item of a JSON array.
     pub line: u64,
     pub column: Option<String>,
     pub message: String,
+    /// `line` counts JSON items, not lines.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub item: bool,
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.item { "item" } else { "line" };
         match &self.column {
-            Some(c) => write!(f, "line {}, column {c:?}: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
+            Some(c) => write!(f, "{at} {}, column {c:?}: {}", self.line, self.message),
+            None => write!(f, "{at} {}: {}", self.line, self.message),
         }
     }
 }
@@ -113,7 +118,7 @@ pub fn plan(bytes: &[u8], defs: &[AttributeDef], explicit: &HashMap<String, Stri
                     }
                     _ => format!("cannot read this row ({e}); check its quotes"),
                 };
-                plan.errors.push(RowError { line, column: None, message });
+                plan.errors.push(RowError { line, column: None, message, item: false });
                 plan.rows += 1;
                 continue;
             }
@@ -144,6 +149,7 @@ pub fn plan(bytes: &[u8], defs: &[AttributeDef], explicit: &HashMap<String, Stri
                 line,
                 column: Some("external_id".into()),
                 message: format!("{:?} already appears on line {first}", id.trim()),
+                item: false,
             });
             continue;
         }
@@ -153,7 +159,7 @@ pub fn plan(bytes: &[u8], defs: &[AttributeDef], explicit: &HashMap<String, Stri
                 let field = e.field().unwrap_or("").to_string();
                 let column = field.strip_prefix("attributes.").unwrap_or(&field).to_string();
                 let header = plan.mapping.iter().find(|(_, t)| *t == column).map_or(column.clone(), |(h, _)| h.clone());
-                plan.errors.push(RowError { line, column: Some(header), message: e.public_message() });
+                plan.errors.push(RowError { line, column: Some(header), message: e.public_message(), item: false });
             }
         }
     }

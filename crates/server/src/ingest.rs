@@ -164,8 +164,16 @@ pub async fn submit(
         }
         None => None,
     };
-    let record =
-        NewResponse { id: uuid::Uuid::now_v7(), survey: survey.clone(), customer, submitted_at, channel, answers };
+    let record = NewResponse {
+        id: uuid::Uuid::now_v7(),
+        survey: survey.clone(),
+        customer,
+        submitted_at,
+        channel,
+        answers,
+        touchpoint: None,
+        context: None,
+    };
     state.store.insert_response(&record, idem.as_ref()).await.map_err(|e| match e {
         cxloop_store::StoreError::Conflict { what: "Idempotency-Key" } => AppError::Conflict {
             field: Some("Idempotency-Key".into()),

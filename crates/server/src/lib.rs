@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod crypto;
 pub mod error;
+pub mod feedback;
 pub mod import;
 pub mod ingest;
 pub mod jobs;

@@ -88,6 +88,7 @@ pub const TABLES: &[Table] = &[
             "headline_type",
             "answers",
             "created_at",
+            "context",
         ],
         key_len: 1,
     },

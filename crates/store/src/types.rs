@@ -42,6 +42,11 @@ pub struct NewResponse {
     pub submitted_at: OffsetDateTime,
     pub channel: String,
     pub answers: Answers,
+    /// Overrides the survey's touchpoint (an imported review's, say).
+    pub touchpoint: Option<String>,
+    /// Where it came from beyond the channel: an import's source and author,
+    /// a helpdesk ticket and agent.
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// An idempotency key with a hash of the request it guards.
@@ -69,6 +74,8 @@ pub struct StoredResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub touchpoint: Option<String>,
     pub answers: Answers,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A half-open time window `[from, to)`; either end may be open.

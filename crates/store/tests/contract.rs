@@ -88,6 +88,8 @@ fn response(
         submitted_at: at,
         channel: "api".into(),
         answers,
+        touchpoint: None,
+        context: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! drift test can compare them.
 
 pub mod customers;
+pub mod feedback;
 mod json;
 mod openapi;
 pub mod personas;
@@ -45,6 +46,7 @@ pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
 pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
 pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
 pub const AUDIT: &str = "/api/v1/audit";
+pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
 pub const PERSONAS: &str = "/api/v1/personas";
 pub const PERSONA: &str = "/api/v1/personas/{id}";
 pub const PERSONA_PICTURE: &str = "/api/v1/personas/{id}/picture";
@@ -79,6 +81,7 @@ pub const PATHS: &[&str] = &[
     CUSTOMER_EXPORT,
     CUSTOMER_ERASE,
     AUDIT,
+    FEEDBACK_IMPORT,
     PERSONAS,
     PERSONA,
     PERSONA_PICTURE,
@@ -114,6 +117,7 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMER_EXPORT, get(customers::export_customer))
         .route(CUSTOMER_ERASE, post(customers::erase_customer))
         .route(AUDIT, get(customers::get_audit))
+        .route(FEEDBACK_IMPORT, post(feedback::import_feedback))
         .route(PERSONAS, get(personas::list_personas).post(personas::create_persona))
         .route(PERSONA, axum::routing::put(personas::update_persona).delete(personas::delete_persona))
         .route(PERSONA_PICTURE, get(personas::get_picture).put(personas::put_picture).delete(personas::delete_picture))

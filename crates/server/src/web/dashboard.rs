@@ -240,7 +240,7 @@ pub async fn overview(
 pub async fn list_surveys(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
-        div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn href="/surveys/new" { "New survey" } }
+        div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } }
         table {
             thead { tr { th { "Title" } th { "Status" } th { "Touchpoint" } th.num { "Responses" } th { "Last response" } th { "Public link" } } }
             tbody {

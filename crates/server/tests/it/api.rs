@@ -122,6 +122,8 @@ async fn csv_export_streams_many_pages() {
                 submitted_at: base + time::Duration::minutes(i64::from(i)),
                 channel: "api".into(),
                 answers,
+                touchpoint: None,
+                context: None,
             }
         })
         .collect();
@@ -946,4 +948,63 @@ async fn wows_and_woes_responses_and_csv_cut_by_a_segment() {
         .unwrap();
     assert_eq!(csv.lines().count(), 4, "header and three rows: {csv}");
     assert!(!csv.contains("b1") && !csv.contains("never replied"));
+}
+
+#[tokio::test]
+async fn reviews_and_interview_notes_import_into_kpis_and_text_analytics() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"title": "Product reviews", "status": "active", "questions": [
+                {"key": "stars", "type": "rating", "text": "Stars", "min": 1, "max": 5},
+                {"key": "review", "type": "text", "text": "Review"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let s: Value = r.json().await.unwrap();
+    let id = s["id"].as_str().unwrap();
+    let post = |query: &str, ctype: &str, body: &str| {
+        app.client
+            .post(app.url(&format!("/api/v1/surveys/{id}/feedback?{query}")))
+            .bearer_auth(&app.token)
+            .header("content-type", ctype)
+            .body(body.to_string())
+            .send()
+    };
+    let csv = "Review,Stars,Date,Reviewer,Review ID\n\"Support was slow, waited days\",2,2026-03-02,sam,r1\nLove the new dashboard,5,2026-03-03,kim,r2\nGreat,seven,2026-03-04,lee,r3\n";
+    // All or nothing: one bad row, nothing stored; the error names line and column.
+    let r = post("source=app-store&all_or_nothing=true&map=Reviewer:author", "text/csv", csv).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!((body["imported"].as_u64(), body["valid"].as_u64()), (Some(0), Some(2)));
+    assert_eq!((body["errors"][0]["line"].as_u64(), body["errors"][0]["column"].as_str()), (Some(4), Some("Stars")));
+    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 0);
+    // Valid rows only.
+    let r = post("source=app-store&map=Reviewer:author", "text/csv", csv).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["imported"], 2);
+    let json_notes =
+        r#"[{"note": "The onboarding call was clear and practical", "customer": "acme", "date": "2026-03-05"}]"#;
+    let r = post("source=interview", "application/json", json_notes).await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Bad requests: no source, wrong media type, a broken file.
+    expect_error(post("", "text/csv", csv).await.unwrap(), 422, Some("source")).await;
+    expect_error(post("source=x", "text/plain", csv).await.unwrap(), 415, None).await;
+    expect_error(post("source=x", "application/json", "[1,").await.unwrap(), 422, Some("file")).await;
+
+    // They count: the rating KPI, marked by source, with the author kept.
+    let (_, m) = app.get_json(&format!("/api/v1/surveys/{id}/metrics?from=2026-03-01&to=2026-03-31")).await;
+    let mean = &m["questions"][0]["measures"][0];
+    assert_eq!((mean["n"].as_u64(), mean["value"].as_f64()), (Some(2), Some(3.5)));
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{id}/responses?order=asc")).await;
+    let rows = list["responses"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!((rows[0]["channel"].as_str(), rows[0]["context"]["author"].as_str()), (Some("app-store"), Some("sam")));
+    assert_eq!(rows[0]["context"]["source_id"], "r1");
+    assert_eq!(
+        (rows[2]["channel"].as_str(), rows[2]["customer_external_id"].as_str()),
+        (Some("interview"), Some("acme"))
+    );
+    // And the text analytics read them like any comment.
+    wait_analysed(&app, id, 3).await;
 }

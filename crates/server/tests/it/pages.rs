@@ -627,3 +627,69 @@ async fn two_segments_are_compared_with_significance_and_any_customer_id_opens()
     let page = get("/customers/import".into()).await.unwrap().text().await.unwrap();
     assert!(page.contains("import") && !page.contains("CSV file with a header row"), "{page}");
 }
+
+#[tokio::test]
+async fn feedback_import_in_the_browser_previews_maps_and_imports() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Interviews").await;
+    let sid = s["id"].as_str().unwrap();
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let form_page = app
+        .client
+        .get(app.url("/import/feedback"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form_page.contains("Interviews"));
+    let csrf = hidden(&form_page, "_csrf").unwrap();
+    let file = b"Notes,Score,Colour\n\"Pricing <b>confusing</b>\",3,red\nLoved the setup call,9,blue\n";
+    let (ctype, body) =
+        multipart(&[("_csrf", &csrf), ("survey", sid), ("source", "interview")], Some(("file", "text/csv", file)));
+    let r = app
+        .client
+        .post(app.url("/import/feedback"))
+        .header("cookie", &cookie)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2 rows, <strong>2</strong> valid"), "{html}");
+    assert!(html.contains("Pricing &lt;b&gt;confusing&lt;/b&gt;"), "escaped: {html}");
+    assert!(!html.contains("<b>confusing</b>"));
+    // Import with one change to the mapping: Colour becomes the touchpoint.
+    let text = hidden(&html, "h0").unwrap();
+    assert_eq!(text, "Notes");
+    let form: Vec<(&str, String)> = vec![
+        ("_csrf", csrf.clone()),
+        ("survey", sid.to_string()),
+        ("source", "interview".into()),
+        ("format", "csv".into()),
+        ("file", String::from_utf8(file.to_vec()).unwrap()),
+        ("h0", "Notes".into()),
+        ("t0", "text".into()),
+        ("h1", "Score".into()),
+        ("t1", "rating".into()),
+        ("h2", "Colour".into()),
+        ("t2", "touchpoint".into()),
+        ("all_or_nothing", "on".into()),
+        ("action", "import".into()),
+    ];
+    let r = app.client.post(app.url("/import/feedback/confirm")).header("cookie", &cookie).form(&form).send().await;
+    let html = r.unwrap().text().await.unwrap();
+    assert!(html.contains("Imported 2 of 2 rows"), "{html}");
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{sid}/responses")).await;
+    let rows = list["responses"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["channel"] == "interview"));
+    let mut got: Vec<(i64, &str)> =
+        rows.iter().map(|r| (r["answers"]["nps"].as_i64().unwrap(), r["touchpoint"].as_str().unwrap())).collect();
+    got.sort();
+    assert_eq!(got, vec![(3, "red"), (9, "blue")]);
+}

@@ -96,6 +96,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "audit", include_str!("../../migrations/postgres/0005_audit.sql")),
     (6, "personas", include_str!("../../migrations/postgres/0006_personas.sql")),
     (7, "persona_pictures", include_str!("../../migrations/postgres/0007_persona_pictures.sql")),
+    (8, "channels", include_str!("../../migrations/postgres/0008_channels.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

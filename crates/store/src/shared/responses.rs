@@ -19,7 +19,7 @@ use super::{Conn, Db};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-const SELECT: &str = "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers
+const SELECT: &str = "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers, r.context
      FROM responses r LEFT JOIN customers c ON c.id = r.customer_id";
 
 fn decode(row: &DbRow) -> Result<StoredResponse> {
@@ -31,6 +31,7 @@ fn decode(row: &DbRow) -> Result<StoredResponse> {
         channel: row.try_get("channel")?,
         touchpoint: row.try_get("touchpoint")?,
         answers: serde_json::from_str(row.try_get("answers")?)?,
+        context: row.try_get::<Option<String>, _>("context")?.as_deref().map(serde_json::from_str).transpose()?,
     })
 }
 
@@ -60,6 +61,7 @@ struct ResponseRow {
     at: String,
     channel: String,
     touchpoint: Option<String>,
+    context: Option<String>,
     headline: Option<i32>,
     headline_type: Option<&'static str>,
     answers: String,
@@ -123,7 +125,8 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             customer_id,
             at,
             channel: r.channel.clone(),
-            touchpoint: r.survey.touchpoint.clone(),
+            touchpoint: r.touchpoint.clone().or_else(|| r.survey.touchpoint.clone()),
+            context: r.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()),
             headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
             headline_type: r.survey.headline_question().map(|q| q.kind.as_str()),
             answers: serde_json::to_string(&r.answers)?,
@@ -132,7 +135,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
     let now = ts::fmt(time::OffsetDateTime::now_utc());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, headline_score, headline_type, answers, created_at) ",
+            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, context, headline_score, headline_type, answers, created_at) ",
         );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.id.clone())
@@ -141,6 +144,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .push_bind(r.at.clone())
                 .push_bind(r.channel.clone())
                 .push_bind(r.touchpoint.clone())
+                .push_bind(r.context.clone())
                 .push_bind(r.headline)
                 .push_bind(r.headline_type)
                 .push_bind(r.answers.clone())
@@ -202,8 +206,9 @@ pub(super) fn stored(r: &NewResponse) -> StoredResponse {
         customer_external_id: r.customer.as_ref().map(|c| c.external_id.clone()),
         submitted_at: r.submitted_at,
         channel: r.channel.clone(),
-        touchpoint: r.survey.touchpoint.clone(),
+        touchpoint: r.touchpoint.clone().or_else(|| r.survey.touchpoint.clone()),
         answers: r.answers.clone(),
+        context: r.context.clone(),
     }
 }
 

@@ -71,6 +71,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "audit", include_str!("../../migrations/sqlite/0005_audit.sql")),
     (6, "personas", include_str!("../../migrations/sqlite/0006_personas.sql")),
     (7, "persona_pictures", include_str!("../../migrations/sqlite/0007_persona_pictures.sql")),
+    (8, "channels", include_str!("../../migrations/sqlite/0008_channels.sql")),
 ];
 
 #[derive(Clone)]

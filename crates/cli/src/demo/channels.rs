@@ -1,0 +1,152 @@
+//! The demo's other listening channels: app-store and product reviews, and
+//! notes from customer interviews and focus groups, each written as the
+//! CSV or JSON file an organisation would export from its tools and
+//! imported through the same code as `cxloop import feedback`.
+
+use super::{Customer, Topic, comment, day_weights, incident, make_survey, moment, normal, pick, q, weighted};
+use anyhow::{Result, bail};
+use cxloop_core::{QuestionType, SurveySpec, SurveyStatus};
+use cxloop_server::feedback::{Format, plan};
+use cxloop_store::Store;
+use rand::Rng;
+use rand::rngs::SmallRng;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+const HANDLES: [&str; 12] = [
+    "mapleops", "dev_kai", "rinat", "lowtide", "qa-petra", "sunny.ly", "orbit9", "jonas_w", "mira", "tt_ops", "bea",
+    "nk",
+];
+
+/// Loads the reviews and the interview notes; returns how many items.
+pub async fn generate(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, now: OffsetDateTime) -> Result<u64> {
+    use QuestionType::*;
+    let created = now - time::Duration::days(380);
+    let mut stars = q("stars", Rating, "Stars", true, &[]);
+    (stars.min, stars.max, stars.min_label, stars.max_label) =
+        (Some(1), Some(5), Some("1 star".into()), Some("5 stars".into()));
+    let reviews = make_survey(
+        store,
+        "product-reviews",
+        SurveySpec {
+            title: "App and product reviews".into(),
+            description: Some("Reviews from the app stores and review sites, imported weekly.".into()),
+            touchpoint: Some("public reviews".into()),
+            thank_you: None,
+            questions: vec![stars, q("review", Text, "Review", true, &[])],
+        },
+        SurveyStatus::Closed,
+        created,
+    )
+    .await?;
+    let mut overall = q("overall", Rating, "Overall tone of the conversation", false, &[]);
+    (overall.min, overall.max) = (Some(1), Some(5));
+    let notes = make_survey(
+        store,
+        "interview-notes",
+        SurveySpec {
+            title: "Customer interviews and focus groups".into(),
+            description: Some("Notes from research interviews and focus groups, one row per finding.".into()),
+            touchpoint: Some("customer research".into()),
+            thank_you: None,
+            questions: vec![q("note", Text, "Finding", true, &[]), overall],
+        },
+        SurveyStatus::Closed,
+        created,
+    )
+    .await?;
+
+    // Reviews as an app-store export (CSV): stars follow the same story as
+    // the surveys, including the incident's dip.
+    let weights = day_weights(now.date());
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["Review ID", "Date", "Rating", "Review", "Reviewer"])?;
+    let topics = [
+        (Topic::Usability, 2.0),
+        (Topic::Reliability, 1.5),
+        (Topic::Speed, 1.2),
+        (Topic::Price, 1.0),
+        (Topic::Quality, 1.5),
+    ];
+    let mut lines = Vec::new();
+    for i in 0..260 {
+        let ago = weighted(rng, &weights);
+        let s = 0.9 + normal(rng) - 1.2 * incident(ago);
+        let rating = (3.6 + 1.1 * s).round().clamp(1.0, 5.0) as i32;
+        let tone = if rating >= 4 {
+            1
+        } else if rating == 3 {
+            0
+        } else {
+            -1
+        };
+        let at = moment(rng, now, ago);
+        lines.push((at, i, rating, comment(rng, &topics, tone), *pick(rng, &HANDLES)));
+    }
+    lines.sort_by_key(|l| l.0);
+    for (at, i, rating, text, who) in &lines {
+        let date = at.format(&time::format_description::well_known::Rfc3339)?;
+        csv.write_record([format!("r-{i:04}"), date, rating.to_string(), text.clone(), who.to_string()])?;
+    }
+    let file = csv.into_inner()?;
+    let map = HashMap::from([("Reviewer".to_string(), "author".to_string())]);
+    let mut n = import(store, &file, Format::Csv, &reviews, "app-store", &map, now).await?;
+
+    // Research notes as JSON from a notes tool: interviews with named
+    // customers, focus groups without.
+    let mut items = Vec::new();
+    let note_topics = [(Topic::Onboarding, 2.0), (Topic::Billing, 1.5), (Topic::Support, 1.2), (Topic::Usability, 1.5)];
+    for i in 0..48 {
+        let ago = rng.random_range(1..300);
+        let tone = [-1, 0, 1][rng.random_range(0..3)];
+        let at = moment(rng, now, ago);
+        let focus_group = i % 4 == 3;
+        let mut item = serde_json::json!({
+            "id": format!("n-{i:03}"),
+            "date": at.format(&time::format_description::well_known::Rfc3339)?,
+            "note": comment(rng, &note_topics, tone),
+            "overall": (3 + tone + rng.random_range(-1..=1)).clamp(1, 5),
+            "interviewer": if focus_group { "research team" } else { "customer success" },
+            "kind": if focus_group { "focus-group" } else { "interview" },
+        });
+        if !focus_group {
+            // Interviewees are customers already in the directory.
+            for _ in 0..50 {
+                let c = pick(rng, custs);
+                if store.customer_by_external_id(&c.external_id).await.is_ok() {
+                    item["customer"] = c.external_id.clone().into();
+                    break;
+                }
+            }
+        }
+        items.push(item);
+    }
+    for kind in ["interview", "focus-group"] {
+        let these: Vec<&serde_json::Value> = items.iter().filter(|i| i["kind"] == kind).collect();
+        let file = serde_json::to_vec(&these)?;
+        let map = HashMap::from([
+            ("overall".to_string(), "rating".to_string()),
+            ("interviewer".to_string(), "author".to_string()),
+            ("kind".to_string(), "ignore".to_string()),
+        ]);
+        n += import(store, &file, Format::Json, &notes, kind, &map, now).await?;
+    }
+    Ok(n)
+}
+
+async fn import(
+    store: &dyn Store,
+    file: &[u8],
+    format: Format,
+    survey: &cxloop_core::Survey,
+    source: &str,
+    map: &HashMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let p = plan(file, format, survey, source, map, now).map_err(|e| anyhow::anyhow!("demo {source}: {e}"))?;
+    if let Some(e) = p.errors.first() {
+        bail!("demo {source}: {e}");
+    }
+    let items: Vec<_> = p.items.into_iter().map(|(_, r)| r).collect();
+    Ok(store.insert_responses(&items).await?)
+}

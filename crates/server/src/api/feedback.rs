@@ -1,0 +1,85 @@
+//! `POST /api/v1/surveys/{id}/feedback`: feedback gathered elsewhere
+//! (reviews, interview notes, social posts) imported into a survey from a
+//! CSV or JSON body, every bad row reported by line or item and column.
+
+use super::load_survey;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use crate::feedback::{FeedbackPlan, Format, plan};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedbackQuery {
+    /// Where the feedback comes from: app-store, interview, focus-group …
+    pub source: Option<String>,
+    pub all_or_nothing: Option<bool>,
+    pub dry_run: Option<bool>,
+    /// `HEADER:TARGET` pairs separated by `;`.
+    pub map: Option<String>,
+}
+
+/// `HEADER:TARGET;HEADER:TARGET` as a map; a malformed pair names `map`.
+pub fn parse_map(map: Option<&str>) -> Result<HashMap<String, String>, AppError> {
+    let mut explicit = HashMap::new();
+    for pair in map.unwrap_or("").split(';').filter(|p| !p.trim().is_empty()) {
+        let (h, t) =
+            pair.split_once(':').ok_or_else(|| AppError::invalid("map", format!("{pair:?}: use HEADER:TARGET")))?;
+        explicit.insert(h.trim().to_string(), t.trim().to_string());
+    }
+    Ok(explicit)
+}
+
+/// The report of an import (or a dry run) as JSON.
+pub fn report(p: &FeedbackPlan, imported: usize) -> Value {
+    json!({
+        "rows": p.rows,
+        "valid": p.items.len(),
+        "imported": imported,
+        "errors": p.errors,
+        "mapping": p.mapping.iter().map(|(h, t)| json!({"column": h, "target": t})).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes the plan's valid items unless it is a dry run, or all-or-nothing
+/// with problems. Returns how many were written.
+pub async fn apply(state: &AppState, p: &FeedbackPlan, all_or_nothing: bool, dry_run: bool) -> Result<usize, AppError> {
+    if dry_run || (all_or_nothing && !p.errors.is_empty()) || p.items.is_empty() {
+        return Ok(0);
+    }
+    let items: Vec<cxloop_store::NewResponse> = p.items.iter().map(|(_, r)| r.clone()).collect();
+    state.store.insert_responses(&items).await?;
+    Ok(items.len())
+}
+
+pub async fn import_feedback(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<FeedbackQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = if ct.starts_with("text/csv") {
+        Format::Csv
+    } else if ct.starts_with("application/json") {
+        Format::Json
+    } else {
+        return Err(AppError::UnsupportedMediaType("send the file as text/csv or application/json".into()));
+    };
+    let source = q.source.as_deref().ok_or_else(|| AppError::invalid("source", "give source, e.g. app-store"))?;
+    crate::feedback::check_source(source).map_err(|e| AppError::invalid("source", e.0))?;
+    let explicit = parse_map(q.map.as_deref())?;
+    let p = plan(&body, format, &survey, source, &explicit, time::OffsetDateTime::now_utc())
+        .map_err(|e| AppError::invalid("file", e.0))?;
+    let imported = apply(&state, &p, q.all_or_nothing.unwrap_or(false), q.dry_run.unwrap_or(false)).await?;
+    let status = if p.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(report(&p, imported))))
+}
