@@ -15,6 +15,7 @@ pub mod feedback;
 pub mod import;
 pub mod ingest;
 pub mod jobs;
+pub mod qr;
 pub mod report;
 pub mod textwork;
 pub mod themes_report;

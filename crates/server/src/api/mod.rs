@@ -27,6 +27,7 @@ use cxloop_core::Survey;
 pub const SURVEYS: &str = "/api/v1/surveys";
 pub const SURVEY: &str = "/api/v1/surveys/{id}";
 pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
+pub const SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
 pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
@@ -62,6 +63,7 @@ pub const PATHS: &[&str] = &[
     SURVEYS,
     SURVEY,
     SURVEY_LINKS,
+    SURVEY_QR,
     RESPONSES,
     RESPONSES_CSV,
     METRICS,
@@ -98,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route(SURVEYS, post(surveys::create_survey).get(surveys::list_surveys))
         .route(SURVEY, get(surveys::get_survey).patch(surveys::update_survey))
         .route(SURVEY_LINKS, post(surveys::create_link))
+        .route(SURVEY_QR, get(surveys::survey_qr))
         .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))

@@ -225,3 +225,59 @@ pub async fn create_link(
     let (url, signature) = signed_link(&state, &survey, external_id);
     Ok(Json(serde_json::json!({ "url": url, "external_id": external_id, "signature": signature })))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QrQuery {
+    /// `svg` (default) or `png`.
+    pub format: Option<String>,
+    /// Encode this customer's personal link instead of the public one.
+    pub customer: Option<String>,
+    /// PNG pixels per module (default 8).
+    pub scale: Option<String>,
+}
+
+/// `GET /api/v1/surveys/{id}/qr`: a QR code of the survey's public link (or
+/// a customer's personal link) as SVG or PNG, ready to print.
+pub async fn survey_qr(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<QrQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let survey = load_survey(&state, &id).await?;
+    let url = match q.customer.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().count() > 200 => {
+            return Err(AppError::invalid("customer", "customer must be 1–200 characters"));
+        }
+        Some(c) => signed_link(&state, &survey, c).0,
+        None => format!("{}/s/{}", state.base_url, survey.slug),
+    };
+    let name = format!("{}-qr", survey.slug);
+    match q.format.as_deref().unwrap_or("svg") {
+        "svg" => Ok((
+            [
+                (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+                (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.svg\"")),
+            ],
+            crate::qr::svg(&url)?,
+        )
+            .into_response()),
+        "png" => {
+            let scale = match q.scale.as_deref() {
+                None | Some("") => 8,
+                Some(s) => s.parse().map_err(|_| AppError::invalid("scale", "scale must be 1–40 pixels per module"))?,
+            };
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "image/png".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.png\"")),
+                ],
+                crate::qr::png(&url, scale)?,
+            )
+                .into_response())
+        }
+        _ => Err(AppError::invalid("format", "format must be svg or png")),
+    }
+}

@@ -414,9 +414,20 @@ pub async fn survey_dashboard(
             label { "Customer external id" input type="text" name="link_for" value=(q.link_for.as_deref().unwrap_or("")); }
             button.btn.secondary type="submit" { "Make signed link" }
         }
-        @if let Some((c, url)) = link {
+        @if let Some((c, url)) = &link {
             p { "Link for " strong { (c) } ": " code { (url) } }
             p.muted { "Answers through this link are attributed to this customer. A changed link counts as anonymous." }
+        }
+        h2 { "QR code" }
+        @let qr = format!("/api/v1/surveys/{}/qr", survey.id);
+        @let who = link.as_ref().map(|(c, _)| format!("&customer={}", super::layout::url_encode(c))).unwrap_or_default();
+        div.actions {
+            img src=(format!("{qr}?format=svg{who}")) alt=(format!("QR code of the {} link", if link.is_some() { "personal" } else { "public" })) width="160" height="160";
+            div.stack {
+                p.muted { "For posters, receipts and packaging: it opens " @if let Some((c, _)) = &link { (c) "'s personal link" } @else { "the public survey page" } "." }
+                a.btn.secondary href=(format!("{qr}?format=png&scale=10{who}")) download { "Download PNG" }
+                a.btn.secondary href=(format!("{qr}?format=svg{who}")) download { "Download SVG" }
+            }
         }
     };
     Ok(page(&survey.title, &user, "/surveys", body))

@@ -1008,3 +1008,26 @@ async fn reviews_and_interview_notes_import_into_kpis_and_text_analytics() {
     // And the text analytics read them like any comment.
     wait_analysed(&app, id, 3).await;
 }
+
+#[tokio::test]
+async fn qr_codes_of_public_and_personal_links() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Poster").await;
+    let id = s["id"].as_str().unwrap();
+    let get = |q: &str| app.client.get(app.url(&format!("/api/v1/surveys/{id}/qr{q}"))).bearer_auth(&app.token).send();
+    let svg = get("").await.unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("h1v1h-1z"));
+    let png = get("?format=png&scale=4").await.unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let bytes = png.bytes().await.unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // A personal link encodes more, so its code differs from the public one.
+    let personal = get("?customer=acme").await.unwrap().text().await.unwrap();
+    assert_ne!(personal, svg);
+    expect_error(get("?format=gif").await.unwrap(), 422, Some("format")).await;
+    expect_error(get("?format=png&scale=99").await.unwrap(), 422, Some("scale")).await;
+    let anonymous = app.client.get(app.url(&format!("/api/v1/surveys/{id}/qr"))).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
