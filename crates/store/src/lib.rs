@@ -287,8 +287,53 @@ pub trait TextStore: Send + Sync {
     async fn search_comments(&self, f: &CommentFilter) -> Result<Vec<AnalysedComment>>;
 }
 
+/// Email invitations, the contact-frequency rule and unsubscribes.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    /// Queues invitations to a survey in one transaction. Each address is
+    /// checked against the unsubscribes, then claims its contact (refused
+    /// when it was last contacted after `contacted_before`), so two sends at
+    /// once never reach one person twice.
+    async fn create_invitations(
+        &self,
+        survey_id: Uuid,
+        batch: &[NewInvitation],
+        contacted_before: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<InviteOutcome>>;
+    /// Queued invitations, oldest first.
+    async fn queued_invitations(&self, limit: u32) -> Result<Vec<Invitation>>;
+    /// Sent or opened, unanswered invitations whose reminder is due.
+    async fn due_reminders(&self, now: time::OffsetDateTime, limit: u32) -> Result<Vec<Invitation>>;
+    /// Records a delivery (first send or reminder): `reminders` counts reminders sent.
+    async fn mark_invitation_sent(
+        &self,
+        id: Uuid,
+        at: time::OffsetDateTime,
+        reminders: u32,
+        next_reminder_at: Option<time::OffsetDateTime>,
+    ) -> Result<()>;
+    /// Records a permanent failure: `bounced` (the server refused the
+    /// address) or `failed`, with the reason.
+    async fn mark_invitation_failed(&self, id: Uuid, status: &str, error: &str) -> Result<()>;
+    async fn invitation_by_token(&self, token: &str) -> Result<Invitation>;
+    /// The recipient opened the survey page (only moves queued or sent).
+    async fn mark_invitation_opened(&self, id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// The recipient answered; no reminders follow.
+    async fn mark_invitation_answered(&self, id: Uuid, response_id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// Records an unsubscribe and stops every unanswered invitation to the address.
+    async fn unsubscribe(&self, email: &str, via: &str, at: time::OffsetDateTime) -> Result<()>;
+    async fn is_unsubscribed(&self, email: &str) -> Result<bool>;
+    /// A survey's invitations, newest first.
+    async fn invitations(&self, survey_id: Uuid, limit: u32) -> Result<Vec<Invitation>>;
+    /// A survey's invitations counted by status.
+    async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(String, u64)>>;
+}
+
 /// Everything the application needs from storage.
-pub trait Store: SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore {
+pub trait Store:
+    SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore + InvitationStore
+{
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 }

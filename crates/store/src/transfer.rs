@@ -28,8 +28,19 @@ pub struct Table {
     pub key_len: usize,
 }
 
-const INT_COLUMNS: &[&str] =
-    &["response_count", "headline_score", "score", "n", "attempts", "max_attempts", "version", "taxonomy_version"];
+const INT_COLUMNS: &[&str] = &[
+    "response_count",
+    "headline_score",
+    "score",
+    "n",
+    "attempts",
+    "max_attempts",
+    "version",
+    "taxonomy_version",
+    "max_reminders",
+    "reminder_days",
+    "reminders",
+];
 const REAL_COLUMNS: &[&str] = &["sentiment"];
 
 impl Table {
@@ -162,6 +173,31 @@ pub const TABLES: &[Table] = &[
         ],
         key_len: 1,
     },
+    Table {
+        name: "invitations",
+        columns: &[
+            "id",
+            "survey_id",
+            "customer_id",
+            "email",
+            "token",
+            "status",
+            "context",
+            "max_reminders",
+            "reminder_days",
+            "reminders",
+            "next_reminder_at",
+            "error",
+            "response_id",
+            "created_at",
+            "sent_at",
+            "opened_at",
+            "answered_at",
+        ],
+        key_len: 1,
+    },
+    Table { name: "contact_log", columns: &["email", "last_contact_at"], key_len: 1 },
+    Table { name: "unsubscribes", columns: &["email", "created_at", "via"], key_len: 1 },
     Table {
         name: "jobs",
         columns: &[

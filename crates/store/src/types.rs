@@ -366,3 +366,60 @@ pub struct Persona {
     #[serde(default, skip_deserializing)]
     pub has_picture: bool,
 }
+
+/// One invitation to ask for (the caller makes the id and the token).
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub id: Uuid,
+    pub token: String,
+    pub email: String,
+    pub customer_id: Option<Uuid>,
+    /// Carried onto the response (a helpdesk ticket and agent, say).
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    pub max_reminders: u32,
+    pub reminder_days: u32,
+}
+
+/// What became of an invitation that was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteOutcome {
+    Queued,
+    /// The address asked not to be surveyed.
+    Unsubscribed,
+    /// The address was asked something within the contact-frequency window.
+    RecentlyContacted,
+}
+
+/// An invitation and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub survey_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_external_id: Option<String>,
+    pub email: String,
+    #[serde(skip)]
+    pub token: String,
+    /// queued, sent, opened, answered, bounced, failed or unsubscribed.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    pub max_reminders: u32,
+    pub reminder_days: u32,
+    pub reminders: u32,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub next_reminder_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<OffsetDateTime>,
+}

@@ -46,6 +46,7 @@ contract!(
     text_analyses_and_theme_aggregates,
     customers_attributes_events_and_segments,
     personas_with_pictures_and_segments,
+    invitations_honour_unsubscribes_and_the_contact_rule,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -544,4 +545,80 @@ async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {
     store.delete_persona(renamed.id).await.unwrap();
     assert!(store.personas().await.unwrap().is_empty());
     assert!(matches!(store.persona_picture(renamed.id).await, Err(StoreError::NotFound)));
+}
+
+async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Store>) {
+    let s = survey("invite");
+    store.create_survey(&s).await.unwrap();
+    let other = survey("invite-2");
+    store.create_survey(&other).await.unwrap();
+    let now = datetime!(2026-06-01 9:00 UTC);
+    let inv = |email: &str, token: &str| NewInvitation {
+        id: Uuid::now_v7(),
+        token: token.into(),
+        email: email.into(),
+        customer_id: None,
+        context: Some(serde_json::json!({"ticket": "T-1"}).as_object().unwrap().clone()),
+        max_reminders: 1,
+        reminder_days: 3,
+    };
+    store.unsubscribe("Gone@Example.com ", "link", now).await.unwrap();
+    assert!(store.is_unsubscribed("gone@example.com").await.unwrap());
+    let month_ago = now - time::Duration::days(30);
+    let out = store
+        .create_invitations(
+            s.id,
+            &[inv("a@example.com", "t-a"), inv("gone@example.com", "t-g"), inv("A@example.com", "t-a2")],
+            month_ago,
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, vec![InviteOutcome::Queued, InviteOutcome::Unsubscribed, InviteOutcome::RecentlyContacted]);
+    // Another survey a week later: the rule spans surveys. Six weeks later it is allowed.
+    let later = now + time::Duration::days(7);
+    let out = store
+        .create_invitations(other.id, &[inv("a@example.com", "t-b")], later - time::Duration::days(30), later)
+        .await
+        .unwrap();
+    assert_eq!(out, vec![InviteOutcome::RecentlyContacted]);
+    let much_later = now + time::Duration::days(42);
+    let out = store
+        .create_invitations(other.id, &[inv("a@example.com", "t-c")], much_later - time::Duration::days(30), much_later)
+        .await
+        .unwrap();
+    assert_eq!(out, vec![InviteOutcome::Queued]);
+
+    // Delivery, opening, reminders, answering.
+    let queued = store.queued_invitations(10).await.unwrap();
+    assert_eq!(queued.len(), 2);
+    let first = queued.iter().find(|i| i.token == "t-a").unwrap().clone();
+    assert_eq!((first.status.as_str(), first.context.as_ref().unwrap()["ticket"].as_str()), ("queued", Some("T-1")));
+    let due = now + time::Duration::days(3);
+    store.mark_invitation_sent(first.id, now, 0, Some(due)).await.unwrap();
+    store.mark_invitation_opened(first.id, now + time::Duration::hours(1)).await.unwrap();
+    assert!(store.due_reminders(now + time::Duration::days(2), 10).await.unwrap().is_empty());
+    let reminders = store.due_reminders(due, 10).await.unwrap();
+    assert_eq!((reminders.len(), reminders[0].status.as_str()), (1, "opened"));
+    store.mark_invitation_sent(first.id, due, 1, None).await.unwrap();
+    assert!(store.due_reminders(due + time::Duration::days(30), 10).await.unwrap().is_empty(), "one reminder at most");
+    let by_token = store.invitation_by_token("t-a").await.unwrap();
+    assert_eq!((by_token.status.as_str(), by_token.reminders, by_token.sent_at), ("opened", 1, Some(now)));
+    let rid = Uuid::now_v7();
+    store.mark_invitation_answered(first.id, rid, due + time::Duration::hours(2)).await.unwrap();
+    let done = store.invitation_by_token("t-a").await.unwrap();
+    assert_eq!((done.status.as_str(), done.response_id), ("answered", Some(rid)));
+    assert!(matches!(store.invitation_by_token("forged").await, Err(StoreError::NotFound)));
+
+    // A bounce, then an unsubscribe stops what is still open.
+    let second = queued.iter().find(|i| i.token == "t-c").unwrap();
+    store.mark_invitation_failed(second.id, "bounced", "550 no such user").await.unwrap();
+    assert_eq!(store.invitation_by_token("t-c").await.unwrap().error.as_deref(), Some("550 no such user"));
+    store.unsubscribe("a@example.com", "link", much_later).await.unwrap();
+    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "answered", "answers stay answers");
+    let mut counts = store.invitation_counts(s.id).await.unwrap();
+    counts.sort();
+    assert_eq!(counts, vec![("answered".to_string(), 1)]);
+    assert_eq!(store.invitations(other.id, 10).await.unwrap()[0].status, "bounced", "a bounce stays a bounce");
+    assert!(store.is_unsubscribed("A@example.com").await.unwrap());
 }

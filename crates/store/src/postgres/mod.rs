@@ -53,6 +53,9 @@ mod accounts {
 mod customers {
     include!("../shared/customers.rs");
 }
+mod invitations {
+    include!("../shared/invitations.rs");
+}
 mod jobs {
     include!("../shared/jobs.rs");
 }

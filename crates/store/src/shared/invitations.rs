@@ -1,0 +1,241 @@
+// Shared by both backends: included into `sqlite` and `postgres`, where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+//
+// Email invitations: queueing under the contact-frequency rule and the
+// unsubscribes, delivery and reminders, opens and answers.
+
+use super::{Backend, uuid};
+use crate::{Invitation, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError, ts};
+use async_trait::async_trait;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+const SELECT: &str = "SELECT i.id, i.survey_id, c.external_id, i.email, i.token, i.status, i.context, i.max_reminders,
+    i.reminder_days, i.reminders, i.next_reminder_at, i.error, i.response_id, i.created_at, i.sent_at, i.opened_at, i.answered_at
+    FROM invitations i LEFT JOIN customers c ON c.id = i.customer_id";
+
+fn decode(row: &super::DbRow) -> Result<Invitation> {
+    let when = |col: &str| -> Result<Option<OffsetDateTime>> {
+        row.try_get::<Option<String>, _>(col)?.as_deref().map(ts::parse).transpose()
+    };
+    let count = |col: &str| -> Result<u32> { Ok(row.try_get::<i64, _>(col)?.clamp(0, i64::from(u32::MAX)) as u32) };
+    Ok(Invitation {
+        id: uuid(row.try_get("id")?)?,
+        survey_id: uuid(row.try_get("survey_id")?)?,
+        customer_external_id: row.try_get("external_id")?,
+        email: row.try_get("email")?,
+        token: row.try_get("token")?,
+        status: row.try_get("status")?,
+        context: row.try_get::<Option<String>, _>("context")?.as_deref().map(serde_json::from_str).transpose()?,
+        max_reminders: count("max_reminders")?,
+        reminder_days: count("reminder_days")?,
+        reminders: count("reminders")?,
+        next_reminder_at: when("next_reminder_at")?,
+        error: row.try_get("error")?,
+        response_id: row.try_get::<Option<String>, _>("response_id")?.as_deref().map(uuid).transpose()?,
+        created_at: ts::parse(row.try_get("created_at")?)?,
+        sent_at: when("sent_at")?,
+        opened_at: when("opened_at")?,
+        answered_at: when("answered_at")?,
+    })
+}
+
+fn normal(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[async_trait]
+impl InvitationStore for Backend {
+    async fn create_invitations(
+        &self,
+        survey_id: uuid::Uuid,
+        batch: &[NewInvitation],
+        contacted_before: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<InviteOutcome>> {
+        let mut tx = self.write.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        let (now_s, cutoff) = (ts::fmt(now), ts::fmt(contacted_before));
+        for inv in batch {
+            let email = normal(&inv.email);
+            let unsubscribed: Option<String> = sqlx::query_scalar(q!("SELECT email FROM unsubscribes WHERE email = ?"))
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if unsubscribed.is_some() {
+                out.push(InviteOutcome::Unsubscribed);
+                continue;
+            }
+            // Claim the contact: insert, or move the date only when the last one is old enough.
+            let claimed = sqlx::query(q!(
+                "INSERT INTO contact_log (email, last_contact_at) VALUES (?, ?)
+                 ON CONFLICT (email) DO UPDATE SET last_contact_at = excluded.last_contact_at
+                 WHERE contact_log.last_contact_at < ?"
+            ))
+            .bind(&email)
+            .bind(&now_s)
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                out.push(InviteOutcome::RecentlyContacted);
+                continue;
+            }
+            sqlx::query(q!(
+                "INSERT INTO invitations (id, survey_id, customer_id, email, token, status, context, max_reminders, reminder_days, created_at)
+                 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)"
+            ))
+            .bind(inv.id.to_string())
+            .bind(survey_id.to_string())
+            .bind(inv.customer_id.map(|c| c.to_string()))
+            .bind(&email)
+            .bind(&inv.token)
+            .bind(inv.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()))
+            .bind(i64::from(inv.max_reminders))
+            .bind(i64::from(inv.reminder_days))
+            .bind(&now_s)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| crate::unique(e, "invitation"))?;
+            out.push(InviteOutcome::Queued);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn queued_invitations(&self, limit: u32) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(super::qs(format!("{SELECT} WHERE i.status = 'queued' ORDER BY i.created_at, i.id LIMIT ?")))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn due_reminders(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(super::qs(format!(
+            "{SELECT} WHERE i.status IN ('sent', 'opened') AND i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= ?
+             AND i.reminders < i.max_reminders ORDER BY i.next_reminder_at LIMIT ?"
+        )))
+        .bind(ts::fmt(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn mark_invitation_sent(
+        &self,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+        reminders: u32,
+        next_reminder_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        // An invitation answered or unsubscribed meanwhile keeps its status.
+        sqlx::query(q!(
+            "UPDATE invitations SET status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END,
+             sent_at = COALESCE(sent_at, ?), reminders = ?, next_reminder_at = ?, error = NULL
+             WHERE id = ? AND status IN ('queued', 'sent', 'opened')"
+        ))
+        .bind(ts::fmt(at))
+        .bind(i64::from(reminders))
+        .bind(next_reminder_at.map(ts::fmt))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_invitation_failed(&self, id: uuid::Uuid, status: &str, error: &str) -> Result<()> {
+        let done = sqlx::query(q!(
+            "UPDATE invitations SET status = ?, error = ?, next_reminder_at = NULL WHERE id = ? AND status <> 'answered'"
+        ))
+        .bind(status)
+        .bind(error.chars().take(500).collect::<String>())
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn invitation_by_token(&self, token: &str) -> Result<Invitation> {
+        let row = sqlx::query(super::qs(format!("{SELECT} WHERE i.token = ?"))).bind(token).fetch_one(&self.read).await?;
+        decode(&row)
+    }
+
+    async fn mark_invitation_opened(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
+        sqlx::query(q!(
+            "UPDATE invitations SET status = 'opened', opened_at = ? WHERE id = ? AND status IN ('queued', 'sent')"
+        ))
+        .bind(ts::fmt(at))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_invitation_answered(&self, id: uuid::Uuid, response_id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
+        sqlx::query(q!(
+            "UPDATE invitations SET status = 'answered', answered_at = ?, response_id = ?, next_reminder_at = NULL,
+             opened_at = COALESCE(opened_at, ?) WHERE id = ?"
+        ))
+        .bind(ts::fmt(at))
+        .bind(response_id.to_string())
+        .bind(ts::fmt(at))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, email: &str, via: &str, at: OffsetDateTime) -> Result<()> {
+        let email = normal(email);
+        let mut tx = self.write.begin().await?;
+        sqlx::query(q!("INSERT INTO unsubscribes (email, created_at, via) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING"))
+            .bind(&email)
+            .bind(ts::fmt(at))
+            .bind(via)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(q!(
+            "UPDATE invitations SET status = 'unsubscribed', next_reminder_at = NULL
+             WHERE email = ? AND status IN ('queued', 'sent', 'opened')"
+        ))
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn is_unsubscribed(&self, email: &str) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar(q!("SELECT email FROM unsubscribes WHERE email = ?"))
+            .bind(normal(email))
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn invitations(&self, survey_id: uuid::Uuid, limit: u32) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(super::qs(format!(
+            "{SELECT} WHERE i.survey_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
+        )))
+        .bind(survey_id.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn invitation_counts(&self, survey_id: uuid::Uuid) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as(q!("SELECT status, COUNT(*) FROM invitations WHERE survey_id = ? GROUP BY status ORDER BY status"))
+                .bind(survey_id.to_string())
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n.max(0) as u64)).collect())
+    }
+}
