@@ -62,6 +62,16 @@ struct ServeArgs {
     /// another process takes the job over once the lease runs out.
     #[arg(long, env = "CXLOOP_JOB_LEASE_SECS", default_value_t = 300)]
     job_lease_secs: u64,
+    /// Outgoing mail for invitations: smtp://HOST:PORT (a local relay),
+    /// smtp://USER:PASS@HOST:587?tls=required (STARTTLS) or smtps://USER:PASS@HOST.
+    #[arg(long, env = "CXLOOP_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of invitations.
+    #[arg(long, env = "CXLOOP_MAIL_FROM", default_value = "cxloop <cxloop@localhost>")]
+    mail_from: String,
+    /// Nobody is invited again within this many days, across all surveys.
+    #[arg(long, env = "CXLOOP_CONTACT_FREQUENCY_DAYS", default_value_t = 30)]
+    contact_frequency_days: u32,
 }
 
 #[derive(Subcommand)]
@@ -529,6 +539,9 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
         public_url: args.public_url.clone(),
         secure_cookies: args.secure_cookies,
         job_lease: std::time::Duration::from_secs(args.job_lease_secs.clamp(5, 86_400)),
+        smtp_url: args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+        mail_from: args.mail_from.clone(),
+        contact_frequency_days: args.contact_frequency_days.min(3650),
         ..Config::new(args.listen)
     };
     let app = Application::build(store, config).await.with_context(|| format!("cannot start on {}", args.listen))?;

@@ -8,7 +8,7 @@ use crate::crypto::{sha256_hex, verify_customer};
 use crate::error::AppError;
 use cxloop_core::answer::{AnswerError, validate_all};
 use cxloop_core::{Survey, SurveyStatus};
-use cxloop_store::{CustomerRef, Idempotency, Inserted, NewResponse};
+use cxloop_store::{CustomerRef, Idempotency, Inserted, Invitation, NewResponse};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -37,6 +37,10 @@ pub struct Submission {
     pub submitted_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub channel: Option<String>,
+    /// The token of an email invitation: the response is its customer's,
+    /// carries its context (a ticket, an agent) and marks it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<String>,
 }
 
 /// How much the submitter is trusted.
@@ -147,11 +151,29 @@ pub async fn submit(
         }
         Some(t) => t,
     };
-    let channel = check_channel(sub.channel.as_deref(), default_channel)?;
-    let customer = match &sub.customer {
-        Some(c) => check_customer(state, survey, c, trust)?,
+    let invitation = match sub.invitation.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(token) => Some(open_invitation(state, survey, token).await?),
         None => None,
     };
+    let channel = match &invitation {
+        Some(_) => check_channel(sub.channel.as_deref(), "email")?,
+        None => check_channel(sub.channel.as_deref(), default_channel)?,
+    };
+    let customer = match (&invitation, &sub.customer) {
+        (Some(inv), _) => inv.customer_external_id.as_ref().map(|id| CustomerRef {
+            external_id: id.clone(),
+            name: None,
+            email: None,
+            attributes: Default::default(),
+        }),
+        (None, Some(c)) => check_customer(state, survey, c, trust)?,
+        (None, None) => None,
+    };
+    let context = invitation.as_ref().map(|inv| {
+        let mut c = inv.context.clone().unwrap_or_default();
+        c.insert("invitation".into(), inv.id.to_string().into());
+        c
+    });
     let answers = validate_all(survey, &sub.answers).map_err(SubmitError::Answers)?;
     let idem = match idempotency_key {
         Some(k) => {
@@ -172,14 +194,41 @@ pub async fn submit(
         channel,
         answers,
         touchpoint: None,
-        context: None,
+        context,
     };
-    state.store.insert_response(&record, idem.as_ref()).await.map_err(|e| match e {
+    let inserted = state.store.insert_response(&record, idem.as_ref()).await.map_err(|e| match e {
         cxloop_store::StoreError::Conflict { what: "Idempotency-Key" } => AppError::Conflict {
             field: Some("Idempotency-Key".into()),
             message: "this Idempotency-Key was already used for a different request".into(),
         }
         .into(),
         other => SubmitError::Other(other.into()),
-    })
+    })?;
+    if let (Some(inv), Inserted::Created(r)) = (&invitation, &inserted) {
+        state.store.mark_invitation_answered(inv.id, r.id, now).await.map_err(AppError::from)?;
+    }
+    Ok(inserted)
+}
+
+/// The invitation a token names, if it belongs to `survey` and is still
+/// open; otherwise an error naming `invitation`.
+pub async fn open_invitation(state: &AppState, survey: &Survey, token: &str) -> Result<Invitation, AppError> {
+    let invalid = || AppError::invalid("invitation", "this invitation link is not valid; it may have been changed");
+    if token.len() > 100 {
+        return Err(invalid());
+    }
+    let inv = state.store.invitation_by_token(token).await.map_err(|e| match e {
+        cxloop_store::StoreError::NotFound => invalid(),
+        other => other.into(),
+    })?;
+    if inv.survey_id != survey.id {
+        return Err(invalid());
+    }
+    if inv.status == "answered" {
+        return Err(AppError::Conflict {
+            field: Some("invitation".into()),
+            message: "this invitation was already answered; thank you".into(),
+        });
+    }
+    Ok(inv)
 }

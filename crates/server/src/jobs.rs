@@ -80,6 +80,7 @@ pub async fn run_worker(
     store: Arc<dyn Store>,
     worker: String,
     lease: Duration,
+    delivery: Option<Arc<crate::invite::Delivery>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let lease_t = time::Duration::try_from(lease).unwrap_or(time::Duration::minutes(5));
@@ -94,7 +95,17 @@ pub async fn run_worker(
         let job = match claimed {
             Ok(Some(job)) => job,
             Ok(None) => {
-                // Nothing queued: analyse waiting comments, or rest.
+                // Nothing queued: send due invitations, analyse waiting comments, or rest.
+                if let Some(d) = &delivery {
+                    match crate::invite::deliver(&store, d, 50).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(messages = n, "sent invitations");
+                            continue;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not send invitations"),
+                    }
+                }
                 match crate::textwork::analyse_pending(&store, &analyzer, &mut tagger, 500).await {
                     Ok(0) => {}
                     Ok(n) => {

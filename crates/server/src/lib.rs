@@ -14,7 +14,9 @@ pub mod error;
 pub mod feedback;
 pub mod import;
 pub mod ingest;
+pub mod invite;
 pub mod jobs;
+pub mod mail;
 pub mod qr;
 pub mod report;
 pub mod textwork;
@@ -40,12 +42,26 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a claimed background job is leased to this process.
     pub job_lease: std::time::Duration,
+    /// Outgoing mail: `smtp://host:port`, `smtps://user:pass@host`, … (none: no invitations).
+    pub smtp_url: Option<String>,
+    /// The sender of invitations, e.g. `Acme feedback <feedback@acme.example>`.
+    pub mail_from: String,
+    /// Nobody is asked again within this many days, across all surveys.
+    pub contact_frequency_days: u32,
 }
 
 impl Config {
     /// Defaults for a server listening on `listen`.
     pub fn new(listen: SocketAddr) -> Config {
-        Config { listen, public_url: None, secure_cookies: false, job_lease: std::time::Duration::from_secs(300) }
+        Config {
+            listen,
+            public_url: None,
+            secure_cookies: false,
+            job_lease: std::time::Duration::from_secs(300),
+            smtp_url: None,
+            mail_from: "cxloop <cxloop@localhost>".into(),
+            contact_frequency_days: 30,
+        }
     }
 }
 
@@ -57,6 +73,8 @@ pub struct AppState {
     pub link_key: Arc<[u8]>,
     pub config: Arc<Config>,
     pub base_url: Arc<str>,
+    /// Email delivery, when `smtp_url` is set.
+    pub delivery: Option<Arc<invite::Delivery>>,
 }
 
 /// The application, bound to its port but not yet serving.
@@ -67,6 +85,7 @@ pub struct Application {
     store: Arc<dyn Store>,
     job_lease: std::time::Duration,
     worker: String,
+    delivery: Option<Arc<invite::Delivery>>,
 }
 
 impl Application {
@@ -78,10 +97,22 @@ impl Application {
         let key = store.setting_or_init("link_signing_key", &fresh).await?;
         let base_url: Arc<str> =
             config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
-        let state =
-            AppState { store: store.clone(), link_key: key.into_bytes().into(), config: Arc::new(config), base_url };
+        let delivery = match &config.smtp_url {
+            Some(url) => {
+                let mailer = mail::Mailer::new(url, &config.mail_from).map_err(anyhow_free::StartError::Config)?;
+                Some(Arc::new(invite::Delivery { mailer, base_url: base_url.to_string() }))
+            }
+            None => None,
+        };
+        let state = AppState {
+            store: store.clone(),
+            link_key: key.into_bytes().into(),
+            config: Arc::new(config),
+            base_url,
+            delivery: delivery.clone(),
+        };
         let job_lease = state.config.job_lease;
-        Ok(Application { listener, router: router(state), addr, store, job_lease, worker: jobs::worker_id() })
+        Ok(Application { listener, router: router(state), addr, store, job_lease, worker: jobs::worker_id(), delivery })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -116,7 +147,13 @@ impl Application {
             }
         });
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(jobs::run_worker(self.store.clone(), self.worker.clone(), self.job_lease, stopped));
+        let worker = tokio::spawn(jobs::run_worker(
+            self.store.clone(),
+            self.worker.clone(),
+            self.job_lease,
+            self.delivery.clone(),
+            stopped,
+        ));
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         purge.abort();
         // Let the worker finish the job in hand; it was leased, so nothing is lost if we are killed.
@@ -158,6 +195,8 @@ pub mod anyhow_free {
         Io(#[from] std::io::Error),
         #[error("{0}")]
         Store(#[from] cxloop_store::StoreError),
+        #[error("{0}")]
+        Config(String),
     }
     pub type Result<T> = std::result::Result<T, StartError>;
 }

@@ -301,8 +301,18 @@ pub trait InvitationStore: Send + Sync {
         contacted_before: time::OffsetDateTime,
         now: time::OffsetDateTime,
     ) -> Result<Vec<InviteOutcome>>;
-    /// Queued invitations, oldest first.
-    async fn queued_invitations(&self, limit: u32) -> Result<Vec<Invitation>>;
+    /// Queued invitations, oldest first, and those left `sending` by a
+    /// process that stopped more than 15 minutes before `now`.
+    async fn queued_invitations(&self, now: time::OffsetDateTime, limit: u32) -> Result<Vec<Invitation>>;
+    /// Takes one delivery for this process: the first send of a queued
+    /// invitation (`reminder_due` = None, it becomes `sending`), or the
+    /// reminder due at `reminder_due`. False when another process took it.
+    async fn claim_delivery(
+        &self,
+        id: Uuid,
+        reminder_due: Option<time::OffsetDateTime>,
+        now: time::OffsetDateTime,
+    ) -> Result<bool>;
     /// Sent or opened, unanswered invitations whose reminder is due.
     async fn due_reminders(&self, now: time::OffsetDateTime, limit: u32) -> Result<Vec<Invitation>>;
     /// Records a delivery (first send or reminder): `reminders` counts reminders sent.

@@ -590,16 +590,23 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     assert_eq!(out, vec![InviteOutcome::Queued]);
 
     // Delivery, opening, reminders, answering.
-    let queued = store.queued_invitations(10).await.unwrap();
+    let queued = store.queued_invitations(now, 10).await.unwrap();
     assert_eq!(queued.len(), 2);
     let first = queued.iter().find(|i| i.token == "t-a").unwrap().clone();
     assert_eq!((first.status.as_str(), first.context.as_ref().unwrap()["ticket"].as_str()), ("queued", Some("T-1")));
+    // One process takes a delivery; a second cannot, until the first has been gone 15 minutes.
+    assert!(store.claim_delivery(first.id, None, now).await.unwrap());
+    assert!(!store.claim_delivery(first.id, None, now + time::Duration::minutes(1)).await.unwrap());
+    assert_eq!(store.queued_invitations(now + time::Duration::minutes(1), 10).await.unwrap().len(), 1);
+    assert_eq!(store.queued_invitations(now + time::Duration::minutes(16), 10).await.unwrap().len(), 2);
     let due = now + time::Duration::days(3);
     store.mark_invitation_sent(first.id, now, 0, Some(due)).await.unwrap();
     store.mark_invitation_opened(first.id, now + time::Duration::hours(1)).await.unwrap();
     assert!(store.due_reminders(now + time::Duration::days(2), 10).await.unwrap().is_empty());
     let reminders = store.due_reminders(due, 10).await.unwrap();
     assert_eq!((reminders.len(), reminders[0].status.as_str()), (1, "opened"));
+    assert!(store.claim_delivery(first.id, Some(due), due).await.unwrap());
+    assert!(!store.claim_delivery(first.id, Some(due), due).await.unwrap(), "a reminder is taken once");
     store.mark_invitation_sent(first.id, due, 1, None).await.unwrap();
     assert!(store.due_reminders(due + time::Duration::days(30), 10).await.unwrap().is_empty(), "one reminder at most");
     let by_token = store.invitation_by_token("t-a").await.unwrap();

@@ -397,7 +397,7 @@ pub async fn preview_segment(
 
 /// The customers of a segment given as an expression or a saved segment's id,
 /// with the segment's label (the expression, or the saved segment's name).
-async fn segment_facts(
+pub async fn segment_facts(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,

@@ -16,6 +16,7 @@ pub mod login;
 pub mod personas;
 pub mod public;
 pub mod themes;
+pub mod unsubscribe;
 pub mod users;
 
 use crate::AppState;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users::list_users).post(users::add_user))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))
+        .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
 }
 
 async fn css() -> impl IntoResponse {

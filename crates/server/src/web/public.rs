@@ -45,12 +45,14 @@ button:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}\
 pub struct LinkParams {
     pub c: Option<String>,
     pub sig: Option<String>,
+    /// An email invitation's token.
+    pub i: Option<String>,
 }
 
 /// Form values by question key, as typed.
 type Values = HashMap<String, Vec<String>>;
 
-fn shell(title: &str, body: Markup) -> Markup {
+pub(crate) fn shell(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -139,7 +141,14 @@ fn friendly(e: &AnswerError) -> String {
     }
 }
 
-fn form_page(survey: &Survey, link: &LinkParams, values: &Values, errors: &[AnswerError], preview: bool) -> Markup {
+fn form_page(
+    survey: &Survey,
+    link: &LinkParams,
+    values: &Values,
+    errors: &[AnswerError],
+    preview: bool,
+    notice: Option<&str>,
+) -> Markup {
     let by_key: HashMap<&str, &AnswerError> = errors.iter().filter_map(|e| e.key().map(|k| (k, e))).collect();
     let general: Vec<&AnswerError> = errors.iter().filter(|e| e.key().is_none()).collect();
     let title = if errors.is_empty() { survey.title.clone() } else { format!("Error: {}", survey.title) };
@@ -151,6 +160,7 @@ fn form_page(survey: &Survey, link: &LinkParams, values: &Values, errors: &[Answ
             }
             h1 { (survey.title) }
             @if let Some(d) = &survey.description { p.muted { (d) } }
+            @if let Some(n) = notice { p.note role="status" { (n) } }
             @if !errors.is_empty() {
                 div.summary role="alert" tabindex="-1" #errors {
                     p { strong { "Please fix the following:" } }
@@ -169,6 +179,7 @@ fn form_page(survey: &Survey, link: &LinkParams, values: &Values, errors: &[Answ
                     input type="hidden" name="c" value=(c);
                     input type="hidden" name="sig" value=(sig);
                 }
+                @if let Some(i) = &link.i { input type="hidden" name="i" value=(i); }
                 @for q in &survey.questions {
                     (question(q, values, by_key.get(q.key.as_str()).copied()))
                 }
@@ -199,13 +210,54 @@ fn closed_page(survey: &Survey) -> Response {
         .into_response()
 }
 
-/// Keeps a customer link only when its signature is valid, so that a
-/// tampered link is treated as anonymous and never as someone else.
-fn checked_link(state: &AppState, survey: &Survey, link: LinkParams) -> LinkParams {
-    match (&link.c, &link.sig) {
-        (Some(c), Some(sig)) if verify_customer(&state.link_key, &survey.slug, c, sig) => link,
-        _ => LinkParams::default(),
+/// What a link says about the respondent, checked.
+enum Checked {
+    /// Valid (or no) identity: answer with these parameters.
+    Ok(LinkParams),
+    /// A changed or unknown invitation: answer anonymously, told why.
+    Anonymous(&'static str),
+    /// The invitation was answered already.
+    Answered,
+}
+
+const BAD_INVITATION: &str = "This invitation link is not valid (it may have been changed). You can still answer; your answer will be anonymous.";
+
+/// Keeps a customer link only when its signature is valid, and an
+/// invitation only when it belongs to this survey, so that a tampered link
+/// is treated as anonymous and never as someone else.
+async fn checked_link(
+    state: &AppState,
+    survey: &Survey,
+    link: LinkParams,
+) -> Result<(Checked, Option<uuid::Uuid>), PageError> {
+    if let Some(token) = link.i.as_deref().filter(|t| !t.is_empty()) {
+        return match crate::ingest::open_invitation(state, survey, token).await {
+            Ok(inv) => Ok((Checked::Ok(LinkParams { i: Some(token.to_string()), ..Default::default() }), Some(inv.id))),
+            Err(AppError::Conflict { .. }) => Ok((Checked::Answered, None)),
+            Err(AppError::Invalid { .. }) => Ok((Checked::Anonymous(BAD_INVITATION), None)),
+            Err(e) => Err(PageError(e)),
+        };
     }
+    Ok(match (&link.c, &link.sig) {
+        (Some(c), Some(sig)) if verify_customer(&state.link_key, &survey.slug, c, sig) => {
+            (Checked::Ok(LinkParams { i: None, ..link }), None)
+        }
+        _ => (Checked::Ok(LinkParams::default()), None),
+    })
+}
+
+fn answered_page(survey: &Survey) -> Response {
+    (
+        StatusCode::CONFLICT,
+        shell(
+            &survey.title,
+            html! {
+                h1 { (survey.title) }
+                p { "You have already answered this survey. Thank you — we read every answer." }
+            },
+        ),
+    )
+        .into_response()
 }
 
 pub async fn show_survey(
@@ -222,9 +274,23 @@ pub async fn show_survey(
         }
         _ => {}
     }
-    let link = checked_link(&state, &survey, link);
     let preview = survey.status == SurveyStatus::Draft;
-    Ok(form_page(&survey, &link, &Values::new(), &[], preview).into_response())
+    match checked_link(&state, &survey, link).await? {
+        (Checked::Ok(link), invitation) => {
+            if let Some(id) = invitation {
+                state
+                    .store
+                    .mark_invitation_opened(id, time::OffsetDateTime::now_utc())
+                    .await
+                    .map_err(AppError::from)?;
+            }
+            Ok(form_page(&survey, &link, &Values::new(), &[], preview, None).into_response())
+        }
+        (Checked::Anonymous(why), _) => {
+            Ok(form_page(&survey, &LinkParams::default(), &Values::new(), &[], preview, Some(why)).into_response())
+        }
+        (Checked::Answered, _) => Ok(answered_page(&survey)),
+    }
 }
 
 /// Reads an urlencoded form into values per question and the link fields.
@@ -235,6 +301,7 @@ fn read_form(body: &[u8]) -> (Values, LinkParams) {
         match k.as_ref() {
             "c" => link.c = Some(v.into_owned()),
             "sig" => link.sig = Some(v.into_owned()),
+            "i" => link.i = Some(v.into_owned()),
             k => {
                 if let Some(key) = k.strip_prefix("q.") {
                     values.entry(key.to_string()).or_default().push(v.into_owned());
@@ -274,7 +341,11 @@ pub async fn submit_survey(
         SurveyStatus::Active => {}
     }
     let (values, link) = read_form(&body);
-    let link = checked_link(&state, &survey, link);
+    let (link, notice) = match checked_link(&state, &survey, link).await? {
+        (Checked::Ok(link), _) => (link, None),
+        (Checked::Anonymous(why), _) => (LinkParams::default(), Some(why)),
+        (Checked::Answered, _) => return Ok(answered_page(&survey)),
+    };
     let sub = Submission {
         answers: to_answers(&survey, &values),
         customer: link.c.clone().map(|external_id| CustomerClaim {
@@ -283,12 +354,14 @@ pub async fn submit_survey(
             ..Default::default()
         }),
         submitted_at: None,
-        channel: Some("link".into()),
+        channel: if link.i.is_some() { Some("email".into()) } else { Some("link".into()) },
+        invitation: link.i.clone(),
     };
     match submit(&state, &survey, &sub, None, Trust::Page, "link").await {
         Ok(_) => Ok(Redirect::to(&format!("/s/{}/thanks", survey.slug)).into_response()),
         Err(SubmitError::Answers(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&survey, &link, &values, &errors, false)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&survey, &link, &values, &errors, false, notice))
+                .into_response())
         }
         Err(SubmitError::Other(e)) => Err(PageError(e)),
     }

@@ -20,6 +20,11 @@ pub struct TestApp {
 /// and an API token for them. The backend is SQLite, or PostgreSQL with
 /// `CXLOOP_TEST_BACKEND=postgres` (then an unreachable server is a failure).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The same, with the configuration changed first (mail, say).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let db = TempDatabase::new(Backend::from_env())
         .await
         .expect("CXLOOP_TEST_BACKEND=postgres but PostgreSQL is unreachable");
@@ -37,7 +42,8 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     let token = crypto::new_token();
     store.create_token(user.id, "tests", &crypto::sha256_hex(&token)).await.unwrap();
-    let config = Config::new("127.0.0.1:0".parse().unwrap());
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+    configure(&mut config);
     let app = Application::build(store.clone(), config).await.unwrap();
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));

@@ -7,4 +7,6 @@
 mod api;
 mod browser;
 mod helpers;
+mod invitations;
 mod pages;
+mod smtp;

@@ -104,12 +104,49 @@ impl InvitationStore for Backend {
         Ok(out)
     }
 
-    async fn queued_invitations(&self, limit: u32) -> Result<Vec<Invitation>> {
-        let rows = sqlx::query(super::qs(format!("{SELECT} WHERE i.status = 'queued' ORDER BY i.created_at, i.id LIMIT ?")))
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
+    async fn queued_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
+        let stale = ts::fmt(now - time::Duration::minutes(15));
+        let rows = sqlx::query(super::qs(format!(
+            "{SELECT} WHERE i.status = 'queued' OR (i.status = 'sending' AND i.sent_at < ?) ORDER BY i.created_at, i.id LIMIT ?"
+        )))
+        .bind(stale)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
         rows.iter().map(decode).collect()
+    }
+
+    async fn claim_delivery(
+        &self,
+        id: uuid::Uuid,
+        reminder_due: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let done = match reminder_due {
+            None => {
+                let stale = ts::fmt(now - time::Duration::minutes(15));
+                sqlx::query(q!(
+                    "UPDATE invitations SET status = 'sending', sent_at = ?
+                     WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND sent_at < ?))"
+                ))
+                .bind(ts::fmt(now))
+                .bind(id.to_string())
+                .bind(stale)
+                .execute(&self.write)
+                .await?
+            }
+            Some(due) => {
+                sqlx::query(q!(
+                    "UPDATE invitations SET next_reminder_at = NULL
+                     WHERE id = ? AND next_reminder_at = ? AND status IN ('sent', 'opened')"
+                ))
+                .bind(id.to_string())
+                .bind(ts::fmt(due))
+                .execute(&self.write)
+                .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
     }
 
     async fn due_reminders(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
@@ -133,9 +170,10 @@ impl InvitationStore for Backend {
     ) -> Result<()> {
         // An invitation answered or unsubscribed meanwhile keeps its status.
         sqlx::query(q!(
-            "UPDATE invitations SET status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END,
-             sent_at = COALESCE(sent_at, ?), reminders = ?, next_reminder_at = ?, error = NULL
-             WHERE id = ? AND status IN ('queued', 'sent', 'opened')"
+            "UPDATE invitations SET status = CASE WHEN status IN ('queued', 'sending') THEN 'sent' ELSE status END,
+             sent_at = CASE WHEN status IN ('queued', 'sending') THEN ? ELSE sent_at END, reminders = ?,
+             next_reminder_at = ?, error = NULL
+             WHERE id = ? AND status IN ('queued', 'sending', 'sent', 'opened')"
         ))
         .bind(ts::fmt(at))
         .bind(i64::from(reminders))
@@ -168,7 +206,7 @@ impl InvitationStore for Backend {
 
     async fn mark_invitation_opened(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
         sqlx::query(q!(
-            "UPDATE invitations SET status = 'opened', opened_at = ? WHERE id = ? AND status IN ('queued', 'sent')"
+            "UPDATE invitations SET status = 'opened', opened_at = ? WHERE id = ? AND status IN ('queued', 'sending', 'sent')"
         ))
         .bind(ts::fmt(at))
         .bind(id.to_string())
@@ -202,7 +240,7 @@ impl InvitationStore for Backend {
             .await?;
         sqlx::query(q!(
             "UPDATE invitations SET status = 'unsubscribed', next_reminder_at = NULL
-             WHERE email = ? AND status IN ('queued', 'sent', 'opened')"
+             WHERE email = ? AND status IN ('queued', 'sending', 'sent', 'opened')"
         ))
         .bind(&email)
         .execute(&mut *tx)

@@ -1,0 +1,169 @@
+//! Email invitations end to end against the test SMTP server: sending to
+//! customers and addresses, bounces, opening and answering through the
+//! personal link, tampered links, reminders, the contact-frequency rule and
+//! unsubscribing.
+
+use crate::helpers::{hidden, spawn_app, spawn_app_with};
+use crate::smtp::SmtpSink;
+use serde_json::{Value, json};
+
+/// The personal link and the unsubscribe link in a message.
+fn links(data: &str, base: &str) -> (String, String) {
+    let find = |prefix: &str| {
+        let at = data.find(prefix).unwrap_or_else(|| panic!("{prefix} in {data}"));
+        let rest = &data[at..];
+        let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>').unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+    (find(&format!("{base}/s/")), find(&format!("{base}/u/")))
+}
+
+async fn status_counts(app: &crate::helpers::TestApp, id: &str) -> Value {
+    let (_, body) = app.get_json(&format!("/api/v1/surveys/{id}/invitations")).await;
+    body["summary"]["counts"].clone()
+}
+
+#[tokio::test]
+async fn invitations_are_sent_opened_answered_reminded_and_unsubscribed() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(sink.url());
+        c.mail_from = "Feedback <feedback@cxloop.test>".into();
+    })
+    .await;
+    let s = app.create_survey("Quarterly NPS").await;
+    let id = s["id"].as_str().unwrap();
+    let slug = s["slug"].as_str().unwrap();
+    for (ext, email) in [("c1", Some("ann@example.com")), ("c2", Some("bounce@example.com")), ("c3", None)] {
+        let mut body = json!({"name": format!("Customer {ext}")});
+        if let Some(e) = email {
+            body["email"] = e.into();
+        }
+        let r = app.client.put(app.url(&format!("/api/v1/customers/{ext}"))).bearer_auth(&app.token).json(&body).send();
+        assert!(r.await.unwrap().status().is_success());
+    }
+    let path = format!("/api/v1/surveys/{id}/invitations");
+    let send = |body: Value| app.client.post(app.url(&path)).bearer_auth(&app.token).json(&body).send();
+    let r = send(json!({
+        "customers": ["c1", "c2", "c3"],
+        "emails": [{"email": "dan@example.com"}, {"email": "ANN@example.com"}],
+        "reminder_after_days": 2, "max_reminders": 1,
+        "context": {"campaign": "Q4"}
+    }))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!((report["queued"].as_u64(), report["no_email"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(report["duplicates"], 1, "ann is asked once");
+
+    // The worker delivers: two messages, one bounce.
+    let mail = sink.wait_for(2).await;
+    let mut to: Vec<&str> = mail.iter().map(|m| m.to[0].as_str()).collect();
+    to.sort();
+    assert_eq!(to, vec!["ann@example.com", "dan@example.com"]);
+    for _ in 0..100 {
+        if status_counts(&app, id).await["bounced"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let counts = status_counts(&app, id).await;
+    assert_eq!((counts["sent"].as_u64(), counts["bounced"].as_u64()), (Some(2), Some(1)), "{counts}");
+    let ann = mail.iter().find(|m| m.to[0] == "ann@example.com").unwrap();
+    assert!(ann.data.contains("From: Feedback <feedback@cxloop.test>"), "{}", ann.data);
+    assert!(ann.data.contains("Subject: Quarterly NPS: tell us how we are doing"));
+    assert!(ann.data.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let (link, unsubscribe) = links(&ann.data, &app.base);
+    assert!(link.starts_with(&format!("{}/s/{slug}?i=", app.base)), "{link}");
+
+    // A changed link: a clear notice, and the answer would be anonymous.
+    let tampered = format!("{}x", &link[..link.len() - 1]);
+    let page = app.client.get(&tampered).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("This invitation link is not valid"));
+    assert!(!page.contains("name=\"i\""));
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/surveys/{id}/responses")))
+        .json(&json!({"answers": {"nps": 9}, "invitation": "forged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "invitation");
+
+    // A reminder goes to those who have not answered, once.
+    let (_, listed) = app.get_json(&format!("/api/v1/surveys/{id}/invitations")).await;
+    let ann_inv = listed["invitations"].as_array().unwrap().iter().find(|i| i["email"] == "ann@example.com").unwrap();
+    let ann_id = uuid::Uuid::parse_str(ann_inv["id"].as_str().unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    app.store.mark_invitation_sent(ann_id, now, 0, Some(now - time::Duration::seconds(1))).await.unwrap();
+    let mail = sink.wait_for(3).await;
+    assert!(mail[2].data.contains("Subject: Reminder: Quarterly NPS"), "{}", mail[2].data);
+    assert_eq!(mail[2].to, vec!["ann@example.com"]);
+
+    // Opening, then answering through the personal link.
+    let page = app.client.get(&link).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&page, "i").expect("the form carries the invitation");
+    assert_eq!(status_counts(&app, id).await["opened"], 1);
+    let r =
+        app.client.post(app.url(&format!("/s/{slug}"))).form(&[("i", token.as_str()), ("q.nps", "10")]).send().await;
+    assert_eq!(r.unwrap().status(), 303);
+    let (_, listed) = app.get_json(&format!("/api/v1/surveys/{id}/invitations")).await;
+    assert_eq!(listed["summary"]["answered"], 1);
+    assert_eq!(listed["summary"]["delivered"], 2);
+    assert!((listed["summary"]["response_rate"].as_f64().unwrap() - 50.0).abs() < 1e-9);
+    let (_, responses) = app.get_json(&format!("/api/v1/surveys/{id}/responses")).await;
+    let answer = &responses["responses"][0];
+    assert_eq!((answer["customer_external_id"].as_str(), answer["channel"].as_str()), (Some("c1"), Some("email")));
+    assert_eq!(answer["context"]["campaign"], "Q4");
+    assert_eq!(answer["context"]["invitation"], ann_id.to_string());
+    // The same link again: already answered, nothing stored.
+    let again = app.client.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let r = app.client.post(app.url(&format!("/s/{slug}"))).form(&[("i", token.as_str()), ("q.nps", "0")]).send().await;
+    assert_eq!(r.unwrap().status(), 409);
+    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 1);
+
+    // Asked again right away: the contact rule holds everyone back.
+    let r = send(json!({"customers": ["c1"], "emails": [{"email": "dan@example.com"}]})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["recently_contacted"], 2);
+
+    // Dan unsubscribes through his link; that is honoured for good.
+    let dan = sink.messages().into_iter().find(|m| m.to[0] == "dan@example.com").unwrap();
+    let (_, dan_unsubscribe) = links(&dan.data, &app.base);
+    let page = app.client.get(&dan_unsubscribe).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Stop all survey invitations to <strong>dan@example.com</strong>"));
+    let r = app.client.post(&dan_unsubscribe).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("You are unsubscribed"));
+    assert_eq!(status_counts(&app, id).await["unsubscribed"], 1);
+    assert!(app.store.is_unsubscribed("dan@example.com").await.unwrap());
+    assert!(unsubscribe.starts_with(&format!("{}/u/", app.base)));
+    assert_eq!(app.client.get(app.url("/u/not-a-token")).send().await.unwrap().status(), 404);
+
+    // Bad requests name their field.
+    let r = send(json!({"emails": [{"email": "not-an-address"}]})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "emails[0].email");
+    let r = send(json!({"customers": ["nobody"]})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "customers[0]");
+    let r = send(json!({})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = send(json!({"customers": ["c1"], "reminder_after_days": 0, "max_reminders": 2})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "reminders");
+}
+
+#[tokio::test]
+async fn without_smtp_invitations_are_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let s = app.create_survey("No mail").await;
+    let r = app
+        .post_json(
+            &format!("/api/v1/surveys/{}/invitations", s["id"].as_str().unwrap()),
+            &json!({"emails": [{"email": "a@example.com"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "smtp");
+    assert!(body["error"]["message"].as_str().unwrap().contains("--smtp-url"));
+}
