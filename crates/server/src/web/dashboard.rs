@@ -369,6 +369,7 @@ pub async fn survey_dashboard(
             a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
             a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}{seg_param}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
             @if segments.len() >= 2 { a.btn.secondary href=(format!("/surveys/{}/compare?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Compare segments" } }
+            a.btn.secondary href=(format!("/surveys/{}/invitations", survey.id)) { "Invitations" }
             a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" }
             a.btn.secondary href=(csv) download { "Export CSV" }
             @if let Some((status, label)) = next_status {

@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod feedback_import;
 pub mod ideal;
 pub mod import;
+pub mod invitations;
 pub mod layout;
 pub mod login;
 pub mod personas;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{id}", get(customers::edit_segment).post(customers::update_segment))
         .route("/segments/{id}/delete", post(customers::delete_segment))
         .route("/surveys/{id}/compare", get(dashboard::compare_page))
+        .route("/surveys/{id}/invitations", get(invitations::invitations_page).post(invitations::send))
         .route("/personas", get(personas::personas_page).post(personas::create_persona))
         .route("/personas/{id}", get(personas::edit_persona).post(personas::update_persona))
         .route("/personas/{id}/delete", post(personas::delete_persona))
