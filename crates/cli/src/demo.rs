@@ -578,7 +578,8 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     let n = store.insert_responses(&all).await?;
     directory(store, &custs, &mut rng, today).await?;
     let imported = channels::generate(store, &custs, &mut rng, now).await?;
-    Ok(n + imported)
+    let invited = channels::invitations(store, &mut rng, now).await?;
+    Ok(n + imported + invited)
 }
 
 /// Attribute definitions, lifecycle events and saved segments of the demo.
@@ -731,6 +732,17 @@ mod tests {
             .unwrap();
         assert_eq!(page.len(), 48);
         assert_eq!(page.iter().filter(|r| r.channel == "focus-group").count(), 12);
+        // Last month's invitation: every status, answers linked to real responses.
+        let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
+        let counts: std::collections::HashMap<String, u64> =
+            store.invitation_counts(nps.survey.id).await.unwrap().into_iter().collect();
+        for status in ["sent", "opened", "answered", "bounced", "unsubscribed"] {
+            assert!(counts.get(status).copied().unwrap_or(0) > 0, "{status}: {counts:?}");
+        }
+        let answered = store.invitations(nps.survey.id, 1000).await.unwrap();
+        let one = answered.iter().find(|i| i.status == "answered").unwrap();
+        let r = store.get_response(one.response_id.unwrap()).await.unwrap();
+        assert_eq!((r.channel.as_str(), r.customer_external_id.as_ref()), ("email", one.customer_external_id.as_ref()));
         assert!(page.iter().filter(|r| r.channel == "interview").all(|r| r.customer_external_id.is_some()));
         let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
         let year = DateRange::new(now.date() - Duration::days(364), now.date()).unwrap();

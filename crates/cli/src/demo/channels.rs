@@ -134,6 +134,90 @@ pub async fn generate(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng,
     Ok(n)
 }
 
+/// Last month's email invitation of the relationship NPS survey to 320
+/// customers, with what became of each: bounced, unsubscribed, opened,
+/// reminded, answered (the answers are real responses linked to it).
+pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateTime) -> Result<u64> {
+    use cxloop_core::answer::{AnswerValue, Answers};
+    use cxloop_store::{CustomerRef, InviteOutcome, NewInvitation, NewResponse};
+    let survey = store.get_survey_by_slug("relationship-nps").await?;
+    let facts = store.customer_facts(None, 2000).await?;
+    let sent_at = now - time::Duration::days(21);
+    let batch: Vec<NewInvitation> = facts
+        .iter()
+        .filter(|f| f.customer.email.is_some() && f.stage.as_deref() != Some("churned"))
+        .step_by(3)
+        .take(320)
+        .map(|f| NewInvitation {
+            id: uuid::Uuid::now_v7(),
+            token: cxloop_server::crypto::new_token(),
+            email: f.customer.email.clone().unwrap_or_default(),
+            customer_id: Some(f.customer.id),
+            context: Some(
+                serde_json::json!({"campaign": "Q3 relationship check-in"}).as_object().cloned().unwrap_or_default(),
+            ),
+            max_reminders: 1,
+            reminder_days: 4,
+        })
+        .collect();
+    let outcomes = store.create_invitations(survey.id, &batch, sent_at - time::Duration::days(30), sent_at).await?;
+    let mut answers = Vec::new();
+    let mut answered = Vec::new();
+    for (inv, outcome) in batch.iter().zip(outcomes) {
+        if outcome != InviteOutcome::Queued {
+            continue;
+        }
+        let at = sent_at + time::Duration::minutes(rng.random_range(0..90));
+        let roll: f64 = rng.random();
+        if roll < 0.06 {
+            store.mark_invitation_failed(inv.id, "bounced", "550 5.1.1 mailbox unavailable").await?;
+            continue;
+        }
+        let reminded = roll >= 0.40 && rng.random_bool(0.8);
+        let next = (!reminded).then(|| at + time::Duration::days(4));
+        store.mark_invitation_sent(inv.id, at, 0, next).await?;
+        if reminded {
+            store.mark_invitation_sent(inv.id, at + time::Duration::days(4), 1, None).await?;
+        }
+        if roll < 0.09 {
+            store.unsubscribe(&inv.email, "link", at + time::Duration::hours(rng.random_range(1..48))).await?;
+        } else if roll < 0.47 {
+            let when = at + time::Duration::hours(rng.random_range(1..(if reminded { 130 } else { 60 })));
+            let when = when.min(now);
+            let f = facts.iter().find(|f| Some(f.customer.id) == inv.customer_id);
+            let score = (7.6 + 2.2 * normal(rng)).round().clamp(0.0, 10.0) as i32;
+            let mut a = Answers::new();
+            a.insert("nps".into(), AnswerValue::Score(score));
+            let mut context = inv.context.clone().unwrap_or_default();
+            context.insert("invitation".into(), inv.id.to_string().into());
+            let r = NewResponse {
+                id: uuid::Uuid::now_v7(),
+                survey: survey.clone(),
+                customer: f.map(|f| CustomerRef {
+                    external_id: f.customer.external_id.clone(),
+                    name: None,
+                    email: None,
+                    attributes: Default::default(),
+                }),
+                submitted_at: when,
+                channel: "email".into(),
+                answers: a,
+                touchpoint: None,
+                context: Some(context),
+            };
+            answered.push((inv.id, r.id, when));
+            answers.push(r);
+        } else if roll < 0.64 {
+            store.mark_invitation_opened(inv.id, at + time::Duration::hours(rng.random_range(1..72))).await?;
+        }
+    }
+    let n = store.insert_responses(&answers).await?;
+    for (id, rid, when) in answered {
+        store.mark_invitation_answered(id, rid, when).await?;
+    }
+    Ok(n)
+}
+
 async fn import(
     store: &dyn Store,
     file: &[u8],
