@@ -340,9 +340,24 @@ pub trait InvitationStore: Send + Sync {
     async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(String, u64)>>;
 }
 
+/// Inbound webhooks and website widgets: how outside systems reach a survey.
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    async fn create_hook(&self, hook: &Hook) -> Result<()>;
+    async fn hooks(&self) -> Result<Vec<Hook>>;
+    async fn hook(&self, id: Uuid) -> Result<Hook>;
+    async fn delete_hook(&self, id: Uuid) -> Result<()>;
+    /// Records an event id once; false when it was handled before.
+    async fn record_hook_event(&self, hook_id: Uuid, event_id: &str, outcome: &str) -> Result<bool>;
+    /// Forgets an event whose handling failed, so that its redelivery is handled.
+    async fn forget_hook_event(&self, hook_id: Uuid, event_id: &str) -> Result<()>;
+    async fn put_widget(&self, w: &Widget) -> Result<()>;
+    async fn widget(&self, survey_id: Uuid) -> Result<Widget>;
+}
+
 /// Everything the application needs from storage.
 pub trait Store:
-    SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore + InvitationStore
+    SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore + InvitationStore + ChannelStore
 {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;

@@ -40,6 +40,7 @@ const INT_COLUMNS: &[&str] = &[
     "max_reminders",
     "reminder_days",
     "reminders",
+    "every_days",
 ];
 const REAL_COLUMNS: &[&str] = &["sentiment"];
 
@@ -198,6 +199,9 @@ pub const TABLES: &[Table] = &[
     },
     Table { name: "contact_log", columns: &["email", "last_contact_at"], key_len: 1 },
     Table { name: "unsubscribes", columns: &["email", "created_at", "via"], key_len: 1 },
+    Table { name: "hooks", columns: &["id", "name", "secret", "events", "created_at"], key_len: 1 },
+    Table { name: "hook_events", columns: &["hook_id", "event_id", "received_at", "outcome"], key_len: 2 },
+    Table { name: "widgets", columns: &["survey_id", "origins", "every_days", "updated_at"], key_len: 1 },
     Table {
         name: "jobs",
         columns: &[

@@ -423,3 +423,26 @@ pub struct Invitation {
     #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<OffsetDateTime>,
 }
+
+/// An inbound webhook: its secret signs each request; `events` maps an
+/// event name (e.g. `ticket.solved`) to the survey to send.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hook {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(skip)]
+    pub secret: String,
+    pub events: std::collections::BTreeMap<String, Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A survey's website widget settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Widget {
+    pub survey_id: Uuid,
+    /// Origins allowed to show it, like `https://app.example.com`.
+    pub origins: Vec<String>,
+    /// One visitor is asked at most once in this many days.
+    pub every_days: u32,
+}

@@ -47,6 +47,7 @@ contract!(
     customers_attributes_events_and_segments,
     personas_with_pictures_and_segments,
     invitations_honour_unsubscribes_and_the_contact_rule,
+    hooks_record_each_event_once_and_widgets_keep_their_origins,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -628,4 +629,36 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     assert_eq!(counts, vec![("answered".to_string(), 1)]);
     assert_eq!(store.invitations(other.id, 10).await.unwrap()[0].status, "bounced", "a bounce stays a bounce");
     assert!(store.is_unsubscribed("A@example.com").await.unwrap());
+}
+
+async fn hooks_record_each_event_once_and_widgets_keep_their_origins(store: Arc<dyn Store>) {
+    let s = survey("hooked");
+    store.create_survey(&s).await.unwrap();
+    let hook = Hook {
+        id: Uuid::now_v7(),
+        name: "Helpdesk".into(),
+        secret: "s3cret".into(),
+        events: [("ticket.solved".to_string(), s.id)].into_iter().collect(),
+        created_at: datetime!(2026-06-01 0:00 UTC),
+    };
+    store.create_hook(&hook).await.unwrap();
+    assert!(matches!(
+        store.create_hook(&Hook { id: Uuid::now_v7(), ..hook.clone() }).await,
+        Err(StoreError::Conflict { what: "name" })
+    ));
+    let back = store.hook(hook.id).await.unwrap();
+    assert_eq!((back.secret.as_str(), back.events["ticket.solved"]), ("s3cret", s.id));
+    assert_eq!(store.hooks().await.unwrap().len(), 1);
+    assert!(store.record_hook_event(hook.id, "evt-1", "invited").await.unwrap());
+    assert!(!store.record_hook_event(hook.id, "evt-1", "invited").await.unwrap(), "a redelivery is seen");
+    store.forget_hook_event(hook.id, "evt-1").await.unwrap();
+    assert!(store.record_hook_event(hook.id, "evt-1", "invited").await.unwrap(), "a forgotten event is new again");
+    store.delete_hook(hook.id).await.unwrap();
+    assert!(matches!(store.hook(hook.id).await, Err(StoreError::NotFound)));
+
+    assert!(matches!(store.widget(s.id).await, Err(StoreError::NotFound)));
+    let w = Widget { survey_id: s.id, origins: vec!["https://app.example.com".into()], every_days: 30 };
+    store.put_widget(&w).await.unwrap();
+    store.put_widget(&Widget { every_days: 14, ..w.clone() }).await.unwrap();
+    assert_eq!(store.widget(s.id).await.unwrap(), Widget { every_days: 14, ..w });
 }

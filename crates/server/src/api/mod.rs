@@ -4,6 +4,7 @@
 
 pub mod customers;
 pub mod feedback;
+pub mod hooks;
 pub mod invitations;
 mod json;
 mod openapi;
@@ -11,6 +12,7 @@ pub mod personas;
 mod responses;
 pub mod surveys;
 pub mod text;
+pub mod widget;
 
 pub use json::{ApiJson, parse};
 
@@ -30,6 +32,13 @@ pub const SURVEY: &str = "/api/v1/surveys/{id}";
 pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
 pub const SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
 pub const INVITATIONS: &str = "/api/v1/surveys/{id}/invitations";
+pub const HOOKS: &str = "/api/v1/hooks";
+pub const HOOK: &str = "/api/v1/hooks/{id}";
+pub const HOOK_RECEIVE: &str = "/hooks/{id}";
+pub const SURVEY_WIDGET: &str = "/api/v1/surveys/{id}/widget";
+pub const WIDGET_CONFIG: &str = "/api/v1/widget/{id}";
+pub const WIDGET_RESPONSES: &str = "/api/v1/widget/{id}/responses";
+pub const WIDGET_SCRIPT: &str = "/widget.js";
 pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
@@ -67,6 +76,13 @@ pub const PATHS: &[&str] = &[
     SURVEY_LINKS,
     SURVEY_QR,
     INVITATIONS,
+    HOOKS,
+    HOOK,
+    HOOK_RECEIVE,
+    SURVEY_WIDGET,
+    WIDGET_CONFIG,
+    WIDGET_RESPONSES,
+    WIDGET_SCRIPT,
     RESPONSES,
     RESPONSES_CSV,
     METRICS,
@@ -105,6 +121,13 @@ pub fn routes() -> Router<AppState> {
         .route(SURVEY_LINKS, post(surveys::create_link))
         .route(SURVEY_QR, get(surveys::survey_qr))
         .route(INVITATIONS, post(invitations::send_invitations).get(invitations::list_invitations))
+        .route(HOOKS, post(hooks::create_hook).get(hooks::list_hooks))
+        .route(HOOK, axum::routing::delete(hooks::delete_hook))
+        .route(HOOK_RECEIVE, post(hooks::receive))
+        .route(SURVEY_WIDGET, get(widget::get_widget).put(widget::put_widget))
+        .route(WIDGET_CONFIG, get(widget::config))
+        .route(WIDGET_RESPONSES, post(widget::submit_response).options(widget::preflight))
+        .route(WIDGET_SCRIPT, get(widget::script))
         .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))

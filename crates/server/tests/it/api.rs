@@ -1031,3 +1031,66 @@ async fn qr_codes_of_public_and_personal_links() {
     let anonymous = app.client.get(app.url(&format!("/api/v1/surveys/{id}/qr"))).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn the_widget_answers_only_listed_origins() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Widget").await;
+    let id = s["id"].as_str().unwrap();
+    let put = |body: Value| {
+        app.client.put(app.url(&format!("/api/v1/surveys/{id}/widget"))).bearer_auth(&app.token).json(&body).send()
+    };
+    let r = put(json!({"origins": ["https://app.example.com", "app.example.com/path"]})).await.unwrap();
+    expect_error(r, 422, Some("origins[1]")).await;
+    let r = put(json!({"origins": ["HTTPS://App.Example.com/"], "every_days": 14})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["origins"][0], "https://app.example.com");
+    let (_, w) = app.get_json(&format!("/api/v1/surveys/{id}/widget")).await;
+    assert!(w["snippet"].as_str().unwrap().contains(&format!("data-survey=\"{id}\"")));
+
+    let cfg = |origin: Option<&str>| {
+        let mut r = app.client.get(app.url(&format!("/api/v1/widget/{id}")));
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.send()
+    };
+    let ok = cfg(Some("https://app.example.com")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://app.example.com");
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!((body["question"]["key"].as_str(), body["every_days"].as_u64()), (Some("nps"), Some(14)));
+    assert_eq!(body["follow_up"]["key"], "why");
+    let refused = cfg(Some("https://evil.example")).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert!(refused.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("evil.example"));
+    assert_eq!(cfg(None).await.unwrap().status(), 403);
+
+    let post = |origin: &str, body: Value| {
+        app.client.post(app.url(&format!("/api/v1/widget/{id}/responses"))).header("origin", origin).json(&body).send()
+    };
+    let pre = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url(&format!("/api/v1/widget/{id}/responses")))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(pre.headers()["access-control-allow-headers"], "content-type");
+    let r = post("https://evil.example", json!({"answers": {"nps": 10}})).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post("https://app.example.com", json!({"answers": {"nps": 10}, "customer": {"external_id": "vip"}})).await;
+    assert_eq!(r.unwrap().status(), 403, "naming a visitor needs a signature");
+    let r = post("https://app.example.com", json!({"answers": {"nps": 11}})).await.unwrap();
+    expect_error(r, 422, Some("answers.nps")).await;
+    let r = post("https://app.example.com", json!({"answers": {"nps": 10, "why": "Lovely"}})).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{id}/responses")).await;
+    assert_eq!(list["responses"].as_array().unwrap().len(), 1, "only the valid answer from a listed origin");
+    assert_eq!(list["responses"][0]["channel"], "widget");
+    let js = app.client.get(app.url("/widget.js")).send().await.unwrap();
+    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.text().await.unwrap().contains("attachShadow"));
+}

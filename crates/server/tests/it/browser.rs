@@ -126,6 +126,22 @@ impl Driver {
         panic!("the page never showed {text:?}; it shows: {page}");
     }
 
+    /// Runs JavaScript in the page and returns its result.
+    async fn script(&self, js: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": js, "args": []}))).await
+    }
+
+    /// Waits (up to ten seconds) until `js` returns true.
+    async fn wait_until(&self, js: &str) {
+        for _ in 0..100 {
+            if self.script(js).await == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never true in the page: {js}");
+    }
+
     /// Waits (up to ten seconds) until the page's URL contains `part`: a
     /// click that submits a form does not always wait for the navigation.
     async fn wait_for_url(&self, part: &str) -> String {
@@ -289,5 +305,78 @@ async fn segment_editor_and_customer_page() {
         text.contains("Acme <Works>") && text.contains("renewed") && text.contains("Invoices are confusing"),
         "{text}"
     );
+    let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
+}
+
+/// A customer's site on another origin, with the widget's script tag.
+async fn host_page(tag: String) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let html = format!(
+        "<!doctype html><html><head><title>Acme app</title></head><body><h1>Acme dashboard</h1>{tag}</body></html>"
+    );
+    let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+#[tokio::test]
+async fn the_website_widget_asks_once_posts_and_stays_away_from_unlisted_origins() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Widget check").await;
+    let id = s["id"].as_str().unwrap().to_string();
+    let link: Value = app
+        .post_json(&format!("/api/v1/surveys/{id}/links"), &json!({"external_id": "visitor-1"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sig = link["signature"].as_str().unwrap();
+    let tag = format!(
+        "<script src=\"{}/widget.js\" data-survey=\"{id}\" data-customer=\"visitor-1\" data-signature=\"{sig}\" async></script>",
+        app.base
+    );
+    let port = host_page(tag).await;
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/surveys/{id}/widget")))
+        .bearer_auth(&app.token)
+        .json(&json!({"origins": [format!("http://127.0.0.1:{port}")], "every_days": 30}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let Some(d) = Driver::start().await else {
+        return;
+    };
+    let widget = "document.querySelector('#cxloop-widget')";
+    d.go(&format!("http://127.0.0.1:{port}/")).await;
+    d.wait_until(&format!("return !!{widget} && !!{widget}.shadowRoot.querySelector('button[data-score=\"9\"]')"))
+        .await;
+    d.script(&format!("{widget}.shadowRoot.querySelector('button[data-score=\"9\"]').click()")).await;
+    d.wait_until(&format!("return !!{widget}.shadowRoot.querySelector('textarea')")).await;
+    d.script(&format!(
+        "const t = {widget}.shadowRoot.querySelector('textarea'); t.value = 'Setup was quick <b>really</b>'; {widget}.shadowRoot.querySelector('.send').click()"
+    ))
+    .await;
+    d.wait_until(&format!("return !!{widget} && {widget}.shadowRoot.textContent.includes('Thank you')")).await;
+    let (_, list) = app.get_json(&format!("/api/v1/surveys/{id}/responses")).await;
+    let r = &list["responses"][0];
+    assert_eq!((r["channel"].as_str(), r["customer_external_id"].as_str()), (Some("widget"), Some("visitor-1")));
+    assert_eq!(
+        (r["answers"]["nps"].as_i64(), r["answers"]["why"].as_str()),
+        (Some(9), Some("Setup was quick <b>really</b>"))
+    );
+
+    // The same visitor is not asked again within the display frequency.
+    d.go(&format!("http://127.0.0.1:{port}/")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(d.script(&format!("return !!{widget}")).await, Value::Bool(false));
+    // On an origin the survey does not list (localhost is not 127.0.0.1), nothing shows.
+    d.go(&format!("http://localhost:{port}/")).await;
+    d.wait_until("return document.readyState === 'complete'").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(d.script(&format!("return !!{widget}")).await, Value::Bool(false));
+    assert_eq!(list["responses"].as_array().unwrap().len(), 1);
     let _ = d.cmd(reqwest::Method::DELETE, "", None).await;
 }

@@ -224,3 +224,89 @@ async fn the_invitations_page_sends_to_a_list_and_shows_statuses() {
     }
     panic!("the page never showed both invitations as sent");
 }
+
+#[tokio::test]
+async fn a_signed_helpdesk_event_sends_the_mapped_survey_with_ticket_and_agent() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(|c| c.smtp_url = Some(sink.url())).await;
+    let s = app.create_survey("Support CSAT").await;
+    let (id, slug) = (s["id"].as_str().unwrap(), s["slug"].as_str().unwrap());
+    let r = app.post_json("/api/v1/hooks", &json!({"name": "Helpdesk", "events": {"ticket.solved": id}})).await;
+    assert_eq!(r.status(), 201);
+    let hook: Value = r.json().await.unwrap();
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let url = hook["url"].as_str().unwrap().to_string();
+    let bad = app.post_json("/api/v1/hooks", &json!({"name": "X", "events": {"ticket.solved": "nope"}})).await;
+    assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "events.ticket.solved");
+    let (_, listed) = app.get_json("/api/v1/hooks").await;
+    assert!(listed["hooks"][0].get("secret").is_none(), "the secret is shown once");
+
+    let post = |body: Value, sign_with: &str| {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let sig = cxloop_server::crypto::sign_body(sign_with, &bytes);
+        app.client.post(&url).header("x-cxloop-signature", format!("sha256={sig}")).body(bytes).send()
+    };
+    let event = json!({
+        "id": "evt-1001", "event": "ticket.solved",
+        "customer": {"external_id": "acme", "email": "help@acme.example", "name": "Acme"},
+        "ticket": {"id": "T-4711", "subject": "Export fails"}, "agent": {"name": "Sam Park", "id": "a-7"}
+    });
+    assert_eq!(post(event.clone(), "wrong secret").await.unwrap().status(), 403);
+    let unknown =
+        post(json!({"id": "e2", "event": "ticket.opened", "customer": {"external_id": "acme"}}), &secret).await;
+    let unknown = unknown.unwrap();
+    assert_eq!(unknown.status(), 422);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "event");
+    assert!(body["error"]["message"].as_str().unwrap().contains("ticket.solved"));
+    let missing = post(json!({"id": "e3", "event": "ticket.solved"}), &secret).await.unwrap();
+    assert_eq!(missing.status(), 422);
+
+    let r = post(event.clone(), &secret).await.unwrap();
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.json::<Value>().await.unwrap()["outcome"], "invited");
+    let again = post(event.clone(), &secret).await.unwrap();
+    assert_eq!(again.json::<Value>().await.unwrap()["outcome"], "duplicate");
+
+    // The customer answers through the email; ticket and agent are on the response.
+    let mail = sink.wait_for(1).await;
+    assert_eq!(mail[0].to, vec!["help@acme.example"]);
+    let (link, _) = links(&mail[0].data, &app.base);
+    let page = app.client.get(&link).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&page, "i").unwrap();
+    let r = app.client.post(app.url(&format!("/s/{slug}"))).form(&[("i", token.as_str()), ("q.nps", "9")]).send().await;
+    assert_eq!(r.unwrap().status(), 303);
+    let (_, responses) = app.get_json(&format!("/api/v1/surveys/{id}/responses")).await;
+    let ctx = &responses["responses"][0]["context"];
+    assert_eq!((ctx["ticket"]["id"].as_str(), ctx["agent"]["name"].as_str()), (Some("T-4711"), Some("Sam Park")));
+    assert_eq!((ctx["source"].as_str(), ctx["event"].as_str()), (Some("Helpdesk"), Some("ticket.solved")));
+    assert_eq!(responses["responses"][0]["customer_external_id"], "acme");
+    assert_eq!(sink.messages().len(), 1, "nobody was surveyed twice");
+}
+
+#[tokio::test]
+async fn a_failed_event_can_be_delivered_again() {
+    let app = spawn_app().await;
+    let s = app.create_survey("No mail yet").await;
+    let hook: Value = app
+        .post_json("/api/v1/hooks", &json!({"name": "CRM", "events": {"deal.won": s["id"]}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (secret, url) = (hook["secret"].as_str().unwrap(), hook["url"].as_str().unwrap());
+    let bytes = serde_json::to_vec(
+        &json!({"id": "d-1", "event": "deal.won", "customer": {"external_id": "z", "email": "z@example.com"}}),
+    )
+    .unwrap();
+    let sig = format!("sha256={}", cxloop_server::crypto::sign_body(secret, &bytes));
+    for _ in 0..2 {
+        let r = app.client.post(url).header("x-cxloop-signature", &sig).body(bytes.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 409, "no SMTP: refused, and the retry is not taken for a duplicate");
+    }
+    let r =
+        app.client.delete(app.url(&format!("/api/v1/hooks/{}", hook["id"].as_str().unwrap()))).bearer_auth(&app.token);
+    assert_eq!(r.send().await.unwrap().status(), 204);
+    let r = app.client.post(url).header("x-cxloop-signature", &sig).body(bytes).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}

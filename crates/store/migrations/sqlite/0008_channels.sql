@@ -41,3 +41,31 @@ CREATE TABLE unsubscribes (
     created_at TEXT NOT NULL,
     via        TEXT NOT NULL
 );
+
+-- Inbound webhooks: a helpdesk or CRM posts signed events; each event
+-- name maps to the survey to send (events is a JSON object).
+CREATE TABLE hooks (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    secret     TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Event ids already handled, so a redelivered event surveys nobody twice.
+CREATE TABLE hook_events (
+    hook_id     TEXT NOT NULL REFERENCES hooks(id) ON DELETE CASCADE,
+    event_id    TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    PRIMARY KEY (hook_id, event_id)
+);
+
+-- The website widget of a survey: the origins allowed to show it (JSON
+-- array) and how often one visitor may be asked, in days.
+CREATE TABLE widgets (
+    survey_id  TEXT PRIMARY KEY REFERENCES surveys(id) ON DELETE CASCADE,
+    origins    TEXT NOT NULL,
+    every_days BIGINT NOT NULL,
+    updated_at TEXT NOT NULL
+);

@@ -53,6 +53,9 @@ mod accounts {
 mod customers {
     include!("../shared/customers.rs");
 }
+mod channels {
+    include!("../shared/channels.rs");
+}
 mod invitations {
     include!("../shared/invitations.rs");
 }

@@ -35,6 +35,9 @@ mod accounts {
 mod customers {
     include!("../shared/customers.rs");
 }
+mod channels {
+    include!("../shared/channels.rs");
+}
 mod invitations {
     include!("../shared/invitations.rs");
 }

@@ -1,0 +1,242 @@
+//! Inbound webhooks. An admin registers a hook (a name and a map from event
+//! names to surveys) and gets a secret; the helpdesk or CRM then posts
+//! events to `/hooks/{id}` signed with it (`X-Cxloop-Signature:
+//! sha256=HMAC-SHA256(secret, body)`). A mapped event invites its customer
+//! to the survey by email, carrying the ticket and agent onto the response.
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use crate::invite::{Recipient, Reminders, invite};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use cxloop_store::{CustomerRef, Hook, StoreError};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookRequest {
+    pub name: String,
+    /// Event name → survey id.
+    pub events: BTreeMap<String, String>,
+}
+
+/// Checks a hook definition; every survey must exist.
+pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, AppError> {
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "name must be 1–100 characters"));
+    }
+    if req.events.is_empty() {
+        return Err(AppError::invalid("events", "map at least one event to a survey"));
+    }
+    let mut events = BTreeMap::new();
+    for (event, survey) in &req.events {
+        let field = format!("events.{event}");
+        let ok = !event.is_empty()
+            && event.len() <= 64
+            && event.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b));
+        if !ok {
+            return Err(AppError::invalid(field, "event names are 1–64 characters of letters, digits and . _ - :"));
+        }
+        let id =
+            uuid::Uuid::parse_str(survey.trim()).map_err(|_| AppError::invalid(field.clone(), "is not a survey id"))?;
+        state.store.get_survey(id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::invalid(field.clone(), "there is no such survey"),
+            other => other.into(),
+        })?;
+        events.insert(event.clone(), id);
+    }
+    Ok(Hook {
+        id: uuid::Uuid::now_v7(),
+        name: name.to_string(),
+        secret: crate::crypto::new_token(),
+        events,
+        created_at: time::OffsetDateTime::now_utc(),
+    })
+}
+
+fn view(state: &AppState, h: &Hook, with_secret: bool) -> Value {
+    let mut v = json!({
+        "id": h.id,
+        "name": h.name,
+        "events": h.events,
+        "url": format!("{}/hooks/{}", state.base_url, h.id),
+        "created_at": h.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    });
+    if with_secret {
+        v["secret"] = h.secret.clone().into();
+    }
+    v
+}
+
+/// Saves a hook, naming a taken name as a conflict.
+pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
+    state.store.create_hook(hook).await.map_err(|e| match e {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict { field: Some("name".into()), message: format!("a hook named {:?} exists", hook.name) }
+        }
+        other => other.into(),
+    })
+}
+
+pub async fn create_hook(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(req): ApiJson<HookRequest>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let hook = check_hook(&state, &req).await?;
+    save_hook(&state, &hook).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &hook, true))))
+}
+
+pub async fn list_hooks(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+    let hooks: Vec<Value> = state.store.hooks().await?.iter().map(|h| view(&state, h, false)).collect();
+    Ok(Json(json!({ "hooks": hooks })))
+}
+
+pub async fn delete_hook(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
+    state.store.delete_hook(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("hook"),
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a helpdesk or CRM posts.
+#[derive(Debug, Deserialize)]
+pub struct Event {
+    /// Unique per event in the sender's system: a redelivery is recognised.
+    pub id: String,
+    /// e.g. `ticket.solved`.
+    pub event: String,
+    pub customer: EventCustomer,
+    /// Carried onto the response as they are (an id or an object).
+    #[serde(default)]
+    pub ticket: Option<Value>,
+    #[serde(default)]
+    pub agent: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventCustomer {
+    pub external_id: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn small(v: &Option<Value>, field: &'static str) -> Result<(), AppError> {
+    if v.as_ref().is_some_and(|v| v.to_string().len() > 2000) {
+        return Err(AppError::invalid(field, format!("{field} is larger than 2000 bytes")));
+    }
+    Ok(())
+}
+
+/// `POST /hooks/{id}`: verifies the signature, then invites the event's
+/// customer to the mapped survey.
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
+    let hook = state.store.hook(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("hook"),
+        other => other.into(),
+    })?;
+    let signature = headers.get("x-cxloop-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !crate::crypto::verify_body(&hook.secret, &body, signature) {
+        return Err(AppError::Forbidden(
+            "bad or missing X-Cxloop-Signature: send sha256=HMAC-SHA256(secret, body) in hex".into(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(&body);
+    let ev: Event = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| AppError::invalid(e.path().to_string(), e.inner().to_string()))?;
+    if ev.id.trim().is_empty() || ev.id.len() > 200 {
+        return Err(AppError::invalid("id", "id must be 1–200 characters"));
+    }
+    let ext = ev.customer.external_id.trim();
+    if ext.is_empty() || ext.chars().count() > 200 {
+        return Err(AppError::invalid("customer.external_id", "external_id must be 1–200 characters"));
+    }
+    small(&ev.ticket, "ticket")?;
+    small(&ev.agent, "agent")?;
+    let Some(survey_id) = hook.events.get(&ev.event) else {
+        let known: Vec<&str> = hook.events.keys().map(String::as_str).collect();
+        return Err(AppError::invalid(
+            "event",
+            format!("no survey is mapped to event {:?} (mapped: {})", ev.event, known.join(", ")),
+        ));
+    };
+    // Claim the event id first: a redelivery while this one is handled is a duplicate.
+    if !state.store.record_hook_event(hook.id, &ev.id, "received").await? {
+        return Ok((StatusCode::OK, Json(json!({ "event": ev.event, "outcome": "duplicate" }))));
+    }
+    match handle(&state, &hook, &ev, *survey_id).await {
+        Ok(v) => Ok((StatusCode::ACCEPTED, Json(v))),
+        Err(e) => {
+            state.store.forget_hook_event(hook.id, &ev.id).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn handle(state: &AppState, hook: &Hook, ev: &Event, survey_id: uuid::Uuid) -> Result<Value, AppError> {
+    let ext = ev.customer.external_id.trim();
+    let email = match ev.customer.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Some(
+            cxloop_core::customer::check_email(e).map_err(|e| AppError::invalid("customer.email", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let survey = state.store.get_survey(survey_id).await?;
+    let customer_id = state
+        .store
+        .upsert_customer(&CustomerRef {
+            external_id: ext.to_string(),
+            name: ev.customer.name.clone().filter(|n| !n.trim().is_empty()),
+            email: email.clone(),
+            attributes: Default::default(),
+        })
+        .await?;
+    let email = match email {
+        Some(e) => Some(e),
+        None => state.store.customer_by_external_id(ext).await?.email,
+    };
+    let mut context = Map::new();
+    context.insert("source".into(), hook.name.clone().into());
+    context.insert("event".into(), ev.event.clone().into());
+    context.insert("event_id".into(), ev.id.clone().into());
+    if let Some(t) = &ev.ticket {
+        context.insert("ticket".into(), t.clone());
+    }
+    if let Some(a) = &ev.agent {
+        context.insert("agent".into(), a.clone());
+    }
+    let to = vec![Recipient { email, customer_id: Some(customer_id), label: ext.to_string() }];
+    let report = invite(state, &survey, to, Reminders { after_days: 3, max: 1 }, Some(context)).await?;
+    let outcome = if report.queued == 1 {
+        "invited"
+    } else if report.unsubscribed == 1 {
+        "unsubscribed"
+    } else if report.recently_contacted == 1 {
+        "recently_contacted"
+    } else {
+        "no_email"
+    };
+    Ok(json!({ "event": ev.event, "survey_id": survey.id, "outcome": outcome }))
+}

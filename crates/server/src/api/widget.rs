@@ -1,0 +1,215 @@
+//! The website widget: the script (`/widget.js`), its public configuration
+//! and submission endpoints (CORS, only for the origins a survey allows),
+//! and the staff endpoint that sets those origins and the display frequency.
+
+use super::{ApiJson, load_survey};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use crate::ingest::{Submission, Trust, submit};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cxloop_core::{QuestionType, Survey, SurveyStatus};
+use cxloop_store::{StoreError, Widget};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The script, served as is: cxloop's own code.
+pub const SCRIPT: &str = include_str!("../../assets/widget.js");
+
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        SCRIPT,
+    )
+}
+
+/// `scheme://host[:port]`, lowercased; anything else (a path, a query, no
+/// scheme) is refused.
+pub fn normalise_origin(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, rest) = s.split_once("://")?;
+    if !(scheme == "https" || scheme == "http") || rest.is_empty() {
+        return None;
+    }
+    let ok = rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    ok.then_some(s)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetRequest {
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub every_days: Option<u32>,
+}
+
+/// Checks a widget definition; errors name the origin at fault.
+pub fn check_widget(survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppError> {
+    if headline(survey).is_none() {
+        return Err(AppError::invalid("survey", "the widget needs a survey with an NPS, CSAT, CES or rating question"));
+    }
+    if req.origins.len() > 50 {
+        return Err(AppError::invalid("origins", "at most 50 origins"));
+    }
+    let mut origins = Vec::new();
+    for (i, o) in req.origins.iter().enumerate() {
+        let n = normalise_origin(o).ok_or_else(|| {
+            AppError::invalid(format!("origins[{i}]"), format!("{o:?} is not an origin like https://www.example.com"))
+        })?;
+        if !origins.contains(&n) {
+            origins.push(n);
+        }
+    }
+    let every_days = req.every_days.unwrap_or(30);
+    if every_days > 365 {
+        return Err(AppError::invalid("every_days", "every_days must be 0–365"));
+    }
+    Ok(Widget { survey_id: survey.id, origins, every_days })
+}
+
+pub async fn put_widget(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<WidgetRequest>,
+) -> Result<Json<Widget>, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let w = check_widget(&survey, &req)?;
+    state.store.put_widget(&w).await?;
+    Ok(Json(w))
+}
+
+pub async fn get_widget(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let survey = load_survey(&state, &id).await?;
+    let w = widget_of(&state, survey.id).await?;
+    let snippet = format!("<script src=\"{}/widget.js\" data-survey=\"{}\" async></script>", state.base_url, survey.id);
+    Ok(Json(json!({ "widget": w, "snippet": snippet })))
+}
+
+async fn widget_of(state: &AppState, survey_id: uuid::Uuid) -> Result<Widget, AppError> {
+    state.store.widget(survey_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("widget"),
+        other => other.into(),
+    })
+}
+
+fn headline(survey: &Survey) -> Option<&cxloop_core::Question> {
+    survey.questions.iter().find(|q| q.kind.is_scored())
+}
+
+/// The survey and its widget, if `Origin` is one it allows; the error says which origin was refused.
+async fn allowed(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Survey, String), AppError> {
+    let survey = load_survey(state, id).await?;
+    let w = state.store.widget(survey.id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::Forbidden("this survey has no website widget".into()),
+        other => other.into(),
+    })?;
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match normalise_origin(origin) {
+        Some(o) if w.origins.contains(&o) => Ok((survey, origin.to_string())),
+        _ => Err(AppError::Forbidden(format!("origin {origin:?} is not allowed to show this survey's widget"))),
+    }
+}
+
+fn cors(mut r: Response, origin: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    r
+}
+
+/// `GET /api/v1/widget/{survey_id}`: what the script shows.
+pub async fn config(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (survey, origin) = allowed(&state, &id, &headers).await?;
+    if survey.status != SurveyStatus::Active {
+        return Err(AppError::Conflict { field: Some("status".into()), message: "this survey is not open".into() });
+    }
+    let w = widget_of(&state, survey.id).await?;
+    let q = headline(&survey).ok_or(AppError::NotFound("widget"))?;
+    let (min, max) = q.range().unwrap_or((0, 10));
+    let follow = survey.questions.iter().find(|x| x.kind == QuestionType::Text);
+    let body = json!({
+        "survey_id": survey.id,
+        "title": survey.title,
+        "question": { "key": q.key, "type": q.kind, "text": q.text, "min": min, "max": max,
+                      "min_label": q.low_label(), "max_label": q.high_label() },
+        "follow_up": follow.map(|f| json!({ "key": f.key, "text": f.text })),
+        "every_days": w.every_days,
+        "thank_you": survey.thank_you.clone().unwrap_or_else(|| "Thank you! We read every answer.".into()),
+    });
+    Ok(cors(Json(body).into_response(), &origin))
+}
+
+/// The CORS preflight of a widget submission.
+pub async fn preflight(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (_, origin) = allowed(&state, &id, &headers).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    Ok(cors(r, &origin))
+}
+
+/// `POST /api/v1/widget/{survey_id}/responses`: an answer from the widget;
+/// a named visitor needs a valid signature, as on a personal link.
+pub async fn submit_response(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(mut sub): ApiJson<Submission>,
+) -> Result<Response, AppError> {
+    let (survey, origin) = allowed(&state, &id, &headers).await?;
+    sub.submitted_at = None;
+    sub.invitation = None;
+    if sub.channel.is_none() {
+        sub.channel = Some("widget".into());
+    }
+    let stored = submit(&state, &survey, &sub, None, Trust::Public, "widget").await?;
+    let r = match stored {
+        cxloop_store::Inserted::Created(r) | cxloop_store::Inserted::Replayed(r) => r,
+    };
+    Ok(cors((StatusCode::CREATED, Json(json!({ "id": r.id }))).into_response(), &origin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert_eq!(normalise_origin("HTTPS://App.Example.com/").as_deref(), Some("https://app.example.com"));
+        assert_eq!(normalise_origin("http://127.0.0.1:8080").as_deref(), Some("http://127.0.0.1:8080"));
+        for bad in [
+            "app.example.com",
+            "https://x.com/path",
+            "ftp://x.com",
+            "https://",
+            "https://x.com?q=1",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(normalise_origin(bad), None, "{bad}");
+        }
+    }
+}
