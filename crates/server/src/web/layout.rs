@@ -13,6 +13,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
     let mut nav = vec![
         ("/dashboard", "Overview"),
         ("/surveys", "Surveys"),
+        ("/channels", "Channels"),
         ("/customers", "Customers"),
         ("/personas", "Personas"),
         ("/comments", "Comments"),

@@ -4,6 +4,7 @@
 //! [`charts`], the frame from [`layout`].
 
 pub mod builder;
+pub mod channels;
 pub mod charts;
 pub mod comments;
 pub mod customers;
@@ -53,6 +54,10 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{id}/delete", post(customers::delete_segment))
         .route("/surveys/{id}/compare", get(dashboard::compare_page))
         .route("/surveys/{id}/invitations", get(invitations::invitations_page).post(invitations::send))
+        .route("/channels", get(channels::channels_page))
+        .route("/channels/hooks", post(channels::create_hook))
+        .route("/channels/hooks/{id}/delete", post(channels::delete_hook))
+        .route("/channels/widget/{id}", post(channels::save_widget))
         .route("/personas", get(personas::personas_page).post(personas::create_persona))
         .route("/personas/{id}", get(personas::edit_persona).post(personas::update_persona))
         .route("/personas/{id}/delete", post(personas::delete_persona))

@@ -693,3 +693,79 @@ async fn feedback_import_in_the_browser_previews_maps_and_imports() {
     got.sort();
     assert_eq!(got, vec![(3, "red"), (9, "blue")]);
 }
+
+#[tokio::test]
+async fn the_channels_page_makes_webhooks_and_widgets() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Channel <check>").await;
+    let sid = s["id"].as_str().unwrap();
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let page =
+        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("No webhooks yet.") && page.contains("Email is not set up"));
+    assert!(page.contains("Channel &lt;check&gt;"));
+    let csrf = hidden(&page, "_csrf").unwrap();
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        app.client.post(app.url(&path)).header("cookie", &cookie).form(&form).send()
+    };
+    let r = post(
+        "/channels/hooks".into(),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("name", "Helpdesk".into()),
+            ("event", "ticket solved!".into()),
+            ("survey_id", sid.into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = post(
+        "/channels/hooks".into(),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("name", "Helpdesk".into()),
+            ("event", "ticket.solved".into()),
+            ("survey_id", sid.into()),
+        ],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("Its secret is shown this once"), "{html}");
+    let (_, hooks) = app.get_json("/api/v1/hooks").await;
+    let hook_id = hooks["hooks"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(hooks["hooks"][0]["events"]["ticket.solved"], sid);
+    let again =
+        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("Its secret is shown this once"));
+
+    let r = post(
+        format!("/channels/widget/{sid}"),
+        vec![
+            ("_csrf", csrf.clone()),
+            ("origins", "https://ok.example\nnot an origin".into()),
+            ("every_days", "7".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("not an origin"));
+    let r = post(
+        format!("/channels/widget/{sid}"),
+        vec![("_csrf", csrf.clone()), ("origins", "https://ok.example\n".into()), ("every_days", "7".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let page =
+        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("/widget.js&quot; data-survey=&quot;{sid}&quot;")), "the escaped tag to paste");
+    assert_eq!(post(format!("/channels/hooks/{hook_id}/delete"), vec![("_csrf", csrf)]).await.unwrap().status(), 303);
+    let (_, hooks) = app.get_json("/api/v1/hooks").await;
+    assert!(hooks["hooks"].as_array().unwrap().is_empty());
+}

@@ -1,0 +1,198 @@
+//! The Channels page: every way feedback reaches cxloop besides the survey
+//! link. Email (whether SMTP is set up, the contact rule, each survey's
+//! invitations), inbound webhooks (create, with the secret shown once, and
+//! delete), the website widget per survey (allowed origins, frequency, the
+//! tag to paste) and feedback imports.
+
+use super::FormData;
+use super::layout::page;
+use crate::AppState;
+use crate::api::hooks::{HookRequest, check_hook, save_hook};
+use crate::api::widget::{WidgetRequest, check_widget};
+use crate::auth::WebUser;
+use crate::error::{AppError, PageError};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cxloop_core::{Survey, SurveyStatus};
+use cxloop_store::{Hook, StoreError};
+use maud::{Markup, html};
+
+/// What the page says after a form: a hook just made (its secret), or an error.
+enum Note<'a> {
+    Created(&'a Hook),
+    Error(String),
+}
+
+async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Result<Markup, PageError> {
+    let surveys: Vec<Survey> = state.store.list_surveys().await?.into_iter().map(|s| s.survey).collect();
+    let hooks = state.store.hooks().await?;
+    let title_of =
+        |id: &uuid::Uuid| surveys.iter().find(|s| &s.id == id).map_or("(deleted survey)", |s| s.title.as_str());
+    let live: Vec<&Survey> = surveys
+        .iter()
+        .filter(|s| s.status == SurveyStatus::Active && s.questions.iter().any(|q| q.kind.is_scored()))
+        .collect();
+    let mut widgets = Vec::new();
+    for s in &live {
+        widgets.push((*s, state.store.widget(s.id).await.ok()));
+    }
+    Ok(page(
+        "Channels",
+        user,
+        "/channels",
+        html! {
+            h1 { "Channels" }
+            p.muted { "Besides each survey's link and QR code: email invitations, events from your helpdesk or CRM, a widget on your website, and feedback gathered elsewhere." }
+            @match &note {
+                Some(Note::Created(h)) => div.note role="status" {
+                    p { "Webhook " strong { (h.name) } " created. Its secret is shown this once; keep it in your helpdesk's settings:" }
+                    p { code.mono { (h.secret) } }
+                    p { "Post events to " code { (state.base_url) "/hooks/" (h.id) } " with the header " code { "X-Cxloop-Signature: sha256=" } "followed by the hex HMAC-SHA256 of the body under the secret." }
+                },
+                Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e) } },
+                None => {},
+            }
+            h2 { "Email invitations" }
+            @if state.delivery.is_some() {
+                p { "Email is set up. Nobody is invited twice within " (state.config.contact_frequency_days) " days, across all surveys; unsubscribes are honoured for good." }
+            } @else {
+                p.note { "Email is not set up: start cxloop serve with " code { "--smtp-url" } " and " code { "--mail-from" } "." }
+            }
+            ul { @for s in &surveys { li { a href=(format!("/surveys/{}/invitations", s.id)) { (s.title) } } } }
+
+            h2 { "Inbound webhooks" }
+            table {
+                thead { tr { th { "Name" } th { "Events → survey" } th { "URL" } th { "" } } }
+                tbody {
+                    @for h in &hooks {
+                        tr {
+                            td { strong { (h.name) } }
+                            td { @for (e, s) in &h.events { div { code { (e) } " → " (title_of(s)) } } }
+                            td.mono { (state.base_url) "/hooks/" (h.id) }
+                            td {
+                                form method="post" action=(format!("/channels/hooks/{}/delete", h.id)) {
+                                    input type="hidden" name="_csrf" value=(user.csrf);
+                                    button.btn.secondary type="submit" { "Delete" }
+                                }
+                            }
+                        }
+                    }
+                    @if hooks.is_empty() { tr { td colspan="4" { "No webhooks yet." } } }
+                }
+            }
+            form.filters method="post" action="/channels/hooks" aria-label="New webhook" {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                label { "Name" input type="text" name="name" required placeholder="Helpdesk"; }
+                label { "Event" input type="text" name="event" required placeholder="ticket.solved"; }
+                label { "Sends survey"
+                    select name="survey_id" required { @for s in &surveys { option value=(s.id) { (s.title) } } }
+                }
+                button.btn type="submit" { "Create webhook" }
+            }
+            p.muted { "An event is JSON: " code { "{\"id\": \"evt-1\", \"event\": \"ticket.solved\", \"customer\": {\"external_id\": \"acme\", \"email\": \"help@acme.example\"}, \"ticket\": {\"id\": \"T-1\"}, \"agent\": {\"name\": \"…\"}}" } ". The customer gets the survey by email; the ticket and agent travel with the answer. A redelivered id surveys nobody twice." }
+
+            h2 { "Website widget" }
+            @if live.is_empty() { p.muted { "Activate a survey with an NPS, CSAT, CES or rating question to put it on your site." } }
+            @for (s, w) in &widgets {
+                section.card.stack style="margin-bottom:12px" {
+                    strong { (s.title) }
+                    form.stack method="post" action=(format!("/channels/widget/{}", s.id)) {
+                        input type="hidden" name="_csrf" value=(user.csrf);
+                        label { "Allowed origins, one per line (e.g. https://app.example.com)"
+                            textarea name="origins" rows="2" { @if let Some(w) = w { (w.origins.join("\n")) } }
+                        }
+                        label { "Ask one visitor at most once every (days) "
+                            input type="number" name="every_days" min="0" max="365" value=(w.as_ref().map_or(30, |w| w.every_days));
+                        }
+                        button.btn.secondary type="submit" { "Save widget" }
+                    }
+                    @if w.is_some() {
+                        div { "Paste into your pages:" }
+                        code.mono { "<script src=\"" (state.base_url) "/widget.js\" data-survey=\"" (s.id) "\" async></script>" }
+                        div.muted { "To say who the visitor is, add data-customer=\"ID\" and data-signature=\"…\" from POST /api/v1/surveys/" (s.id) "/links on your server." }
+                    }
+                }
+            }
+
+            h2 { "Feedback from elsewhere" }
+            p { "Reviews, interview and focus-group notes, social posts: " a href="/import/feedback" { "import a CSV or JSON file" } " into a survey, or use " code { "cxloop import feedback" } "." }
+        },
+    ))
+}
+
+pub async fn channels_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+    render(&state, &user, None).await
+}
+
+async fn with_error(state: &AppState, user: &WebUser, e: AppError) -> Result<Response, PageError> {
+    match e {
+        AppError::Invalid { .. } | AppError::Conflict { .. } => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(state, user, Some(Note::Error(e.public_message()))).await?)
+                .into_response())
+        }
+        other => Err(PageError(other)),
+    }
+}
+
+pub async fn create_hook(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let req = HookRequest {
+        name: form.get("name").to_string(),
+        events: [(form.get("event").trim().to_string(), form.get("survey_id").to_string())].into_iter().collect(),
+    };
+    let result = async {
+        let hook = check_hook(&state, &req).await?;
+        save_hook(&state, &hook).await?;
+        Ok::<Hook, AppError>(hook)
+    }
+    .await;
+    match result {
+        Ok(hook) => Ok(render(&state, &user, Some(Note::Created(&hook))).await?.into_response()),
+        Err(e) => with_error(&state, &user, e).await,
+    }
+}
+
+pub async fn delete_hook(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
+    state.store.delete_hook(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("hook"),
+        other => other.into(),
+    })?;
+    Ok(Redirect::to("/channels").into_response())
+}
+
+pub async fn save_widget(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body);
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let survey = crate::api::load_survey(&state, &id).await?;
+    let result = async {
+        let every_days = match form.get("every_days").trim() {
+            "" => None,
+            v => Some(v.parse().map_err(|_| AppError::invalid("every_days", "every_days must be a whole number"))?),
+        };
+        let origins =
+            form.get("origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+        let w = check_widget(&survey, &WidgetRequest { origins, every_days })?;
+        state.store.put_widget(&w).await.map_err(AppError::from)
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/channels").into_response()),
+        Err(e) => with_error(&state, &user, e).await,
+    }
+}
