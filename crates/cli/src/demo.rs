@@ -579,6 +579,7 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     directory(store, &custs, &mut rng, today).await?;
     let imported = channels::generate(store, &custs, &mut rng, now).await?;
     let invited = channels::invitations(store, &mut rng, now).await?;
+    channels::integrations(store, now).await?;
     Ok(n + imported + invited)
 }
 
@@ -739,6 +740,8 @@ mod tests {
         for status in ["sent", "opened", "answered", "bounced", "unsubscribed"] {
             assert!(counts.get(status).copied().unwrap_or(0) > 0, "{status}: {counts:?}");
         }
+        assert_eq!(store.hooks().await.unwrap()[0].name, "Helpdesk");
+        assert_eq!(store.widget(nps.survey.id).await.unwrap().every_days, 90);
         let answered = store.invitations(nps.survey.id, 1000).await.unwrap();
         let one = answered.iter().find(|i| i.status == "answered").unwrap();
         let r = store.get_response(one.response_id.unwrap()).await.unwrap();

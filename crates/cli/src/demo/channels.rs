@@ -218,6 +218,30 @@ pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateT
     Ok(n)
 }
 
+/// The helpdesk webhook (ticket solved → support CSAT) and the website
+/// widget of the relationship NPS survey, as an organisation would set them.
+pub async fn integrations(store: &dyn Store, now: OffsetDateTime) -> Result<()> {
+    let csat = store.get_survey_by_slug("support-csat").await?;
+    let nps = store.get_survey_by_slug("relationship-nps").await?;
+    store
+        .create_hook(&cxloop_store::Hook {
+            id: uuid::Uuid::now_v7(),
+            name: "Helpdesk".into(),
+            secret: cxloop_server::crypto::new_token(),
+            events: [("ticket.solved".to_string(), csat.id)].into_iter().collect(),
+            created_at: now - time::Duration::days(200),
+        })
+        .await?;
+    store
+        .put_widget(&cxloop_store::Widget {
+            survey_id: nps.id,
+            origins: vec!["https://app.cxloop-demo.example".into()],
+            every_days: 90,
+        })
+        .await?;
+    Ok(())
+}
+
 async fn import(
     store: &dyn Store,
     file: &[u8],
