@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// What a column can be imported as.
-pub const TARGETS: &[&str] = &["text", "date", "rating", "customer", "author", "touchpoint", "source_id", "ignore"];
+pub const TARGETS: &[&str] =
+    &["text", "date", "rating", "customer", "author", "touchpoint", "source", "source_id", "ignore"];
 
 /// What a file would import.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +76,7 @@ fn target_for(header: &str, explicit: &HashMap<String, String>) -> Option<String
         "customer" | "customer_id" | "external_id" => "customer",
         "author" | "user" | "username" | "reviewer" | "interviewer" => "author",
         "touchpoint" | "stage" => "touchpoint",
+        "source" | "platform" | "channel" | "site" => "source",
         "id" | "source_id" | "review_id" | "post_id" => "source_id",
         _ => return None,
     };
@@ -308,8 +310,17 @@ pub fn plan(
             }
             None => None,
         };
+        // A source column (a social export's platform, say) overrides the file's source row by row.
+        let row_source = match get("source").map(check_source) {
+            None => source.clone(),
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                plan.errors.push(err("source", e.0));
+                continue;
+            }
+        };
         let mut context = Map::new();
-        context.insert("source".into(), Value::String(source.clone()));
+        context.insert("source".into(), Value::String(row_source.clone()));
         for key in ["author", "source_id"] {
             if let Some(v) = get(key) {
                 context.insert(key.into(), Value::String(v.chars().take(200).collect()));
@@ -322,7 +333,7 @@ pub fn plan(
                 survey: survey.clone(),
                 customer,
                 submitted_at,
-                channel: source.clone(),
+                channel: row_source,
                 answers,
                 touchpoint: get("touchpoint").map(|t| t.chars().take(200).collect()),
                 context: Some(context),
@@ -401,6 +412,15 @@ mod tests {
         assert!(errs[0].starts_with("item 2, column \"note\": is empty"), "{errs:?}");
         assert!(errs[1].starts_with("item 3: is not an object"), "{errs:?}");
         assert!(errs[2].starts_with("item 4, column \"note\""), "{errs:?}");
+    }
+
+    #[test]
+    fn a_source_column_marks_each_row() {
+        let csv = "post,platform\nLove the new export,LinkedIn\nDown again?,Mastodon\nHmm,my site!\nPlain,\n";
+        let p = plan(csv.as_bytes(), Format::Csv, &survey(), "social", &HashMap::new(), now()).unwrap();
+        let channels: Vec<&str> = p.items.iter().map(|(_, r)| r.channel.as_str()).collect();
+        assert_eq!(channels, vec!["linkedin", "mastodon", "social"]);
+        assert!(p.errors[0].to_string().starts_with("line 4, column \"platform\""), "{:?}", p.errors);
     }
 
     #[test]
