@@ -334,6 +334,9 @@ pub trait InvitationStore: Send + Sync {
     /// Records an unsubscribe and stops every unanswered invitation to the address.
     async fn unsubscribe(&self, email: &str, via: &str, at: time::OffsetDateTime) -> Result<()>;
     async fn is_unsubscribed(&self, email: &str) -> Result<bool>;
+    /// A bounce reported later by the mail provider: the address's sent or
+    /// opened, unanswered invitations become `bounced`. Returns how many.
+    async fn report_bounce(&self, email: &str, reason: &str) -> Result<u64>;
     /// A survey's invitations, newest first.
     async fn invitations(&self, survey_id: Uuid, limit: u32) -> Result<Vec<Invitation>>;
     /// A survey's invitations counted by status.

@@ -135,3 +135,30 @@ pub async fn list_invitations(
     let list = state.store.invitations(survey.id, limit).await?;
     Ok(Json(json!({ "summary": summary(&state, survey.id).await?, "invitations": list })))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounce {
+    pub email: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/invitations/bounces`: a bounce the mail provider reports
+/// after delivery; that address's open invitations become `bounced`.
+pub async fn report_bounce(
+    State(state): State<AppState>,
+    _u: ApiUser,
+    ApiJson(b): ApiJson<Bounce>,
+) -> Result<Json<Value>, AppError> {
+    let email =
+        cxloop_core::customer::check_email(b.email.trim()).map_err(|e| AppError::invalid("email", e.to_string()))?;
+    let reason = b
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("bounced (reported by the mail provider)");
+    let n = state.store.report_bounce(&email, reason).await?;
+    Ok(Json(json!({ "email": email, "invitations": n })))
+}

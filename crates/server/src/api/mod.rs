@@ -32,6 +32,7 @@ pub const SURVEY: &str = "/api/v1/surveys/{id}";
 pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
 pub const SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
 pub const INVITATIONS: &str = "/api/v1/surveys/{id}/invitations";
+pub const BOUNCES: &str = "/api/v1/invitations/bounces";
 pub const HOOKS: &str = "/api/v1/hooks";
 pub const HOOK: &str = "/api/v1/hooks/{id}";
 pub const HOOK_RECEIVE: &str = "/hooks/{id}";
@@ -76,6 +77,7 @@ pub const PATHS: &[&str] = &[
     SURVEY_LINKS,
     SURVEY_QR,
     INVITATIONS,
+    BOUNCES,
     HOOKS,
     HOOK,
     HOOK_RECEIVE,
@@ -121,6 +123,7 @@ pub fn routes() -> Router<AppState> {
         .route(SURVEY_LINKS, post(surveys::create_link))
         .route(SURVEY_QR, get(surveys::survey_qr))
         .route(INVITATIONS, post(invitations::send_invitations).get(invitations::list_invitations))
+        .route(BOUNCES, post(invitations::report_bounce))
         .route(HOOKS, post(hooks::create_hook).get(hooks::list_hooks))
         .route(HOOK, axum::routing::delete(hooks::delete_hook))
         .route(HOOK_RECEIVE, post(hooks::receive))

@@ -218,6 +218,18 @@ async fn the_invitations_page_sends_to_a_list_and_shows_statuses() {
             .unwrap();
         if page.matches("<span class=\"badge\">sent</span>").count() == 2 {
             assert!(page.contains("0 answered of 2 delivered"), "{page}");
+            // The provider reports a bounce later.
+            let r = app
+                .post_json(
+                    "/api/v1/invitations/bounces",
+                    &json!({"email": "Kim@example.com", "reason": "mailbox full"}),
+                )
+                .await;
+            assert_eq!(r.json::<Value>().await.unwrap()["invitations"], 1);
+            let counts = status_counts(&app, id).await;
+            assert_eq!((counts["bounced"].as_u64(), counts["sent"].as_u64()), (Some(1), Some(1)));
+            let r = app.post_json("/api/v1/invitations/bounces", &json!({"email": "nope"})).await;
+            assert_eq!(r.status(), 422);
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

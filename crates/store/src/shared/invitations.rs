@@ -257,6 +257,18 @@ impl InvitationStore for Backend {
         Ok(found.is_some())
     }
 
+    async fn report_bounce(&self, email: &str, reason: &str) -> Result<u64> {
+        let done = sqlx::query(q!(
+            "UPDATE invitations SET status = 'bounced', error = ?, next_reminder_at = NULL
+             WHERE email = ? AND status IN ('sending', 'sent', 'opened')"
+        ))
+        .bind(reason.chars().take(500).collect::<String>())
+        .bind(normal(email))
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn invitations(&self, survey_id: uuid::Uuid, limit: u32) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(super::qs(format!(
             "{SELECT} WHERE i.survey_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
