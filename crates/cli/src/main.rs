@@ -2,6 +2,7 @@
 //! server and store crates. Subcommands: serve, demo, user, token, backup.
 
 mod demo;
+mod import;
 mod text;
 
 use anyhow::{Context, Result, bail};
@@ -346,47 +347,28 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Text(cmd) => text::run(cmd),
         Command::Import(ImportCommand::Customers { data, file, all_or_nothing, dry_run, maps }) => {
-            let mut explicit = std::collections::HashMap::new();
-            for m in &maps {
-                let (h, t) = m.split_once('=').with_context(|| format!("--map {m:?}: use HEADER=TARGET"))?;
-                explicit.insert(h.trim().to_string(), t.trim().to_string());
-            }
+            let explicit = import::parse_maps(&maps)?;
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let store = data.open().await?;
             let defs = store.attribute_defs().await?;
             let plan = cxloop_server::import::plan(&bytes, &defs, &explicit)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            for (h, t) in &plan.mapping {
-                eprintln!("column {h:?} -> {t}");
-            }
-            for e in &plan.errors {
-                eprintln!("{}: {e}", file.display());
-            }
             let good = plan.customers.len();
-            if dry_run {
-                println!(
-                    "{} rows: {good} valid, {} with problems (dry run: nothing imported)",
-                    plan.rows,
-                    plan.errors.len()
-                );
-                return if plan.errors.is_empty() { Ok(()) } else { bail!("the file has problems") };
-            }
-            if all_or_nothing && !plan.errors.is_empty() {
-                bail!("{} rows with problems; nothing was imported (--all-or-nothing)", plan.errors.len());
+            let checked =
+                import::Checked { file: &file, mapping: &plan.mapping, errors: &plan.errors, rows: plan.rows, good };
+            if !import::report(&checked, dry_run, all_or_nothing)? {
+                return Ok(());
             }
             let refs: Vec<cxloop_store::CustomerRef> = plan.customers.into_iter().map(|(_, c)| c).collect();
             if all_or_nothing {
                 store.upsert_customers(&refs).await?;
             } else {
-                let mut done = 0;
+                let mut progress = import::Progress::new(good);
                 for chunk in refs.chunks(1000) {
                     store.upsert_customers(chunk).await?;
-                    done += chunk.len();
-                    eprint!("\rimporting: {done}/{good} ({:.0}%)", done as f64 * 100.0 / good.max(1) as f64);
+                    progress.advance(chunk.len());
                 }
-                if good > 0 {
-                    eprintln!();
-                }
+                progress.finish();
             }
             println!("imported {good} of {} rows; {} with problems", plan.rows, plan.errors.len());
             if plan.errors.is_empty() { Ok(()) } else { bail!("some rows were not imported") }
@@ -401,11 +383,7 @@ async fn run(cli: Cli) -> Result<()> {
             dry_run,
             maps,
         }) => {
-            let mut explicit = std::collections::HashMap::new();
-            for m in &maps {
-                let (h, t) = m.split_once('=').with_context(|| format!("--map {m:?}: use HEADER=TARGET"))?;
-                explicit.insert(h.trim().to_string(), t.trim().to_string());
-            }
+            let explicit = import::parse_maps(&maps)?;
             let format = match format.as_deref() {
                 None => cxloop_server::feedback::Format::guess(&file.to_string_lossy()),
                 Some("csv") => cxloop_server::feedback::Format::Csv,
@@ -422,33 +400,23 @@ async fn run(cli: Cli) -> Result<()> {
             let now = time::OffsetDateTime::now_utc();
             let plan = cxloop_server::feedback::plan(&bytes, format, &target, &source, &explicit, now)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            for (h, t) in &plan.mapping {
-                eprintln!("column {h:?} -> {t}");
-            }
-            for e in &plan.errors {
-                eprintln!("{}: {e}", file.display());
-            }
             let good = plan.items.len();
-            if dry_run {
-                println!(
-                    "{} rows: {good} valid, {} with problems (dry run: nothing imported)",
-                    plan.rows,
-                    plan.errors.len()
-                );
-                return if plan.errors.is_empty() { Ok(()) } else { bail!("the file has problems") };
-            }
-            if all_or_nothing && !plan.errors.is_empty() {
-                bail!("{} rows with problems; nothing was imported (--all-or-nothing)", plan.errors.len());
+            let checked =
+                import::Checked { file: &file, mapping: &plan.mapping, errors: &plan.errors, rows: plan.rows, good };
+            if !import::report(&checked, dry_run, all_or_nothing)? {
+                return Ok(());
             }
             let items: Vec<cxloop_store::NewResponse> = plan.items.into_iter().map(|(_, r)| r).collect();
-            let mut done = 0;
-            for chunk in items.chunks(2000) {
-                store.insert_responses(chunk).await?;
-                done += chunk.len();
-                eprint!("\rimporting: {done}/{good} ({:.0}%)", done as f64 * 100.0 / good.max(1) as f64);
-            }
-            if good > 0 {
-                eprintln!();
+            if all_or_nothing {
+                // One transaction: all of it lands or none.
+                store.insert_responses(&items).await?;
+            } else {
+                let mut progress = import::Progress::new(good);
+                for chunk in items.chunks(2000) {
+                    store.insert_responses(chunk).await?;
+                    progress.advance(chunk.len());
+                }
+                progress.finish();
             }
             println!(
                 "imported {good} of {} rows into {:?} as {source}; {} with problems",

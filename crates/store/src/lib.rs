@@ -86,7 +86,7 @@ pub trait ResponseStore: Send + Sync {
     /// idempotency key already used for the same request, returns the first
     /// response as `Replayed`; for a different request, `Conflict`.
     async fn insert_response(&self, r: &NewResponse, idem: Option<&Idempotency>) -> Result<Inserted>;
-    /// Stores many responses in large transactions (demo, imports).
+    /// Stores many responses in one transaction (demo, imports): all or none.
     async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64>;
     async fn get_response(&self, id: Uuid) -> Result<StoredResponse>;
     /// A page of responses in `submitted_at` order, after an optional cursor.

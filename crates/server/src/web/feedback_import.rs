@@ -137,28 +137,14 @@ async fn find_target(state: &AppState, id: &str) -> Result<Survey, AppError> {
         .ok_or_else(|| AppError::invalid("survey", "choose a survey with a free-text question"))
 }
 
-pub async fn upload(State(state): State<AppState>, user: WebUser, mut form: Multipart) -> Result<Response, PageError> {
-    let (mut csrf, mut survey, mut source, mut name) = (String::new(), String::new(), String::new(), String::new());
-    let mut file: Option<Bytes> = None;
-    while let Some(field) =
-        form.next_field().await.map_err(|e| AppError::invalid("file", format!("could not read the upload: {e}")))?
-    {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("survey") => survey = field.text().await.unwrap_or_default(),
-            Some("source") => source = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                name = field.file_name().unwrap_or_default().to_string();
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| AppError::invalid("file", format!("could not read the file: {e}")))?,
-                )
-            }
-            _ => {}
-        }
-    }
+pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipart) -> Result<Response, PageError> {
+    let up = super::read_upload(form, "file").await?;
+    let (csrf, survey, source) =
+        (up.get("_csrf").to_string(), up.get("survey").to_string(), up.get("source").to_string());
+    let (name, file) = match up.file {
+        Some((n, b)) => (n, Some(b)),
+        None => (String::new(), None),
+    };
     user.check_csrf(Some(&csrf))?;
     let surveys = targets(&state).await?;
     let fail = |msg: &str| {

@@ -6,7 +6,7 @@ use super::FormData;
 use super::layout::page;
 use crate::AppState;
 use crate::auth::WebUser;
-use crate::error::{AppError, PageError};
+use crate::error::PageError;
 use crate::import::{Plan, plan};
 use axum::body::Bytes;
 use axum::extract::{Multipart, State};
@@ -86,25 +86,10 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
     }
 }
 
-pub async fn upload(State(state): State<AppState>, user: WebUser, mut form: Multipart) -> Result<Response, PageError> {
-    let mut csrf = String::new();
-    let mut file: Option<Bytes> = None;
-    while let Some(field) =
-        form.next_field().await.map_err(|e| AppError::invalid("file", format!("could not read the upload: {e}")))?
-    {
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| AppError::invalid("file", format!("could not read the file: {e}")))?,
-                )
-            }
-            _ => {}
-        }
-    }
+pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipart) -> Result<Response, PageError> {
+    let up = super::read_upload(form, "file").await?;
+    let csrf = up.get("_csrf").to_string();
+    let file = up.file.map(|(_, b)| b);
     user.check_csrf(Some(&csrf))?;
     let render_error = |msg: &str| {
         (

@@ -117,3 +117,37 @@ where
         Err(e) => Err(crate::error::PageError(e)),
     }
 }
+
+/// A multipart form read whole: its text fields, and its file field's name
+/// and bytes when one was sent.
+pub(crate) struct Upload {
+    pub fields: HashMap<String, String>,
+    pub file: Option<(String, axum::body::Bytes)>,
+}
+
+impl Upload {
+    pub fn get(&self, key: &str) -> &str {
+        self.fields.get(key).map_or("", String::as_str)
+    }
+}
+
+/// Reads a multipart form whose file field is `file_field`; an unreadable
+/// upload (too large, cut short) is an error naming that field.
+pub(crate) async fn read_upload(
+    mut form: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<Upload, crate::error::AppError> {
+    use crate::error::AppError;
+    let mut up = Upload { fields: HashMap::new(), file: None };
+    let fail = |e: &dyn std::fmt::Display| AppError::invalid(file_field, format!("could not read the upload: {e}"));
+    while let Some(field) = form.next_field().await.map_err(|e| fail(&e))? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            up.file = Some((file_name, field.bytes().await.map_err(|e| fail(&e))?));
+        } else {
+            up.fields.insert(name, field.text().await.map_err(|e| fail(&e))?);
+        }
+    }
+    Ok(up)
+}

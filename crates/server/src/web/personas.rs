@@ -227,29 +227,12 @@ pub async fn upload_picture(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, PageError> {
     let p = find(&state, &id).await?;
-    let (mut csrf, mut file, mut remove) = (String::new(), Vec::new(), false);
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => return Err(PageError(AppError::invalid("picture", "the upload could not be read"))),
-        };
-        match field.name() {
-            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("remove") => remove = true,
-            Some("picture") => {
-                file = field
-                    .bytes()
-                    .await
-                    .map_err(|_| PageError(AppError::invalid("picture", "the picture is larger than 200 KB")))?
-                    .to_vec()
-            }
-            _ => {}
-        }
-    }
+    let up = super::read_upload(form, "picture").await?;
+    let (csrf, remove) = (up.get("_csrf").to_string(), up.fields.contains_key("remove"));
+    let file = up.file.map(|(_, b)| b.to_vec()).unwrap_or_default();
     user.check_csrf(Some(&csrf))?;
     let result = if remove {
         state.store.set_persona_picture(p.id, None).await.map_err(AppError::from)

@@ -234,11 +234,12 @@ impl ResponseStore for Backend {
     }
 
     async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64> {
+        // One transaction for the whole call: an import is all there or not at all.
+        let mut tx = self.write.begin().await?;
         for chunk in rs.chunks(5000) {
-            let mut tx = self.write.begin().await?;
             insert_batch(&mut tx, &chunk.iter().collect::<Vec<_>>()).await?;
-            tx.commit().await?;
         }
+        tx.commit().await?;
         Ok(rs.len() as u64)
     }
 
