@@ -398,8 +398,15 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let target = found.map_err(|_| anyhow::anyhow!("--survey {survey:?}: no survey has this id or slug"))?;
             let now = time::OffsetDateTime::now_utc();
-            let plan = cxloop_server::feedback::plan(&bytes, format, &target, &source, &explicit, now)
+            let mut plan = cxloop_server::feedback::plan(&bytes, format, &target, &source, &explicit, now)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            cxloop_server::feedback::skip_imported(store.as_ref(), &target, &mut plan).await?;
+            if !plan.already_imported.is_empty() {
+                eprintln!(
+                    "{} rows were imported before (same source and id) and are left out",
+                    plan.already_imported.len()
+                );
+            }
             let good = plan.items.len();
             let checked =
                 import::Checked { file: &file, mapping: &plan.mapping, errors: &plan.errors, rows: plan.rows, good };

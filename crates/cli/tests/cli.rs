@@ -181,6 +181,26 @@ fn import_customers_reports_rows_and_honours_all_or_nothing() {
     assert!(err.contains("item 2, column \"stars\"") && err.contains("nothing was imported"), "{err}");
     let out = cxloop().args(args).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 of 2 rows"), "{out:?}");
+    // The demo's reviews carry their ids: importing its export again adds nothing.
+    let export = dir.0.join("again.csv");
+    std::fs::write(&export, "Review ID,Review,Rating\nr-0001,Same review again,4\nr-9999,A new one,5\n").unwrap();
+    let export = export.to_str().unwrap();
+    let out = cxloop()
+        .args([
+            "import",
+            "feedback",
+            "--data-dir",
+            data,
+            export,
+            "--survey",
+            "product-reviews",
+            "--source",
+            "app-store",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 rows were imported before"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 of 2 rows"), "{out:?}");
     let out = cxloop()
         .args(["import", "feedback", "--data-dir", data, reviews, "--survey", "nope", "--source", "g2"])
         .output();

@@ -31,6 +31,10 @@ pub struct FeedbackPlan {
     pub rows: u64,
     /// Column → target.
     pub mapping: Vec<(String, String)>,
+    /// Rows whose `source_id` the survey already holds for their source
+    /// (line or item, source id): left out, not errors, so a file can be
+    /// imported again safely.
+    pub already_imported: Vec<(u64, String)>,
 }
 
 /// The file's format.
@@ -244,6 +248,7 @@ pub fn plan(
         return Err(FileError("no text column: map one with text".into()));
     }
     let header_of = |t: &str| plan.mapping.iter().find(|(_, x)| x == t).map(|(h, _)| h.clone());
+    let mut seen_ids: HashMap<(String, String), u64> = HashMap::new();
     for row in rows {
         plan.rows += 1;
         let (n, values) = match row {
@@ -319,12 +324,24 @@ pub fn plan(
                 continue;
             }
         };
+        if let Some(sid) = get("source_id") {
+            if sid.chars().count() > 200 {
+                plan.errors.push(err("source_id", "is longer than 200 characters".into()));
+                continue;
+            }
+            if let Some(first) = seen_ids.insert((row_source.clone(), sid.to_string()), n) {
+                let at = if item { "item" } else { "line" };
+                plan.errors.push(err("source_id", format!("{sid:?} already appears on {at} {first}")));
+                continue;
+            }
+        }
         let mut context = Map::new();
         context.insert("source".into(), Value::String(row_source.clone()));
-        for key in ["author", "source_id"] {
-            if let Some(v) = get(key) {
-                context.insert(key.into(), Value::String(v.chars().take(200).collect()));
-            }
+        if let Some(v) = get("author") {
+            context.insert("author".into(), Value::String(v.chars().take(200).collect()));
+        }
+        if let Some(v) = get("source_id") {
+            context.insert("source_id".into(), Value::String(v.to_string()));
         }
         plan.items.push((
             n,
@@ -341,6 +358,36 @@ pub fn plan(
         ));
     }
     Ok(plan)
+}
+
+/// Moves the items the survey already holds (same source and `source_id`)
+/// out of `plan.items` into `plan.already_imported`.
+pub async fn skip_imported(
+    store: &dyn cxloop_store::Store,
+    survey: &Survey,
+    plan: &mut FeedbackPlan,
+) -> Result<(), cxloop_store::StoreError> {
+    let mut by_source: HashMap<String, Vec<String>> = HashMap::new();
+    for (_, r) in &plan.items {
+        if let Some(sid) = r.context.as_ref().and_then(|c| c.get("source_id")).and_then(Value::as_str) {
+            by_source.entry(r.channel.clone()).or_default().push(sid.to_string());
+        }
+    }
+    let mut known: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+    for (source, ids) in by_source {
+        known.insert(source.clone(), store.existing_source_refs(survey.id, &source, &ids).await?);
+    }
+    let items = std::mem::take(&mut plan.items);
+    for (n, r) in items {
+        let sid = r.context.as_ref().and_then(|c| c.get("source_id")).and_then(Value::as_str).map(str::to_string);
+        match sid {
+            Some(sid) if known.get(&r.channel).is_some_and(|k| k.contains(&sid)) => {
+                plan.already_imported.push((n, sid))
+            }
+            _ => plan.items.push((n, r)),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -412,6 +459,18 @@ mod tests {
         assert!(errs[0].starts_with("item 2, column \"note\": is empty"), "{errs:?}");
         assert!(errs[1].starts_with("item 3: is not an object"), "{errs:?}");
         assert!(errs[2].starts_with("item 4, column \"note\""), "{errs:?}");
+    }
+
+    #[test]
+    fn a_source_id_appears_once_per_source_in_a_file() {
+        let csv = "text,id,platform\na,1,x\nb,1,y\nc,1,x\n";
+        let p = plan(csv.as_bytes(), Format::Csv, &survey(), "social", &HashMap::new(), now()).unwrap();
+        assert_eq!(p.items.len(), 2, "the same id under two sources is two items");
+        assert!(
+            p.errors[0].to_string().starts_with("line 4, column \"id\": \"1\" already appears on line 2"),
+            "{:?}",
+            p.errors
+        );
     }
 
     #[test]

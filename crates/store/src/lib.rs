@@ -88,6 +88,14 @@ pub trait ResponseStore: Send + Sync {
     async fn insert_response(&self, r: &NewResponse, idem: Option<&Idempotency>) -> Result<Inserted>;
     /// Stores many responses in one transaction (demo, imports): all or none.
     async fn insert_responses(&self, rs: &[NewResponse]) -> Result<u64>;
+    /// Which of these imported-item ids (`context.source_id`) a survey
+    /// already holds for a source (its channel).
+    async fn existing_source_refs(
+        &self,
+        survey_id: Uuid,
+        channel: &str,
+        refs: &[String],
+    ) -> Result<std::collections::HashSet<String>>;
     async fn get_response(&self, id: Uuid) -> Result<StoredResponse>;
     /// A page of responses in `submitted_at` order, after an optional cursor.
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>>;

@@ -101,6 +101,7 @@ pub const TABLES: &[Table] = &[
             "answers",
             "created_at",
             "context",
+            "source_ref",
         ],
         key_len: 1,
     },

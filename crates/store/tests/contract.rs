@@ -48,6 +48,7 @@ contract!(
     personas_with_pictures_and_segments,
     invitations_honour_unsubscribes_and_the_contact_rule,
     hooks_record_each_event_once_and_widgets_keep_their_origins,
+    imported_items_are_known_by_source_and_id,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -661,4 +662,41 @@ async fn hooks_record_each_event_once_and_widgets_keep_their_origins(store: Arc<
     store.put_widget(&w).await.unwrap();
     store.put_widget(&Widget { every_days: 14, ..w.clone() }).await.unwrap();
     assert_eq!(store.widget(s.id).await.unwrap(), Widget { every_days: 14, ..w });
+}
+
+async fn imported_items_are_known_by_source_and_id(store: Arc<dyn Store>) {
+    let s = survey("imported");
+    store.create_survey(&s).await.unwrap();
+    let item = |source: &str, id: &str| {
+        let mut r = response(&s, 9, datetime!(2026-04-01 9:00 UTC), Some("Imported"), None);
+        r.channel = source.into();
+        r.touchpoint = Some("app store".into());
+        r.context = Some(serde_json::json!({"source": source, "source_id": id}).as_object().unwrap().clone());
+        r
+    };
+    store.insert_responses(&[item("app-store", "r1"), item("app-store", "r2"), item("g2", "r1")]).await.unwrap();
+    let ids = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let known = store.existing_source_refs(s.id, "app-store", &ids(&["r1", "r3"])).await.unwrap();
+    assert_eq!(known.into_iter().collect::<Vec<_>>(), vec!["r1".to_string()]);
+    assert_eq!(store.existing_source_refs(s.id, "g2", &ids(&["r2"])).await.unwrap().len(), 0);
+    // The same item twice is refused whole: nothing of the batch lands.
+    let before = store.response_count(s.id).await.unwrap();
+    assert!(matches!(
+        store.insert_responses(&[item("app-store", "r9"), item("app-store", "r1")]).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.response_count(s.id).await.unwrap(), before);
+    let page = store
+        .list_responses(&ResponseQuery {
+            survey_id: s.id,
+            window: Default::default(),
+            after: None,
+            newest_first: true,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page[0].touchpoint.as_deref(), Some("app store"));
+    let g2 = page.iter().find(|r| r.channel == "g2").unwrap();
+    assert_eq!(g2.context.as_ref().unwrap()["source_id"], "r1");
 }

@@ -41,6 +41,7 @@ pub fn report(p: &FeedbackPlan, imported: usize) -> Value {
         "rows": p.rows,
         "valid": p.items.len(),
         "imported": imported,
+        "already_imported": p.already_imported.len(),
         "errors": p.errors,
         "mapping": p.mapping.iter().map(|(h, t)| json!({"column": h, "target": t})).collect::<Vec<_>>(),
     })
@@ -53,7 +54,13 @@ pub async fn apply(state: &AppState, p: &FeedbackPlan, all_or_nothing: bool, dry
         return Ok(0);
     }
     let items: Vec<cxloop_store::NewResponse> = p.items.iter().map(|(_, r)| r.clone()).collect();
-    state.store.insert_responses(&items).await?;
+    state.store.insert_responses(&items).await.map_err(|e| match e {
+        cxloop_store::StoreError::Conflict { .. } => AppError::Conflict {
+            field: Some("source_id".into()),
+            message: "some of these items were imported meanwhile; import the file again".into(),
+        },
+        other => other.into(),
+    })?;
     Ok(items.len())
 }
 
@@ -77,8 +84,9 @@ pub async fn import_feedback(
     let source = q.source.as_deref().ok_or_else(|| AppError::invalid("source", "give source, e.g. app-store"))?;
     crate::feedback::check_source(source).map_err(|e| AppError::invalid("source", e.0))?;
     let explicit = parse_map(q.map.as_deref())?;
-    let p = plan(&body, format, &survey, source, &explicit, time::OffsetDateTime::now_utc())
+    let mut p = plan(&body, format, &survey, source, &explicit, time::OffsetDateTime::now_utc())
         .map_err(|e| AppError::invalid("file", e.0))?;
+    crate::feedback::skip_imported(state.store.as_ref(), &survey, &mut p).await?;
     let imported = apply(&state, &p, q.all_or_nothing.unwrap_or(false), q.dry_run.unwrap_or(false)).await?;
     let status = if p.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report(&p, imported))))

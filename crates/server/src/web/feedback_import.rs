@@ -72,7 +72,8 @@ fn preview(
     html! {
         h1 { (TITLE) }
         @if let Some(d) = done { p.note role="status" { (d) } }
-        p { "Into " strong { (survey.title) } " as " strong { (source) } ": " (p.rows) " rows, " strong { (p.items.len()) } " valid, " strong { (p.errors.len()) } " with problems." }
+        p { "Into " strong { (survey.title) } " as " strong { (source) } ": " (p.rows) " rows, " strong { (p.items.len()) } " valid, " strong { (p.errors.len()) } " with problems."
+            @if !p.already_imported.is_empty() { " " (p.already_imported.len()) " were imported before (same source and id) and are left out." } }
         @if !p.errors.is_empty() {
             div.error-summary role="alert" {
                 p.field-error { "Problems" }
@@ -163,7 +164,8 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
     let result = suggested_mapping(&bytes, format)
         .and_then(|m| plan(&bytes, format, &target, &source, &m, time::OffsetDateTime::now_utc()));
     match result {
-        Ok(p) => {
+        Ok(mut p) => {
+            crate::feedback::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let source = source.trim().to_lowercase();
             Ok(page(TITLE, &user, "/surveys", preview(&user, &target, &source, format, &text, &p, None))
@@ -187,7 +189,7 @@ pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) 
         }
         explicit.insert(h.to_string(), form.get(&format!("t{i}")).to_string());
     }
-    let p = match plan(file.as_bytes(), format, &target, source, &explicit, time::OffsetDateTime::now_utc()) {
+    let mut p = match plan(file.as_bytes(), format, &target, source, &explicit, time::OffsetDateTime::now_utc()) {
         Ok(p) => p,
         Err(e) => {
             let surveys = targets(&state).await?;
@@ -195,6 +197,7 @@ pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) 
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(TITLE, &user, "/surveys", body)).into_response());
         }
     };
+    crate::feedback::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
     let show =
         |done: Option<String>| page(TITLE, &user, "/surveys", preview(&user, &target, source, format, file, &p, done));
     if form.get("action") != "import" {

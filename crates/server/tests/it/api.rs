@@ -986,6 +986,10 @@ async fn reviews_and_interview_notes_import_into_kpis_and_text_analytics() {
     // Valid rows only.
     let r = post("source=app-store&map=Reviewer:author", "text/csv", csv).await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["imported"], 2);
+    // The same export again: the two reviews it holds are known by their ids and left out.
+    let again: Value =
+        post("source=app-store&map=Reviewer:author", "text/csv", csv).await.unwrap().json().await.unwrap();
+    assert_eq!((again["imported"].as_u64(), again["already_imported"].as_u64()), (Some(0), Some(2)));
     let json_notes =
         r#"[{"note": "The onboarding call was clear and practical", "customer": "acme", "date": "2026-03-05"}]"#;
     let r = post("source=interview", "application/json", json_notes).await.unwrap();

@@ -1,6 +1,10 @@
 -- Listening channels: where a response came from beyond its channel name
 -- (an import's source and author, a helpdesk ticket and agent), as JSON.
 ALTER TABLE responses ADD COLUMN context TEXT;
+-- An imported item's id in its source system (context.source_id): an item
+-- is imported once per survey and source.
+ALTER TABLE responses ADD COLUMN source_ref TEXT;
+CREATE UNIQUE INDEX responses_source_ref ON responses(survey_id, channel, source_ref) WHERE source_ref IS NOT NULL;
 
 -- Email invitations: one per person and survey send, with a random token
 -- for the personal link (/s/{slug}?i=TOKEN) and a status that moves

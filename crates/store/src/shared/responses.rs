@@ -62,6 +62,7 @@ struct ResponseRow {
     channel: String,
     touchpoint: Option<String>,
     context: Option<String>,
+    source_ref: Option<String>,
     headline: Option<i32>,
     headline_type: Option<&'static str>,
     answers: String,
@@ -127,6 +128,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             channel: r.channel.clone(),
             touchpoint: r.touchpoint.clone().or_else(|| r.survey.touchpoint.clone()),
             context: r.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()),
+            source_ref: r.context.as_ref().and_then(|c| c.get("source_id")).and_then(|v| v.as_str()).map(str::to_string),
             headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
             headline_type: r.survey.headline_question().map(|q| q.kind.as_str()),
             answers: serde_json::to_string(&r.answers)?,
@@ -135,7 +137,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
     let now = ts::fmt(time::OffsetDateTime::now_utc());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, context, headline_score, headline_type, answers, created_at) ",
+            "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, context, source_ref, headline_score, headline_type, answers, created_at) ",
         );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.id.clone())
@@ -145,12 +147,13 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .push_bind(r.channel.clone())
                 .push_bind(r.touchpoint.clone())
                 .push_bind(r.context.clone())
+                .push_bind(r.source_ref.clone())
                 .push_bind(r.headline)
                 .push_bind(r.headline_type)
                 .push_bind(r.answers.clone())
                 .push_bind(now.clone());
         });
-        qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id"))?;
+        qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id or imported item"))?;
     }
     for chunk in scores.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
@@ -241,6 +244,29 @@ impl ResponseStore for Backend {
         }
         tx.commit().await?;
         Ok(rs.len() as u64)
+    }
+
+    async fn existing_source_refs(
+        &self,
+        survey_id: uuid::Uuid,
+        channel: &str,
+        refs: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in refs.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<super::Db>::new("SELECT source_ref FROM responses WHERE survey_id = ");
+            qb.push_bind(survey_id.to_string()).push(" AND channel = ").push_bind(channel.to_string());
+            qb.push(" AND source_ref IN (");
+            let mut sep = qb.separated(", ");
+            for r in chunk {
+                sep.push_bind(r.clone());
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(&self.read).await? {
+                out.insert(row.try_get::<String, _>("source_ref")?);
+            }
+        }
+        Ok(out)
     }
 
     async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
