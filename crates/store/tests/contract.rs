@@ -679,6 +679,14 @@ async fn imported_items_are_known_by_source_and_id(store: Arc<dyn Store>) {
     let known = store.existing_source_refs(s.id, "app-store", &ids(&["r1", "r3"])).await.unwrap();
     assert_eq!(known.into_iter().collect::<Vec<_>>(), vec!["r1".to_string()]);
     assert_eq!(store.existing_source_refs(s.id, "g2", &ids(&["r2"])).await.unwrap().len(), 0);
+    assert!(store.existing_source_refs(s.id, "g2", &[]).await.unwrap().is_empty());
+    // A long list (read another way) gives the same answer.
+    let mut long: Vec<String> = (0..600).map(|i| format!("x{i}")).collect();
+    long.push("r2".into());
+    assert_eq!(
+        store.existing_source_refs(s.id, "app-store", &long).await.unwrap().into_iter().collect::<Vec<_>>(),
+        vec!["r2".to_string()]
+    );
     // The same item twice is refused whole: nothing of the batch lands.
     let before = store.response_count(s.id).await.unwrap();
     assert!(matches!(

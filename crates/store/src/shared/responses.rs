@@ -252,18 +252,29 @@ impl ResponseStore for Backend {
         channel: &str,
         refs: &[String],
     ) -> Result<std::collections::HashSet<String>> {
-        let mut out = std::collections::HashSet::new();
-        for chunk in refs.chunks(500) {
-            let mut qb = sqlx::QueryBuilder::<super::Db>::new("SELECT source_ref FROM responses WHERE survey_id = ");
-            qb.push_bind(survey_id.to_string()).push(" AND channel = ").push_bind(channel.to_string());
+        if refs.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        // `source_ref IS NOT NULL` matches the partial unique index. A long
+        // list reads the source's refs once (one index scan) rather than many
+        // IN lists, which a planner without fresh statistics runs as scans.
+        let mut qb = sqlx::QueryBuilder::<super::Db>::new("SELECT source_ref FROM responses WHERE survey_id = ");
+        qb.push_bind(survey_id.to_string()).push(" AND channel = ").push_bind(channel.to_string());
+        qb.push(" AND source_ref IS NOT NULL");
+        if refs.len() <= 500 {
             qb.push(" AND source_ref IN (");
             let mut sep = qb.separated(", ");
-            for r in chunk {
+            for r in refs {
                 sep.push_bind(r.clone());
             }
             qb.push(")");
-            for row in qb.build().fetch_all(&self.read).await? {
-                out.insert(row.try_get::<String, _>("source_ref")?);
+        }
+        let wanted: std::collections::HashSet<&str> = refs.iter().map(String::as_str).collect();
+        let mut out = std::collections::HashSet::new();
+        for row in qb.build().fetch_all(&self.read).await? {
+            let r: String = row.try_get("source_ref")?;
+            if wanted.contains(r.as_str()) {
+                out.insert(r);
             }
         }
         Ok(out)
