@@ -41,8 +41,8 @@
     ".box{position:fixed;right:16px;bottom:16px;max-width:380px;width:calc(100% - 32px);background:#fff;color:#1b1f24;" +
     "font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;border:1px solid #d9dde3;border-radius:12px;" +
     "box-shadow:0 8px 28px rgba(0,0,0,.18);padding:14px 16px;z-index:2147483000}" +
-    "p{margin:0 0 10px;font-weight:600}.x{position:absolute;top:6px;right:8px;background:none;border:0;font-size:20px;cursor:pointer;color:#5a6270}" +
-    ".scale{display:flex;flex-wrap:wrap;gap:4px}.scale button{flex:1 0 2.2em;padding:7px 0;border:1px solid #6b7480;border-radius:7px;background:#fff;cursor:pointer;font:inherit}" +
+    "p{margin:0 24px 10px 0;font-weight:600}.x{position:absolute;top:6px;right:8px;background:none;border:0;font-size:20px;cursor:pointer;color:#5a6270}" +
+    ".scale{display:flex;gap:3px}.scale button{flex:1 1 0;min-width:0;padding:7px 0;border:1px solid #6b7480;border-radius:7px;background:#fff;cursor:pointer;font:inherit}" +
     ".scale button:hover,.scale button:focus-visible{background:#0b5cad;color:#fff;outline:none}" +
     ".ends{display:flex;justify-content:space-between;color:#5a6270;font-size:12px;margin-top:4px}" +
     "textarea{width:100%;box-sizing:border-box;min-height:70px;font:inherit;padding:8px;border:1px solid #6b7480;border-radius:7px;margin-bottom:8px}" +
