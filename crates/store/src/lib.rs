@@ -276,6 +276,12 @@ pub trait TextStore: Send + Sync {
         survey_id: Uuid,
         window: &TimeWindow,
     ) -> Result<Vec<(Option<Uuid>, Option<i32>, u64)>>;
+    /// Headline score counts per channel (`link`, `email`, `widget`, an import's source …).
+    async fn headline_counts_by_channel(
+        &self,
+        survey_id: Uuid,
+        window: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>>;
     /// The bodies of the given free-text answers, as `(response_id, question_key, body)`.
     async fn text_bodies(&self, ids: &[(Uuid, String)]) -> Result<Vec<(Uuid, String, String)>>;
     /// (free-text answers, analysed ones).

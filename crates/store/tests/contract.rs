@@ -705,6 +705,9 @@ async fn imported_items_are_known_by_source_and_id(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(page[0].touchpoint.as_deref(), Some("app store"));
+    let mut by_channel = store.headline_counts_by_channel(s.id, &TimeWindow::default()).await.unwrap();
+    by_channel.sort();
+    assert_eq!(by_channel, vec![("app-store".to_string(), Some(9), 2), ("g2".to_string(), Some(9), 1)]);
     let g2 = page.iter().find(|r| r.channel == "g2").unwrap();
     assert_eq!(g2.context.as_ref().unwrap()["source_id"], "r1");
 }

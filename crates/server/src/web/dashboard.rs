@@ -329,6 +329,7 @@ pub async fn survey_dashboard(
     let metrics =
         crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
     let latest = state.store.latest_comments(Some(survey.id), &window(range), 20).await?;
+    let channels = by_channel(&state, &survey, range).await?;
     let recent = state
         .store
         .list_responses(&ResponseQuery {
@@ -391,6 +392,26 @@ pub async fn survey_dashboard(
         }
         @if metrics.questions.is_empty() { p.muted { "This survey has no scored questions." } }
         @for m in &metrics.questions { (question_section(m, range.days())) }
+        @if !channels.is_empty() {
+            section aria-labelledby="by-channel" {
+                h2 #by-channel { "By channel" }
+                p.muted { "Where this period's responses came from: the survey link, email invitations, the website widget, the API, imports by their source. Everyone's, whatever the segment." }
+                table {
+                    thead { tr { th { "Channel" } th.num { "Responses" } @if let Some(q) = survey.headline_question() { th.num { (q.kind.label()) " (95% interval)" } } } }
+                    tbody {
+                        @for (ch, n, m) in &channels {
+                            tr {
+                                td { (ch) }
+                                td.num { (n) }
+                                @if let Some(m) = m {
+                                    td.num { (measure_value(m.unit, m.value)) span.muted { " [" (measure_value(m.unit, m.low)) ", " (measure_value(m.unit, m.high)) "] n " (m.n) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         h2 { "Latest comments" }
         (comments(&latest, &kinds, false))
         h2 { "Recent responses" }
@@ -432,6 +453,30 @@ pub async fn survey_dashboard(
         }
     };
     Ok(page(&survey.title, &user, "/surveys", body))
+}
+
+/// Responses per channel in the range, most first, each with the headline
+/// question's first measure (NPS, top-2-box, mean …) and its interval.
+async fn by_channel(
+    state: &AppState,
+    survey: &Survey,
+    range: DateRange,
+) -> Result<Vec<(String, u64, Option<cxloop_core::metrics::Measure>)>, PageError> {
+    let mut per: HashMap<String, (u64, cxloop_core::stats::Histogram)> = HashMap::new();
+    for (ch, score, n) in state.store.headline_counts_by_channel(survey.id, &window(range)).await? {
+        let e = per.entry(ch).or_default();
+        e.0 += n;
+        if let Some(s) = score {
+            e.1.add(s, n);
+        }
+    }
+    let kind = survey.headline_question().map(|q| q.kind);
+    let mut out: Vec<_> = per
+        .into_iter()
+        .map(|(ch, (n, h))| (ch, n, kind.and_then(|k| cxloop_core::metrics::measures(k, &h).into_iter().next())))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 #[derive(Debug, Default, Deserialize)]

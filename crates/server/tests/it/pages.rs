@@ -769,3 +769,41 @@ async fn the_channels_page_makes_webhooks_and_widgets() {
     let (_, hooks) = app.get_json("/api/v1/hooks").await;
     assert!(hooks["hooks"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_survey_page_breaks_responses_down_by_channel() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Channels mix").await;
+    let sid = s["id"].as_str().unwrap();
+    for nps in [10, 9, 3] {
+        let r = app.post_json(&format!("/api/v1/surveys/{sid}/responses"), &json!({"answers": {"nps": nps}})).await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/surveys/{sid}/feedback?source=g2&map=stars:rating")))
+        .bearer_auth(&app.token)
+        .header("content-type", "text/csv")
+        .body("text,stars\nSlow and buggy,2\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["imported"], 1);
+    let session = app.login().await;
+    let html = app
+        .client
+        .get(app.url(&format!("/surveys/{sid}")))
+        .header("cookie", format!("cxloop_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = html.find("By channel").expect("a channel table");
+    let table = &html[at..at + html[at..].find("</table>").unwrap()];
+    // api: 2 promoters and 1 detractor of 3 = NPS +33; g2: one detractor = -100.
+    assert!(table.contains("<td>api</td><td class=\"num\">3</td><td class=\"num\">+33"), "{table}");
+    assert!(table.contains("<td>g2</td><td class=\"num\">1</td><td class=\"num\">-100"), "{table}");
+    assert!(table.find("<td>api</td>").unwrap() < table.find("<td>g2</td>").unwrap(), "most responses first");
+}

@@ -358,6 +358,27 @@ impl TextStore for Backend {
             .collect()
     }
 
+    async fn headline_counts_by_channel(
+        &self,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY channel, headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("channel")?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
     async fn text_bodies(&self, ids: &[(uuid::Uuid, String)]) -> Result<Vec<(uuid::Uuid, String, String)>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(200) {
