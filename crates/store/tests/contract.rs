@@ -629,6 +629,22 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     counts.sort();
     assert_eq!(counts, vec![("answered".to_string(), 1)]);
     assert_eq!(store.invitations(other.id, 10).await.unwrap()[0].status, "bounced", "a bounce stays a bounce");
+
+    // A large batch goes in chunks; each rule holds across chunk boundaries.
+    store.unsubscribe("p400@example.com", "link", now).await.unwrap();
+    let big: Vec<NewInvitation> = (0..650)
+        .map(|i| {
+            let who = if i == 320 { 10 } else { i };
+            inv(&format!("p{who}@example.com"), &format!("big-{i}"))
+        })
+        .collect();
+    let out = store.create_invitations(s.id, &big, month_ago, now).await.unwrap();
+    assert_eq!(out.iter().filter(|o| **o == InviteOutcome::Queued).count(), 648);
+    assert_eq!(
+        (out[400], out[320], out[10]),
+        (InviteOutcome::Unsubscribed, InviteOutcome::RecentlyContacted, InviteOutcome::Queued)
+    );
+    assert_eq!(store.invitation_by_token("big-649").await.unwrap().email, "p649@example.com");
     assert!(store.is_unsubscribed("A@example.com").await.unwrap());
 }
 

@@ -4,10 +4,11 @@
 // Email invitations: queueing under the contact-frequency rule and the
 // unsubscribes, delivery and reminders, opens and answers.
 
-use super::{Backend, uuid};
+use super::{Backend, Db, uuid};
 use crate::{Invitation, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError, ts};
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashSet;
 use time::OffsetDateTime;
 
 const SELECT: &str = "SELECT i.id, i.survey_id, c.external_id, i.email, i.token, i.status, i.context, i.max_reminders,
@@ -54,51 +55,71 @@ impl InvitationStore for Backend {
         now: OffsetDateTime,
     ) -> Result<Vec<InviteOutcome>> {
         let mut tx = self.write.begin().await?;
-        let mut out = Vec::with_capacity(batch.len());
         let (now_s, cutoff) = (ts::fmt(now), ts::fmt(contacted_before));
-        for inv in batch {
-            let email = normal(&inv.email);
-            let unsubscribed: Option<String> = sqlx::query_scalar(q!("SELECT email FROM unsubscribes WHERE email = ?"))
-                .bind(&email)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if unsubscribed.is_some() {
-                out.push(InviteOutcome::Unsubscribed);
+        let emails: Vec<String> = batch.iter().map(|i| normal(&i.email)).collect();
+        let mut out = vec![InviteOutcome::RecentlyContacted; batch.len()];
+        // A statement per step for a chunk of addresses, not per address.
+        for (c, chunk) in emails.chunks(300).enumerate() {
+            let base = c * 300;
+            let mut qb = QueryBuilder::<Db>::new("SELECT email FROM unsubscribes WHERE email IN (");
+            let mut sep = qb.separated(", ");
+            for e in chunk {
+                sep.push_bind(e.clone());
+            }
+            qb.push(")");
+            let unsubscribed: HashSet<String> =
+                qb.build().fetch_all(&mut *tx).await?.iter().map(|r| r.try_get("email")).collect::<std::result::Result<_, _>>()?;
+            // Each address once per statement (a repeat in the batch counts as just contacted).
+            let mut seen = HashSet::new();
+            let mut ask: Vec<(usize, &String)> = Vec::new();
+            for (i, e) in chunk.iter().enumerate() {
+                if unsubscribed.contains(e) {
+                    out[base + i] = InviteOutcome::Unsubscribed;
+                } else if seen.insert(e.as_str()) {
+                    ask.push((base + i, e));
+                }
+            }
+            if ask.is_empty() {
                 continue;
             }
-            // Claim the contact: insert, or move the date only when the last one is old enough.
-            let claimed = sqlx::query(q!(
-                "INSERT INTO contact_log (email, last_contact_at) VALUES (?, ?)
-                 ON CONFLICT (email) DO UPDATE SET last_contact_at = excluded.last_contact_at
-                 WHERE contact_log.last_contact_at < ?"
-            ))
-            .bind(&email)
-            .bind(&now_s)
-            .bind(&cutoff)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                out.push(InviteOutcome::RecentlyContacted);
+            // Claim the contacts: insert, or move the date only where the last one is old
+            // enough; the rows written are the addresses claimed.
+            let mut qb = QueryBuilder::<Db>::new("INSERT INTO contact_log (email, last_contact_at) ");
+            qb.push_values(&ask, |mut b, (_, e)| {
+                b.push_bind((*e).clone()).push_bind(now_s.clone());
+            });
+            qb.push(
+                " ON CONFLICT (email) DO UPDATE SET last_contact_at = excluded.last_contact_at
+                  WHERE contact_log.last_contact_at < ",
+            )
+            .push_bind(cutoff.clone())
+            .push(" RETURNING email");
+            let claimed: HashSet<String> =
+                qb.build().fetch_all(&mut *tx).await?.iter().map(|r| r.try_get("email")).collect::<std::result::Result<_, _>>()?;
+            let new: Vec<usize> = ask.iter().filter(|(_, e)| claimed.contains(*e)).map(|(i, _)| *i).collect();
+            if new.is_empty() {
                 continue;
             }
-            sqlx::query(q!(
-                "INSERT INTO invitations (id, survey_id, customer_id, email, token, status, context, max_reminders, reminder_days, created_at)
-                 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)"
-            ))
-            .bind(inv.id.to_string())
-            .bind(survey_id.to_string())
-            .bind(inv.customer_id.map(|c| c.to_string()))
-            .bind(&email)
-            .bind(&inv.token)
-            .bind(inv.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()))
-            .bind(i64::from(inv.max_reminders))
-            .bind(i64::from(inv.reminder_days))
-            .bind(&now_s)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| crate::unique(e, "invitation"))?;
-            out.push(InviteOutcome::Queued);
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO invitations (id, survey_id, customer_id, email, token, status, context, max_reminders, reminder_days, created_at) ",
+            );
+            qb.push_values(&new, |mut b, i| {
+                let inv = &batch[*i];
+                b.push_bind(inv.id.to_string())
+                    .push_bind(survey_id.to_string())
+                    .push_bind(inv.customer_id.map(|c| c.to_string()))
+                    .push_bind(emails[*i].clone())
+                    .push_bind(inv.token.clone())
+                    .push_bind("queued")
+                    .push_bind(inv.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()))
+                    .push_bind(i64::from(inv.max_reminders))
+                    .push_bind(i64::from(inv.reminder_days))
+                    .push_bind(now_s.clone());
+            });
+            qb.build().execute(&mut *tx).await.map_err(|e| crate::unique(e, "invitation"))?;
+            for i in new {
+                out[i] = InviteOutcome::Queued;
+            }
         }
         tx.commit().await?;
         Ok(out)
