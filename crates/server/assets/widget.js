@@ -3,8 +3,9 @@
  *   <script src="https://CXLOOP/widget.js" data-survey="SURVEY_ID" async></script>
  * Optional: data-customer="EXTERNAL_ID" data-signature="SIGNATURE" (from
  * POST /api/v1/surveys/{id}/links on your server) to say who the visitor is.
- * It asks one visitor at most once per the survey's display frequency and
- * works only on origins the survey's widget allows. */
+ * It asks one visitor at most once per the survey's display frequency (a
+ * signed visitor who answered on another device is not asked again either)
+ * and works only on origins the survey's widget allows. */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -116,8 +117,11 @@
     }
   }
 
-  fetch(base + "/api/v1/widget/" + encodeURIComponent(survey), { credentials: "omit" })
+  var who = customer && signature
+    ? "?customer=" + encodeURIComponent(customer) + "&signature=" + encodeURIComponent(signature)
+    : "";
+  fetch(base + "/api/v1/widget/" + encodeURIComponent(survey) + who, { credentials: "omit" })
     .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (cfg) { if (cfg) show(cfg); })
+    .then(function (cfg) { if (cfg && cfg.show) show(cfg); })
     .catch(function () { /* not allowed here, or offline: show nothing */ });
 })();

@@ -131,10 +131,36 @@ fn cors(mut r: Response, origin: &str) -> Response {
     r
 }
 
-/// `GET /api/v1/widget/{survey_id}`: what the script shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct VisitorQuery {
+    /// The visitor's external id and its link signature, when the page knows who it is.
+    pub customer: Option<String>,
+    pub signature: Option<String>,
+}
+
+/// True when a signed visitor answered this survey within `days`: then the
+/// widget stays away on every device, not only in the browser that answered.
+async fn answered_recently(state: &AppState, survey: &Survey, q: &VisitorQuery, days: u32) -> Result<bool, AppError> {
+    let (Some(c), Some(sig)) = (q.customer.as_deref(), q.signature.as_deref()) else { return Ok(false) };
+    if !crate::crypto::verify_customer(&state.link_key, &survey.slug, c, sig) {
+        return Ok(false);
+    }
+    let customer = match state.store.customer_by_external_id(c).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let since = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
+    let recent = state.store.customer_responses(customer.id, 200).await?;
+    Ok(recent.iter().any(|r| r.survey_id == survey.id && r.submitted_at >= since))
+}
+
+/// `GET /api/v1/widget/{survey_id}`: what the script shows (`"show": false`
+/// when a signed visitor answered within the display frequency).
 pub async fn config(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    axum::extract::Query(visitor): axum::extract::Query<VisitorQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (survey, origin) = allowed(&state, &id, &headers).await?;
@@ -142,11 +168,15 @@ pub async fn config(
         return Err(AppError::Conflict { field: Some("status".into()), message: "this survey is not open".into() });
     }
     let w = widget_of(&state, survey.id).await?;
+    if answered_recently(&state, &survey, &visitor, w.every_days).await? {
+        return Ok(cors(Json(json!({ "survey_id": survey.id, "show": false })).into_response(), &origin));
+    }
     let q = headline(&survey).ok_or(AppError::NotFound("widget"))?;
     let (min, max) = q.range().unwrap_or((0, 10));
     let follow = survey.questions.iter().find(|x| x.kind == QuestionType::Text);
     let body = json!({
         "survey_id": survey.id,
+        "show": true,
         "title": survey.title,
         "question": { "key": q.key, "type": q.kind, "text": q.text, "min": min, "max": max,
                       "min_label": q.low_label(), "max_label": q.high_label() },

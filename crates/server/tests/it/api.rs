@@ -1096,6 +1096,29 @@ async fn the_widget_answers_only_listed_origins() {
     assert_eq!(r.status(), 201);
     let (_, list) = app.get_json(&format!("/api/v1/surveys/{id}/responses")).await;
     assert_eq!(list["responses"].as_array().unwrap().len(), 1, "only the valid answer from a listed origin");
+    // A signed visitor who answered is not asked again, on any device; an unsigned one is.
+    let link: Value = app
+        .post_json(&format!("/api/v1/surveys/{id}/links"), &json!({"external_id": "vip"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sig = link["signature"].as_str().unwrap();
+    let asked = |q: String| {
+        app.client.get(app.url(&format!("/api/v1/widget/{id}{q}"))).header("origin", "https://app.example.com").send()
+    };
+    let before: Value = asked(format!("?customer=vip&signature={sig}")).await.unwrap().json().await.unwrap();
+    assert_eq!(before["show"], true);
+    let r = post(
+        "https://app.example.com",
+        json!({"answers": {"nps": 9}, "customer": {"external_id": "vip", "signature": sig}}),
+    )
+    .await;
+    assert_eq!(r.unwrap().status(), 201);
+    let after: Value = asked(format!("?customer=vip&signature={sig}")).await.unwrap().json().await.unwrap();
+    assert_eq!(after["show"], false);
+    let forged: Value = asked("?customer=vip&signature=00".into()).await.unwrap().json().await.unwrap();
+    assert_eq!(forged["show"], true, "a bad signature proves nothing");
     assert_eq!(list["responses"][0]["channel"], "widget");
     let js = app.client.get(app.url("/widget.js")).send().await.unwrap();
     assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
