@@ -196,7 +196,22 @@ pub async fn submit(
         touchpoint: None,
         context,
     };
-    let inserted = state.store.insert_response(&record, idem.as_ref()).await.map_err(|e| match e {
+    // The invitation is claimed before the answer is stored, so two answers
+    // through one link at once cannot both land.
+    if let Some(inv) = &invitation
+        && !state.store.claim_invitation_answer(inv.id, now).await.map_err(AppError::from)?
+    {
+        return Err(AppError::Conflict {
+            field: Some("invitation".into()),
+            message: "this invitation was already answered; thank you".into(),
+        }
+        .into());
+    }
+    let inserted = state.store.insert_response(&record, idem.as_ref()).await;
+    if let (Some(inv), Err(_)) = (&invitation, &inserted) {
+        state.store.release_invitation_answer(inv.id).await.map_err(AppError::from)?;
+    }
+    let inserted = inserted.map_err(|e| match e {
         cxloop_store::StoreError::Conflict { what: "Idempotency-Key" } => AppError::Conflict {
             field: Some("Idempotency-Key".into()),
             message: "this Idempotency-Key was already used for a different request".into(),

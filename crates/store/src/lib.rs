@@ -343,6 +343,11 @@ pub trait InvitationStore: Send + Sync {
     async fn invitation_by_token(&self, token: &str) -> Result<Invitation>;
     /// The recipient opened the survey page (only moves queued or sent).
     async fn mark_invitation_opened(&self, id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// Takes the right to answer an invitation before the answer is stored:
+    /// false when it was answered (or is being answered) already.
+    async fn claim_invitation_answer(&self, id: Uuid, at: time::OffsetDateTime) -> Result<bool>;
+    /// Gives the right back when storing the answer failed.
+    async fn release_invitation_answer(&self, id: Uuid) -> Result<()>;
     /// The recipient answered; no reminders follow.
     async fn mark_invitation_answered(&self, id: Uuid, response_id: Uuid, at: time::OffsetDateTime) -> Result<()>;
     /// Records an unsubscribe and stops every unanswered invitation to the address.

@@ -614,7 +614,15 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     let by_token = store.invitation_by_token("t-a").await.unwrap();
     assert_eq!((by_token.status.as_str(), by_token.reminders, by_token.sent_at), ("opened", 1, Some(now)));
     let rid = Uuid::now_v7();
+    // Answering is claimed first: once only; a failed store gives the claim back.
+    assert!(store.claim_invitation_answer(first.id, due).await.unwrap());
+    assert!(!store.claim_invitation_answer(first.id, due).await.unwrap());
+    store.release_invitation_answer(first.id).await.unwrap();
+    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "opened");
+    assert!(store.claim_invitation_answer(first.id, due).await.unwrap());
     store.mark_invitation_answered(first.id, rid, due + time::Duration::hours(2)).await.unwrap();
+    store.release_invitation_answer(first.id).await.unwrap();
+    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "answered", "a stored answer keeps its claim");
     let done = store.invitation_by_token("t-a").await.unwrap();
     assert_eq!((done.status.as_str(), done.response_id), ("answered", Some(rid)));
     assert!(matches!(store.invitation_by_token("forged").await, Err(StoreError::NotFound)));

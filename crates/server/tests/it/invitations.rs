@@ -322,3 +322,39 @@ async fn a_failed_event_can_be_delivered_again() {
     let r = app.client.post(url).header("x-cxloop-signature", &sig).body(bytes).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn one_invitation_takes_one_answer_even_when_sent_at_once() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(|c| c.smtp_url = Some(sink.url())).await;
+    let s = app.create_survey("Race").await;
+    let id = s["id"].as_str().unwrap();
+    let r = app
+        .post_json(&format!("/api/v1/surveys/{id}/invitations"), &json!({"emails": [{"email": "sol@example.com"}]}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let mail = sink.wait_for(1).await;
+    let (link, _) = links(&mail[0].data, &app.base);
+    let token = link.split("?i=").nth(1).unwrap().to_string();
+    let answers = (0..6).map(|n| {
+        let (client, url, token) =
+            (app.client.clone(), app.url(&format!("/api/v1/surveys/{id}/responses")), token.clone());
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"answers": {"nps": n}, "invitation": token}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let mut codes = Vec::new();
+    for a in answers {
+        codes.push(a.await.unwrap());
+    }
+    codes.sort();
+    assert_eq!(codes, vec![201, 409, 409, 409, 409, 409]);
+    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 1);
+}

@@ -236,6 +236,29 @@ impl InvitationStore for Backend {
         Ok(())
     }
 
+    async fn claim_invitation_answer(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool> {
+        let done = sqlx::query(q!(
+            "UPDATE invitations SET status = 'answered', answered_at = ?, next_reminder_at = NULL,
+             opened_at = COALESCE(opened_at, ?) WHERE id = ? AND status <> 'answered'"
+        ))
+        .bind(ts::fmt(at))
+        .bind(ts::fmt(at))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_invitation_answer(&self, id: uuid::Uuid) -> Result<()> {
+        sqlx::query(q!(
+            "UPDATE invitations SET status = 'opened', answered_at = NULL WHERE id = ? AND status = 'answered' AND response_id IS NULL"
+        ))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     async fn mark_invitation_answered(&self, id: uuid::Uuid, response_id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
         sqlx::query(q!(
             "UPDATE invitations SET status = 'answered', answered_at = ?, response_id = ?, next_reminder_at = NULL,
