@@ -253,6 +253,9 @@ pub async fn wows_and_woes(
         to: Some((range.to + time::Duration::days(1)).midnight().assume_utc()),
     };
     let headline = survey.headline_question();
+    // Progress first: the aggregates read next include at least these analyses,
+    // so a report that says "all analysed" counts all of them.
+    let (texts, analysed) = store.analysis_progress().await?;
     let counts = match members {
         None => counts_for_everyone(state, v.version, survey.id, &window).await?,
         Some(m) => counts_for_members(state, v.version, survey.id, &window, m).await?,
@@ -305,7 +308,6 @@ pub async fn wows_and_woes(
     let key = |r: &ThemeRow| r.impact.map_or(r.avg_sentiment, |d| d.delta);
     woes.sort_by(|a, b| key(a).total_cmp(&key(b)).then(b.mentions.cmp(&a.mentions)).then(a.key.cmp(&b.key)));
     wows.sort_by(|a, b| key(b).total_cmp(&key(a)).then(b.mentions.cmp(&a.mentions)).then(a.key.cmp(&b.key)));
-    let (texts, analysed) = store.analysis_progress().await?;
     Ok(WowsWoes {
         survey_id: survey.id,
         taxonomy_version: v.version,
