@@ -286,6 +286,8 @@ pub struct CommentFilter {
     pub max_score: Option<i32>,
     /// Case-insensitive text search.
     pub contains: Option<String>,
+    /// Only this channel (`email`, `widget`, an import's source …).
+    pub channel: Option<String>,
     pub limit: u32,
 }
 
@@ -296,6 +298,8 @@ pub struct AnalysedComment {
     pub question_key: String,
     pub survey_id: Uuid,
     pub survey_title: String,
+    /// Where it came from: `link`, `email`, `widget`, an import's source …
+    pub channel: String,
     pub body: String,
     pub score: Option<i32>,
     #[serde(with = "time::serde::rfc3339")]

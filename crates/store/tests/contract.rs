@@ -440,12 +440,17 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
         contains: contains.map(Into::into),
         max_score,
         limit: 50,
+        channel: None,
         ..Default::default()
     };
     let hits = store.search_comments(&f(Some("support"), None, None, None)).await.unwrap();
     assert_eq!(hits.len(), 2);
     assert!(hits.iter().all(|c| c.themes.contains(&"support".to_string())));
     assert_eq!(store.search_comments(&f(None, Some("negative"), None, None)).await.unwrap().len(), 2);
+    let by = |channel: &str| CommentFilter { channel: Some(channel.into()), ..f(None, None, None, None) };
+    let api = store.search_comments(&by("api")).await.unwrap();
+    assert_eq!((api.len(), api[0].channel.as_str()), (3, "api"));
+    assert!(store.search_comments(&by("email")).await.unwrap().is_empty());
     let rude = store.search_comments(&f(None, None, Some("RUDE"), None)).await.unwrap();
     assert_eq!((rude.len(), rude[0].score, rude[0].label.as_deref()), (1, Some(2), Some("negative")));
     assert_eq!(

@@ -133,6 +133,7 @@ pub struct CommentsQuery {
     pub to: Option<String>,
     pub version: Option<String>,
     pub limit: Option<String>,
+    pub channel: Option<String>,
 }
 
 fn blank(s: &Option<String>) -> Option<&str> {
@@ -192,6 +193,7 @@ impl CommentsQuery {
             min_score: score(&self.min_score, "min_score")?,
             max_score: score(&self.max_score, "max_score")?,
             contains,
+            channel: blank(&self.channel).map(str::to_string),
             limit,
         })
     }

@@ -64,6 +64,9 @@ pub async fn explorer(
                     @for l in ["positive", "neutral", "negative", "not_analysed"] { option value=(l) selected[sel(&q.label, l)] { (l.replace('_', " ")) } }
                 }
             }
+            label { "Channel" input type="text" name="channel" list="channels" value=(q.channel.as_deref().unwrap_or("")) style="width:9em";
+                datalist #channels { @for c in ["link", "email", "widget", "api", "app-store", "interview", "focus-group"] { option value=(c); } }
+            }
             label { "Score from" input type="number" name="min_score" value=(q.min_score.as_deref().unwrap_or("")) style="width:6em"; }
             label { "to" input type="number" name="max_score" value=(q.max_score.as_deref().unwrap_or("")) style="width:6em"; }
             label { "From" input type="date" name="from" value=(q.from.as_deref().unwrap_or("")); }
@@ -82,7 +85,7 @@ pub async fn explorer(
                         (Some(l), Some(v)) => { (l) " " (format!("{v:+.2}")) }
                         _ => { "waiting for analysis" }
                     }
-                    " · " (datetime(c.submitted_at)) " · " a href=(format!("/surveys/{}", c.survey_id)) { (c.survey_title) }
+                    " · " (datetime(c.submitted_at)) " · " a href=(format!("/surveys/{}", c.survey_id)) { (c.survey_title) } " · via " (c.channel)
                 }
                 @if !c.themes.is_empty() {
                     div.meta { "Themes: " @for (i, t) in c.themes.iter().enumerate() { @if i > 0 { ", " } span.badge { (theme_name(t)) } } }

@@ -1014,6 +1014,14 @@ async fn reviews_and_interview_notes_import_into_kpis_and_text_analytics() {
     );
     // And the text analytics read them like any comment.
     wait_analysed(&app, id, 3).await;
+    let (_, notes) = app.get_json("/api/v1/comments?channel=interview").await;
+    let notes = notes["comments"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0]["channel"].as_str(), notes[0]["body"].as_str()),
+        (Some("interview"), Some("The onboarding call was clear and practical"))
+    );
+    assert!(notes[0]["themes"].as_array().unwrap().iter().any(|t| t == "onboarding"), "{:?}", notes[0]);
 }
 
 #[tokio::test]

@@ -435,7 +435,7 @@ impl TextStore for Backend {
 
     async fn search_comments(&self, f: &CommentFilter) -> Result<Vec<AnalysedComment>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT t.response_id, t.question_key, t.survey_id, s.title, t.body, r.headline_score, t.submitted_at,
+            "SELECT t.response_id, t.question_key, t.survey_id, s.title, r.channel, t.body, r.headline_score, t.submitted_at,
                     a.label, a.sentiment, a.language, a.reasons
              FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id
              LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
@@ -458,6 +458,9 @@ impl TextStore for Backend {
         if let Some(label) = &f.label {
             qb.push(" AND a.label = ").push_bind(label.clone());
         }
+        if let Some(channel) = &f.channel {
+            qb.push(" AND r.channel = ").push_bind(channel.clone());
+        }
         if let Some(min) = f.min_score {
             qb.push(" AND r.headline_score >= ").push_bind(i64::from(min));
         }
@@ -478,6 +481,7 @@ impl TextStore for Backend {
                 question_key: r.try_get("question_key")?,
                 survey_id: uuid(r.try_get("survey_id")?)?,
                 survey_title: r.try_get("title")?,
+                channel: r.try_get("channel")?,
                 body: r.try_get("body")?,
                 score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
                 submitted_at: ts::parse(r.try_get("submitted_at")?)?,
