@@ -558,7 +558,7 @@ pub async fn compare_page(
                                 td.num { (fmt(ma.unit, ma.value)) span.muted { " [" (fmt(ma.unit, ma.low)) ", " (fmt(ma.unit, ma.high)) "] n " (ma.n) } }
                                 td.num { (fmt(mb.unit, mb.value)) span.muted { " [" (fmt(mb.unit, mb.low)) ", " (fmt(mb.unit, mb.high)) "] n " (mb.n) } }
                                 td.num { @match t.delta { Some(d) => (format!("{d:+.1}")), None => span.muted { "—" } } }
-                                td.num { @match t.p_value { Some(p) => (format!("{p:.3}")), None => span.muted { "—" } } }
+                                td.num { @match t.p_value { Some(p) if p < 0.001 => "< 0.001", Some(p) => (format!("{p:.3}")), None => span.muted { "—" } } }
                                 td { @if t.significant { span.badge.sig { "significant" } } @else if t.delta.is_some() { span.muted { "not significant" } } @else { span.muted { "too few answers" } } }
                             }
                         }
