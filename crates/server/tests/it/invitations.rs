@@ -62,8 +62,10 @@ async fn invitations_are_sent_opened_answered_reminded_and_unsubscribed() {
     let mut to: Vec<&str> = mail.iter().map(|m| m.to[0].as_str()).collect();
     to.sort();
     assert_eq!(to, vec!["ann@example.com", "dan@example.com"]);
+    // The server has the messages before cxloop hears its "250" and records them: wait for both.
     for _ in 0..100 {
-        if status_counts(&app, id).await["bounced"] == 1 {
+        let c = status_counts(&app, id).await;
+        if c["bounced"] == 1 && c["sent"] == 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
