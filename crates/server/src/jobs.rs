@@ -15,6 +15,8 @@ use time::OffsetDateTime;
 
 /// How often an idle worker looks for due jobs.
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// How often an idle worker looks for invitations to send.
+const DELIVERY_POLL: Duration = Duration::from_secs(1);
 
 /// A name for this process's worker: host, pid and a random suffix.
 pub fn worker_id() -> String {
@@ -86,6 +88,8 @@ pub async fn run_worker(
     let lease_t = time::Duration::try_from(lease).unwrap_or(time::Duration::minutes(5));
     let analyzer = cxloop_text::Analyzer::default();
     let mut tagger = None;
+    // Invitations are looked for at most once a second when there is nothing to send.
+    let mut next_delivery = std::time::Instant::now();
     tracing::info!(%worker, "job worker started");
     loop {
         if *stop.borrow() {
@@ -96,14 +100,17 @@ pub async fn run_worker(
             Ok(Some(job)) => job,
             Ok(None) => {
                 // Nothing queued: send due invitations, analyse waiting comments, or rest.
-                if let Some(d) = &delivery {
+                if let Some(d) = delivery.as_ref().filter(|_| std::time::Instant::now() >= next_delivery) {
                     match crate::invite::deliver(&store, d, 50).await {
-                        Ok(0) => {}
+                        Ok(0) => next_delivery = std::time::Instant::now() + DELIVERY_POLL,
                         Ok(n) => {
                             tracing::info!(messages = n, "sent invitations");
                             continue;
                         }
-                        Err(e) => tracing::warn!(error = %e, "could not send invitations"),
+                        Err(e) => {
+                            next_delivery = std::time::Instant::now() + DELIVERY_POLL;
+                            tracing::warn!(error = %e, "could not send invitations");
+                        }
                     }
                 }
                 match crate::textwork::analyse_pending(&store, &analyzer, &mut tagger, 500).await {

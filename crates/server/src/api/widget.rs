@@ -52,7 +52,7 @@ pub struct WidgetRequest {
 
 /// Checks a widget definition; errors name the origin at fault.
 pub fn check_widget(survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppError> {
-    if headline(survey).is_none() {
+    if survey.headline_question().is_none() {
         return Err(AppError::invalid("survey", "the widget needs a survey with an NPS, CSAT, CES or rating question"));
     }
     if req.origins.len() > 50 {
@@ -104,12 +104,9 @@ async fn widget_of(state: &AppState, survey_id: uuid::Uuid) -> Result<Widget, Ap
     })
 }
 
-fn headline(survey: &Survey) -> Option<&cxloop_core::Question> {
-    survey.questions.iter().find(|q| q.kind.is_scored())
-}
-
-/// The survey and its widget, if `Origin` is one it allows; the error says which origin was refused.
-async fn allowed(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Survey, String), AppError> {
+/// The survey, its widget and the request's origin, if `Origin` is one the
+/// widget allows; the error says which origin was refused.
+async fn allowed(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Survey, Widget, String), AppError> {
     let survey = load_survey(state, id).await?;
     let w = state.store.widget(survey.id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::Forbidden("this survey has no website widget".into()),
@@ -117,7 +114,7 @@ async fn allowed(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Sur
     })?;
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
     match normalise_origin(origin) {
-        Some(o) if w.origins.contains(&o) => Ok((survey, origin.to_string())),
+        Some(o) if w.origins.contains(&o) => Ok((survey, w, origin.to_string())),
         _ => Err(AppError::Forbidden(format!("origin {origin:?} is not allowed to show this survey's widget"))),
     }
 }
@@ -163,15 +160,14 @@ pub async fn config(
     axum::extract::Query(visitor): axum::extract::Query<VisitorQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (survey, origin) = allowed(&state, &id, &headers).await?;
+    let (survey, w, origin) = allowed(&state, &id, &headers).await?;
     if survey.status != SurveyStatus::Active {
         return Err(AppError::Conflict { field: Some("status".into()), message: "this survey is not open".into() });
     }
-    let w = widget_of(&state, survey.id).await?;
     if answered_recently(&state, &survey, &visitor, w.every_days).await? {
         return Ok(cors(Json(json!({ "survey_id": survey.id, "show": false })).into_response(), &origin));
     }
-    let q = headline(&survey).ok_or(AppError::NotFound("widget"))?;
+    let q = survey.headline_question().ok_or(AppError::NotFound("widget"))?;
     let (min, max) = q.range().unwrap_or((0, 10));
     let follow = survey.questions.iter().find(|x| x.kind == QuestionType::Text);
     let body = json!({
@@ -193,7 +189,7 @@ pub async fn preflight(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (_, origin) = allowed(&state, &id, &headers).await?;
+    let (_, _, origin) = allowed(&state, &id, &headers).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
@@ -210,7 +206,7 @@ pub async fn submit_response(
     headers: HeaderMap,
     ApiJson(mut sub): ApiJson<Submission>,
 ) -> Result<Response, AppError> {
-    let (survey, origin) = allowed(&state, &id, &headers).await?;
+    let (survey, _, origin) = allowed(&state, &id, &headers).await?;
     sub.submitted_at = None;
     sub.invitation = None;
     if sub.channel.is_none() {
