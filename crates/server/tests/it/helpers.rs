@@ -66,6 +66,35 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A staff page's HTML, read with a session cookie (`cxloop_session=…`).
+    pub async fn page(&self, path: &str, cookie: &str) -> String {
+        let r = self.client.get(self.url(path)).header("cookie", cookie).send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
+    /// Posts an urlencoded staff form with a session cookie.
+    pub async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).header("cookie", cookie).form(form).send().await.unwrap()
+    }
+
+    /// Posts a ready multipart body (`content_type` carries its boundary) with a session cookie.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        cookie: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Creates an active survey with NPS, CSAT, CES, a choice and a comment.
     pub async fn create_survey(&self, title: &str) -> Value {
         let r = self

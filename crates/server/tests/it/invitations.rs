@@ -178,46 +178,27 @@ async fn the_invitations_page_sends_to_a_list_and_shows_statuses() {
     let id = s["id"].as_str().unwrap();
     let session = app.login().await;
     let cookie = format!("cxloop_session={session}");
-    let page = app
-        .client
-        .get(app.url(&format!("/surveys/{id}/invitations")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/surveys/{id}/invitations"), &cookie).await;
     assert!(page.contains("No invitations yet."));
     let csrf = hidden(&page, "_csrf").unwrap();
-    let post = |emails: &str| {
-        app.client
-            .post(app.url(&format!("/surveys/{id}/invitations")))
-            .header("cookie", &cookie)
-            .form(&[("_csrf", csrf.as_str()), ("emails", emails), ("reminder_after_days", "2"), ("max_reminders", "1")])
-            .send()
+    let path = format!("/surveys/{id}/invitations");
+    let post = |emails: &'static str| {
+        let form = [("_csrf", csrf.as_str()), ("emails", emails), ("reminder_after_days", "2"), ("max_reminders", "1")];
+        let (app, path, cookie) = (&app, &path, &cookie);
+        async move { app.post_form(path, cookie, &form).await }
     };
-    let r = post("kim@example.com\n\nlee@example.com\nbroken-address").await.unwrap();
+    let r = post("kim@example.com\n\nlee@example.com\nbroken-address").await;
     assert_eq!(r.status(), 422, "a bad address is named");
     assert!(r.text().await.unwrap().contains("line 4 of the addresses: &quot;broken-address&quot;"));
-    let html = post("kim@example.com\n<b>x@y").await.unwrap();
+    let html = post("kim@example.com\n<b>x@y").await;
     assert_eq!(html.status(), 422);
     let html = html.text().await.unwrap();
     assert!(html.contains("&lt;b&gt;x@y") && !html.contains("<b>x@y"), "escaped");
-    let html = post("kim@example.com\nlee@example.com").await.unwrap().text().await.unwrap();
+    let html = post("kim@example.com\nlee@example.com").await.text().await.unwrap();
     assert!(html.contains("2 invitations queued"), "{html}");
     sink.wait_for(2).await;
     for _ in 0..100 {
-        let page = app
-            .client
-            .get(app.url(&format!("/surveys/{id}/invitations")))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page(&path, &cookie).await;
         if page.matches("<span class=\"badge\">sent</span>").count() == 2 {
             assert!(page.contains("0 answered of 2 delivered"), "{page}");
             // The provider reports a bounce later.

@@ -543,19 +543,16 @@ async fn segments_and_personas_are_edited_pictured_and_deleted_in_the_browser() 
     .unwrap();
     assert_eq!(r.status(), 303);
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let path = format!("/personas/{pid}/picture");
     let upload = |file: (&'static str, &'static str, &'static [u8])| {
         let (ctype, body) = multipart(&[("_csrf", &csrf)], Some(file));
-        app.client
-            .post(app.url(&format!("/personas/{pid}/picture")))
-            .header("cookie", &cookie)
-            .header("content-type", ctype)
-            .body(body)
-            .send()
+        let (app, path, cookie) = (&app, &path, &cookie);
+        async move { app.post_multipart(path, cookie, &ctype, body).await }
     };
-    let r = upload(("picture", "image/svg+xml", b"<svg onload=\"alert(1)\"/>")).await.unwrap();
+    let r = upload(("picture", "image/svg+xml", b"<svg onload=\"alert(1)\"/>")).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("PNG, JPEG, GIF or WebP"));
-    let r = upload(("picture", "application/octet-stream", png)).await.unwrap();
+    let r = upload(("picture", "application/octet-stream", png)).await;
     assert_eq!(r.status(), 303);
     let pic = get(format!("/personas/{pid}/picture")).await.unwrap();
     assert_eq!(pic.headers()["content-type"], "image/png");
@@ -650,16 +647,7 @@ async fn feedback_import_in_the_browser_previews_maps_and_imports() {
     let file = b"Notes,Score,Colour\n\"Pricing <b>confusing</b>\",3,red\nLoved the setup call,9,blue\n";
     let (ctype, body) =
         multipart(&[("_csrf", &csrf), ("survey", sid), ("source", "interview")], Some(("file", "text/csv", file)));
-    let r = app
-        .client
-        .post(app.url("/import/feedback"))
-        .header("cookie", &cookie)
-        .header("content-type", ctype)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let html = r.text().await.unwrap();
+    let html = app.post_multipart("/import/feedback", &cookie, &ctype, body).await.text().await.unwrap();
     assert!(html.contains("2 rows, <strong>2</strong> valid"), "{html}");
     assert!(html.contains("Pricing &lt;b&gt;confusing&lt;/b&gt;"), "escaped: {html}");
     assert!(!html.contains("<b>confusing</b>"));
@@ -701,8 +689,7 @@ async fn the_channels_page_makes_webhooks_and_widgets() {
     let sid = s["id"].as_str().unwrap();
     let session = app.login().await;
     let cookie = format!("cxloop_session={session}");
-    let page =
-        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let page = app.page("/channels", &cookie).await;
     assert!(page.contains("No webhooks yet.") && page.contains("Email is not set up"));
     assert!(page.contains("Channel &lt;check&gt;"));
     let csrf = hidden(&page, "_csrf").unwrap();
@@ -739,8 +726,7 @@ async fn the_channels_page_makes_webhooks_and_widgets() {
     let (_, hooks) = app.get_json("/api/v1/hooks").await;
     let hook_id = hooks["hooks"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(hooks["hooks"][0]["events"]["ticket.solved"], sid);
-    let again =
-        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let again = app.page("/channels", &cookie).await;
     assert!(!again.contains("Its secret is shown this once"));
 
     let r = post(
@@ -762,8 +748,7 @@ async fn the_channels_page_makes_webhooks_and_widgets() {
     .await
     .unwrap();
     assert_eq!(r.status(), 303);
-    let page =
-        app.client.get(app.url("/channels")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let page = app.page("/channels", &cookie).await;
     assert!(page.contains(&format!("/widget.js&quot; data-survey=&quot;{sid}&quot;")), "the escaped tag to paste");
     assert_eq!(post(format!("/channels/hooks/{hook_id}/delete"), vec![("_csrf", csrf)]).await.unwrap().status(), 303);
     let (_, hooks) = app.get_json("/api/v1/hooks").await;
@@ -790,16 +775,7 @@ async fn the_survey_page_breaks_responses_down_by_channel() {
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["imported"], 1);
     let session = app.login().await;
-    let html = app
-        .client
-        .get(app.url(&format!("/surveys/{sid}")))
-        .header("cookie", format!("cxloop_session={session}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&format!("/surveys/{sid}"), &format!("cxloop_session={session}")).await;
     let at = html.find("By channel").expect("a channel table");
     let table = &html[at..at + html[at..].find("</table>").unwrap()];
     // api: 2 promoters and 1 detractor of 3 = NPS +33; g2: one detractor = -100.
