@@ -129,12 +129,13 @@ pub async fn import_page(State(state): State<AppState>, user: WebUser) -> Result
     Ok(page(TITLE, &user, "/surveys", upload_form(&user, &surveys, None)))
 }
 
-async fn find_target(state: &AppState, id: &str) -> Result<Survey, AppError> {
+/// The chosen survey among those that can hold feedback.
+fn find_target(surveys: &[Survey], id: &str) -> Result<Survey, AppError> {
     let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("survey", "choose a survey"))?;
-    targets(state)
-        .await?
-        .into_iter()
+    surveys
+        .iter()
         .find(|s| s.id == id)
+        .cloned()
         .ok_or_else(|| AppError::invalid("survey", "choose a survey with a free-text question"))
 }
 
@@ -152,7 +153,7 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
         (StatusCode::UNPROCESSABLE_ENTITY, page(TITLE, &user, "/surveys", upload_form(&user, &surveys, Some(msg))))
             .into_response()
     };
-    let target = match find_target(&state, &survey).await {
+    let target = match find_target(&surveys, &survey) {
         Ok(t) => t,
         Err(e) => return Ok(fail(&e.public_message())),
     };
@@ -178,7 +179,7 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
 pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
     let form = FormData::parse(&body);
     user.check_csrf(Some(form.get("_csrf")))?;
-    let target = find_target(&state, form.get("survey")).await?;
+    let target = find_target(&targets(&state).await?, form.get("survey"))?;
     let (source, file) = (form.get("source"), form.get("file"));
     let format = if form.get("format") == "json" { Format::Json } else { Format::Csv };
     let mut explicit = HashMap::new();
