@@ -10,9 +10,11 @@
 
 use cxloop_server::feedback::{Format, plan, skip_imported};
 use cxloop_store::NewInvitation;
-use cxloop_store::testing::{Backend, TempDatabase};
+use cxloop_store::testing::TempDatabase;
 use std::collections::HashMap;
 use std::time::Instant;
+
+mod support;
 
 const REVIEWS: [&str; 5] = [
     "Support answered within the hour and solved it",
@@ -23,41 +25,17 @@ const REVIEWS: [&str; 5] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let n: usize = args
-        .iter()
-        .position(|a| a == "--n")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let backend = if args.iter().any(|a| a == "postgres") { Backend::Postgres } else { Backend::Sqlite };
+    let n = support::arg("--n", 100_000);
+    let backend = support::backend();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(async move {
         let db = TempDatabase::new(backend).await.expect("PostgreSQL is unreachable");
         let store = cxloop_store::open(&db.url).await.expect("store");
         let mut stars = cxloop_core::Question::new("stars", cxloop_core::QuestionType::Rating, "Stars");
         (stars.min, stars.max) = (Some(1), Some(5));
-        let spec = cxloop_core::SurveySpec {
-            title: "Reviews".into(),
-            questions: vec![stars, cxloop_core::Question::new("review", cxloop_core::QuestionType::Text, "Review")],
-            ..Default::default()
-        }
-        .validate()
-        .expect("spec");
+        let questions = vec![stars, cxloop_core::Question::new("review", cxloop_core::QuestionType::Text, "Review")];
+        let survey = support::active_survey(store.as_ref(), "reviews", "Reviews", questions).await;
         let now = time::OffsetDateTime::now_utc();
-        let survey = cxloop_core::Survey {
-            id: uuid::Uuid::now_v7(),
-            slug: "reviews".into(),
-            title: spec.title,
-            description: None,
-            touchpoint: None,
-            thank_you: None,
-            status: cxloop_core::SurveyStatus::Active,
-            questions: spec.questions,
-            created_at: now,
-            updated_at: now,
-        };
-        store.create_survey(&survey).await.expect("survey");
 
         let mut csv = String::from("Review ID,Date,Rating,Review,Reviewer\n");
         for i in 0..n {

@@ -15,10 +15,8 @@ use cxloop_store::{NewResponse, NewUser, Role};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+mod support;
+use support::arg;
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -39,10 +37,7 @@ fn main() {
     let http_n = arg("--http", 20_000);
     let clients = arg("--clients", 32);
     let bulk_n = arg("--bulk", 200_000);
-    let backend = match std::env::args().skip_while(|a| a != "--backend").nth(1).as_deref() {
-        Some("postgres") => cxloop_store::testing::Backend::Postgres,
-        _ => cxloop_store::testing::Backend::Sqlite,
-    };
+    let backend = support::backend();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(run(backend, http_n, clients, bulk_n));
 }

@@ -8,8 +8,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use cxloop_store::NewResponse;
-use cxloop_store::testing::{Backend, TempDatabase};
+use cxloop_store::testing::TempDatabase;
 use std::time::Instant;
+
+mod support;
 
 const COMMENTS: [&str; 6] = [
     "Support answered within the hour and solved it",
@@ -21,42 +23,18 @@ const COMMENTS: [&str; 6] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let n: usize = args
-        .iter()
-        .position(|a| a == "--n")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200_000);
-    let backend = if args.iter().any(|a| a == "postgres") { Backend::Postgres } else { Backend::Sqlite };
+    let n = support::arg("--n", 200_000);
+    let backend = support::backend();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(async move {
         let db = TempDatabase::new(backend).await.expect("PostgreSQL is unreachable");
         let store = cxloop_store::open(&db.url).await.expect("store");
-        let spec = cxloop_core::SurveySpec {
-            title: "Retag".into(),
-            questions: vec![
-                cxloop_core::Question::new("nps", cxloop_core::QuestionType::Nps, "Recommend?"),
-                cxloop_core::Question::new("why", cxloop_core::QuestionType::Text, "Why?"),
-            ],
-            ..Default::default()
-        }
-        .validate()
-        .expect("spec");
+        let questions = vec![
+            cxloop_core::Question::new("nps", cxloop_core::QuestionType::Nps, "Recommend?"),
+            cxloop_core::Question::new("why", cxloop_core::QuestionType::Text, "Why?"),
+        ];
+        let survey = support::active_survey(store.as_ref(), "retag", "Retag", questions).await;
         let now = time::OffsetDateTime::now_utc();
-        let survey = cxloop_core::Survey {
-            id: uuid::Uuid::now_v7(),
-            slug: "retag".into(),
-            title: spec.title,
-            description: None,
-            touchpoint: None,
-            thank_you: None,
-            status: cxloop_core::SurveyStatus::Active,
-            questions: spec.questions,
-            created_at: now,
-            updated_at: now,
-        };
-        store.create_survey(&survey).await.expect("survey");
         let started = Instant::now();
         let mut done = 0;
         while done < n {

@@ -1,0 +1,44 @@
+//! What the benchmark harnesses share: their command-line options and a
+//! fresh active survey to load.
+
+// Each harness compiles this module on its own and uses part of it.
+#![allow(dead_code)]
+
+use cxloop_store::testing::Backend;
+
+/// The number after `name` on the command line, or `default`.
+pub fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// PostgreSQL when the command line says `postgres` (alone or after `--backend`), else SQLite.
+pub fn backend() -> Backend {
+    if std::env::args().any(|a| a == "postgres") { Backend::Postgres } else { Backend::Sqlite }
+}
+
+/// Creates an active survey with these questions.
+pub async fn active_survey(
+    store: &dyn cxloop_store::Store,
+    slug: &str,
+    title: &str,
+    questions: Vec<cxloop_core::Question>,
+) -> cxloop_core::Survey {
+    let spec =
+        cxloop_core::SurveySpec { title: title.into(), questions, ..Default::default() }.validate().expect("spec");
+    let now = time::OffsetDateTime::now_utc();
+    let survey = cxloop_core::Survey {
+        id: uuid::Uuid::now_v7(),
+        slug: slug.into(),
+        title: spec.title,
+        description: None,
+        touchpoint: None,
+        thank_you: None,
+        status: cxloop_core::SurveyStatus::Active,
+        questions: spec.questions,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_survey(&survey).await.expect("survey");
+    survey
+}
