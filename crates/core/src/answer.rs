@@ -180,6 +180,9 @@ fn check_one(q: &Question, raw: Option<&serde_json::Value>) -> Result<Option<Ans
                 if s.chars().count() > MAX_TEXT_CHARS {
                     return Err(invalid(format!("is longer than {MAX_TEXT_CHARS} characters")));
                 }
+                if s.contains('\0') {
+                    return Err(invalid("contains a NUL character (U+0000), which cannot be stored".into()));
+                }
                 AnswerValue::Text(s.to_string())
             }
         };

@@ -22,10 +22,26 @@ pub enum PeriodError {
     BadInterval,
     #[error("the range is longer than 20 years")]
     TooLong,
+    #[error("{field} must be between 1900-01-01 and 2999-12-31")]
+    OutOfRange { field: &'static str },
+}
+
+/// The first date cxloop accepts from outside.
+pub const EARLIEST: Date = time::macros::date!(1900 - 01 - 01);
+/// The last date cxloop accepts from outside. Every period computed from
+/// dates inside the window (a previous period of up to 20 years, a bucket's
+/// end, the day after a range) stays far inside what `time` can represent,
+/// so none of that arithmetic can overflow.
+pub const LATEST: Date = time::macros::date!(2999 - 12 - 31);
+
+fn in_window(d: Date, field: &'static str) -> Result<Date, PeriodError> {
+    if (EARLIEST..=LATEST).contains(&d) { Ok(d) } else { Err(PeriodError::OutOfRange { field }) }
 }
 
 impl DateRange {
     pub fn new(from: Date, to: Date) -> Result<Self, PeriodError> {
+        in_window(from, "from")?;
+        in_window(to, "to")?;
         if from > to {
             return Err(PeriodError::Reversed);
         }
@@ -50,16 +66,31 @@ impl DateRange {
     }
 }
 
-/// Parses `YYYY-MM-DD` or an RFC 3339 timestamp (taken as its UTC date).
+/// Parses `YYYY-MM-DD` or an RFC 3339 timestamp (taken as its UTC date),
+/// inside [`EARLIEST`]..=[`LATEST`].
 pub fn parse_date(s: &str, field: &'static str) -> Result<Date, PeriodError> {
     let s = s.trim();
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     if let Ok(d) = Date::parse(s, &fmt) {
-        return Ok(d);
+        return in_window(d, field);
     }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.to_offset(time::UtcOffset::UTC).date())
-        .map_err(|_| PeriodError::BadDate { field })
+    parse_timestamp(s, field).map(|t| t.date())
+}
+
+/// Parses an RFC 3339 timestamp as UTC, inside [`EARLIEST`]..=[`LATEST`]
+/// (an offset that would carry it past the calendar's end is an error, not
+/// a panic).
+pub fn parse_timestamp(s: &str, field: &'static str) -> Result<time::OffsetDateTime, PeriodError> {
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| PeriodError::BadDate { field })?;
+    let utc = t.checked_to_offset(time::UtcOffset::UTC).ok_or(PeriodError::OutOfRange { field })?;
+    in_window(utc.date(), field)?;
+    Ok(utc)
+}
+
+/// The UTC midnight that ends `d` (the start of the next day).
+pub fn end_of(d: Date) -> time::OffsetDateTime {
+    d.next_day().unwrap_or(d).midnight().assume_utc()
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -176,6 +207,20 @@ mod tests {
         assert_eq!(parse_date("2026-02-03", "from").unwrap(), date!(2026 - 02 - 03));
         assert_eq!(parse_date("2026-02-03T23:30:00-02:00", "from").unwrap(), date!(2026 - 02 - 04));
         assert_eq!(parse_date("yesterday", "to").unwrap_err(), PeriodError::BadDate { field: "to" });
+    }
+
+    #[test]
+    fn dates_at_the_ends_of_the_calendar_are_errors_not_panics() {
+        let out = |f| PeriodError::OutOfRange { field: f };
+        assert_eq!(parse_date("9999-12-31", "to").unwrap_err(), out("to"));
+        assert_eq!(parse_date("-9999-01-01", "from").unwrap_err(), out("from"));
+        assert_eq!(parse_date("9999-12-31T23:59:59-23:59", "to").unwrap_err(), out("to"));
+        assert_eq!(parse_date("0000-01-01T00:00:00+23:59", "from").unwrap_err(), out("from"));
+        assert_eq!(parse_date("2026-02-30", "from").unwrap_err(), PeriodError::BadDate { field: "from" });
+        assert_eq!(parse_date("2999-12-31", "to").unwrap(), LATEST);
+        let wide = DateRange::new(EARLIEST, EARLIEST + Duration::days(366 * 20)).unwrap();
+        assert!(wide.previous().from < EARLIEST, "the previous period may reach before the window, safely");
+        assert!(DateRange::new(date!(1899 - 12 - 31), date!(1900 - 01 - 02)).is_err());
         assert!(DateRange::new(date!(2026 - 02 - 03), date!(2026 - 02 - 02)).is_err());
     }
 }

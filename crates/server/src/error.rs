@@ -26,6 +26,11 @@ pub enum AppError {
     TooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The storage cannot take the request now (disk full, database down):
+    /// nothing was written; the client may retry. Logged by the store once
+    /// per change of state, not per request.
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -44,6 +49,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -58,6 +64,7 @@ impl AppError {
             AppError::Conflict { .. } => "conflict",
             AppError::TooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -73,13 +80,18 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::Internal(_) => "internal error; the cause has been logged".into(),
+            AppError::Unavailable(_) => {
+                "storage is unavailable right now and nothing was saved; try again shortly".into()
+            }
             other => other.to_string(),
         }
     }
 
     fn log(&self) {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+        match self {
+            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            AppError::Unavailable(cause) => tracing::debug!(%cause, "request refused: storage unavailable"),
+            _ => {}
         }
     }
 }
@@ -91,6 +103,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { what } => {
                 AppError::Conflict { field: Some(what.to_string()), message: format!("{what} already exists") }
             }
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
             StoreError::Other(cause) => AppError::Internal(cause),
         }
     }
@@ -104,6 +117,9 @@ impl IntoResponse for AppError {
             body["field"] = json!(f);
         }
         let mut resp = (self.status(), axum::Json(json!({ "error": body }))).into_response();
+        if matches!(self, AppError::Unavailable(_)) {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        }
         if matches!(self, AppError::Unauthorized) {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -137,6 +153,11 @@ impl IntoResponse for PageError {
                 "Sorry, something went wrong on our side. Please try again in a moment.".to_string(),
             ),
             AppError::Unauthorized => ("Please sign in", "You need to sign in to see this page.".to_string()),
+            AppError::Unavailable(_) => (
+                "Not saved",
+                "We cannot save anything right now, so nothing was saved. Please try again in a few minutes."
+                    .to_string(),
+            ),
             other => ("That did not work", other.public_message()),
         };
         (e.status(), crate::web::layout::message_page(title, &text)).into_response()

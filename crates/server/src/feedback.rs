@@ -16,7 +16,6 @@ use cxloop_store::{CustomerRef, NewResponse};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// What a column can be imported as.
 pub const TARGETS: &[&str] =
@@ -149,22 +148,18 @@ fn json_rows(text: &str) -> Result<Rows, FileError> {
             };
             let cell = |v: Option<&Value>| match v {
                 None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) if s.contains('\0') => Err("contains a NUL character, which cannot be stored"),
                 Some(Value::String(s)) => Ok(s.clone()),
                 Some(Value::Number(x)) => Ok(x.to_string()),
                 Some(Value::Bool(b)) => Ok(b.to_string()),
-                Some(_) => Err(()),
+                Some(_) => Err("must be text, a number or a boolean"),
             };
             let mut values = Vec::with_capacity(headers.len());
             for h in &headers {
                 match cell(o.get(h)) {
                     Ok(v) => values.push(v),
-                    Err(()) => {
-                        return Err(RowError {
-                            line: n,
-                            column: Some(h.clone()),
-                            message: "must be text, a number or a boolean".into(),
-                            item: true,
-                        });
+                    Err(message) => {
+                        return Err(RowError { line: n, column: Some(h.clone()), message: message.into(), item: true });
                     }
                 }
             }
@@ -175,29 +170,21 @@ fn json_rows(text: &str) -> Result<Rows, FileError> {
 }
 
 fn parse_when(v: &str) -> Result<OffsetDateTime, String> {
-    if let Ok(t) = OffsetDateTime::parse(v, &Rfc3339) {
-        return Ok(t.to_offset(time::UtcOffset::UTC));
+    if v.contains('T') || v.contains('t') {
+        return cxloop_core::period::parse_timestamp(v, "date").map_err(|e| e.to_string());
     }
     parse_date(v, "date")
         .map(|d| d.with_hms(12, 0, 0).map_or_else(|_| d.midnight().assume_utc(), |t| t.assume_utc()))
         .map_err(|_| "must be a date (YYYY-MM-DD) or an RFC 3339 time".to_string())
 }
 
-fn decode(bytes: &[u8]) -> Result<&str, FileError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        FileError(format!("line {line}: the file is not UTF-8 text; save it as UTF-8"))
-    })?;
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
-}
-
 /// The file's columns with the target each maps to by its name (`ignore`
 /// when its name says nothing), for a first preview the person then adjusts.
 pub fn suggested_mapping(bytes: &[u8], format: Format) -> Result<HashMap<String, String>, FileError> {
-    let text = decode(bytes)?;
+    let text = crate::import::decode_text(bytes)?;
     let (headers, _, _) = match format {
-        Format::Csv => csv_rows(text)?,
-        Format::Json => json_rows(text)?,
+        Format::Csv => csv_rows(&text)?,
+        Format::Json => json_rows(&text)?,
     };
     Ok(headers
         .into_iter()
@@ -220,10 +207,10 @@ pub fn plan(
         FileError(format!("the survey {:?} has no free-text question to hold the feedback", survey.title))
     })?;
     let rating_q = survey.headline_question();
-    let text = decode(bytes)?;
+    let text = crate::import::decode_text(bytes)?;
     let (headers, rows, item) = match format {
-        Format::Csv => csv_rows(text)?,
-        Format::Json => json_rows(text)?,
+        Format::Csv => csv_rows(&text)?,
+        Format::Json => json_rows(&text)?,
     };
     let at = |n: u64| if item { format!("item {n}") } else { format!("line {n}") };
     let mut plan = FeedbackPlan::default();

@@ -64,14 +64,33 @@ fn target_for(header: &str, defs: &[AttributeDef], explicit: &HashMap<String, St
     defs.iter().find(|d| d.key == norm || d.label.eq_ignore_ascii_case(h)).map(|d| d.key.clone())
 }
 
+/// An uploaded file as text: UTF-8 (else the line that is not), without a
+/// byte-order mark, with no NUL character (no database text column takes
+/// one), and with Windows line ends made plain so that every reported line
+/// number is the line an editor shows.
+pub fn decode_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, FileError> {
+    let line_at = |at: usize| bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        FileError(format!("line {}: the file is not UTF-8 text; save it as UTF-8", line_at(e.valid_up_to())))
+    })?;
+    if let Some(at) = text.find('\0') {
+        return Err(FileError(format!(
+            "line {}: the file contains a NUL character; it is not a text file",
+            line_at(at)
+        )));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    Ok(if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    })
+}
+
 /// Reads and validates a customers CSV. `explicit` maps header names to
 /// targets (`ignore` drops a column).
 pub fn plan(bytes: &[u8], defs: &[AttributeDef], explicit: &HashMap<String, String>) -> Result<Plan, FileError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        FileError(format!("line {line}: the file is not UTF-8 text; save it as UTF-8 CSV"))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| FileError(format!("line 1: cannot read the header row: {e}")))?.clone();
     if headers.is_empty() {
@@ -207,6 +226,23 @@ mod tests {
         assert!(errs[3].contains("already appears on line 2"), "{errs:?}");
         assert!(errs[4].starts_with("line 6:") && errs[4].contains("fields"), "{errs:?}");
         assert_eq!(p.customers.len(), 0, "every row has a problem");
+    }
+
+    #[test]
+    fn windows_line_ends_report_the_lines_an_editor_shows() {
+        let lf = "external_id,plan,seats,email\nc1,pro,many,\nc2,gold,3,\nc3,pro,3,not-an-email\nc1,pro,1,\nc4,pro\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let lines = |csv: &str| {
+            plan(csv.as_bytes(), &defs(), &HashMap::new()).unwrap().errors.iter().map(|e| e.line).collect::<Vec<_>>()
+        };
+        assert_eq!(lines(&crlf), vec![2, 3, 4, 5, 6]);
+        assert_eq!(lines(&crlf), lines(lf));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_by_line() {
+        let e = plan(b"external_id,plan\nc1,pro\nc2,p\0ro\n", &defs(), &HashMap::new()).unwrap_err();
+        assert!(e.0.starts_with("line 3:") && e.0.contains("NUL"), "{}", e.0);
     }
 
     #[test]

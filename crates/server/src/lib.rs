@@ -12,6 +12,7 @@ pub mod auth;
 pub mod crypto;
 pub mod error;
 pub mod feedback;
+pub mod guard;
 pub mod import;
 pub mod ingest;
 pub mod invite;
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(web::routes())
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -183,6 +185,7 @@ pub fn router(state: AppState) -> Router {
                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
             ),
         ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(guard::panicked))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

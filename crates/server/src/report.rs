@@ -24,7 +24,7 @@ pub const DEFAULT_DAYS: i64 = 90;
 
 fn period_error(e: PeriodError) -> AppError {
     let field = match &e {
-        PeriodError::BadDate { field } => *field,
+        PeriodError::BadDate { field } | PeriodError::OutOfRange { field } => *field,
         PeriodError::BadInterval => "interval",
         PeriodError::Reversed | PeriodError::TooLong => "from",
     };

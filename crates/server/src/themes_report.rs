@@ -248,10 +248,8 @@ pub async fn wows_and_woes(
             (v, t)
         }
     };
-    let window = TimeWindow {
-        from: Some(range.from.midnight().assume_utc()),
-        to: Some((range.to + time::Duration::days(1)).midnight().assume_utc()),
-    };
+    let window =
+        TimeWindow { from: Some(range.from.midnight().assume_utc()), to: Some(cxloop_core::period::end_of(range.to)) };
     let headline = survey.headline_question();
     // Progress first: the aggregates read next include at least these analyses,
     // so a report that says "all analysed" counts all of them.
@@ -379,7 +377,7 @@ pub async fn emerging(
     let (v, _) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
     let win = |r: DateRange| TimeWindow {
         from: Some(r.from.midnight().assume_utc()),
-        to: Some((r.to + time::Duration::days(1)).midnight().assume_utc()),
+        to: Some(cxloop_core::period::end_of(r.to)),
     };
     let now = state.store.uncovered_texts(v.version, Some(survey.id), &win(range), 20_000).await?;
     let before = state.store.uncovered_texts(v.version, Some(survey.id), &win(range.previous()), 20_000).await?;

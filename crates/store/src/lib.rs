@@ -6,6 +6,7 @@
 //! them with its own SQL and migrations. [`open`] picks the backend from a
 //! database URL.
 
+pub mod health;
 pub mod postgres;
 pub mod sqlite;
 pub mod testing;
@@ -23,20 +24,27 @@ use cxloop_core::stats::Histogram;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Storage failures, in the three kinds callers act on.
-#[derive(Debug, thiserror::Error)]
+/// Storage failures, in the kinds callers act on.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A uniqueness rule was broken; `what` names the field.
     #[error("{what} already exists")]
     Conflict { what: &'static str },
+    /// The storage itself cannot serve now (disk full, I/O error, database
+    /// unreachable): nothing was written, and the same request may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error("storage error: {0}")]
     Other(String),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(reason) = health::classify(&e) {
+            return StoreError::Unavailable(reason);
+        }
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             other => StoreError::Other(other.to_string()),
@@ -143,6 +151,10 @@ pub trait AccountStore: Send + Sync {
     /// Reads a setting, or stores `init` under `key` if there is none yet and
     /// returns it (first writer wins, so processes agree).
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+    /// Commits a small write that needs fresh pages (a row of a few
+    /// kilobytes, written and removed in one transaction), to learn whether
+    /// the storage takes writes now. Updates [`Store::health`].
+    async fn probe_write(&self) -> Result<()>;
 }
 
 /// The customer directory: customers, the attributes the organisation
@@ -383,6 +395,8 @@ pub trait Store:
 {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
+    /// The write state: failing since the last failed commit, until a write commits.
+    fn health(&self) -> &health::Health;
 }
 
 /// Opens (creating if needed) and migrates the database a URL names:

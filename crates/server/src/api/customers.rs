@@ -4,10 +4,11 @@
 
 use super::ApiJson;
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_core::customer::{AttributeDef, Lifecycle, check_email};
 use cxloop_core::segment::{self, Expr, Value as SegValue};
@@ -218,7 +219,7 @@ pub struct ListCustomers {
 pub async fn list_customers(
     State(state): State<AppState>,
     _u: ApiUser,
-    Query(q): Query<ListCustomers>,
+    ApiQuery(q): ApiQuery<ListCustomers>,
 ) -> Result<Json<Value>, AppError> {
     let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
         None => 100,
@@ -455,7 +456,7 @@ pub struct ImportQuery {
 pub async fn import_customers(
     State(state): State<AppState>,
     _u: ApiUser,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {

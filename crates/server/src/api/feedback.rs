@@ -4,11 +4,12 @@
 
 use super::load_survey;
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use crate::feedback::{FeedbackPlan, Format, plan};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -68,7 +69,7 @@ pub async fn import_feedback(
     State(state): State<AppState>,
     _u: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<FeedbackQuery>,
+    ApiQuery(q): ApiQuery<FeedbackQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {

@@ -4,11 +4,12 @@
 
 use super::{ApiJson, load_survey};
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use crate::invite::{Recipient, Reminders, invite, summary};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_store::CustomerRef;
 use serde::Deserialize;
@@ -125,7 +126,7 @@ pub async fn list_invitations(
     State(state): State<AppState>,
     _u: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let limit = q.limit.unwrap_or(100);

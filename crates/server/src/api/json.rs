@@ -37,10 +37,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 }
 
 /// Deserialises JSON, reporting syntax errors by line and column and type
-/// errors by field path.
+/// errors by field path. Text after the value is refused, and so is a NUL
+/// character in any string (PostgreSQL cannot store it; refusing it here
+/// keeps both backends alike and the writer free of values it would reject).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -48,7 +50,35 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         }
         let field = if path == "." { None } else { Some(path) };
         AppError::Invalid { field, message: format!("invalid value: {inner}") }
-    })
+    })?;
+    de.end().map_err(|e| AppError::Invalid { field: None, message: format!("malformed JSON: {e}") })?;
+    // A NUL can only arrive escaped; parse again to find its path only then.
+    if bytes.windows(6).any(|w| w == br"\u0000")
+        && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&tree, String::new())
+    {
+        let field = if path.is_empty() { None } else { Some(path) };
+        return Err(AppError::Invalid {
+            field,
+            message: "contains a NUL character (U+0000), which cannot be stored".into(),
+        });
+    }
+    Ok(value)
+}
+
+/// The path (as `a.b[2].c`) of the first string or key holding a NUL.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_path(item, format!("{at}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let here = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            if k.contains('\0') { Some(here) } else { nul_path(item, here) }
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +100,20 @@ mod tests {
     fn type_errors_name_the_path() {
         let e = parse::<Body>(br#"{"items": [{"n": 1}, {"n": "x"}]}"#).unwrap_err();
         assert_eq!(e.field(), Some("items[1].n"));
+    }
+
+    #[test]
+    fn text_after_the_value_is_refused() {
+        let e = parse::<Body>(br#"{"items": []} trailing"#).unwrap_err();
+        assert!(e.to_string().contains("malformed JSON"), "{e}");
+        assert!(parse::<Body>(b"{\"items\": []}  \n").is_ok(), "whitespace after the value is fine");
+    }
+
+    #[test]
+    fn a_nul_is_refused_by_its_path_and_an_escaped_backslash_is_not_a_nul() {
+        let e = parse::<serde_json::Value>(br#"{"answers": {"nps": 3, "why": ["ok", "a\u0000b"]}}"#).unwrap_err();
+        assert_eq!(e.field(), Some("answers.why[1]"));
+        assert!(parse::<serde_json::Value>(br#"{"why": "a\\u0000b"}"#).is_ok());
     }
 
     #[test]

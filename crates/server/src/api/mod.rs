@@ -9,6 +9,7 @@ pub mod invitations;
 mod json;
 mod openapi;
 pub mod personas;
+pub mod query;
 mod responses;
 pub mod surveys;
 pub mod text;
@@ -172,13 +173,41 @@ pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-async fn health(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Result<axum::Json<serde_json::Value>, AppError> {
-    state.store.count_users().await?;
-    Ok(axum::Json(
-        serde_json::json!({ "status": "ok", "backend": state.store.backend(), "version": env!("CARGO_PKG_VERSION") }),
-    ))
+/// Ready when the storage takes a write: a probe write commits (or the
+/// store says why not, with 503 and the reason).
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let backend = state.store.backend();
+    let version = env!("CARGO_PKG_VERSION");
+    // At most one probe a second; in between, the last known state.
+    let outcome = if state.store.health().probe_due(std::time::Duration::from_secs(1)) {
+        state.store.probe_write().await
+    } else {
+        match state.store.health().failing() {
+            None => Ok(()),
+            Some(reason) => Err(cxloop_store::StoreError::Unavailable(reason)),
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            axum::Json(serde_json::json!({ "status": "ok", "backend": backend, "version": version })).into_response()
+        }
+        Err(e) => {
+            let reason = match e {
+                cxloop_store::StoreError::Unavailable(r) => r,
+                other => {
+                    tracing::error!(error = %other, "health probe failed");
+                    "the health probe failed; the cause has been logged".into()
+                }
+            };
+            let body = serde_json::json!({
+                "status": "unavailable", "reason": reason, "backend": backend, "version": version
+            });
+            let mut resp = (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+            resp
+        }
+    }
 }
 
 /// Loads a survey by the id in a path; malformed and unknown ids are 404.

@@ -3,13 +3,14 @@
 
 use super::{ApiJson, load_survey};
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::{ApiUser, MaybeApiUser};
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
 use crate::report::RangeQuery;
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cxloop_core::Survey;
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 pub async fn create_response(
     State(state): State<AppState>,
@@ -82,12 +83,12 @@ fn keep(page: Vec<StoredResponse>, members: Option<&HashSet<String>>) -> Vec<Sto
 fn window(from: Option<&str>, to: Option<&str>) -> Result<TimeWindow, AppError> {
     let bound = |s: &str, field: &'static str, end: bool| -> Result<OffsetDateTime, AppError> {
         let s = s.trim();
-        if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-            return Ok(t);
+        let invalid = |e: cxloop_core::period::PeriodError| AppError::invalid(field, e.to_string());
+        if s.contains('T') || s.contains('t') {
+            return cxloop_core::period::parse_timestamp(s, field).map_err(invalid);
         }
-        let d = parse_date(s, field).map_err(|e| AppError::invalid(field, e.to_string()))?;
-        let d = if end { d + Duration::days(1) } else { d };
-        Ok(d.midnight().assume_utc())
+        let d = parse_date(s, field).map_err(invalid)?;
+        Ok(if end { cxloop_core::period::end_of(d) } else { d.midnight().assume_utc() })
     };
     let w = TimeWindow {
         from: from.filter(|s| !s.trim().is_empty()).map(|s| bound(s, "from", false)).transpose()?,
@@ -117,7 +118,7 @@ pub async fn list_responses(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let limit = match q.limit.as_deref() {
@@ -196,7 +197,7 @@ pub async fn export_csv(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, AppError> {
     const PAGE: u32 = 2000;
     let survey = Arc::new(load_survey(&state, &id).await?);
@@ -269,7 +270,7 @@ pub async fn get_metrics(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<MetricsQuery>,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
@@ -300,7 +301,7 @@ pub async fn compare_segments(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<CompareQuery>,
+    ApiQuery(q): ApiQuery<CompareQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, _) = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None }.resolve()?;
@@ -353,7 +354,7 @@ pub async fn get_themes(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<ThemesQuery>,
+    ApiQuery(q): ApiQuery<ThemesQuery>,
 ) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;

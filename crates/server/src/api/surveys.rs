@@ -3,6 +3,7 @@
 
 use super::{ApiJson, load_survey};
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use axum::Json;
@@ -242,7 +243,7 @@ pub async fn survey_qr(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<QrQuery>,
+    ApiQuery(q): ApiQuery<QrQuery>,
 ) -> Result<axum::response::Response, AppError> {
     use axum::http::header;
     use axum::response::IntoResponse;

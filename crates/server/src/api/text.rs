@@ -4,11 +4,12 @@
 
 use super::{ApiJson, load_survey};
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use crate::report::RangeQuery;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_store::{CommentFilter, StoreError, TimeWindow};
 use cxloop_text::{Taxonomy, Theme};
@@ -30,7 +31,7 @@ fn parse_version(v: Option<&str>) -> Result<Option<u32>, AppError> {
 pub async fn get_taxonomy(
     State(state): State<AppState>,
     _user: ApiUser,
-    Query(q): Query<VersionQuery>,
+    ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> Result<Json<Value>, AppError> {
     let store = state.store.as_ref();
     let (current, _) = crate::textwork::current_taxonomy(store).await?;
@@ -111,7 +112,7 @@ pub async fn get_emerging(
     State(state): State<AppState>,
     _user: ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<RangeQuery>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, _) = q.resolve()?;
@@ -178,7 +179,7 @@ impl CommentsQuery {
         };
         let window = TimeWindow {
             from: day(&self.from, "from")?.map(|d| d.midnight().assume_utc()),
-            to: day(&self.to, "to")?.map(|d| (d + time::Duration::days(1)).midnight().assume_utc()),
+            to: day(&self.to, "to")?.map(cxloop_core::period::end_of),
         };
         let contains = blank(&self.q).map(str::to_string);
         if contains.as_ref().is_some_and(|c| c.chars().count() > 200) {
@@ -202,7 +203,7 @@ impl CommentsQuery {
 pub async fn get_comments(
     State(state): State<AppState>,
     _user: ApiUser,
-    Query(q): Query<CommentsQuery>,
+    ApiQuery(q): ApiQuery<CommentsQuery>,
 ) -> Result<Json<Value>, AppError> {
     let f = q.filter(&state).await?;
     let comments = state.store.search_comments(&f).await?;

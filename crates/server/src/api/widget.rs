@@ -4,6 +4,7 @@
 
 use super::{ApiJson, load_survey};
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::ApiUser;
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
@@ -157,7 +158,7 @@ async fn answered_recently(state: &AppState, survey: &Survey, q: &VisitorQuery, 
 pub async fn config(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    axum::extract::Query(visitor): axum::extract::Query<VisitorQuery>,
+    ApiQuery(visitor): ApiQuery<VisitorQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (survey, w, origin) = allowed(&state, &id, &headers).await?;

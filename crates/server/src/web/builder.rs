@@ -6,11 +6,12 @@ use super::FormData;
 use super::layout::page;
 use crate::AppState;
 use crate::api::load_survey;
+use crate::api::query::PageQuery;
 use crate::api::surveys::{UpdateSurveyRequest, apply_update, create};
 use crate::auth::WebUser;
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_core::{Question, QuestionType, SurveySpec, SurveyStatus};
@@ -280,7 +281,7 @@ pub struct TemplateQuery {
     pub template: Option<String>,
 }
 
-pub async fn new_survey(user: WebUser, Query(q): Query<TemplateQuery>) -> Markup {
+pub async fn new_survey(user: WebUser, PageQuery(q): PageQuery<TemplateQuery>) -> Markup {
     let d = template(q.template.as_deref().unwrap_or(""));
     page(
         "New survey",
@@ -291,7 +292,7 @@ pub async fn new_survey(user: WebUser, Query(q): Query<TemplateQuery>) -> Markup
 }
 
 pub async fn create_survey(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let mut d = read_draft(&form);
     let render = |d: &Draft, e: Option<&AppError>, status| {
@@ -354,7 +355,7 @@ pub async fn update_survey(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let has_responses = state.store.response_count(survey.id).await? > 0;
@@ -405,7 +406,7 @@ pub async fn set_status(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let status: SurveyStatus =

@@ -137,7 +137,7 @@ async fn with_error(state: &AppState, user: &WebUser, e: AppError) -> Result<Res
 }
 
 pub async fn create_hook(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let req = HookRequest {
         name: form.get("name").to_string(),
@@ -161,7 +161,7 @@ pub async fn delete_hook(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
     state.store.delete_hook(id).await.map_err(|e| match e {
@@ -177,7 +177,7 @@ pub async fn save_widget(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = crate::api::load_survey(&state, &id).await?;
     let result = async {

@@ -5,11 +5,12 @@
 use super::FormData;
 use super::layout::{datetime, page};
 use crate::AppState;
+use crate::api::query::PageQuery;
 use crate::api::text::CommentsQuery;
 use crate::auth::WebUser;
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_text::{Reason, Taxonomy};
@@ -30,7 +31,7 @@ fn reason_text(r: &Reason) -> String {
 pub async fn explorer(
     State(state): State<AppState>,
     user: WebUser,
-    Query(q): Query<CommentsQuery>,
+    PageQuery(q): PageQuery<CommentsQuery>,
 ) -> Result<Response, PageError> {
     let surveys = state.store.list_surveys().await?;
     let (_, tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
@@ -158,7 +159,7 @@ pub async fn taxonomy_page(State(state): State<AppState>, user: WebUser) -> Resu
 }
 
 pub async fn save_taxonomy(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let draft = form.get("taxonomy");
     let parsed: Result<Taxonomy, AppError> = crate::api::parse(draft.as_bytes());

@@ -6,10 +6,11 @@ use super::FormData;
 use super::layout::{datetime, page};
 use crate::AppState;
 use crate::api::customers::parse_segment;
+use crate::api::query::PageQuery;
 use crate::auth::WebUser;
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_store::{CustomerFacts, StoreError};
@@ -34,7 +35,7 @@ fn attr(f: &CustomerFacts, k: &str) -> String {
 pub async fn directory(
     State(state): State<AppState>,
     user: WebUser,
-    Query(q): Query<DirectoryQuery>,
+    PageQuery(q): PageQuery<DirectoryQuery>,
 ) -> Result<Response, PageError> {
     let segments = state.store.segments().await?;
     let defs = state.store.attribute_defs().await?;
@@ -242,7 +243,7 @@ fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
 }
 
 pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = async {
         let (name, expression, description) = segment_fields(&state, &form).await?;
@@ -331,7 +332,7 @@ pub async fn update_segment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let seg = find_segment(&state, &id).await?;
     let result = async {
@@ -351,7 +352,7 @@ pub async fn delete_segment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let seg = find_segment(&state, &id).await?;
     state.store.delete_segment(seg.id).await.map_err(AppError::from)?;

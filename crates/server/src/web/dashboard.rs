@@ -6,10 +6,11 @@ use super::charts;
 use super::layout::{datetime, measure_value, num, page};
 use crate::AppState;
 use crate::api::load_survey;
+use crate::api::query::PageQuery;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::report::{RangeQuery, survey_metrics};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use cxloop_core::metrics::{MeasureWithChange, QuestionMetrics};
 use cxloop_core::period::{DateRange, Interval, fmt_date};
 use cxloop_core::{QuestionType, Survey, SurveyStatus};
@@ -17,7 +18,6 @@ use cxloop_store::{Comment, ResponseQuery, TimeWindow};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::collections::HashMap;
-use time::Duration;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DashQuery {
@@ -36,10 +36,7 @@ impl DashQuery {
 }
 
 fn window(range: DateRange) -> TimeWindow {
-    TimeWindow {
-        from: Some(range.from.midnight().assume_utc()),
-        to: Some((range.to + Duration::days(1)).midnight().assume_utc()),
-    }
+    TimeWindow { from: Some(range.from.midnight().assume_utc()), to: Some(cxloop_core::period::end_of(range.to)) }
 }
 
 pub fn status_badge(s: SurveyStatus) -> Markup {
@@ -192,7 +189,7 @@ fn headline_kinds(surveys: &[Survey]) -> HashMap<uuid::Uuid, QuestionType> {
 pub async fn overview(
     State(state): State<AppState>,
     user: WebUser,
-    Query(q): Query<DashQuery>,
+    PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
     let (resolved, error) = match q.range().resolve() {
         Ok(r) => (r, None),
@@ -315,7 +312,7 @@ pub async fn survey_dashboard(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Query(q): Query<DashQuery>,
+    PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
     let survey = load_survey(&state, &id).await?;
     let (resolved, error) = match q.range().resolve() {
@@ -493,7 +490,7 @@ pub async fn compare_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Query(q): Query<CompareQuery>,
+    PageQuery(q): PageQuery<CompareQuery>,
 ) -> Result<Markup, PageError> {
     let survey = load_survey(&state, &id).await?;
     let rq = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None };

@@ -177,7 +177,7 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
 }
 
 pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let target = find_target(&targets(&state).await?, form.get("survey"))?;
     let (source, file) = (form.get("source"), form.get("file"));

@@ -7,9 +7,10 @@
 use super::layout::{num, page};
 use crate::AppState;
 use crate::api::customers::{matching, parse_segment};
+use crate::api::query::PageQuery;
 use crate::auth::WebUser;
 use crate::error::PageError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use cxloop_core::customer::AttrType;
 use cxloop_core::stats::{self, Histogram};
 use maud::{Markup, PreEscaped, html};
@@ -63,7 +64,7 @@ fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
 pub async fn ideal(
     State(state): State<AppState>,
     user: WebUser,
-    Query(q): Query<IdealQuery>,
+    PageQuery(q): PageQuery<IdealQuery>,
 ) -> Result<Markup, PageError> {
     let defs = state.store.attribute_defs().await?;
     let numeric: Vec<_> = defs.iter().filter(|d| d.kind == AttrType::Number).collect();

@@ -118,7 +118,7 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
 }
 
 pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let csv = form.get("csv").to_string();
     let mut explicit = HashMap::new();

@@ -115,7 +115,7 @@ pub async fn send(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let number = |k: &str, d: u32| -> Result<u32, AppError> {

@@ -3,11 +3,12 @@
 
 use super::FormData;
 use crate::AppState;
+use crate::api::query::PageQuery;
 use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie};
 use crate::crypto::{ct_eq, new_token};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
@@ -75,7 +76,7 @@ fn with_login_cookie(state: &AppState, body: Markup, token: &str, status: Status
 pub async fn show_login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<NextParam>,
+    PageQuery(q): PageQuery<NextParam>,
 ) -> Result<Response, PageError> {
     let token = cookie(&headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() == 64).unwrap_or_else(new_token);
     let no_users = state.store.count_users().await? == 0;
@@ -88,7 +89,7 @@ pub async fn submit_login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let next = safe_next(form.get("next")).to_string();
     if expected.is_empty() || !ct_eq(&expected, form.get("_csrf")) {
@@ -116,7 +117,7 @@ pub async fn submit_login(
 }
 
 pub async fn logout(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     state.store.delete_session(&user.session_hash).await?;
     let mut resp = Redirect::to("/login").into_response();

@@ -79,12 +79,20 @@ async fn css() -> impl IntoResponse {
 pub struct FormData(pub HashMap<String, Vec<String>>);
 
 impl FormData {
-    pub fn parse(body: &[u8]) -> Self {
+    /// Parses the body; a field holding a NUL character (which no database
+    /// text column takes) is refused by name.
+    pub fn parse(body: &[u8]) -> Result<Self, crate::error::AppError> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in form_urlencoded::parse(body) {
+            if k.contains('\0') || v.contains('\0') {
+                return Err(crate::error::AppError::invalid(
+                    k.replace('\0', ""),
+                    "contains a NUL character (U+0000), which cannot be stored",
+                ));
+            }
             map.entry(k.into_owned()).or_default().push(v.into_owned());
         }
-        FormData(map)
+        Ok(FormData(map))
     }
 
     /// The first value of a field, or "".

@@ -198,7 +198,7 @@ pub async fn update_persona(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let current = find(&state, &id).await?;
     let result = save(&state, from_form(&form, current.id)).await;
@@ -214,7 +214,7 @@ pub async fn delete_persona(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let p = find(&state, &id).await?;
     state.store.delete_persona(p.id).await.map_err(AppError::from)?;
@@ -264,7 +264,7 @@ pub async fn personas_page(State(state): State<AppState>, user: WebUser) -> Resu
 }
 
 pub async fn create_persona(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = save(&state, from_form(&form, uuid::Uuid::nil())).await;
     super::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })

@@ -6,11 +6,12 @@ use super::dashboard::{DashQuery, filters, segment_picker};
 use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::api::load_survey;
+use crate::api::query::PageQuery;
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::report::RangeQuery;
 use crate::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use maud::{Markup, html};
 
 fn impact_text(r: &ThemeRow, w: &WowsWoes) -> Markup {
@@ -60,7 +61,7 @@ pub async fn survey_themes(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    Query(q): Query<DashQuery>,
+    PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
     let survey = load_survey(&state, &id).await?;
     let (resolved, error) =
@@ -141,7 +142,7 @@ pub async fn add_theme(
     body: axum::body::Bytes,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
-    let form = super::FormData::parse(&body);
+    let form = super::FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     crate::api::text::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;

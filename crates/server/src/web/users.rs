@@ -66,7 +66,7 @@ pub async fn list_users(State(state): State<AppState>, user: WebUser) -> Result<
 }
 
 pub async fn add_user(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body);
+    let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     require_admin(&user)?;
     let email = form.get("email").trim().to_lowercase();

@@ -13,7 +13,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub email: String,
     pub password: String,
-    _db: TempDatabase,
+    _db: Option<TempDatabase>,
 }
 
 /// Starts cxloop on 127.0.0.1:0 over a new temp database with one admin
@@ -29,6 +29,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("CXLOOP_TEST_BACKEND=postgres but PostgreSQL is unreachable");
     let store = cxloop_store::open(&db.url).await.unwrap();
+    spawn_app_on(store, Some(db), configure).await
+}
+
+/// Starts cxloop over a store the test opened itself (and `db`, kept alive
+/// with the app when given).
+pub async fn spawn_app_on(
+    store: Arc<dyn Store>,
+    db: Option<TempDatabase>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let email = "admin@example.com".to_string();
     let password = "a long test password".to_string();
     let user = store

@@ -6,6 +6,8 @@
 
 mod api;
 mod browser;
+mod faults;
+mod fuzz;
 mod helpers;
 mod invitations;
 mod pages;

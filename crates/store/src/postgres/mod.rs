@@ -113,6 +113,7 @@ pub struct PgStore {
     read: PgPool,
     write: PgPool,
     ingest: tokio::sync::mpsc::Sender<writer::Job>,
+    health: std::sync::Arc<crate::health::Health>,
 }
 
 impl PgStore {
@@ -121,12 +122,16 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
+            // A connection that comes back inside a transaction (its commit or
+            // rollback failed) is closed rather than handed out again.
+            .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .connect(url)
             .await
             .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
         migrate(&pool).await?;
-        let ingest = writer::spawn(pool.clone());
-        Ok(Self { read: pool.clone(), write: pool, ingest })
+        let health = std::sync::Arc::new(crate::health::Health::default());
+        let ingest = writer::spawn(pool.clone(), health.clone());
+        Ok(Self { read: pool.clone(), write: pool, ingest, health })
     }
 }
 
@@ -145,5 +150,8 @@ pub(crate) use crate::{unique, uuid};
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+    fn health(&self) -> &crate::health::Health {
+        &self.health
     }
 }

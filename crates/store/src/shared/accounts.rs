@@ -131,4 +131,26 @@ impl AccountStore for Backend {
             .await?;
         Ok(sqlx::query_scalar(q!("SELECT value FROM settings WHERE key = ?")).bind(key).fetch_one(&self.write).await?)
     }
+
+    async fn probe_write(&self) -> Result<()> {
+        // 8 KB spans several pages, so the probe needs room as a response would.
+        let padding = "x".repeat(8192);
+        let outcome: Result<()> = async {
+            let mut tx = self.write.begin().await?;
+            sqlx::query(q!("INSERT INTO settings (key, value) VALUES ('health_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"))
+                .bind(&padding)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(q!("DELETE FROM settings WHERE key = 'health_probe'")).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        match &outcome {
+            Ok(()) => self.health.probe_succeeded(),
+            Err(StoreError::Unavailable(reason)) => self.health.failed(reason),
+            Err(_) => {}
+        }
+        outcome
+    }
 }

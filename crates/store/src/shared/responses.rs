@@ -341,7 +341,7 @@ impl ResponseStore for Backend {
         range: DateRange,
     ) -> Result<Vec<(Option<uuid::Uuid>, DayCount)>> {
         let from = range.from.midnight().assume_utc();
-        let to = (range.to + time::Duration::days(1)).midnight().assume_utc();
+        let to = cxloop_core::period::end_of(range.to);
         let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(q!(
             "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score, COUNT(*) AS n
              FROM answer_scores s JOIN responses r ON r.id = s.response_id

@@ -6,12 +6,16 @@
 // (up to `MAX_BATCH`), and commits them in one short transaction, so that
 // one fsync covers many responses. Each caller is answered only after the
 // commit: an acknowledged response is on disk. If a batch fails, its jobs
-// are retried one by one so that one bad response cannot sink the others.
+// are retried one by one so that one bad response cannot sink the others;
+// a batch the storage itself refused (disk full) fails as a whole, and the
+// connection it failed on is closed, so the next batch starts clean.
 
 use super::responses::{fetch_response, insert_batch, stored};
 use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
 use super::{Conn, Pool};
+use crate::health::Health;
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 const MAX_BATCH: usize = 512;
@@ -23,7 +27,7 @@ pub(super) struct Job {
 }
 
 /// Starts the writer task on the write pool and returns its queue.
-pub(super) fn spawn(pool: Pool) -> mpsc::Sender<Job> {
+pub(super) fn spawn(pool: Pool, health: Arc<Health>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(8192);
     tokio::spawn(async move {
         let mut carry: VecDeque<Job> = VecDeque::new();
@@ -52,7 +56,7 @@ pub(super) fn spawn(pool: Pool) -> mpsc::Sender<Job> {
                     _ => batch.push(j),
                 }
             }
-            run(&pool, batch).await;
+            run(&pool, &health, batch).await;
         }
     });
     tx
@@ -72,38 +76,63 @@ pub(super) async fn submit(
     answer.await.map_err(|_| StoreError::Other("the database writer dropped a response".into()))?
 }
 
-async fn run(pool: &Pool, jobs: Vec<Job>) {
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            for j in jobs {
-                let _ = j.reply.send(Err(StoreError::Other(e.to_string())));
-            }
-            return;
-        }
-    };
+async fn run(pool: &Pool, health: &Health, jobs: Vec<Job>) {
     let refs: Vec<(&NewResponse, Option<&Idempotency>)> = jobs.iter().map(|j| (&j.response, j.idem.as_ref())).collect();
-    match commit(&mut conn, &refs).await {
+    let e = match commit_on_fresh_state(pool, health, &refs).await {
         Ok(outcomes) => {
             for (j, o) in jobs.into_iter().zip(outcomes) {
                 let _ = j.reply.send(o);
             }
+            return;
         }
-        Err(e) if jobs.len() == 1 => {
-            for j in jobs {
-                let _ = j.reply.send(Err(StoreError::Other(e.to_string())));
-            }
+        Err(e) => e,
+    };
+    // The storage itself refused (disk full, database gone): every response
+    // of the batch would meet the same refusal, so none is retried now.
+    if jobs.len() == 1 || matches!(e, StoreError::Unavailable(_)) {
+        for j in jobs {
+            let _ = j.reply.send(Err(e.clone()));
+        }
+        return;
+    }
+    tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying its responses one by one");
+    for j in jobs {
+        let outcome = match commit_on_fresh_state(pool, health, &[(&j.response, j.idem.as_ref())]).await {
+            Ok(mut o) => o.pop().unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))),
+            Err(e) => Err(e),
+        };
+        let _ = j.reply.send(outcome);
+    }
+}
+
+/// Commits one batch and records the outcome in `health`. A connection
+/// whose commit failed is closed, never reused: SQLite may have rolled the
+/// transaction back itself while sqlx still counts it open (so its next
+/// `begin` would become a savepoint inside a transaction that is never
+/// committed), and a PostgreSQL connection may be broken. The pool opens a
+/// fresh one for the next batch.
+async fn commit_on_fresh_state(
+    pool: &Pool,
+    health: &Health,
+    jobs: &[(&NewResponse, Option<&Idempotency>)],
+) -> Result<Vec<Result<Inserted>>> {
+    let mut conn = pool.acquire().await.map_err(StoreError::from).inspect_err(|e| note_failure(health, e))?;
+    match commit(&mut conn, jobs).await {
+        Ok(outcomes) => {
+            health.succeeded();
+            Ok(outcomes)
         }
         Err(e) => {
-            tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying its responses one by one");
-            for j in jobs {
-                let outcome = match commit(&mut conn, &[(&j.response, j.idem.as_ref())]).await {
-                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(StoreError::Other("no outcome".into()))),
-                    Err(e) => Err(e),
-                };
-                let _ = j.reply.send(outcome);
-            }
+            note_failure(health, &e);
+            conn.close_on_drop();
+            Err(e)
         }
+    }
+}
+
+fn note_failure(health: &Health, e: &StoreError) {
+    if let StoreError::Unavailable(reason) = e {
+        health.failed(reason);
     }
 }
 

@@ -63,9 +63,12 @@ mod writer {
     include!("../shared/writer.rs");
 }
 
+use crate::health::Health;
 use crate::{Result, Store, StoreError};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
@@ -86,6 +89,10 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// Queue of the group-commit writer for single responses.
     ingest: tokio::sync::mpsc::Sender<writer::Job>,
+    health: Arc<Health>,
+    /// The cap on the file's size in pages (`PRAGMA max_page_count`) that
+    /// every writer connection gets, 0 for SQLite's own limit.
+    max_pages: Arc<AtomicU64>,
 }
 
 impl SqliteStore {
@@ -103,10 +110,19 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
+        let max_pages = Arc::new(AtomicU64::new(0));
+        let cap = max_pages.clone();
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let cap = cap.clone();
+                Box::pin(async move { apply_max_pages(conn, cap.load(Ordering::Acquire)).await })
+            })
+            // A connection that comes back still inside a transaction (a
+            // commit or rollback failed) is closed, never handed out again.
+            .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .connect_with(opts.clone())
             .await?;
         migrate(&write).await?;
@@ -115,8 +131,21 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.read_only(true))
             .await?;
-        let ingest = writer::spawn(write.clone());
-        Ok(Self { read, write, ingest })
+        let health = Arc::new(Health::default());
+        let ingest = writer::spawn(write.clone(), health.clone());
+        Ok(Self { read, write, ingest, health, max_pages })
+    }
+
+    /// Caps the database file at `pages` pages (SQLite's `max_page_count`),
+    /// or lifts the cap with `None`: a size quota for an operator, and for
+    /// tests a real "database or disk is full" without filling a disk. A cap
+    /// below the current size holds the file at its current size.
+    pub async fn set_max_pages(&self, pages: Option<u64>) -> Result<()> {
+        let pages = pages.unwrap_or(0);
+        self.max_pages.store(pages, Ordering::Release);
+        let mut conn = self.write.acquire().await?;
+        apply_max_pages(&mut conn, pages).await?;
+        Ok(())
     }
 
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).
@@ -124,6 +153,15 @@ impl SqliteStore {
         sqlx::query("VACUUM INTO ?").bind(dest.to_string_lossy().to_string()).execute(&self.write).await?;
         Ok(())
     }
+}
+
+/// SQLite's own limit, used when no cap is set.
+const SQLITE_MAX_PAGES: u64 = 4_294_967_294;
+
+async fn apply_max_pages(conn: &mut sqlx::SqliteConnection, pages: u64) -> std::result::Result<(), sqlx::Error> {
+    let pages = if pages == 0 { SQLITE_MAX_PAGES } else { pages };
+    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).execute(conn).await?;
+    Ok(())
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<()> {
@@ -136,5 +174,8 @@ pub(crate) use crate::{unique, uuid};
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+    fn health(&self) -> &Health {
+        &self.health
     }
 }
