@@ -73,6 +73,10 @@ struct ServeArgs {
     /// Nobody is invited again within this many days, across all surveys.
     #[arg(long, env = "CXLOOP_CONTACT_FREQUENCY_DAYS", default_value_t = 30)]
     contact_frequency_days: u32,
+    /// Unauthenticated posts (survey answers, widget, webhooks) one client
+    /// address may make per minute; raise it for kiosks or an office behind one NAT.
+    #[arg(long, env = "CXLOOP_PUBLIC_RATE_LIMIT", default_value_t = 120)]
+    public_rate_limit: u32,
 }
 
 #[derive(Subcommand)]
@@ -517,6 +521,7 @@ async fn serve(store: Arc<dyn Store>, args: &ServeArgs) -> Result<()> {
         smtp_url: args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
         mail_from: args.mail_from.clone(),
         contact_frequency_days: args.contact_frequency_days.min(3650),
+        public_rate_limit: args.public_rate_limit.max(1),
         ..Config::new(args.listen)
     };
     let app = Application::build(store, config).await.with_context(|| format!("cannot start on {}", args.listen))?;

@@ -64,13 +64,38 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> H
         .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Checks a password on the blocking pool, at most a few at a time (argon2
+/// needs ~19 MiB and a core for tens of milliseconds each), so a flood of
+/// logins waits for its turn instead of taking the memory and CPU of ingest.
+pub async fn verify_password_bounded(state: &AppState, hash: String, password: String) -> Result<bool, AppError> {
+    let _permit =
+        state.limits.hashing.acquire().await.map_err(|_| AppError::Internal("password hashing is closed".into()))?;
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .map_err(|e| AppError::Internal(format!("password check failed: {e}")))
+}
+
 /// Checks email and password; on success opens a session and returns the
 /// cookie value to set. The same error for a wrong email or password.
-pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<String, AppError> {
+/// Wrong passwords are limited per account and per client address
+/// (`addr`, when known): beyond the limit the answer is 429 with the wait,
+/// and no password is checked at all until the minute has passed.
+pub async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    addr: Option<std::net::IpAddr>,
+) -> Result<String, AppError> {
     // A hash to verify against when the email is unknown, so that the
     // answer takes as long either way.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let email = email.trim().to_lowercase();
+    let address = addr.map(crate::limits::address_key);
+    let limits = &state.limits;
+    limits.login_account.check(&email).map_err(|retry_after| AppError::TooMany { retry_after })?;
+    if let Some(a) = &address {
+        limits.login_address.check(a).map_err(|retry_after| AppError::TooMany { retry_after })?;
+    }
     let found = match state.store.user_by_email(&email).await {
         Ok(u) => Some(u),
         Err(StoreError::NotFound) => None,
@@ -80,10 +105,15 @@ pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<Str
         Some(h) => h,
         None => DUMMY.get_or_init(|| hash_password("cxloop timing equaliser").unwrap_or_default()).clone(),
     };
-    let ok = verify_password(&hash, password);
+    let ok = verify_password_bounded(state, hash, password.to_string()).await?;
     let Some(found) = found.filter(|_| ok) else {
+        limits.login_account.record(&email);
+        if let Some(a) = &address {
+            limits.login_address.record(a);
+        }
         return Err(AppError::invalid("password", "that email and password do not match an account"));
     };
+    limits.login_account.clear(&email);
     let token = new_token();
     state
         .store

@@ -31,6 +31,9 @@ pub enum AppError {
     /// per change of state, not per request.
     #[error("storage is unavailable: {0}")]
     Unavailable(String),
+    /// Too many attempts from one client or for one account; retry after the seconds given.
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    TooMany { retry_after: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -50,6 +53,7 @@ impl AppError {
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +69,7 @@ impl AppError {
             AppError::TooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unavailable(_) => "unavailable",
+            AppError::TooMany { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
     }
@@ -84,6 +89,15 @@ impl AppError {
                 "storage is unavailable right now and nothing was saved; try again shortly".into()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooMany { retry_after } => Some(*retry_after),
+            AppError::Unavailable(_) => Some(5),
+            _ => None,
         }
     }
 
@@ -117,8 +131,8 @@ impl IntoResponse for AppError {
             body["field"] = json!(f);
         }
         let mut resp = (self.status(), axum::Json(json!({ "error": body }))).into_response();
-        if matches!(self, AppError::Unavailable(_)) {
-            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         if matches!(self, AppError::Unauthorized) {
             resp.headers_mut().insert(
@@ -160,6 +174,10 @@ impl IntoResponse for PageError {
             ),
             other => ("That did not work", other.public_message()),
         };
-        (e.status(), crate::web::layout::message_page(title, &text)).into_response()
+        let mut resp = (e.status(), crate::web::layout::message_page(title, &text)).into_response();
+        if let Some(secs) = e.retry_after() {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        resp
     }
 }

@@ -1,6 +1,7 @@
 //! Request guards every route shares: a URI carrying a NUL character is
 //! refused before any handler sees it (no database text column can hold
-//! one), and a panic anywhere becomes an opaque 500 with one log line
+//! one), the unauthenticated endpoints that do work are limited per client
+//! address, and a panic anywhere becomes an opaque 500 with one log line
 //! instead of a dropped connection.
 
 use crate::error::{AppError, PageError};
@@ -22,6 +23,38 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
             .find(|(k, v)| k.contains('\0') || v.contains('\0'))
             .map_or_else(String::new, |(k, _)| k.replace('\0', ""));
         return fail(AppError::invalid(name, "contains a NUL character (U+0000)"));
+    }
+    next.run(req).await
+}
+
+/// Unauthenticated requests that cost work: an anonymous response (page,
+/// API without a token, widget) or an inbound webhook.
+fn is_public_work(req: &Request) -> bool {
+    if req.method() != axum::http::Method::POST {
+        return false;
+    }
+    let path = req.uri().path();
+    let anonymous_api = path.starts_with("/api/v1/surveys/")
+        && path.ends_with("/responses")
+        && !req.headers().contains_key(axum::http::header::AUTHORIZATION);
+    path.starts_with("/s/")
+        || path.starts_with("/hooks/")
+        || (path.starts_with("/api/v1/widget/") && path.ends_with("/responses"))
+        || anonymous_api
+}
+
+/// Refuses public work beyond the per-address limit with 429 and `Retry-After`.
+pub async fn limit_public(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if is_public_work(&req)
+        && let Some(addr) = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        && let Err(retry_after) = state.limits.public.hit(&crate::limits::address_key(addr.0.ip()))
+    {
+        let e = AppError::TooMany { retry_after };
+        return if req.uri().path().starts_with("/api/") { e.into_response() } else { PageError(e).into_response() };
     }
     next.run(req).await
 }

@@ -155,6 +155,11 @@ pub async fn submit(
         Some(token) => Some(open_invitation(state, survey, token).await?),
         None => None,
     };
+    // Only staff name the channel: an anonymous caller choosing it would
+    // skew the "by channel" figures.
+    if trust == Trust::Public && sub.channel.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+        return Err(AppError::Forbidden("channel may only be set with an API token".into()).into());
+    }
     let channel = match &invitation {
         Some(_) => check_channel(sub.channel.as_deref(), "email")?,
         None => check_channel(sub.channel.as_deref(), default_channel)?,

@@ -17,6 +17,7 @@ pub mod import;
 pub mod ingest;
 pub mod invite;
 pub mod jobs;
+pub mod limits;
 pub mod mail;
 pub mod qr;
 pub mod report;
@@ -49,6 +50,11 @@ pub struct Config {
     pub mail_from: String,
     /// Nobody is asked again within this many days, across all surveys.
     pub contact_frequency_days: u32,
+    /// Unauthenticated posts (survey answers, widget, webhooks) one client
+    /// address may make per minute.
+    pub public_rate_limit: u32,
+    /// The window every rate limit counts in (a minute; shorter in tests).
+    pub rate_window: std::time::Duration,
 }
 
 impl Config {
@@ -62,6 +68,8 @@ impl Config {
             smtp_url: None,
             mail_from: "cxloop <cxloop@localhost>".into(),
             contact_frequency_days: 30,
+            public_rate_limit: 120,
+            rate_window: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -76,6 +84,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Email delivery, when `smtp_url` is set.
     pub delivery: Option<Arc<invite::Delivery>>,
+    /// Login, public-post and hashing limits of this process.
+    pub limits: Arc<limits::Limits>,
 }
 
 /// The application, bound to its port but not yet serving.
@@ -106,6 +116,7 @@ impl Application {
             None => None,
         };
         let state = AppState {
+            limits: Arc::new(limits::Limits::new(config.public_rate_limit, config.rate_window)),
             store: store.clone(),
             link_key: key.into_bytes().into(),
             config: Arc::new(config),
@@ -155,7 +166,8 @@ impl Application {
             self.delivery.clone(),
             stopped,
         ));
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         purge.abort();
         // Let the worker finish the job in hand; it was leased, so nothing is lost if we are killed.
         let _ = stop.send(true);
@@ -166,12 +178,14 @@ impl Application {
 
 /// The full router with its middleware.
 pub fn router(state: AppState) -> Router {
-    use axum::http::{HeaderValue, header};
+    use axum::http::{HeaderName, HeaderValue, header};
+    let hsts = state.config.secure_cookies;
     use tower_http::set_header::SetResponseHeaderLayer;
     Router::new()
         .merge(api::routes())
         .merge(web::routes())
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -179,6 +193,20 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        // Staff pages and API answers carry personal data: no cache keeps
+        // them. Assets and the widget script set their own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(
+                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            // Only when served over HTTPS (secure cookies); on plain HTTP the header is meaningless.
+            hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -210,9 +210,8 @@ pub async fn submit_response(
     let (survey, _, origin) = allowed(&state, &id, &headers).await?;
     sub.submitted_at = None;
     sub.invitation = None;
-    if sub.channel.is_none() {
-        sub.channel = Some("widget".into());
-    }
+    // The widget is the channel; a visitor cannot name another one.
+    sub.channel = None;
     let stored = submit(&state, &survey, &sub, None, Trust::Public, "widget").await?;
     let r = match stored {
         cxloop_store::Inserted::Created(r) | cxloop_store::Inserted::Replayed(r) => r,

@@ -20,8 +20,17 @@ pub struct NextParam {
 }
 
 /// Only local paths, so the login page cannot bounce anyone elsewhere.
+/// Where to go after signing in: only a path on this site. Every character
+/// must be printable ASCII (browsers drop tabs and newlines, so `/\t/evil`
+/// would become `//evil`), the path must start with one `/` and no
+/// backslash may appear (browsers read it as `/`).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/dashboard" }
+    let printable = next.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/dashboard"
+    }
 }
 
 fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users: bool) -> Markup {
@@ -86,6 +95,7 @@ pub async fn show_login(
 
 pub async fn submit_login(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -97,7 +107,7 @@ pub async fn submit_login(
         let page = login_page(&token, &next, form.get("email"), Some("The form expired. Please sign in again."), false);
         return Ok(with_login_cookie(&state, page, &token, StatusCode::FORBIDDEN));
     }
-    match log_in(&state, form.get("email"), form.get("password")).await {
+    match log_in(&state, form.get("email"), form.get("password"), Some(addr.ip())).await {
         Ok(session) => {
             let mut resp = Redirect::to(&next).into_response();
             let h = resp.headers_mut();
@@ -111,6 +121,13 @@ pub async fn submit_login(
         Err(AppError::Invalid { message, .. }) => {
             let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
             Ok(with_login_cookie(&state, page, &expected, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::TooMany { retry_after }) => {
+            let message = format!("Too many wrong passwords. Wait {retry_after} seconds, then try again.");
+            let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
+            let mut resp = with_login_cookie(&state, page, &expected, StatusCode::TOO_MANY_REQUESTS);
+            resp.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+            Ok(resp)
         }
         Err(e) => Err(PageError(e)),
     }
@@ -135,5 +152,9 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/dashboard");
         assert_eq!(safe_next("https://evil.example"), "/dashboard");
         assert_eq!(safe_next("/\\evil.example"), "/dashboard");
+        assert_eq!(safe_next("/\t/evil.example"), "/dashboard");
+        assert_eq!(safe_next("/\n/evil.example"), "/dashboard");
+        assert_eq!(safe_next("/ /evil.example"), "/dashboard");
+        assert_eq!(safe_next("/surveys?from=2026-01-01&to=2026-02-01"), "/surveys?from=2026-01-01&to=2026-02-01");
     }
 }

@@ -10,5 +10,7 @@ mod faults;
 mod fuzz;
 mod helpers;
 mod invitations;
+mod limits;
 mod pages;
+mod security;
 mod smtp;
