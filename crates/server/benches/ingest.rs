@@ -10,8 +10,8 @@
 // A harness, not product code: any failure should stop it loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use cxloop_server::{Application, Config, auth, crypto};
-use cxloop_store::{NewResponse, NewUser, Role};
+use cxloop_server::{Application, Config};
+use cxloop_store::NewResponse;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,17 +46,7 @@ async fn run(backend: cxloop_store::testing::Backend, http_n: usize, clients: us
     let db = cxloop_store::testing::TempDatabase::new(backend).await.expect("PostgreSQL is unreachable");
     let store = cxloop_store::open(&db.url).await.expect("store");
     println!("backend: {}", store.backend());
-    let user = store
-        .create_user(&NewUser {
-            email: "bench@example.com".into(),
-            name: "bench".into(),
-            role: Role::Admin,
-            password_hash: Some(auth::hash_password("bench password 123").expect("hash")),
-        })
-        .await
-        .expect("user");
-    let token = crypto::new_token();
-    store.create_token(user.id, "bench", &crypto::sha256_hex(&token)).await.expect("token");
+    let token = support::admin_token(store.as_ref()).await;
     let app = Application::build(store.clone(), Config::new("127.0.0.1:0".parse().expect("addr"))).await.expect("app");
     let base = format!("http://{}", app.addr());
     tokio::spawn(app.run_until(std::future::pending()));

@@ -42,3 +42,19 @@ pub async fn active_survey(
     store.create_survey(&survey).await.expect("survey");
     survey
 }
+
+/// An admin account on `store` and a fresh API token for it.
+pub async fn admin_token(store: &dyn cxloop_store::Store) -> String {
+    let user = store
+        .create_user(&cxloop_store::NewUser {
+            email: "bench@example.com".into(),
+            name: "bench".into(),
+            role: cxloop_store::Role::Admin,
+            password_hash: Some(cxloop_server::auth::hash_password("bench password 123").expect("hash")),
+        })
+        .await
+        .expect("user");
+    let token = cxloop_server::crypto::new_token();
+    store.create_token(user.id, "bench", &cxloop_server::crypto::sha256_hex(&token)).await.expect("token");
+    token
+}

@@ -179,14 +179,17 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
     use axum::response::IntoResponse;
     let backend = state.store.backend();
     let version = env!("CARGO_PKG_VERSION");
-    // At most one probe a second; in between, the last known state.
-    let outcome = if state.store.health().probe_due(std::time::Duration::from_secs(1)) {
+    // At most one probe a second. The answer is the store's state after it:
+    // a probe that fits does not outweigh a response batch refused just now.
+    let probe = if state.store.health().probe_due(std::time::Duration::from_secs(1)) {
         state.store.probe_write().await
     } else {
-        match state.store.health().failing() {
-            None => Ok(()),
-            Some(reason) => Err(cxloop_store::StoreError::Unavailable(reason)),
-        }
+        Ok(())
+    };
+    let outcome = match (probe, state.store.health().failing()) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Some(reason)) => Err(cxloop_store::StoreError::Unavailable(reason)),
+        (Ok(()), None) => Ok(()),
     };
     match outcome {
         Ok(()) => {

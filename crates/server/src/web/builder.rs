@@ -270,7 +270,9 @@ fn form_markup(
             @for (i, r) in d.rows.iter().enumerate() { (row_markup(i, r, error_row)) }
             div.actions {
                 button.btn type="submit" name="action" value="save" { "Save survey" }
-                button.btn.secondary type="submit" name="action" value="add" { "Add question" }
+                // Adding a row only re-renders the form: the browser's
+                // required-field check (an empty title) must not block it.
+                button.btn.secondary type="submit" name="action" value="add" formnovalidate { "Add question" }
             }
         }
     }

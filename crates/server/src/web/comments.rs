@@ -78,7 +78,7 @@ pub async fn explorer(
         @for c in &comments {
             @let cls = match c.label.as_deref() { Some("positive") => "pos", Some("negative") => "neg", Some("neutral") => "mid", _ => "" };
             article class=(format!("comment {cls}")) {
-                p { (c.body) }
+                (crate::web::layout::long_text(&c.body))
                 div.meta {
                     @if let Some(s) = c.score { "Score " strong { (s) } " · " }
                     @match (c.label.as_deref(), c.sentiment) {

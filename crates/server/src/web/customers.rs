@@ -89,7 +89,7 @@ pub async fn directory(
             tbody {
                 @for f in &customers {
                     tr {
-                        td { a href=(format!("/customers/{}", urlencode(&f.customer.external_id))) { (f.customer.name.as_deref().unwrap_or(&f.customer.external_id)) } div.muted.mono { (f.customer.external_id) } }
+                        td { a href=(format!("/customers/{}", super::layout::path_segment(&f.customer.external_id))) { (f.customer.name.as_deref().unwrap_or(&f.customer.external_id)) } div.muted.mono { (f.customer.external_id) } }
                         @for d in &defs { td { (attr(f, &d.key)) } }
                         td { (f.stage.as_deref().unwrap_or("—").replace('_', " ")) }
                         td.num { (f.responses) }
@@ -101,10 +101,6 @@ pub async fn directory(
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, page("Customers", &user, "/customers", body)).into_response())
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 pub async fn customer_page(

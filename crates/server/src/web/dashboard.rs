@@ -171,7 +171,7 @@ fn comments(list: &[Comment], kinds: &HashMap<uuid::Uuid, QuestionType>, show_su
         @for c in list {
             @let kind = kinds.get(&c.survey_id).copied();
             blockquote class=(format!("comment {}", comment_class(kind, c.score))) {
-                p { (c.body) }
+                (crate::web::layout::long_text(&c.body))
                 div.meta {
                     @if let Some(s) = c.score { "Score " strong { (s) } " · " }
                     (datetime(c.submitted_at))

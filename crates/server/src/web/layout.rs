@@ -107,3 +107,55 @@ pub fn measure_value(unit: &str, v: Option<f64>) -> String {
 pub fn url_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Characters of a comment shown before "Read all".
+pub const SHORT_TEXT: usize = 600;
+
+/// Text someone typed, shortened to [`SHORT_TEXT`] characters with the
+/// whole of it one click away (a `<details>`, so without JavaScript too).
+/// Wrapping of unbroken text is in the stylesheet (`overflow-wrap: anywhere`).
+pub fn long_text(body: &str) -> maud::Markup {
+    let n = body.chars().count();
+    if n <= SHORT_TEXT {
+        return maud::html! { p.text { (body) } };
+    }
+    let short: String = body.chars().take(SHORT_TEXT).collect();
+    maud::html! {
+        p.text { (short) "…" }
+        details.text { summary { "Read all (" (n) " characters)" } p { (body) } }
+    }
+}
+
+/// A value for one path segment: everything but the unreserved characters
+/// is percent-encoded (a query string's `+` for a space would stay a `+`
+/// in a path, and `/` would split the segment).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_segments_encode_spaces_slashes_and_plus_signs() {
+        assert_eq!(super::path_segment("acme corp/eu+1"), "acme%20corp%2Feu%2B1");
+        assert_eq!(super::path_segment("c-1.b_~"), "c-1.b_~");
+        assert_eq!(super::path_segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn long_text_is_shortened_with_the_rest_one_click_away_and_escaped() {
+        let body = format!("<b>{}", "x".repeat(10_000));
+        let html = super::long_text(&body).into_string();
+        assert!(html.contains("Read all (10003 characters)"), "{}", &html[..200]);
+        assert!(!html.contains("<b>"), "typed text stays escaped");
+        assert_eq!(super::long_text("short").into_string(), "<p class=\"text\">short</p>");
+    }
+}

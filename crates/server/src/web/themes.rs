@@ -39,7 +39,7 @@ fn theme_card(r: &ThemeRow, w: &WowsWoes, woe: bool) -> Markup {
             div { "Impact: " (impact_text(r, w)) }
             @for e in &r.examples {
                 blockquote class=(format!("comment {}", if e.sentiment < 0.0 { "neg" } else { "pos" })) {
-                    p { (e.body) }
+                    (crate::web::layout::long_text(&e.body))
                     div.meta {
                         @if let Some(s) = e.score { "Score " strong { (s) } " · " }
                         "sentiment " (format!("{:+.2}", e.sentiment)) " · " (datetime(e.submitted_at))

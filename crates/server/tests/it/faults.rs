@@ -239,6 +239,23 @@ async fn a_full_file_system_acknowledges_only_what_it_stored_and_recovers_when_s
     let (during, errors) = flood(&app, &id, 8, 300).await;
     assert!(errors.get(&503).is_some_and(|n| *n > 0), "the disk never filled: {} acknowledged", during.len());
     assert_eq!(errors.len(), 1, "refusals are 503s: {errors:?}");
+    // The last batches of the flood may have fitted; while the disk is
+    // full, the next refusal turns the health check to 503.
+    let mut more: Vec<Uuid> = Vec::new();
+    let mut refused = false;
+    for i in 0..200 {
+        let body = json!({"answers": {"nps": 5, "why": format!("more {i} {}", "still no room ".repeat(60))}});
+        let r = app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body).await;
+        match r.status().as_u16() {
+            201 => more.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap()),
+            503 => {
+                refused = true;
+                break;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused, "the disk is still full, yet {} more were acknowledged", more.len());
     let (status, body) = health(&app).await;
     assert_eq!(status, 503, "{body}");
 
@@ -250,7 +267,7 @@ async fn a_full_file_system_acknowledges_only_what_it_stored_and_recovers_when_s
     assert_eq!((after.len(), errors.len()), (100, 0), "{errors:?}");
 
     let reopened = SqliteStore::open(&path).await.unwrap();
-    let acknowledged: Vec<Uuid> = during.iter().chain(&after).copied().collect();
+    let acknowledged: Vec<Uuid> = during.iter().chain(&more).chain(&after).copied().collect();
     all_stored(&reopened, &acknowledged).await;
     let count = reopened.response_count(id.parse().unwrap()).await.unwrap();
     assert_eq!(count as usize, acknowledged.len(), "stored exactly what was acknowledged");

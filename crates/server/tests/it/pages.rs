@@ -783,3 +783,35 @@ async fn the_survey_page_breaks_responses_down_by_channel() {
     assert!(table.contains("<td>g2</td><td class=\"num\">1</td><td class=\"num\">-100"), "{table}");
     assert!(table.find("<td>api</td>").unwrap() < table.find("<td>g2</td>").unwrap(), "most responses first");
 }
+
+#[tokio::test]
+async fn a_customer_id_with_a_space_links_to_its_page_and_a_long_comment_is_shortened() {
+    let app = spawn_app().await;
+    let cookie = format!("cxloop_session={}", app.login().await);
+    let r = app
+        .client
+        .put(app.url("/api/v1/customers/acme%20corp%2Beu"))
+        .bearer_auth(&app.token)
+        .json(&serde_json::json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let directory = app.page("/customers", &cookie).await;
+    assert!(directory.contains("href=\"/customers/acme%20corp%2Beu\""), "the link encodes the space and the plus");
+    let r = app.client.get(app.url("/customers/acme%20corp%2Beu")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    let s = app.create_survey("Long").await;
+    let id = s["id"].as_str().unwrap();
+    let long = "x".repeat(10_000);
+    let r = app
+        .post_json(&format!("/api/v1/surveys/{id}/responses"), &serde_json::json!({"answers": {"nps": 3, "why": long}}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let overview = app.page("/dashboard", &cookie).await;
+    assert!(overview.contains("Read all (10000 characters)"), "the overview shortens it");
+
+    let builder = app.page("/surveys/new", &cookie).await;
+    assert!(builder.contains("value=\"add\" formnovalidate"), "adding a question skips the title check");
+}
