@@ -135,20 +135,24 @@ impl TestApp {
 
     /// Signs in as someone else.
     pub async fn login_as(&self, email: &str, password: &str) -> String {
+        let r = self.post_login(email, password, "/dashboard").await;
+        assert_eq!(r.status(), 303, "login should redirect");
+        set_cookie(&r, "cxloop_session").expect("session cookie")
+    }
+
+    /// Fetches the login form and posts it (any outcome: redirect, 422, 429).
+    pub async fn post_login(&self, email: &str, password: &str, next: &str) -> reqwest::Response {
         let page = self.client.get(self.url("/login")).send().await.unwrap();
         let csrf_cookie = set_cookie(&page, "cxloop_login").expect("login csrf cookie");
         let html = page.text().await.unwrap();
         let csrf = hidden(&html, "_csrf").expect("csrf field");
-        let r = self
-            .client
+        self.client
             .post(self.url("/login"))
             .header("cookie", format!("cxloop_login={csrf_cookie}"))
-            .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/dashboard")])
+            .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password), ("next", next)])
             .send()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "login should redirect");
-        set_cookie(&r, "cxloop_session").expect("session cookie")
+            .unwrap()
     }
 }
 

@@ -2,21 +2,12 @@
 //! per address, are refused with 429 and `Retry-After` beyond their limits,
 //! and served again once the window has passed.
 
-use crate::helpers::{TestApp, hidden, set_cookie, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    let page = app.client.get(app.url("/login")).send().await.unwrap();
-    let csrf_cookie = set_cookie(&page, "cxloop_login").unwrap();
-    let csrf = hidden(&page.text().await.unwrap(), "_csrf").unwrap();
-    app.client
-        .post(app.url("/login"))
-        .header("cookie", format!("cxloop_login={csrf_cookie}"))
-        .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/dashboard")])
-        .send()
-        .await
-        .unwrap()
+    app.post_login(email, password, "/dashboard").await
 }
 
 #[tokio::test]

@@ -1,24 +1,14 @@
 //! Security defects found by review: open redirects after login, headers,
 //! anonymous callers choosing their channel, JSON with trailing garbage.
 
-use crate::helpers::{hidden, set_cookie, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 use serde_json::json;
 
 #[tokio::test]
 async fn login_never_redirects_off_the_site() {
     let app = spawn_app().await;
     for next in ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example", "/\n/evil.example"] {
-        let page = app.client.get(app.url("/login")).send().await.unwrap();
-        let csrf_cookie = set_cookie(&page, "cxloop_login").unwrap();
-        let csrf = hidden(&page.text().await.unwrap(), "_csrf").unwrap();
-        let r = app
-            .client
-            .post(app.url("/login"))
-            .header("cookie", format!("cxloop_login={csrf_cookie}"))
-            .form(&[("_csrf", csrf.as_str()), ("email", &app.email), ("password", &app.password), ("next", next)])
-            .send()
-            .await
-            .unwrap();
+        let r = app.post_login(&app.email, &app.password, next).await;
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/dashboard", "next={next:?}");
     }
