@@ -139,7 +139,8 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
-        #[arg(long, default_value = "member", value_parser = ["admin", "member"])]
+        /// admin, analyst, agent or viewer (README: Roles and permissions).
+        #[arg(long, default_value = "agent", value_parser = ["admin", "analyst", "agent", "member", "viewer"])]
         role: String,
         /// Read the password from the first line of standard input.
         #[arg(long)]
@@ -233,6 +234,12 @@ enum TokenCommand {
         /// What the token is for (e.g. "helpdesk integration").
         #[arg(long)]
         name: String,
+        /// What the token may do, as scopes separated by spaces or commas
+        /// (read, export, responses, surveys, invitations, customers,
+        /// segments, taxonomy, attributes, integrations, privacy, users;
+        /// `all` for everything the account's role allows). Default: read.
+        #[arg(long, default_value = "read")]
+        scope: String,
     },
 }
 
@@ -326,11 +333,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(UserCommand::List { data }) => {
             let store = data.open().await?;
             for u in store.list_users().await? {
-                println!("{}\t{}\t{}", u.email, u.role.as_str(), u.name);
+                let state = if u.active { "" } else { "\tdeactivated" };
+                println!("{}\t{}\t{}{state}", u.email, u.role.as_str(), u.name);
             }
             Ok(())
         }
-        Command::Token(TokenCommand::Create { data, email, name }) => {
+        Command::Token(TokenCommand::Create { data, email, name, scope }) => {
             let store = data.open().await?;
             let user = match store.user_by_email(&email.trim().to_lowercase()).await {
                 Ok(u) => u.user,
@@ -343,9 +351,23 @@ async fn run(cli: Cli) -> Result<()> {
             if name.is_empty() {
                 bail!("--name must not be empty");
             }
+            let allowed = user.role.permissions();
+            let scopes = if scope.trim() == "all" {
+                allowed
+            } else {
+                cxloop_store::Permissions::parse_scopes(&scope)
+                    .map_err(|bad| anyhow::anyhow!("--scope: unknown scope {bad:?}"))?
+            };
+            if scopes.is_empty() {
+                bail!("--scope must name at least one scope");
+            }
+            if !scopes.is_subset_of(allowed) {
+                let extra: Vec<_> = scopes.iter().filter(|p| !allowed.contains(*p)).map(|p| p.scope()).collect();
+                bail!("--scope: the {} role does not allow {}", user.role.as_str(), extra.join(", "));
+            }
             let token = cxloop_server::crypto::new_token();
-            store.create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token)).await?;
-            eprintln!("API token for {} ({name}); it is shown once:", user.email);
+            store.create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token), scopes).await?;
+            eprintln!("API token for {} ({name}, scopes: {}); it is shown once:", user.email, scopes.to_scopes());
             println!("{token}");
             Ok(())
         }
@@ -497,7 +519,7 @@ pub async fn add_user(
     if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
         bail!("--email {email:?} is not an email address");
     }
-    let role = Role::parse(role).context("--role must be admin or member")?;
+    let role = Role::parse(role).context("--role must be admin, analyst, agent or viewer")?;
     auth::check_new_password(password).map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
     let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let name =

@@ -95,7 +95,10 @@ fn two_processes_share_one_postgres_database() {
             .await
             .unwrap();
         let token = cxloop_server::crypto::new_token();
-        store.create_token(user.id, "cluster", &cxloop_server::crypto::sha256_hex(&token)).await.unwrap();
+        store
+            .create_token(user.id, "cluster", &cxloop_server::crypto::sha256_hex(&token), user.role.permissions())
+            .await
+            .unwrap();
 
         // A session made through A is valid on B.
         let page = http.get(format!("{}/login", a.base)).send().await.unwrap();

@@ -5,6 +5,7 @@
 //! and calendar bucketing for trends ([`period`]). Storage, HTTP and the CLI
 //! build on these types; nothing here knows about them.
 
+pub mod access;
 pub mod answer;
 pub mod customer;
 pub mod metrics;

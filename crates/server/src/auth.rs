@@ -1,6 +1,8 @@
-//! Who is asking: staff sessions (cookie + CSRF token), API bearer tokens,
-//! password hashing (argon2). Extractors here are the only way handlers
-//! learn the caller.
+//! Who is asking, and whether they may: staff sessions (cookie + CSRF
+//! token), API bearer tokens with their scopes, password hashing (argon2).
+//! Extractors here are the only way handlers learn the caller; [`Staff`]
+//! and [`Api`] also require a permission, decided by
+//! [`cxloop_core::access::decide`].
 
 use crate::AppState;
 use crate::crypto::{ct_eq, new_token, sha256_hex};
@@ -11,7 +13,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use cxloop_core::access::{Caller, Decision, Permission, Permissions, decide};
 use cxloop_store::{NewSession, StoreError, User};
+use std::marker::PhantomData;
 use time::{Duration, OffsetDateTime};
 
 pub const SESSION_COOKIE: &str = "cxloop_session";
@@ -106,7 +110,8 @@ pub async fn log_in(
         None => DUMMY.get_or_init(|| hash_password("cxloop timing equaliser").unwrap_or_default()).clone(),
     };
     let ok = verify_password_bounded(state, hash, password.to_string()).await?;
-    let Some(found) = found.filter(|_| ok) else {
+    // A deactivated account is refused exactly like a wrong password.
+    let Some(found) = found.filter(|u| ok && u.user.active) else {
         limits.login_account.record(&email);
         if let Some(a) = &address {
             limits.login_address.record(a);
@@ -137,6 +142,12 @@ pub struct WebUser {
 }
 
 impl WebUser {
+    /// Whether the session's role holds `p` (for showing only the forms and
+    /// links the person may use; the routes check it again).
+    pub fn can(&self, p: Permission) -> bool {
+        decide(Caller { role: self.user.role, scopes: None }, p) == Decision::Allow
+    }
+
     /// Refuses a form post whose `_csrf` field does not match the session.
     pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
         match submitted {
@@ -196,48 +207,145 @@ fn bearer(parts: &Parts) -> Option<Result<String, AppError>> {
     Some(token.ok_or_else(|| AppError::invalid("Authorization", "use the form: Authorization: Bearer <token>")))
 }
 
-async fn token_user(state: &AppState, token: &str) -> Result<User, AppError> {
+async fn token_user(state: &AppState, token: &str) -> Result<ApiUser, AppError> {
     match state.store.user_by_token(&sha256_hex(token)).await {
-        Ok(u) => Ok(u),
+        Ok((user, scopes)) => Ok(ApiUser { user, scopes: Some(scopes) }),
         Err(StoreError::NotFound) => Err(AppError::Unauthorized),
         Err(e) => Err(e.into()),
     }
 }
 
-/// A caller of the staff API: a bearer token, or a browser session for
-/// safe (read-only) methods, so that dashboard links can download exports.
-/// Writes with a cookie alone are refused: they would be open to CSRF.
+/// A caller of the staff API: a bearer token (limited to its scopes), or a
+/// browser session for safe (read-only) methods, so that dashboard links
+/// can download exports. Writes with a cookie alone are refused: they would
+/// be open to CSRF.
 #[derive(Debug, Clone)]
-pub struct ApiUser(pub User);
+pub struct ApiUser {
+    pub user: User,
+    /// The token's scopes; `None` for a browser session.
+    pub scopes: Option<Permissions>,
+}
+
+impl ApiUser {
+    /// Allows the caller to do what `p` covers, or says why not.
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        let caller = Caller { role: self.user.role, scopes: self.scopes };
+        match decide(caller, p) {
+            Decision::Allow => Ok(()),
+            Decision::RoleLacks => Err(AppError::Forbidden(role_lacks(self.user.role, p))),
+            Decision::ScopeLacks => Err(AppError::Forbidden(format!(
+                "this API token does not have the `{}` scope ({}); create a token with it",
+                p.scope(),
+                p.describe()
+            ))),
+        }
+    }
+}
+
+fn role_lacks(role: cxloop_store::Role, p: Permission) -> String {
+    format!("the {} role may not {}; ask an admin", role.as_str(), p.describe())
+}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(parts) {
-            return Ok(ApiUser(token_user(state, &token?).await?));
+            return token_user(state, &token?).await;
         }
         if matches!(parts.method, Method::GET | Method::HEAD)
             && let Some(u) = session_user(parts, state).await?
         {
-            return Ok(ApiUser(u.user));
+            return Ok(ApiUser { user: u.user, scopes: None });
         }
         Err(AppError::Unauthorized)
     }
 }
 
-/// An optional bearer token: absent means anonymous, but a token that is
-/// present and wrong is an error, never a silent downgrade.
-#[derive(Debug, Clone)]
-pub struct MaybeApiUser(pub Option<User>);
+/// A permission as a type, for [`Staff`] and [`Api`].
+pub trait Needs: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
 
-impl FromRequestParts<AppState> for MaybeApiUser {
+/// The permissions as types: `Api<can::ManageSurveys>`.
+pub mod can {
+    use super::{Needs, Permission};
+
+    macro_rules! permissions {
+        ($($name:ident),* $(,)?) => {$(
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl Needs for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+
+    permissions!(
+        ViewReports,
+        ExportData,
+        SubmitResponses,
+        ManageSurveys,
+        SendInvitations,
+        ManageCustomers,
+        ManageSegments,
+        ManageTaxonomy,
+        ManageAttributes,
+        ManageIntegrations,
+        ManagePrivacy,
+        ManageUsers,
+    );
+}
+
+/// An API caller who holds permission `P`: 401 without credentials, 403
+/// naming the missing permission or scope otherwise.
+#[derive(Debug, Clone)]
+pub struct Api<P>(pub User, pub PhantomData<P>);
+
+impl<P: Needs> FromRequestParts<AppState> for Api<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = ApiUser::from_request_parts(parts, state).await?;
+        caller.require(P::PERMISSION)?;
+        Ok(Api(caller.user, PhantomData))
+    }
+}
+
+/// A staff member on a page who holds permission `P`: without a session
+/// the login page, without the permission a 403 page saying which.
+#[derive(Debug, Clone)]
+pub struct Staff<P>(pub WebUser, pub PhantomData<P>);
+
+impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = WebUser::from_request_parts(parts, state).await?;
+        if !user.can(P::PERMISSION) {
+            let e = AppError::Forbidden(role_lacks(user.user.role, P::PERMISSION));
+            return Err(crate::error::PageError(e).into_response());
+        }
+        Ok(Staff(user, PhantomData))
+    }
+}
+
+/// An optional bearer token: absent means anonymous; a token that is
+/// present must be valid (never a silent downgrade) and hold `P`.
+#[derive(Debug, Clone)]
+pub struct MaybeApi<P>(pub Option<User>, pub PhantomData<P>);
+
+impl<P: Needs> FromRequestParts<AppState> for MaybeApi<P> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match bearer(parts) {
-            Some(token) => Ok(MaybeApiUser(Some(token_user(state, &token?).await?))),
-            None => Ok(MaybeApiUser(None)),
+            Some(token) => {
+                let caller = token_user(state, &token?).await?;
+                caller.require(P::PERMISSION)?;
+                Ok(MaybeApi(Some(caller.user), PhantomData))
+            }
+            None => Ok(MaybeApi(None, PhantomData)),
         }
     }
 }

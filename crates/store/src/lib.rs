@@ -146,8 +146,20 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, id_hash: &str, now: time::OffsetDateTime) -> Result<(User, SessionInfo)>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     async fn purge_sessions(&self, now: time::OffsetDateTime) -> Result<u64>;
-    async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<Uuid>;
-    async fn user_by_token(&self, token_hash: &str) -> Result<User>;
+    /// Changes an account's role or whether it is active. Deactivating
+    /// ends its sessions. Fails with `Conflict { what: "last_admin" }` when
+    /// the change would leave no active admin.
+    async fn update_user(&self, id: Uuid, change: UserChange) -> Result<User>;
+    /// Removes an account with its sessions and tokens; the same
+    /// `last_admin` conflict as [`AccountStore::update_user`].
+    async fn delete_user(&self, id: Uuid) -> Result<()>;
+    async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str, scopes: Permissions) -> Result<Uuid>;
+    /// The active account a token belongs to, and the token's scopes.
+    async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)>;
+    /// Tokens, newest first: one account's, or everyone's.
+    async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<TokenInfo>>;
+    /// Revokes a token; with `owner`, only if it is that account's.
+    async fn delete_token(&self, id: Uuid, owner: Option<Uuid>) -> Result<()>;
     /// Reads a setting, or stores `init` under `key` if there is none yet and
     /// returns it (first writer wins, so processes agree).
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;

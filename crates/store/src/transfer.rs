@@ -61,9 +61,13 @@ impl Table {
 /// Every table, parents before children.
 pub const TABLES: &[Table] = &[
     Table { name: "settings", columns: &["key", "value"], key_len: 1 },
-    Table { name: "users", columns: &["id", "email", "name", "role", "password_hash", "created_at"], key_len: 1 },
+    Table {
+        name: "users",
+        columns: &["id", "email", "name", "role", "password_hash", "created_at", "deactivated_at"],
+        key_len: 1,
+    },
     Table { name: "sessions", columns: &["id_hash", "user_id", "csrf", "created_at", "expires_at"], key_len: 1 },
-    Table { name: "api_tokens", columns: &["id", "user_id", "name", "token_hash", "created_at"], key_len: 1 },
+    Table { name: "api_tokens", columns: &["id", "user_id", "name", "token_hash", "created_at", "scopes"], key_len: 1 },
     Table {
         name: "customers",
         columns: &["id", "external_id", "name", "email", "attributes", "created_at"],

@@ -109,29 +109,7 @@ pub struct Comment {
     pub submitted_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-}
+pub use cxloop_core::access::{Permissions, Role};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -139,6 +117,33 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// False once an admin has deactivated the account: it can neither log
+    /// in nor use its tokens, and its sessions are gone.
+    pub active: bool,
+}
+
+/// One change to a staff account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    Active(bool),
+}
+
+/// An API token as listed (never its secret, which is shown once).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_email: String,
+    pub name: String,
+    #[serde(serialize_with = "scopes_text")]
+    pub scopes: Permissions,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+fn scopes_text<S: serde::Serializer>(p: &Permissions, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(p.iter().map(|p| p.scope()))
 }
 
 #[derive(Debug, Clone)]

@@ -225,9 +225,63 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     assert_eq!((who.id, info.csrf.as_str()), (u.id, "c1"));
     assert!(matches!(store.session("s1", now + time::Duration::hours(2)).await, Err(StoreError::NotFound)));
     assert_eq!(store.purge_sessions(now + time::Duration::hours(2)).await.unwrap(), 1);
-    store.create_token(u.id, "ci", "tokhash").await.unwrap();
-    assert_eq!(store.user_by_token("tokhash").await.unwrap().email, "cx@example.com");
+    let scopes = Permissions::parse_scopes("read surveys").unwrap();
+    let tok = store.create_token(u.id, "ci", "tokhash", scopes).await.unwrap();
+    let (who, got) = store.user_by_token("tokhash").await.unwrap();
+    assert_eq!((who.email.as_str(), got), ("cx@example.com", scopes));
     assert!(matches!(store.user_by_token("nope").await, Err(StoreError::NotFound)));
+
+    // Roles, deactivation and the last admin.
+    assert!(matches!(
+        store.update_user(u.id, UserChange::Role(Role::Viewer)).await,
+        Err(StoreError::Conflict { what: "last_admin" })
+    ));
+    assert!(matches!(store.update_user(u.id, UserChange::Active(false)).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(store.delete_user(u.id).await, Err(StoreError::Conflict { what: "last_admin" })));
+    let agent = store
+        .create_user(&NewUser {
+            email: "agent@example.com".into(),
+            name: "Agent".into(),
+            role: Role::Agent,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    store.create_token(agent.id, "agent", "agenthash", Permissions::read_only()).await.unwrap();
+    store
+        .create_session(&NewSession {
+            id_hash: "s2".into(),
+            user_id: agent.id,
+            csrf: "c2".into(),
+            expires_at: now + time::Duration::hours(1),
+        })
+        .await
+        .unwrap();
+    let off = store.update_user(agent.id, UserChange::Active(false)).await.unwrap();
+    assert!(!off.active);
+    assert!(matches!(store.session("s2", now).await, Err(StoreError::NotFound)), "deactivation ends sessions");
+    assert!(matches!(store.user_by_token("agenthash").await, Err(StoreError::NotFound)), "and stops its tokens");
+    assert!(!store.user_by_email("agent@example.com").await.unwrap().user.active);
+    assert!(store.update_user(agent.id, UserChange::Active(true)).await.unwrap().active);
+    assert!(store.user_by_token("agenthash").await.is_ok(), "a reactivated account's tokens work again");
+    // With a second admin the first may step down, and the second may not.
+    assert_eq!(store.update_user(agent.id, UserChange::Role(Role::Admin)).await.unwrap().role, Role::Admin);
+    assert_eq!(store.update_user(u.id, UserChange::Role(Role::Analyst)).await.unwrap().role, Role::Analyst);
+    assert!(matches!(store.delete_user(agent.id).await, Err(StoreError::Conflict { what: "last_admin" })));
+    // Tokens: listed newest first without secrets, revoked by their owner only.
+    let all = store.list_tokens(None).await.unwrap();
+    assert_eq!(all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["agent", "ci"]);
+    assert_eq!(store.list_tokens(Some(u.id)).await.unwrap().len(), 1);
+    assert!(matches!(store.delete_token(tok, Some(agent.id)).await, Err(StoreError::NotFound)));
+    store.delete_token(tok, Some(u.id)).await.unwrap();
+    assert!(matches!(store.user_by_token("tokhash").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.delete_token(tok, None).await, Err(StoreError::NotFound)));
+    // Removing an account takes its tokens with it.
+    store.update_user(u.id, UserChange::Role(Role::Admin)).await.unwrap();
+    store.delete_user(agent.id).await.unwrap();
+    assert!(matches!(store.user_by_token("agenthash").await, Err(StoreError::NotFound)));
+    assert!(store.list_tokens(None).await.unwrap().is_empty());
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
     assert_eq!(store.setting_or_init("secret", "a").await.unwrap(), "a");
     assert_eq!(store.setting_or_init("secret", "b").await.unwrap(), "a", "first writer wins");
 }

@@ -55,6 +55,9 @@ pub async fn admin_token(store: &dyn cxloop_store::Store) -> String {
         .await
         .expect("user");
     let token = cxloop_server::crypto::new_token();
-    store.create_token(user.id, "bench", &cxloop_server::crypto::sha256_hex(&token)).await.expect("token");
+    store
+        .create_token(user.id, "bench", &cxloop_server::crypto::sha256_hex(&token), user.role.permissions())
+        .await
+        .expect("token");
     token
 }

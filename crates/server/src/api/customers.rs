@@ -5,7 +5,7 @@
 use super::ApiJson;
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -82,13 +82,16 @@ pub async fn matching(
     Ok((out, matched))
 }
 
-pub async fn list_attributes(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+pub async fn list_attributes(
+    State(state): State<AppState>,
+    _u: Api<can::ViewReports>,
+) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "attributes": state.store.attribute_defs().await? })))
 }
 
 pub async fn put_attribute(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageAttributes>,
     Path(key): Path<String>,
     ApiJson(def): ApiJson<AttributeDef>,
 ) -> Result<Json<AttributeDef>, AppError> {
@@ -163,7 +166,7 @@ async fn one(state: &AppState, external_id: &str) -> Result<CustomerFacts, AppEr
 
 pub async fn put_customer(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageCustomers>,
     Path(external_id): Path<String>,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> Result<Json<Value>, AppError> {
@@ -183,7 +186,7 @@ pub struct BulkCustomers {
 
 pub async fn bulk_customers(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageCustomers>,
     ApiJson(req): ApiJson<BulkCustomers>,
 ) -> Result<Json<Value>, AppError> {
     if req.customers.len() > 10_000 {
@@ -218,7 +221,7 @@ pub struct ListCustomers {
 
 pub async fn list_customers(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<ListCustomers>,
 ) -> Result<Json<Value>, AppError> {
     let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
@@ -262,7 +265,7 @@ pub async fn list_customers(
 
 pub async fn get_customer(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let f = one(&state, &external_id).await?;
@@ -282,7 +285,7 @@ pub struct EventInput {
 
 pub async fn add_event(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageCustomers>,
     Path(external_id): Path<String>,
     ApiJson(e): ApiJson<EventInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -316,13 +319,13 @@ fn check_segment_name(name: &str) -> Result<String, AppError> {
     Ok(n.to_string())
 }
 
-pub async fn list_segments(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+pub async fn list_segments(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "segments": state.store.segments().await? })))
 }
 
 pub async fn create_segment(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     ApiJson(s): ApiJson<SegmentInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let name = check_segment_name(&s.name)?;
@@ -344,7 +347,7 @@ fn not_found(e: StoreError) -> AppError {
 
 pub async fn get_segment(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let seg = state.store.segment(segment_id(&id)?).await.map_err(not_found)?;
@@ -355,7 +358,7 @@ pub async fn get_segment(
 
 pub async fn update_segment(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
     ApiJson(s): ApiJson<SegmentInput>,
 ) -> Result<Json<Value>, AppError> {
@@ -371,7 +374,7 @@ pub async fn update_segment(
 
 pub async fn delete_segment(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     state.store.delete_segment(segment_id(&id)?).await.map_err(not_found)?;
@@ -386,7 +389,7 @@ pub struct Preview {
 
 pub async fn preview_segment(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     ApiJson(p): ApiJson<Preview>,
 ) -> Result<Json<Value>, AppError> {
     let expr = parse_segment(&p.expression, &state.store.attribute_defs().await?)?;
@@ -455,7 +458,7 @@ pub struct ImportQuery {
 /// Imports customers from a CSV body; reports every bad row by line and column.
 pub async fn import_customers(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageCustomers>,
     ApiQuery(q): ApiQuery<ImportQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
@@ -494,7 +497,7 @@ pub async fn import_customers(
 /// Every customer as CSV: id, name, email, stage, facts and one column per attribute.
 pub async fn export_customers(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ExportData>,
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
     let defs = state.store.attribute_defs().await?;
@@ -544,50 +547,49 @@ pub async fn export_customers(
         .into_response())
 }
 
-fn require_admin(user: &cxloop_store::User) -> Result<(), AppError> {
-    if user.role == cxloop_store::Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only admins may do this".into()))
-    }
-}
-
-async fn customer_or_404(state: &AppState, external_id: &str) -> Result<cxloop_store::Customer, AppError> {
+pub async fn customer_or_404(state: &AppState, external_id: &str) -> Result<cxloop_store::Customer, AppError> {
     state.store.customer_by_external_id(external_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("customer"),
         other => other.into(),
     })
 }
 
+/// Everything cxloop holds about one customer (logged in the audit trail
+/// as done by `actor`). The API and the privacy page both call this.
+pub async fn customer_data(state: &AppState, actor: &str, external_id: &str) -> Result<Value, AppError> {
+    let c = customer_or_404(state, external_id).await?;
+    let events = state.store.customer_events(c.id).await?;
+    let responses = state.store.customer_responses(c.id, 100_000).await?;
+    state.store.audit(actor, "customer.export", &c.id.to_string(), &json!({ "responses": responses.len() })).await?;
+    Ok(json!({ "customer": c, "events": events, "responses": responses }))
+}
+
+/// Erases a customer's identity and free text everywhere (scores stay so
+/// aggregates stay right); returns how many comments were erased.
+pub async fn erase(state: &AppState, actor: &str, external_id: &str) -> Result<u64, AppError> {
+    let c = customer_or_404(state, external_id).await?;
+    Ok(state.store.erase_customer(c.id, actor).await?)
+}
+
 /// Everything cxloop holds about one customer, as JSON (logged in the audit trail).
 pub async fn export_customer(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    Api(user, _): Api<can::ManagePrivacy>,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let c = customer_or_404(&state, &external_id).await?;
-    let events = state.store.customer_events(c.id).await?;
-    let responses = state.store.customer_responses(c.id, 100_000).await?;
-    state
-        .store
-        .audit(&user.email, "customer.export", &c.id.to_string(), &json!({ "responses": responses.len() }))
-        .await?;
-    Ok(Json(json!({ "customer": c, "events": events, "responses": responses })))
+    Ok(Json(customer_data(&state, &user.email, &external_id).await?))
 }
 
 /// Erases a customer's identity and free text everywhere; scores stay so aggregates stay right.
 pub async fn erase_customer(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    Api(user, _): Api<can::ManagePrivacy>,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    require_admin(&user)?;
-    let c = customer_or_404(&state, &external_id).await?;
-    let comments = state.store.erase_customer(c.id, &user.email).await?;
+    let comments = erase(&state, &user.email, &external_id).await?;
     Ok(Json(json!({ "erased": true, "comments_erased": comments })))
 }
 
-pub async fn get_audit(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Value>, AppError> {
-    require_admin(&user)?;
+pub async fn get_audit(State(state): State<AppState>, _u: Api<can::ManagePrivacy>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "entries": state.store.audit_log(500).await? })))
 }

@@ -5,7 +5,7 @@
 use super::load_survey;
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::feedback::{FeedbackPlan, Format, plan};
 use axum::Json;
@@ -67,7 +67,7 @@ pub async fn apply(state: &AppState, p: &FeedbackPlan, all_or_nothing: bool, dry
 
 pub async fn import_feedback(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSurveys>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<FeedbackQuery>,
     headers: HeaderMap,

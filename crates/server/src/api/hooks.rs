@@ -6,7 +6,7 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::invite::{Recipient, Reminders, invite};
 use axum::Json;
@@ -87,7 +87,7 @@ pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
 
 pub async fn create_hook(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageIntegrations>,
     ApiJson(req): ApiJson<HookRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let hook = check_hook(&state, &req).await?;
@@ -95,14 +95,14 @@ pub async fn create_hook(
     Ok((StatusCode::CREATED, Json(view(&state, &hook, true))))
 }
 
-pub async fn list_hooks(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+pub async fn list_hooks(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
     let hooks: Vec<Value> = state.store.hooks().await?.iter().map(|h| view(&state, h, false)).collect();
     Ok(Json(json!({ "hooks": hooks })))
 }
 
 pub async fn delete_hook(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageIntegrations>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;

@@ -5,7 +5,7 @@
 use super::{ApiJson, load_survey};
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::invite::{Recipient, Reminders, invite, summary};
 use axum::Json;
@@ -103,7 +103,7 @@ pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recip
 
 pub async fn send_invitations(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::SendInvitations>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -124,7 +124,7 @@ pub struct ListQuery {
 
 pub async fn list_invitations(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
@@ -149,7 +149,7 @@ pub struct Bounce {
 /// after delivery; that address's open invitations become `bounced`.
 pub async fn report_bounce(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::SendInvitations>,
     ApiJson(b): ApiJson<Bounce>,
 ) -> Result<Json<Value>, AppError> {
     let email =

@@ -4,7 +4,7 @@
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -108,7 +108,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
     Ok(out)
 }
 
-pub async fn list_personas(State(state): State<AppState>, _u: ApiUser) -> Result<Json<Value>, AppError> {
+pub async fn list_personas(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "personas": cards(&state).await? })))
 }
 
@@ -130,7 +130,7 @@ async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
 
 pub async fn create_persona(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     ApiJson(mut p): ApiJson<Persona>,
 ) -> Result<(StatusCode, Json<Persona>), AppError> {
     p.id = uuid::Uuid::nil();
@@ -139,7 +139,7 @@ pub async fn create_persona(
 
 pub async fn update_persona(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
     ApiJson(mut p): ApiJson<Persona>,
 ) -> Result<Json<Persona>, AppError> {
@@ -149,7 +149,7 @@ pub async fn update_persona(
 
 pub async fn delete_persona(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
@@ -229,7 +229,7 @@ pub async fn picture_response(state: &AppState, id: uuid::Uuid) -> Result<axum::
 /// `PUT /api/v1/personas/{id}/picture` with the image as the body.
 pub async fn put_picture(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, AppError> {
@@ -239,7 +239,7 @@ pub async fn put_picture(
 
 pub async fn get_picture(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, AppError> {
     picture_response(&state, persona_id(&id)?).await
@@ -247,7 +247,7 @@ pub async fn get_picture(
 
 pub async fn delete_picture(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     state.store.set_persona_picture(persona_id(&id)?, None).await.map_err(not_found)?;

@@ -4,7 +4,7 @@
 use super::{ApiJson, load_survey};
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::{ApiUser, MaybeApiUser};
+use crate::auth::{Api, MaybeApi, can};
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
 use crate::report::RangeQuery;
@@ -25,11 +25,13 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 pub async fn create_response(
     State(state): State<AppState>,
-    MaybeApiUser(user): MaybeApiUser,
+    MaybeApi(user, _): MaybeApi<can::SubmitResponses>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(sub): ApiJson<Submission>,
 ) -> Result<Response, AppError> {
+    // Only staff (a token that may submit responses) may name the channel.
+    let trust = if user.is_some() { Trust::Staff } else { Trust::Public };
     let survey = load_survey(&state, &id).await?;
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
@@ -37,7 +39,6 @@ pub async fn create_response(
         ),
         None => None,
     };
-    let trust = if user.is_some() { Trust::Staff } else { Trust::Public };
     let (stored, replayed) = match submit(&state, &survey, &sub, key, trust, "api").await? {
         Inserted::Created(r) => (r, false),
         Inserted::Replayed(r) => (r, true),
@@ -116,7 +117,7 @@ fn decode_cursor(s: &str) -> Result<(OffsetDateTime, uuid::Uuid), AppError> {
 
 pub async fn list_responses(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -195,7 +196,7 @@ fn csv_chunk(survey: &Survey, rows: &[StoredResponse], header: bool) -> Result<B
 /// memory stays flat however many rows there are.
 pub async fn export_csv(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ExportData>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, AppError> {
@@ -268,7 +269,7 @@ impl MetricsQuery {
 
 pub async fn get_metrics(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -299,7 +300,7 @@ pub struct CompareQuery {
 /// significance of each difference (same tests as period changes).
 pub async fn compare_segments(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CompareQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -352,7 +353,7 @@ impl ThemesQuery {
 
 pub async fn get_themes(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ThemesQuery>,
 ) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {

@@ -4,7 +4,7 @@
 use super::{ApiJson, load_survey};
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -154,7 +154,7 @@ pub async fn apply_update(state: &AppState, mut survey: Survey, req: UpdateSurve
 
 pub async fn create_survey(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ManageSurveys>,
     ApiJson(req): ApiJson<CreateSurveyRequest>,
 ) -> Result<(StatusCode, Json<SurveyResponse>), AppError> {
     let spec = SurveySpec {
@@ -168,7 +168,10 @@ pub async fn create_survey(
     Ok((StatusCode::CREATED, Json(to_response(&state, survey, Some(0)))))
 }
 
-pub async fn list_surveys(State(state): State<AppState>, _user: ApiUser) -> Result<Json<serde_json::Value>, AppError> {
+pub async fn list_surveys(
+    State(state): State<AppState>,
+    _user: Api<can::ViewReports>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let surveys: Vec<SurveyResponse> = state
         .store
         .list_surveys()
@@ -181,7 +184,7 @@ pub async fn list_surveys(State(state): State<AppState>, _user: ApiUser) -> Resu
 
 pub async fn get_survey(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Json<SurveyResponse>, AppError> {
     let survey = load_survey(&state, &id).await?;
@@ -190,7 +193,7 @@ pub async fn get_survey(
 
 pub async fn update_survey(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ManageSurveys>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateSurveyRequest>,
 ) -> Result<Json<SurveyResponse>, AppError> {
@@ -214,7 +217,7 @@ pub fn signed_link(state: &AppState, survey: &Survey, external_id: &str) -> (Str
 
 pub async fn create_link(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::SendInvitations>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LinkRequest>,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -241,7 +244,7 @@ pub struct QrQuery {
 /// a customer's personal link) as SVG or PNG, ready to print.
 pub async fn survey_qr(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<QrQuery>,
 ) -> Result<axum::response::Response, AppError> {

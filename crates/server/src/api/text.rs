@@ -5,7 +5,7 @@
 use super::{ApiJson, load_survey};
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::report::RangeQuery;
 use axum::Json;
@@ -30,7 +30,7 @@ fn parse_version(v: Option<&str>) -> Result<Option<u32>, AppError> {
 
 pub async fn get_taxonomy(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> Result<Json<Value>, AppError> {
     let store = state.store.as_ref();
@@ -67,7 +67,7 @@ pub struct PutTaxonomy {
 
 pub async fn put_taxonomy(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    Api(user, _): Api<can::ManageTaxonomy>,
     ApiJson(req): ApiJson<PutTaxonomy>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let tax = Taxonomy { themes: req.themes };
@@ -101,7 +101,7 @@ pub async fn add_theme_from_phrase(
 
 pub async fn post_theme(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    Api(user, _): Api<can::ManageTaxonomy>,
     ApiJson(req): ApiJson<AddTheme>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (version, job, theme) = add_theme_from_phrase(&state, &user.email, &req.phrase, req.name.as_deref()).await?;
@@ -110,7 +110,7 @@ pub async fn post_theme(
 
 pub async fn get_emerging(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<Value>, AppError> {
@@ -202,7 +202,7 @@ impl CommentsQuery {
 
 pub async fn get_comments(
     State(state): State<AppState>,
-    _user: ApiUser,
+    _user: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<CommentsQuery>,
 ) -> Result<Json<Value>, AppError> {
     let f = q.filter(&state).await?;

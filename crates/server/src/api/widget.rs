@@ -5,7 +5,7 @@
 use super::{ApiJson, load_survey};
 use crate::AppState;
 use crate::api::query::ApiQuery;
-use crate::auth::ApiUser;
+use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
 use axum::Json;
@@ -77,7 +77,7 @@ pub fn check_widget(survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppE
 
 pub async fn put_widget(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ManageIntegrations>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<WidgetRequest>,
 ) -> Result<Json<Widget>, AppError> {
@@ -89,7 +89,7 @@ pub async fn put_widget(
 
 pub async fn get_widget(
     State(state): State<AppState>,
-    _u: ApiUser,
+    _u: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;

@@ -3,12 +3,12 @@
 //! with another blank row and keeps everything typed; errors name the row.
 
 use super::FormData;
-use super::layout::page;
+use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::api::load_survey;
 use crate::api::query::PageQuery;
 use crate::api::surveys::{UpdateSurveyRequest, apply_update, create};
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -283,7 +283,7 @@ pub struct TemplateQuery {
     pub template: Option<String>,
 }
 
-pub async fn new_survey(user: WebUser, PageQuery(q): PageQuery<TemplateQuery>) -> Markup {
+pub async fn new_survey(Staff(user, _): Staff<can::ManageSurveys>, PageQuery(q): PageQuery<TemplateQuery>) -> Markup {
     let d = template(q.template.as_deref().unwrap_or(""));
     page(
         "New survey",
@@ -293,7 +293,11 @@ pub async fn new_survey(user: WebUser, PageQuery(q): PageQuery<TemplateQuery>) -
     )
 }
 
-pub async fn create_survey(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_survey(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSurveys>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let mut d = read_draft(&form);
@@ -329,7 +333,7 @@ pub async fn create_survey(State(state): State<AppState>, user: WebUser, body: B
 
 pub async fn edit_survey(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
     let survey = load_survey(&state, &id).await?;
@@ -353,7 +357,7 @@ pub async fn edit_survey(
 
 pub async fn update_survey(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -404,7 +408,7 @@ pub async fn update_survey(
 
 pub async fn set_status(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -413,6 +417,18 @@ pub async fn set_status(
     let survey = load_survey(&state, &id).await?;
     let status: SurveyStatus =
         form.get("status").parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
+    if status == SurveyStatus::Closed && survey.status != SurveyStatus::Closed && !confirmed(&form) {
+        let responses = state.store.response_count(survey.id).await?;
+        let consequence = html! {
+            p { "Its link, QR code, widget and invitations stop taking answers at once; people who open them are told the survey is closed." }
+            p { "Its " (responses) " responses stay, and you can reopen it at any time." }
+        };
+        let question = format!("Close {}?", survey.title);
+        let action = format!("/surveys/{}/status", survey.id);
+        let back = format!("/surveys/{}", survey.id);
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[("status", "closed")] };
+        return Ok(ask.page(&user, "/surveys", "Close survey", &back).into_response());
+    }
     let req = UpdateSurveyRequest { status: Some(status), ..Default::default() };
     let survey = apply_update(&state, survey, req).await?;
     Ok(Redirect::to(&format!("/surveys/{}", survey.id)).into_response())

@@ -5,11 +5,11 @@
 //! tag to paste) and feedback imports.
 
 use super::FormData;
-use super::layout::page;
+use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::api::hooks::{HookRequest, check_hook, save_hook};
 use crate::api::widget::{WidgetRequest, check_widget};
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -122,7 +122,10 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
     ))
 }
 
-pub async fn channels_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn channels_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ViewReports>,
+) -> Result<Markup, PageError> {
     render(&state, &user, None).await
 }
 
@@ -136,7 +139,11 @@ async fn with_error(state: &AppState, user: &WebUser, e: AppError) -> Result<Res
     }
 }
 
-pub async fn create_hook(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_hook(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageIntegrations>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let req = HookRequest {
@@ -157,13 +164,26 @@ pub async fn create_hook(State(state): State<AppState>, user: WebUser, body: Byt
 
 pub async fn delete_hook(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageIntegrations>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
+    if !confirmed(&form) {
+        let hook = state.store.hook(id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("hook"),
+            other => other.into(),
+        })?;
+        let consequence = html! {
+            p { "Events sent to " code { (state.base_url) "/hooks/" (hook.id) } " will be refused from now on, so the system that sends them must be told. Responses it brought in stay." }
+        };
+        let question = format!("Delete the webhook {}?", hook.name);
+        let action = format!("/channels/hooks/{}/delete", hook.id);
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
+        return Ok(ask.page(&user, "/channels", "Delete webhook", "/channels").into_response());
+    }
     state.store.delete_hook(id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("hook"),
         other => other.into(),
@@ -173,7 +193,7 @@ pub async fn delete_hook(
 
 pub async fn save_widget(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageIntegrations>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {

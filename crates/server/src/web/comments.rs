@@ -7,7 +7,7 @@ use super::layout::{datetime, page};
 use crate::AppState;
 use crate::api::query::PageQuery;
 use crate::api::text::CommentsQuery;
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -30,7 +30,7 @@ fn reason_text(r: &Reason) -> String {
 
 pub async fn explorer(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     PageQuery(q): PageQuery<CommentsQuery>,
 ) -> Result<Response, PageError> {
     let surveys = state.store.list_surveys().await?;
@@ -154,11 +154,18 @@ async fn render_taxonomy(
     ))
 }
 
-pub async fn taxonomy_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn taxonomy_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ViewReports>,
+) -> Result<Markup, PageError> {
     render_taxonomy(&state, &user, None, None).await
 }
 
-pub async fn save_taxonomy(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn save_taxonomy(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageTaxonomy>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let draft = form.get("taxonomy");

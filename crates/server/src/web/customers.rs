@@ -3,11 +3,11 @@
 //! the segment editor with a live count of who matches.
 
 use super::FormData;
-use super::layout::{datetime, page};
+use super::layout::{Confirm, confirmed, datetime, page};
 use crate::AppState;
 use crate::api::customers::parse_segment;
 use crate::api::query::PageQuery;
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -34,7 +34,7 @@ fn attr(f: &CustomerFacts, k: &str) -> String {
 
 pub async fn directory(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     PageQuery(q): PageQuery<DirectoryQuery>,
 ) -> Result<Response, PageError> {
     let segments = state.store.segments().await?;
@@ -105,7 +105,7 @@ pub async fn directory(
 
 pub async fn customer_page(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     Path(external_id): Path<String>,
 ) -> Result<Markup, PageError> {
     let c = state.store.customer_by_external_id(&external_id).await.map_err(|e| match e {
@@ -128,6 +128,9 @@ pub async fn customer_page(
     let body = html! {
         h1 { (title) }
         p.muted.mono { (c.external_id) @if let Some(e) = &c.email { " · " (e) } }
+        @if user.can(cxloop_core::access::Permission::ManagePrivacy) {
+            p { a href=(format!("/customers/{}/privacy", super::layout::path_segment(&c.external_id))) { "Privacy request: export or erase" } }
+        }
         table style="max-width: 520px" {
             tbody { @for (k, v) in &c.attributes { tr { th { (k) } td { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) } } } }
         }
@@ -212,7 +215,10 @@ async fn render_segments(
     ))
 }
 
-pub async fn segments_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn segments_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ViewReports>,
+) -> Result<Markup, PageError> {
     render_segments(&state, &user, None, None).await
 }
 
@@ -238,7 +244,11 @@ fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
     }
 }
 
-pub async fn create_segment(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_segment(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSegments>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = async {
@@ -315,7 +325,7 @@ async fn render_edit_segment(
 
 pub async fn edit_segment(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
     let seg = find_segment(&state, &id).await?;
@@ -324,7 +334,7 @@ pub async fn edit_segment(
 
 pub async fn update_segment(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -344,13 +354,34 @@ pub async fn update_segment(
 
 pub async fn delete_segment(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let seg = find_segment(&state, &id).await?;
+    if !confirmed(&form) {
+        let personas: Vec<String> = state
+            .store
+            .personas()
+            .await?
+            .into_iter()
+            .filter(|p| p.segment_id == Some(seg.id))
+            .map(|p| p.name)
+            .collect();
+        let consequence = html! {
+            p { "Customers stay as they are; only this saved definition goes. Links and reports that name it will no longer find it." }
+            @if !personas.is_empty() {
+                p { "Personas built on it lose their live figures until given another segment: " (personas.join(", ")) "." }
+            }
+        };
+        let question = format!("Delete the segment {}?", seg.name);
+        let action = format!("/segments/{}/delete", seg.id);
+        let back = format!("/segments/{}", seg.id);
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
+        return Ok(ask.page(&user, "/customers", "Delete segment", &back).into_response());
+    }
     state.store.delete_segment(seg.id).await.map_err(AppError::from)?;
     Ok(Redirect::to("/segments").into_response())
 }

@@ -7,7 +7,7 @@ use super::layout::{datetime, measure_value, num, page};
 use crate::AppState;
 use crate::api::load_survey;
 use crate::api::query::PageQuery;
-use crate::auth::WebUser;
+use crate::auth::{Staff, can};
 use crate::error::PageError;
 use crate::report::{RangeQuery, survey_metrics};
 use axum::extract::{Path, State};
@@ -188,7 +188,7 @@ fn headline_kinds(surveys: &[Survey]) -> HashMap<uuid::Uuid, QuestionType> {
 
 pub async fn overview(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
     let (resolved, error) = match q.range().resolve() {
@@ -234,7 +234,10 @@ pub async fn overview(
     Ok(page("Overview", &user, "/dashboard", body))
 }
 
-pub async fn list_surveys(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn list_surveys(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ViewReports>,
+) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
         div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } }
@@ -310,7 +313,7 @@ fn question_section(m: &QuestionMetrics, days: i64) -> Markup {
 
 pub async fn survey_dashboard(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
@@ -488,7 +491,7 @@ pub struct CompareQuery {
 /// each difference with its p-value and a "significant" flag at p < 0.05.
 pub async fn compare_page(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<CompareQuery>,
 ) -> Result<Markup, PageError> {

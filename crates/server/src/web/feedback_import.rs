@@ -7,7 +7,7 @@ use super::FormData;
 use super::layout::{datetime, page};
 use crate::AppState;
 use crate::api::feedback::apply;
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::feedback::{FeedbackPlan, Format, TARGETS, plan, suggested_mapping};
 use axum::body::Bytes;
@@ -124,7 +124,10 @@ fn preview(
     }
 }
 
-pub async fn import_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn import_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSurveys>,
+) -> Result<Markup, PageError> {
     let surveys = targets(&state).await?;
     Ok(page(TITLE, &user, "/surveys", upload_form(&user, &surveys, None)))
 }
@@ -139,7 +142,11 @@ fn find_target(surveys: &[Survey], id: &str) -> Result<Survey, AppError> {
         .ok_or_else(|| AppError::invalid("survey", "choose a survey with a free-text question"))
 }
 
-pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipart) -> Result<Response, PageError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSurveys>,
+    form: Multipart,
+) -> Result<Response, PageError> {
     let up = super::read_upload(form, "file").await?;
     let (csrf, survey, source) =
         (up.get("_csrf").to_string(), up.get("survey").to_string(), up.get("source").to_string());
@@ -176,7 +183,11 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
     }
 }
 
-pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn confirm(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSurveys>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let target = find_target(&targets(&state).await?, form.get("survey"))?;

@@ -8,7 +8,7 @@ use super::layout::{num, page};
 use crate::AppState;
 use crate::api::customers::{matching, parse_segment};
 use crate::api::query::PageQuery;
-use crate::auth::WebUser;
+use crate::auth::{Staff, can};
 use crate::error::PageError;
 use axum::extract::State;
 use cxloop_core::customer::AttrType;
@@ -63,7 +63,7 @@ fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
 
 pub async fn ideal(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     PageQuery(q): PageQuery<IdealQuery>,
 ) -> Result<Markup, PageError> {
     let defs = state.store.attribute_defs().await?;

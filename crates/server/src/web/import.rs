@@ -5,7 +5,7 @@
 use super::FormData;
 use super::layout::page;
 use crate::AppState;
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::PageError;
 use crate::import::{Plan, plan};
 use axum::body::Bytes;
@@ -33,7 +33,7 @@ fn upload_form(user: &WebUser, error: Option<&str>) -> Markup {
     }
 }
 
-pub async fn import_page(user: WebUser) -> Markup {
+pub async fn import_page(Staff(user, _): Staff<can::ManageCustomers>) -> Markup {
     page("Import customers", &user, "/customers", html! { h1 { "Import customers" } (upload_form(&user, None)) })
 }
 
@@ -86,7 +86,11 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
     }
 }
 
-pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipart) -> Result<Response, PageError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageCustomers>,
+    form: Multipart,
+) -> Result<Response, PageError> {
     let up = super::read_upload(form, "file").await?;
     let csrf = up.get("_csrf").to_string();
     let file = up.file.map(|(_, b)| b);
@@ -117,7 +121,11 @@ pub async fn upload(State(state): State<AppState>, user: WebUser, form: Multipar
     }
 }
 
-pub async fn confirm(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn confirm(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageCustomers>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let csv = form.get("csv").to_string();

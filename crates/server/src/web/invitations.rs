@@ -7,7 +7,7 @@ use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::api::invitations::{Address, SendRequest, recipients};
 use crate::api::load_survey;
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::invite::{InviteReport, Reminders, invite, summary};
 use axum::body::Bytes;
@@ -102,7 +102,7 @@ async fn render(
 
 pub async fn invitations_page(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
     let survey = load_survey(&state, &id).await?;
@@ -111,7 +111,7 @@ pub async fn invitations_page(
 
 pub async fn send(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::SendInvitations>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {

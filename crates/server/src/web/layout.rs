@@ -8,6 +8,45 @@ use time::OffsetDateTime;
 
 pub const CSS: &str = include_str!("../../assets/app.css");
 
+/// Whether a destructive form was confirmed: its button on the confirm
+/// page sends `confirm=yes`. The first post of such a form shows
+/// [`confirm_page`] instead of acting, so it asks first without JavaScript.
+pub fn confirmed(form: &crate::web::FormData) -> bool {
+    form.get("confirm") == "yes"
+}
+
+/// "Are you sure?": what will happen, and a form that posts to `action`
+/// again with `confirm=yes` and `fields`, or a way back.
+pub struct Confirm<'a> {
+    pub question: &'a str,
+    pub consequence: Markup,
+    pub action: &'a str,
+    /// Hidden fields the confirmed post must carry (e.g. the new status).
+    pub fields: &'a [(&'a str, &'a str)],
+}
+
+impl Confirm<'_> {
+    pub fn page(self, user: &WebUser, current: &str, button: &str, cancel: &str) -> Markup {
+        page(
+            self.question,
+            user,
+            current,
+            html! {
+                h1 { (self.question) }
+                div.confirm { (self.consequence) }
+                form.inline method="post" action=(self.action) {
+                    input type="hidden" name="_csrf" value=(user.csrf);
+                    input type="hidden" name="confirm" value="yes";
+                    @for (k, v) in self.fields { input type="hidden" name=(k) value=(v); }
+                    button.btn.danger type="submit" { (button) }
+                    " "
+                    a.btn.secondary href=(cancel) { "Cancel" }
+                }
+            },
+        )
+    }
+}
+
 /// A staff page: header with navigation and logout, then `body`.
 pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup {
     let mut nav = vec![
@@ -19,7 +58,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
         ("/comments", "Comments"),
         ("/taxonomy", "Themes"),
     ];
-    if user.user.role == cxloop_store::Role::Admin {
+    if user.can(cxloop_core::access::Permission::ManageUsers) {
         nav.push(("/users", "Staff"));
     }
     html! {
@@ -47,7 +86,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
                         }
                         form method="post" action="/logout" {
                             input type="hidden" name="_csrf" value=(user.csrf);
-                            span style="margin-right:10px" { (user.user.email) }
+                            a href="/account" style="margin-right:10px" title="Your account and API tokens" { (user.user.email) }
                             button type="submit" { "Log out" }
                         }
                     }

@@ -1,8 +1,10 @@
 //! HTML pages: the public survey pages ([`public`]) and the staff pages:
 //! login ([`login`]), dashboards ([`dashboard`]) and the survey builder
-//! ([`builder`]) and staff accounts ([`users`]). Charts come from
+//! ([`builder`]), staff accounts ([`users`]) and one's own account and API
+//! tokens ([`account`]). Charts come from
 //! [`charts`], the frame from [`layout`].
 
+pub mod account;
 pub mod builder;
 pub mod channels;
 pub mod charts;
@@ -16,6 +18,7 @@ pub mod invitations;
 pub mod layout;
 pub mod login;
 pub mod personas;
+pub mod privacy;
 pub mod public;
 pub mod themes;
 pub mod unsubscribe;
@@ -49,6 +52,9 @@ pub fn routes() -> Router<AppState> {
         .route("/import/feedback", get(feedback_import::import_page).post(feedback_import::upload))
         .route("/import/feedback/confirm", post(feedback_import::confirm))
         .route("/customers/{external_id}", get(customers::customer_page))
+        .route("/customers/{external_id}/privacy", get(privacy::privacy_page))
+        .route("/customers/{external_id}/erase", post(privacy::erase_customer))
+        .route("/audit", get(privacy::audit_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/segments/{id}", get(customers::edit_segment).post(customers::update_segment))
         .route("/segments/{id}/delete", post(customers::delete_segment))
@@ -65,6 +71,13 @@ pub fn routes() -> Router<AppState> {
         .route("/ideal", get(ideal::ideal))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
+        .route("/users/{id}/role", post(users::set_role))
+        .route("/users/{id}/active", post(users::set_active))
+        .route("/users/{id}/remove", post(users::remove_user))
+        .route("/users/tokens/{id}/revoke", post(users::revoke_token))
+        .route("/account", get(account::account_page))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))
         .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))

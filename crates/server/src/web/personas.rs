@@ -4,10 +4,10 @@
 
 use super::FormData;
 use super::dashboard::tile;
-use super::layout::page;
+use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::api::personas::{cards, check};
-use crate::auth::WebUser;
+use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -185,7 +185,7 @@ async fn render_edit(
 
 pub async fn edit_persona(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
     let p = find(&state, &id).await?;
@@ -194,7 +194,7 @@ pub async fn edit_persona(
 
 pub async fn update_persona(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -210,13 +210,21 @@ pub async fn update_persona(
 
 pub async fn delete_persona(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let p = find(&state, &id).await?;
+    if !confirmed(&form) {
+        let consequence = html! { p { "Its description, goals, pain points and picture go; the customers and segment it describes stay." } };
+        let question = format!("Delete the persona {}?", p.name);
+        let action = format!("/personas/{}/delete", p.id);
+        let back = format!("/personas/{}", p.id);
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
+        return Ok(ask.page(&user, "/personas", "Delete persona", &back).into_response());
+    }
     state.store.delete_persona(p.id).await.map_err(AppError::from)?;
     Ok(Redirect::to("/personas").into_response())
 }
@@ -225,7 +233,7 @@ pub async fn delete_persona(
 /// edit page with the reason.
 pub async fn upload_picture(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
     form: Multipart,
 ) -> Result<Response, PageError> {
@@ -252,18 +260,25 @@ pub async fn upload_picture(
 
 pub async fn picture(
     State(state): State<AppState>,
-    _user: WebUser,
+    Staff(_user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
     Ok(crate::api::personas::picture_response(&state, id).await?)
 }
 
-pub async fn personas_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
+pub async fn personas_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ViewReports>,
+) -> Result<Markup, PageError> {
     render(&state, &user, None, None).await
 }
 
-pub async fn create_persona(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+pub async fn create_persona(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageSegments>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = save(&state, from_form(&form, uuid::Uuid::nil())).await;

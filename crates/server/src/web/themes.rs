@@ -7,7 +7,7 @@ use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::api::load_survey;
 use crate::api::query::PageQuery;
-use crate::auth::WebUser;
+use crate::auth::{Staff, can};
 use crate::error::PageError;
 use crate::report::RangeQuery;
 use crate::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
@@ -59,7 +59,7 @@ fn theme_card(r: &ThemeRow, w: &WowsWoes, woe: bool) -> Markup {
 
 pub async fn survey_themes(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
@@ -137,7 +137,7 @@ pub async fn survey_themes(
 /// comments are re-tagged in the background.
 pub async fn add_theme(
     State(state): State<AppState>,
-    user: WebUser,
+    Staff(user, _): Staff<can::ManageTaxonomy>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<axum::response::Response, PageError> {

@@ -1,84 +1,173 @@
-//! Staff accounts page: admins see everyone and add accounts; members may
-//! not (roles mean something: only admins manage who has access).
+//! Staff accounts (admins only: the `users` permission): add an account,
+//! change its role, deactivate, reactivate or remove it (never leaving no
+//! admin, never one's own), and see and revoke everyone's API tokens.
 
 use super::FormData;
-use super::layout::page;
+use super::layout::{Confirm, confirmed, datetime, page};
 use crate::AppState;
-use crate::auth::{WebUser, check_new_password, hash_password};
+use crate::auth::{Staff, WebUser, can, check_new_password, hash_password};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use cxloop_store::{NewUser, Role, StoreError};
+use cxloop_store::{NewUser, Role, StoreError, User, UserChange};
 use maud::{Markup, html};
 
-fn require_admin(user: &WebUser) -> Result<(), PageError> {
-    if user.user.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(PageError(AppError::Forbidden("only admins manage staff accounts".into())))
-    }
+/// What a page shows above its content after an action.
+enum Note<'a> {
+    Error(&'a AppError),
+    Done(String),
 }
 
 async fn render(
     state: &AppState,
     user: &WebUser,
     form: Option<&FormData>,
-    error: Option<&AppError>,
+    note: Option<Note<'_>>,
 ) -> Result<Markup, PageError> {
     let users = state.store.list_users().await?;
+    let tokens = state.store.list_tokens(None).await?;
     let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
+    let chosen = Role::parse(&get("role")).unwrap_or(Role::Agent);
     Ok(page(
         "Staff",
         user,
         "/users",
         html! {
             h1 { "Staff accounts" }
+            p { a href="/audit" { "Audit log" } " of account, token and privacy changes." }
+            @match &note {
+                Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e.public_message()) } },
+                Some(Note::Done(msg)) => p.note role="status" { (msg) },
+                None => {},
+            }
             table {
-                thead { tr { th { "Email" } th { "Name" } th { "Role" } } }
-                tbody { @for u in &users { tr { td { (u.email) } td { (u.name) } td { (u.role.as_str()) } } } }
+                thead { tr { th { "Email" } th { "Name" } th { "Role" } th { "Status" } th { "" } } }
+                tbody {
+                    @for u in &users {
+                        tr {
+                            td { (u.email) }
+                            td { (u.name) }
+                            td {
+                                form.inline method="post" action=(format!("/users/{}/role", u.id)) {
+                                    input type="hidden" name="_csrf" value=(user.csrf);
+                                    label.visually-hidden for=(format!("role-{}", u.id)) { "Role of " (u.email) }
+                                    select id=(format!("role-{}", u.id)) name="role" {
+                                        @for r in Role::ALL {
+                                            option value=(r.as_str()) selected[r == u.role] { (r.as_str()) }
+                                        }
+                                    }
+                                    " "
+                                    button.btn.secondary type="submit" { "Change" }
+                                }
+                            }
+                            td { @if u.active { "active" } @else { strong { "deactivated" } } }
+                            td {
+                                @if u.id != user.user.id {
+                                    form.inline method="post" action=(format!("/users/{}/active", u.id)) {
+                                        input type="hidden" name="_csrf" value=(user.csrf);
+                                        input type="hidden" name="active" value=(if u.active { "false" } else { "true" });
+                                        button.btn.secondary type="submit" { @if u.active { "Deactivate" } @else { "Reactivate" } }
+                                    }
+                                    " "
+                                    form.inline method="post" action=(format!("/users/{}/remove", u.id)) {
+                                        input type="hidden" name="_csrf" value=(user.csrf);
+                                        button.btn.secondary type="submit" { "Remove" }
+                                    }
+                                } @else {
+                                    span.muted { "you" }
+                                }
+                            }
+                        }
+                    }
+                }
             }
+            h2 { "Roles" }
+            ul { @for r in Role::ALL { li { (r.describe()) } } }
             h2 { "Add an account" }
-            @if let Some(e) = error {
-                div.error-summary role="alert" { p.field-error { (e.public_message()) } }
-            }
             form.stack method="post" action="/users" {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="email" { "Email" } input #email type="email" name="email" value=(get("email")) required; }
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")); }
                 div { label for="role" { "Role" }
                     select #role name="role" {
-                        option value="member" selected[get("role") != "admin"] { "Member: surveys, dashboards, exports" }
-                        option value="admin" selected[get("role") == "admin"] { "Admin: also manages staff accounts" }
+                        @for r in Role::ALL { option value=(r.as_str()) selected[r == chosen] { (r.describe()) } }
                     }
                 }
                 div { label for="password" { "Initial password (at least 10 characters)" } input #password type="password" name="password" autocomplete="new-password" required; }
                 button.btn type="submit" { "Add account" }
             }
+            h2 { "API tokens" }
+            p { "Every account's tokens. Each person makes their own on " a href="/account" { "their account page" } "." }
+            table {
+                thead { tr { th { "Name" } th { "Account" } th { "Scopes" } th { "Created" } th { "" } } }
+                tbody {
+                    @for t in &tokens {
+                        tr {
+                            td { (t.name) }
+                            td { (t.user_email) }
+                            td { (t.scopes.to_scopes()) }
+                            td { (datetime(t.created_at)) }
+                            td {
+                                form.inline method="post" action=(format!("/users/tokens/{}/revoke", t.id)) {
+                                    input type="hidden" name="_csrf" value=(user.csrf);
+                                    button.btn.secondary type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                    @if tokens.is_empty() { tr { td colspan="5" { "No API tokens." } } }
+                }
+            }
         },
     ))
 }
 
-pub async fn list_users(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {
-    require_admin(&user)?;
+pub async fn list_users(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+) -> Result<Markup, PageError> {
     render(&state, &user, None, None).await
 }
 
-pub async fn add_user(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
+/// Shows the page again with what went wrong (422 for a mistake to fix,
+/// 409 for a refused change), or fails as an error page.
+async fn with_error(
+    state: &AppState,
+    user: &WebUser,
+    form: Option<&FormData>,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let status = match &e {
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        // A taken email is a field to fix; a refused change is a conflict.
+        AppError::Conflict { field: Some(_), .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        _ => return Err(PageError(e)),
+    };
+    Ok((status, render(state, user, form, Some(Note::Error(&e))).await?).into_response())
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+    body: Bytes,
+) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
-    require_admin(&user)?;
     let email = form.get("email").trim().to_lowercase();
     let result = async {
         if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
             return Err(AppError::invalid("email", "enter an email address"));
         }
-        let role =
-            Role::parse(form.get("role")).ok_or_else(|| AppError::invalid("role", "role must be admin or member"))?;
+        let role = parse_role(form.get("role"))?;
         check_new_password(form.get("password"))?;
         let name = match form.get("name").trim() {
             "" => email.split('@').next().unwrap_or("user").to_string(),
+            n if n.chars().count() > 200 => {
+                return Err(AppError::invalid("name", "name must be at most 200 characters"));
+            }
             n => n.to_string(),
         };
         let password_hash = Some(hash_password(form.get("password"))?);
@@ -92,10 +181,142 @@ pub async fn add_user(State(state): State<AppState>, user: WebUser, body: Bytes)
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to("/users").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&state, &user, Some(&form), Some(&e)).await?).into_response())
+        Ok(added) => {
+            let detail = serde_json::json!({ "email": added.email, "role": added.role.as_str() });
+            state.store.audit(&user.user.email, "user.add", &added.id.to_string(), &detail).await?;
+            Ok(Redirect::to("/users").into_response())
         }
-        Err(e) => Err(PageError(e)),
+        Err(e) => with_error(&state, &user, Some(&form), e).await,
     }
+}
+
+fn parse_role(s: &str) -> Result<Role, AppError> {
+    Role::parse(s).ok_or_else(|| AppError::invalid("role", "role must be admin, analyst, agent or viewer"))
+}
+
+/// A form about one account: checked for CSRF, with the account named in
+/// the path (malformed or unknown ids are 404).
+async fn account_form(state: &AppState, user: &WebUser, id: &str, body: &[u8]) -> Result<(FormData, User), AppError> {
+    let form = FormData::parse(body)?;
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("account"))?;
+    let target = state.store.user(id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("account"),
+        other => other.into(),
+    })?;
+    Ok((form, target))
+}
+
+fn last_admin(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict { what: "last_admin" } => AppError::Conflict {
+            field: None,
+            message: "cxloop needs at least one active admin: make another account admin first".into(),
+        },
+        StoreError::NotFound => AppError::NotFound("account"),
+        other => other.into(),
+    }
+}
+
+async fn change(state: &AppState, user: &WebUser, target: &User, change: UserChange) -> Result<Response, PageError> {
+    let done = match state.store.update_user(target.id, change).await {
+        Ok(u) => u,
+        Err(e) => return with_error(state, user, None, last_admin(e)).await,
+    };
+    let detail = match change {
+        UserChange::Role(r) => serde_json::json!({ "email": done.email, "role": r.as_str() }),
+        UserChange::Active(a) => serde_json::json!({ "email": done.email, "active": a }),
+    };
+    let action = if matches!(change, UserChange::Role(_)) { "user.role" } else { "user.active" };
+    state.store.audit(&user.user.email, action, &done.id.to_string(), &detail).await?;
+    let msg = match change {
+        UserChange::Role(r) => format!("{} is now {}.", done.email, r.as_str()),
+        UserChange::Active(true) => format!("{} can log in again.", done.email),
+        UserChange::Active(false) => {
+            format!("{} is deactivated: logged out, and their API tokens no longer work.", done.email)
+        }
+    };
+    Ok(render(state, user, None, Some(Note::Done(msg))).await?.into_response())
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    let role = match parse_role(form.get("role")) {
+        Ok(r) => r,
+        Err(e) => return with_error(&state, &user, None, e).await,
+    };
+    change(&state, &user, &target, UserChange::Role(role)).await
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    let active = match form.get("active") {
+        "true" => true,
+        "false" => false,
+        _ => return with_error(&state, &user, None, AppError::invalid("active", "active must be true or false")).await,
+    };
+    if !active && target.id == user.user.id {
+        let e = AppError::Conflict { field: None, message: "you cannot deactivate your own account".into() };
+        return with_error(&state, &user, None, e).await;
+    }
+    change(&state, &user, &target, UserChange::Active(active)).await
+}
+
+pub async fn remove_user(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    if target.id == user.user.id {
+        let e = AppError::Conflict { field: None, message: "you cannot remove your own account".into() };
+        return with_error(&state, &user, None, e).await;
+    }
+    if !confirmed(&form) {
+        let tokens = state.store.list_tokens(Some(target.id)).await?.len();
+        let consequence = html! {
+            p { "This removes " strong { (target.email) } " (" (target.role.as_str()) "), ends their sessions and revokes their "
+                (tokens) " API token" @if tokens != 1 { "s" } ". It cannot be undone." }
+            p { "To keep the record but stop access, deactivate the account instead." }
+        };
+        let action = format!("/users/{}/remove", target.id);
+        let question = format!("Remove {}?", target.email);
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
+        return Ok(ask.page(&user, "/users", "Remove account", "/users").into_response());
+    }
+    if let Err(e) = state.store.delete_user(target.id).await {
+        return with_error(&state, &user, None, last_admin(e)).await;
+    }
+    let detail = serde_json::json!({ "email": target.email, "role": target.role.as_str() });
+    state.store.audit(&user.user.email, "user.remove", &target.id.to_string(), &detail).await?;
+    let msg = format!("{} was removed.", target.email);
+    Ok(render(&state, &user, None, Some(Note::Done(msg))).await?.into_response())
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManageUsers>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body)?;
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
+    state.store.delete_token(id, None).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::NotFound("token"),
+        other => other.into(),
+    })?;
+    state.store.audit(&user.user.email, "token.revoke", &id.to_string(), &serde_json::json!({})).await?;
+    Ok(Redirect::to("/users").into_response())
 }

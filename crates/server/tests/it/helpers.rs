@@ -51,7 +51,7 @@ pub async fn spawn_app_on(
         .await
         .unwrap();
     let token = crypto::new_token();
-    store.create_token(user.id, "tests", &crypto::sha256_hex(&token)).await.unwrap();
+    store.create_token(user.id, "tests", &crypto::sha256_hex(&token), Role::Admin.permissions()).await.unwrap();
     let mut config = Config::new("127.0.0.1:0".parse().unwrap());
     configure(&mut config);
     let app = Application::build(store.clone(), config).await.unwrap();

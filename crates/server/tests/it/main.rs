@@ -12,5 +12,6 @@ mod helpers;
 mod invitations;
 mod limits;
 mod pages;
+mod roles;
 mod security;
 mod smtp;

@@ -174,16 +174,24 @@ async fn staff_pages_need_login_and_csrf() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    // With the token from the page, the status form works.
+    // With the token from the page, closing asks first (no JavaScript
+    // needed), and closes only when confirmed.
     let csrf = hidden(&html, "_csrf").unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/surveys/{id}/status")))
-        .header("cookie", format!("cxloop_session={session}"))
-        .form(&[("status", "closed"), ("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let close = |fields: Vec<(&'static str, String)>| {
+        app.client
+            .post(app.url(&format!("/surveys/{id}/status")))
+            .header("cookie", format!("cxloop_session={session}"))
+            .form(&fields)
+            .send()
+    };
+    let r = close(vec![("status", "closed".into()), ("_csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ask = r.text().await.unwrap();
+    assert!(ask.contains("Close ") && ask.contains("responses stay"), "{ask}");
+    assert_eq!(hidden(&ask, "status").as_deref(), Some("closed"), "the confirm form carries the status");
+    let (_, got) = app.get_json(&format!("/api/v1/surveys/{id}")).await;
+    assert_eq!(got["status"], "active", "asking changed nothing");
+    let r = close(vec![("status", "closed".into()), ("_csrf", csrf.clone()), ("confirm", "yes".into())]).await.unwrap();
     assert_eq!(r.status(), 303);
     let (_, got) = app.get_json(&format!("/api/v1/surveys/{id}")).await;
     assert_eq!(got["status"], "closed");
@@ -565,10 +573,17 @@ async fn segments_and_personas_are_edited_pictured_and_deleted_in_the_browser() 
     assert_eq!(&api.await.unwrap().bytes().await.unwrap()[..], png);
 
     // Deleting the segment unlinks the persona; deleting the persona removes it.
-    assert_eq!(post(format!("/segments/{seg_id}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 303);
+    let ask = post(format!("/segments/{seg_id}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(ask.status(), 200, "deleting asks first");
+    let ask = ask.text().await.unwrap();
+    assert!(ask.contains("Delete the segment Loyal?") && ask.contains("Customers stay as they are"), "{ask}");
+    let yes = || vec![("_csrf", csrf.clone()), ("confirm", "yes".to_string())];
+    assert_eq!(post(format!("/segments/{seg_id}/delete"), yes()).await.unwrap().status(), 303);
     let (_, personas) = app.get_json("/api/v1/personas").await;
     assert!(personas["personas"][0]["segment_id"].is_null());
-    assert_eq!(post(format!("/personas/{pid}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 303);
+    assert_eq!(post(format!("/personas/{pid}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 200);
+    assert_eq!(app.get_json("/api/v1/personas").await.1["personas"].as_array().unwrap().len(), 1, "only asked");
+    assert_eq!(post(format!("/personas/{pid}/delete"), yes()).await.unwrap().status(), 303);
     let (_, personas) = app.get_json("/api/v1/personas").await;
     assert_eq!(personas["personas"].as_array().unwrap().len(), 0);
     assert_eq!(get(format!("/personas/{pid}")).await.unwrap().status(), 404);
@@ -750,7 +765,12 @@ async fn the_channels_page_makes_webhooks_and_widgets() {
     assert_eq!(r.status(), 303);
     let page = app.page("/channels", &cookie).await;
     assert!(page.contains(&format!("/widget.js&quot; data-survey=&quot;{sid}&quot;")), "the escaped tag to paste");
-    assert_eq!(post(format!("/channels/hooks/{hook_id}/delete"), vec![("_csrf", csrf)]).await.unwrap().status(), 303);
+    let ask = post(format!("/channels/hooks/{hook_id}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(ask.status(), 200, "deleting asks first");
+    assert!(ask.text().await.unwrap().contains("will be refused from now on"));
+    assert_eq!(app.get_json("/api/v1/hooks").await.1["hooks"].as_array().unwrap().len(), 1, "only asked");
+    let yes = vec![("_csrf", csrf), ("confirm", "yes".to_string())];
+    assert_eq!(post(format!("/channels/hooks/{hook_id}/delete"), yes).await.unwrap().status(), 303);
     let (_, hooks) = app.get_json("/api/v1/hooks").await;
     assert!(hooks["hooks"].as_array().unwrap().is_empty());
 }

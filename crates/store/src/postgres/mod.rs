@@ -16,6 +16,8 @@ const GREATEST: &str = "GREATEST";
 const MERGE_ATTRIBUTES: &str = "(customers.attributes::jsonb || excluded.attributes::jsonb)::text";
 /// Workers in many processes skip each other's claimed rows instead of waiting.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// Locks the rows a check reads until the transaction ends.
+const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// Rewrites `?` placeholders as PostgreSQL's `$1, $2, …` (the shared SQL
 /// contains no literal question marks).
@@ -103,6 +105,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "personas", include_str!("../../migrations/postgres/0006_personas.sql")),
     (7, "persona_pictures", include_str!("../../migrations/postgres/0007_persona_pictures.sql")),
     (8, "channels", include_str!("../../migrations/postgres/0008_channels.sql")),
+    (9, "roles", include_str!("../../migrations/postgres/0009_roles.sql")),
 ];
 
 /// An arbitrary constant naming cxloop's migration lock.

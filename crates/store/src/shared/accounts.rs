@@ -5,8 +5,8 @@
 
 use super::{Backend, unique, uuid};
 use crate::{
-    AccountStore, NewSession, NewUser, Result, Role, SessionInfo, StoreError,
-    User, UserWithPassword, ts,
+    AccountStore, NewSession, NewUser, Permissions, Result, Role, SessionInfo, StoreError,
+    TokenInfo, User, UserChange, UserWithPassword, ts,
 };
 use async_trait::async_trait;
 use sqlx::Row;
@@ -20,7 +20,26 @@ fn decode_user(row: &DbRow) -> Result<User> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
+        active: row.try_get::<Option<String>, _>("deactivated_at")?.is_none(),
     })
+}
+
+fn decode_scopes(text: &str) -> Result<Permissions> {
+    Permissions::parse_scopes(text).map_err(|bad| StoreError::Other(format!("bad stored token scope {bad:?}")))
+}
+
+/// Inside a write transaction: fails with `last_admin` unless some active
+/// admin other than `except` remains. Locks the admins' rows (PostgreSQL) so
+/// that two admins demoting each other at once cannot both succeed.
+async fn keep_an_admin(conn: &mut super::Conn, except: uuid::Uuid) -> Result<()> {
+    let others: Vec<String> = sqlx::query_scalar(super::qs(format!(
+        "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id <> ?{lock}",
+        lock = super::FOR_UPDATE
+    )))
+    .bind(except.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    if others.is_empty() { Err(StoreError::Conflict { what: "last_admin" }) } else { Ok(()) }
 }
 
 #[async_trait]
@@ -37,11 +56,11 @@ impl AccountStore for Backend {
             .execute(&self.write)
             .await
             .map_err(|e| unique(e, "email"))?;
-        Ok(User { id, email: u.email.clone(), name: u.name.clone(), role: u.role })
+        Ok(User { id, email: u.email.clone(), name: u.name.clone(), role: u.role, active: true })
     }
 
     async fn user_by_email(&self, email: &str) -> Result<UserWithPassword> {
-        let row = sqlx::query(q!("SELECT id, email, name, role, password_hash FROM users WHERE email = ?"))
+        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at, password_hash FROM users WHERE email = ?"))
             .bind(email)
             .fetch_one(&self.read)
             .await?;
@@ -49,7 +68,7 @@ impl AccountStore for Backend {
     }
 
     async fn user(&self, id: uuid::Uuid) -> Result<User> {
-        let row = sqlx::query(q!("SELECT id, email, name, role FROM users WHERE id = ?"))
+        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -62,7 +81,7 @@ impl AccountStore for Backend {
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(q!("SELECT id, email, name, role FROM users ORDER BY email")).fetch_all(&self.read).await?;
+        let rows = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users ORDER BY email")).fetch_all(&self.read).await?;
         rows.iter().map(decode_user).collect()
     }
 
@@ -80,8 +99,8 @@ impl AccountStore for Backend {
     }
 
     async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<(User, SessionInfo)> {
-        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = ? AND s.expires_at > ?"))
+        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = ? AND s.expires_at > ? AND u.deactivated_at IS NULL"))
         .bind(id_hash)
         .bind(ts::fmt(now))
         .fetch_one(&self.read)
@@ -101,13 +120,79 @@ impl AccountStore for Backend {
         Ok(done.rows_affected())
     }
 
-    async fn create_token(&self, user_id: uuid::Uuid, name: &str, token_hash: &str) -> Result<uuid::Uuid> {
+    async fn update_user(&self, id: uuid::Uuid, change: UserChange) -> Result<User> {
+        let mut tx = self.write.begin().await?;
+        let current = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let current = decode_user(&current)?;
+        let stays_admin = match change {
+            UserChange::Role(r) => r == Role::Admin && current.active,
+            UserChange::Active(a) => a && current.role == Role::Admin,
+        };
+        if current.role == Role::Admin && current.active && !stays_admin {
+            keep_an_admin(&mut tx, id).await?;
+        }
+        match change {
+            UserChange::Role(r) => {
+                sqlx::query(q!("UPDATE users SET role = ? WHERE id = ?"))
+                    .bind(r.as_str())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            UserChange::Active(true) => {
+                sqlx::query(q!("UPDATE users SET deactivated_at = NULL WHERE id = ?"))
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            UserChange::Active(false) => {
+                sqlx::query(q!("UPDATE users SET deactivated_at = ? WHERE id = ? AND deactivated_at IS NULL"))
+                    .bind(ts::fmt(OffsetDateTime::now_utc()))
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(q!("DELETE FROM sessions WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+            }
+        }
+        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = decode_user(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn delete_user(&self, id: uuid::Uuid) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = decode_user(&row)?;
+        if user.role == Role::Admin && user.active {
+            keep_an_admin(&mut tx, id).await?;
+        }
+        // Sessions and tokens go with the account (ON DELETE CASCADE), but
+        // deleting them first does not depend on foreign keys being enforced.
+        sqlx::query(q!("DELETE FROM sessions WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query(q!("DELETE FROM api_tokens WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query(q!("DELETE FROM users WHERE id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_token(&self, user_id: uuid::Uuid, name: &str, token_hash: &str, scopes: Permissions) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query(q!("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"))
+        sqlx::query(q!("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
             .bind(id.to_string())
             .bind(user_id.to_string())
             .bind(name)
             .bind(token_hash)
+            .bind(scopes.to_scopes())
             .bind(ts::fmt(OffsetDateTime::now_utc()))
             .execute(&self.write)
             .await
@@ -115,12 +200,46 @@ impl AccountStore for Backend {
         Ok(id)
     }
 
-    async fn user_by_token(&self, token_hash: &str) -> Result<User> {
-        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"))
+    async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)> {
+        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = ? AND u.deactivated_at IS NULL"))
         .bind(token_hash)
         .fetch_one(&self.read)
         .await?;
-        decode_user(&row)
+        let scopes: String = row.try_get("scopes")?;
+        Ok((decode_user(&row)?, decode_scopes(&scopes)?))
+    }
+
+    async fn list_tokens(&self, user_id: Option<uuid::Uuid>) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(q!("SELECT t.id, t.user_id, u.email, t.name, t.scopes, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE (? IS NULL OR t.user_id = ?) ORDER BY t.created_at DESC, t.id DESC"))
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(user_id.map(|u| u.to_string()))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scopes: String = row.try_get("scopes")?;
+                Ok(TokenInfo {
+                    id: uuid(row.try_get("id")?)?,
+                    user_id: uuid(row.try_get("user_id")?)?,
+                    user_email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    scopes: decode_scopes(&scopes)?,
+                    created_at: ts::parse(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_token(&self, id: uuid::Uuid, owner: Option<uuid::Uuid>) -> Result<()> {
+        let done = sqlx::query(q!("DELETE FROM api_tokens WHERE id = ? AND (? IS NULL OR user_id = ?)"))
+            .bind(id.to_string())
+            .bind(owner.map(|o| o.to_string()))
+            .bind(owner.map(|o| o.to_string()))
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {

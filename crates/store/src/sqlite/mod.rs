@@ -16,6 +16,8 @@ const GREATEST: &str = "MAX";
 const MERGE_ATTRIBUTES: &str = "json_patch(customers.attributes, excluded.attributes)";
 /// Claims need no row locks: the single writer connection serialises them.
 const SKIP_LOCKED: &str = "";
+/// No row locks needed: the single writer connection serialises writes.
+const FOR_UPDATE: &str = "";
 
 /// SQL as written (SQLite takes `?` placeholders).
 macro_rules! q {
@@ -81,6 +83,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "personas", include_str!("../../migrations/sqlite/0006_personas.sql")),
     (7, "persona_pictures", include_str!("../../migrations/sqlite/0007_persona_pictures.sql")),
     (8, "channels", include_str!("../../migrations/sqlite/0008_channels.sql")),
+    (9, "roles", include_str!("../../migrations/sqlite/0009_roles.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,113 @@
+//! Privacy requests on pages (the `privacy` permission): a customer's data
+//! export and erasure, asked for on their page and confirmed first, and the
+//! audit log that records both. The same services as the API do the work.
+
+use super::FormData;
+use super::layout::{Confirm, confirmed, page, path_segment};
+use crate::AppState;
+use crate::api::customers::{customer_or_404, erase};
+use crate::auth::{Staff, can};
+use crate::error::PageError;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+pub async fn privacy_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManagePrivacy>,
+    Path(external_id): Path<String>,
+) -> Result<Markup, PageError> {
+    let c = customer_or_404(&state, &external_id).await?;
+    let events = state.store.customer_events(c.id).await?.len();
+    let responses = state.store.customer_responses(c.id, 100_000).await?.len();
+    let seg = path_segment(&c.external_id);
+    let title = c.name.clone().unwrap_or_else(|| c.external_id.clone());
+    Ok(page(
+        "Privacy request",
+        &user,
+        "/customers",
+        html! {
+            h1 { "Privacy request: " (title) }
+            p { a href=(format!("/customers/{seg}")) { "Back to the customer" } " · " a href="/audit" { "Audit log" } }
+            p { "cxloop holds for this customer: their record (id " code { (c.external_id) } ", name, email, "
+                (c.attributes.len()) " attributes), " (events) " lifecycle events and " (responses) " responses." }
+            h2 { "Export (right of access)" }
+            p { "Everything above as one JSON file. The export is recorded in the audit log under your name." }
+            p { a.btn href=(format!("/api/v1/customers/{seg}/export")) download=(format!("customer-{}.json", c.id)) { "Download everything (JSON)" } }
+            h2 { "Erase (right to erasure)" }
+            p { "Removes their name, email, attributes and the text of every comment they wrote. Scores stay, without the person, so that KPIs over past periods do not change." }
+            form method="post" action=(format!("/customers/{seg}/erase")) {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                button.btn.danger type="submit" { "Erase this customer…" }
+            }
+        },
+    ))
+}
+
+pub async fn erase_customer(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManagePrivacy>,
+    Path(external_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form = FormData::parse(&body)?;
+    user.check_csrf(Some(form.get("_csrf")))?;
+    let c = customer_or_404(&state, &external_id).await?;
+    let seg = path_segment(&c.external_id);
+    if !confirmed(&form) {
+        let responses = state.store.customer_responses(c.id, 100_000).await?.len();
+        let consequence = html! {
+            p { "Their identity and the text of their comments across " (responses) " responses are erased for good. This cannot be undone; export first if they asked for a copy." }
+        };
+        let question = format!("Erase {}?", c.name.as_deref().unwrap_or(&c.external_id));
+        let action = format!("/customers/{seg}/erase");
+        let back = format!("/customers/{seg}/privacy");
+        let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
+        return Ok(ask.page(&user, "/customers", "Erase for good", &back).into_response());
+    }
+    let comments = erase(&state, &user.user.email, &external_id).await?;
+    Ok(page(
+        "Customer erased",
+        &user,
+        "/customers",
+        html! {
+            h1 { "Customer erased" }
+            p role="status" { "Their identity is gone and " (comments) " comments were erased. The audit log records it." }
+            p { a href="/customers" { "Customers" } " · " a href="/audit" { "Audit log" } }
+        },
+    )
+    .into_response())
+}
+
+pub async fn audit_page(
+    State(state): State<AppState>,
+    Staff(user, _): Staff<can::ManagePrivacy>,
+) -> Result<Markup, PageError> {
+    let entries = state.store.audit_log(500).await?;
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    Ok(page(
+        "Audit log",
+        &user,
+        "/customers",
+        html! {
+            h1 { "Audit log" }
+            p.muted { "Who did what: privacy exports and erasures, changes to staff accounts and API tokens; newest first (the last 500)." }
+            table {
+                thead { tr { th { "When (UTC)" } th { "Who" } th { "What" } th { "Subject" } th { "Detail" } } }
+                tbody {
+                    @for e in &entries {
+                        tr {
+                            td.mono { (text(e, "at")) }
+                            td { (text(e, "actor")) }
+                            td { code { (text(e, "action")) } }
+                            td.mono { (text(e, "subject")) }
+                            td.mono { (e["detail"].to_string()) }
+                        }
+                    }
+                    @if entries.is_empty() { tr { td colspan="5" { "Nothing recorded yet." } } }
+                }
+            }
+        },
+    ))
+}

@@ -1,0 +1,426 @@
+//! The route × role table: every route the server has, called as each role
+//! (API with a token holding the role's permissions, pages with a session,
+//! API reads also with a session), with an admin token limited to `read`,
+//! and with no credentials. The expected answers come from the two
+//! documents people read: the permission × role table in README.md and the
+//! route table in docs/roles.md. The routes come from the router's source,
+//! so a route added without a line in docs/roles.md fails here.
+
+use crate::helpers::spawn_app;
+use cxloop_core::access::{Permission, Permissions, Role};
+use cxloop_server::crypto;
+use cxloop_store::{NewSession, NewUser};
+use std::collections::{BTreeMap, BTreeSet};
+
+const README: &str = include_str!("../../../../README.md");
+const ROLES_DOC: &str = include_str!("../../../../docs/roles.md");
+const WEB_ROUTES: &str = include_str!("../../src/web/mod.rs");
+const API_ROUTES: &str = include_str!("../../src/api/mod.rs");
+
+/// What a route needs, as docs/roles.md says.
+#[derive(Debug, Clone, PartialEq)]
+enum Needs {
+    Public,
+    /// Public, but a token that is sent must hold this permission.
+    PublicOrToken(Permission),
+    SignedIn,
+    Permission(Permission),
+}
+
+fn scope(cell: &str) -> Permission {
+    let name = cell.split('`').nth(1).unwrap_or_else(|| panic!("no `scope` in {cell:?}"));
+    Permission::from_scope(name).unwrap_or_else(|| panic!("{name:?} is not a scope"))
+}
+
+/// The README's table: role → the scopes it holds.
+fn readme_roles() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
+    let section = README.split("### Roles and permissions").nth(1).expect("README has a Roles and permissions section");
+    let mut lines = section.lines().skip_while(|l| !l.starts_with("| permission"));
+    let header: Vec<&str> = lines.next().expect("the table's header").split('|').map(str::trim).collect();
+    let roles: Vec<&str> = header[3..header.len() - 1].to_vec();
+    assert_eq!(roles, ["admin", "analyst", "agent", "viewer"]);
+    let mut out: BTreeMap<&str, BTreeSet<&str>> = roles.iter().map(|r| (*r, BTreeSet::new())).collect();
+    for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let name = cells[1].trim_matches('`');
+        for (role, mark) in roles.iter().zip(&cells[3..cells.len() - 1]) {
+            match *mark {
+                "✓" => {
+                    out.get_mut(role).unwrap().insert(name);
+                }
+                "—" => {}
+                other => panic!("README role table: {other:?} for {name} × {role}"),
+            }
+        }
+    }
+    out
+}
+
+/// docs/roles.md: (method, path) → what it needs.
+fn documented_routes() -> BTreeMap<(String, String), Needs> {
+    let mut out = BTreeMap::new();
+    for line in ROLES_DOC.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Method")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (method, path, needs) = (cells[1], cells[2].trim_matches('`'), cells[3]);
+        let needs = if needs == "public" {
+            Needs::Public
+        } else if needs.starts_with("public;") {
+            Needs::PublicOrToken(scope(needs))
+        } else if needs == "signed in" {
+            Needs::SignedIn
+        } else {
+            Needs::Permission(scope(needs))
+        };
+        let fresh = out.insert((method.to_string(), path.to_string()), needs);
+        assert!(fresh.is_none(), "docs/roles.md lists {method} {path} twice");
+    }
+    out
+}
+
+/// Every (method, path) the router source registers.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let mut consts = BTreeMap::new();
+    for line in API_ROUTES.lines() {
+        if let Some(rest) = line.trim().strip_prefix("pub const ")
+            && let Some((name, value)) = rest.split_once(": &str = ")
+        {
+            consts.insert(name.to_string(), value.trim_end_matches(';').trim_matches('"').to_string());
+        }
+    }
+    let mut out = BTreeSet::new();
+    for line in WEB_ROUTES.lines().chain(API_ROUTES.lines()) {
+        let Some(rest) = line.trim().strip_prefix(".route(") else { continue };
+        let (target, handlers) = rest.split_once(',').expect("a route and its handlers");
+        let path = match target.trim().strip_prefix('"') {
+            Some(p) => p.trim_end_matches('"').to_string(),
+            None => consts.get(target.trim()).unwrap_or_else(|| panic!("unknown path constant {target}")).clone(),
+        };
+        for method in ["get", "post", "put", "patch", "delete", "options"] {
+            // `get(` as a routing function, not `get_survey(`.
+            let call = format!("{method}(");
+            let hits = handlers.match_indices(&call).filter(|(i, _)| {
+                *i == 0 || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric() && handlers.as_bytes()[i - 1] != b'_'
+            });
+            if hits.count() > 0 {
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{slug}", "no-such-survey")
+        .replace("{token}", "not-a-token")
+        .replace("{external_id}", "nobody-here")
+        .replace("{key}", "no_such_key")
+        .replace("{id}", "01890a5d-ac96-774b-bcce-b302099a8057")
+}
+
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/hooks/") || path == "/healthz" || path == "/widget.js"
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Nobody,
+    /// The role's token (all its permissions) or, on pages, its session.
+    Role(Role),
+    /// The role's session on an API read.
+    Session(Role),
+    /// An admin's token with only the `read` scope.
+    ReadToken,
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_documented() {
+    // The documents agree with the code's roles…
+    let readme = readme_roles();
+    for role in Role::ALL {
+        let documented = &readme[role.as_str()];
+        let actual: BTreeSet<&str> = role.permissions().iter().map(Permission::scope).collect();
+        assert_eq!(documented, &actual, "README's role table for {}", role.as_str());
+    }
+    // …and name every route.
+    let documented = documented_routes();
+    let source = routes_in_source();
+    let keys: BTreeSet<_> = documented.keys().cloned().collect();
+    let missing: Vec<_> = source.difference(&keys).collect();
+    let stale: Vec<_> = keys.difference(&source).collect();
+    assert!(missing.is_empty(), "routes missing from docs/roles.md: {missing:?}");
+    assert!(stale.is_empty(), "docs/roles.md lists routes the server does not have: {stale:?}");
+    assert!(source.len() > 100, "the route scan found only {} routes", source.len());
+
+    let app = spawn_app().await;
+    let mut tokens = BTreeMap::new();
+    let mut users = BTreeMap::new();
+    for role in Role::ALL {
+        let user = app
+            .store
+            .create_user(&NewUser {
+                email: format!("{}.table@example.com", role.as_str()),
+                name: role.as_str().into(),
+                role,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let token = crypto::new_token();
+        app.store.create_token(user.id, "table", &crypto::sha256_hex(&token), role.permissions()).await.unwrap();
+        tokens.insert(role.as_str(), token);
+        users.insert(role.as_str(), user.id);
+    }
+    let read_token = crypto::new_token();
+    let admin = app.store.user_by_email(&app.email).await.unwrap().user;
+    app.store.create_token(admin.id, "read", &crypto::sha256_hex(&read_token), Permissions::read_only()).await.unwrap();
+
+    let mut checked = 0;
+    let mut public_status = BTreeMap::new();
+    for ((method, path), needs) in &documented {
+        let api = is_api(path);
+        let mut callers = vec![Who::Nobody];
+        callers.extend(Role::ALL.map(Who::Role));
+        if api && method == "GET" && path.starts_with("/api/v1/") {
+            callers.extend(Role::ALL.map(Who::Session));
+        }
+        if api {
+            callers.push(Who::ReadToken);
+        }
+        for who in callers {
+            // A fresh session per call: logging out, say, ends only its own.
+            let session = match who {
+                Who::Role(r) | Who::Session(r) if !api || matches!(who, Who::Session(_)) => {
+                    let secret = crypto::new_token();
+                    let csrf = crypto::new_token();
+                    app.store
+                        .create_session(&NewSession {
+                            id_hash: crypto::sha256_hex(&secret),
+                            user_id: users[r.as_str()],
+                            csrf: csrf.clone(),
+                            expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+                        })
+                        .await
+                        .unwrap();
+                    Some((secret, csrf))
+                }
+                _ => None,
+            };
+            let url = app.url(&concrete(path));
+            let mut req = app.client.request(method.parse().unwrap(), url);
+            match who {
+                Who::Role(r) if api => req = req.bearer_auth(&tokens[r.as_str()]),
+                Who::ReadToken => req = req.bearer_auth(&read_token),
+                _ => {}
+            }
+            if let Some((secret, _)) = &session {
+                req = req.header("cookie", format!("cxloop_session={secret}"));
+            }
+            if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+                req = if api {
+                    req.header("content-type", "application/json").body("{}")
+                } else {
+                    let csrf = session.as_ref().map_or("", |(_, c)| c.as_str());
+                    req.header("content-type", "application/x-www-form-urlencoded").body(format!("_csrf={csrf}"))
+                };
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = resp.text().await.unwrap_or_default();
+            // The extractor's "sign in first" carries where the caller was
+            // going; logging out also ends on the login page, without it.
+            let to_login = status == 303 && location.starts_with("/login?next=");
+            let call = format!("{method} {path} as {who:?}: {status} {location} {}", &body[..body.len().min(300)]);
+            assert!(status < 500, "{call}");
+            checked += 1;
+
+            let holds = |p: Permission| match who {
+                Who::Nobody => false,
+                Who::Role(r) | Who::Session(r) => r.permissions().contains(p),
+                Who::ReadToken => p == Permission::ViewReports,
+            };
+            match needs {
+                // Public routes may refuse for other reasons (the login
+                // form's own CSRF check, a widget's origin), but alike for
+                // everyone: no role is asked for.
+                Needs::Public => {
+                    assert!(status != 401 && !to_login, "public: {call}");
+                    let first = *public_status.entry((method.clone(), path.clone())).or_insert(status);
+                    assert_eq!(status, first, "a public route answers every caller alike: {call}");
+                }
+                Needs::PublicOrToken(p) => match who {
+                    Who::Nobody => assert!(status != 401 && status != 403, "anonymous allowed: {call}"),
+                    _ if holds(*p) => assert!(status != 401 && status != 403, "allowed: {call}"),
+                    _ => assert_eq!(status, 403, "a token without {p:?}: {call}"),
+                },
+                Needs::SignedIn => match who {
+                    Who::Nobody if api => assert_eq!(status, 401, "{call}"),
+                    Who::Nobody => assert!(to_login, "to the login page: {call}"),
+                    _ => assert!(status != 401 && status != 403 && !to_login, "any staff: {call}"),
+                },
+                Needs::Permission(p) => match who {
+                    Who::Nobody if api => {
+                        assert_eq!(status, 401, "{call}");
+                        assert!(body.contains("\"unauthorized\""), "JSON error: {call}");
+                    }
+                    Who::Nobody => assert!(to_login, "to the login page: {call}"),
+                    _ if holds(*p) => assert!(status != 401 && status != 403 && !to_login, "allowed: {call}"),
+                    Who::ReadToken => {
+                        assert_eq!(status, 403, "{call}");
+                        assert!(body.contains(&format!("`{}` scope", p.scope())), "names the scope: {call}");
+                    }
+                    _ => {
+                        assert_eq!(status, 403, "{call}");
+                        assert!(body.contains("role may not"), "says why: {call}");
+                        if api {
+                            assert!(body.contains("\"forbidden\""), "JSON error: {call}");
+                        }
+                    }
+                },
+            }
+        }
+    }
+    assert!(checked > 600, "only {checked} calls were made");
+}
+
+#[tokio::test]
+async fn a_token_never_gets_more_than_its_scopes_or_its_role() {
+    let app = spawn_app().await;
+    let cookie = format!("cxloop_session={}", app.login().await);
+    let page = app.page("/account", &cookie).await;
+    let csrf = crate::helpers::hidden(&page, "_csrf").unwrap();
+    // The form offers the admin's scopes with only `read` ticked.
+    assert!(page.contains(r#"name="scope" value="read" checked"#), "read is the default");
+    assert!(page.contains(r#"name="scope" value="users""#) && !page.contains(r#"value="users" checked"#));
+
+    // No scope ticked, or an unknown one, is refused by field.
+    let r = app.post_form("/account/tokens", &cookie, &[("_csrf", &csrf), ("name", "none")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("tick at least one scope"));
+    let r = app.post_form("/account/tokens", &cookie, &[("_csrf", &csrf), ("name", "x"), ("scope", "root")]).await;
+    assert_eq!(r.status(), 422);
+
+    // A read token, shown once, reads and cannot write.
+    let r = app.post_form("/account/tokens", &cookie, &[("_csrf", &csrf), ("name", "reader"), ("scope", "read")]).await;
+    assert_eq!(r.status(), 201);
+    let html = r.text().await.unwrap();
+    let secret = html.split(r#"<p class="token-secret">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert_eq!(secret.len(), 64, "{secret}");
+    assert!(!app.page("/account", &cookie).await.contains(&secret), "the secret is not shown again");
+    let read = app.client.get(app.url("/api/v1/surveys")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    let write = app
+        .client
+        .post(app.url("/api/v1/surveys"))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({"title": "x", "questions": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 403);
+
+    // A viewer cannot make a token with a scope their role lacks.
+    let viewer = app
+        .store
+        .create_user(&NewUser {
+            email: "viewer@example.com".into(),
+            name: "Viewer".into(),
+            role: Role::Viewer,
+            password_hash: Some(cxloop_server::auth::hash_password("viewer password long").unwrap()),
+        })
+        .await
+        .unwrap();
+    let vcookie = format!("cxloop_session={}", app.login_as("viewer@example.com", "viewer password long").await);
+    let vpage = app.page("/account", &vcookie).await;
+    assert!(!vpage.contains(r#"value="surveys""#), "only the role's scopes are offered");
+    let vcsrf = crate::helpers::hidden(&vpage, "_csrf").unwrap();
+    let r = app
+        .post_form("/account/tokens", &vcookie, &[("_csrf", &vcsrf), ("name", "sneaky"), ("scope", "surveys")])
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("does not allow the surveys scope"));
+    assert!(app.store.list_tokens(Some(viewer.id)).await.unwrap().is_empty());
+
+    // Revoking: one's own works at once; someone else's is not found.
+    let tokens = app.store.list_tokens(None).await.unwrap();
+    let reader = tokens.iter().find(|t| t.name == "reader").unwrap();
+    let r = app.post_form(&format!("/account/tokens/{}/revoke", reader.id), &vcookie, &[("_csrf", &vcsrf)]).await;
+    assert_eq!(r.status(), 404, "a viewer cannot revoke the admin's token");
+    let r = app.post_form(&format!("/account/tokens/{}/revoke", reader.id), &cookie, &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status(), 303);
+    let gone = app.client.get(app.url("/api/v1/surveys")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(gone.status(), 401);
+}
+
+#[tokio::test]
+async fn admins_change_roles_deactivate_and_remove_accounts_but_never_the_last_admin() {
+    let app = spawn_app().await;
+    let cookie = format!("cxloop_session={}", app.login().await);
+    let admin = app.store.user_by_email(&app.email).await.unwrap().user;
+    let agent = app
+        .store
+        .create_user(&NewUser {
+            email: "agent@example.com".into(),
+            name: "Agent".into(),
+            role: Role::Agent,
+            password_hash: Some(cxloop_server::auth::hash_password("agent password long").unwrap()),
+        })
+        .await
+        .unwrap();
+    let acookie = format!("cxloop_session={}", app.login_as("agent@example.com", "agent password long").await);
+    let page = app.page("/users", &cookie).await;
+    let csrf = crate::helpers::hidden(&page, "_csrf").unwrap();
+    assert!(!page.contains(&format!("/users/{}/remove", admin.id)), "no way to remove oneself");
+
+    // An agent may not touch accounts; nor see the Staff page.
+    let r = app.post_form(&format!("/users/{}/role", admin.id), &acookie, &[("role", "viewer")]).await;
+    assert_eq!(r.status(), 403);
+    assert!(!app.page("/dashboard", &acookie).await.contains(r#"href="/users""#));
+
+    // The only admin cannot step down.
+    let r =
+        app.post_form(&format!("/users/{}/role", admin.id), &cookie, &[("_csrf", &csrf), ("role", "analyst")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("at least one active admin"));
+    // An unknown role is refused by field.
+    let r = app.post_form(&format!("/users/{}/role", agent.id), &cookie, &[("_csrf", &csrf), ("role", "owner")]).await;
+    assert_eq!(r.status(), 422);
+    // Promote the agent to analyst: the agent's session gains the pages at once.
+    assert_eq!(app.client.get(app.url("/surveys/new")).header("cookie", &acookie).send().await.unwrap().status(), 403);
+    let r =
+        app.post_form(&format!("/users/{}/role", agent.id), &cookie, &[("_csrf", &csrf), ("role", "analyst")]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("agent@example.com is now analyst"));
+    assert_eq!(app.client.get(app.url("/surveys/new")).header("cookie", &acookie).send().await.unwrap().status(), 200);
+
+    // Deactivate: the session ends, logging in fails like a wrong password.
+    let r =
+        app.post_form(&format!("/users/{}/active", agent.id), &cookie, &[("_csrf", &csrf), ("active", "false")]).await;
+    assert_eq!(r.status(), 200);
+    let r = app.client.get(app.url("/dashboard")).header("cookie", &acookie).send().await.unwrap();
+    assert_eq!(r.status(), 303, "the session is gone");
+    let r = app.post_login("agent@example.com", "agent password long", "/dashboard").await;
+    assert_eq!(r.status(), 422, "a deactivated account cannot log in");
+    // One cannot deactivate oneself.
+    let r =
+        app.post_form(&format!("/users/{}/active", admin.id), &cookie, &[("_csrf", &csrf), ("active", "false")]).await;
+    assert_eq!(r.status(), 409);
+    // Reactivate, then remove: it asks first, then the account is gone.
+    let r =
+        app.post_form(&format!("/users/{}/active", agent.id), &cookie, &[("_csrf", &csrf), ("active", "true")]).await;
+    assert_eq!(r.status(), 200);
+    let r = app.post_form(&format!("/users/{}/remove", agent.id), &cookie, &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Remove agent@example.com?"));
+    assert_eq!(app.store.list_users().await.unwrap().len(), 2, "asking removed nothing");
+    let r =
+        app.post_form(&format!("/users/{}/remove", agent.id), &cookie, &[("_csrf", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.store.list_users().await.unwrap().len(), 1);
+
+    // Each change is in the audit log, which has a page.
+    let audit = app.page("/audit", &cookie).await;
+    for action in ["user.role", "user.active", "user.remove"] {
+        assert!(audit.contains(action), "{action} is audited");
+    }
+}
