@@ -794,3 +794,92 @@ async fn imported_items_are_known_by_source_and_id(store: Arc<dyn Store>) {
     let g2 = page.iter().find(|r| r.channel == "g2").unwrap();
     assert_eq!(g2.context.as_ref().unwrap()["source_id"], "r1");
 }
+
+/// A database made before migration 0009 (two roles, tokens without
+/// scopes) upgrades in place: members become agents, admins stay admins,
+/// sessions and tokens survive, and old tokens keep every scope.
+async fn upgrade_from_two_roles(backend: Backend) {
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let old: Vec<(i64, &str)> = vec![
+        (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
+        (2, include_str!("../migrations/sqlite/0002_jobs.sql")),
+        (3, include_str!("../migrations/sqlite/0003_text.sql")),
+        (4, include_str!("../migrations/sqlite/0004_customers.sql")),
+        (5, include_str!("../migrations/sqlite/0005_audit.sql")),
+        (6, include_str!("../migrations/sqlite/0006_personas.sql")),
+        (7, include_str!("../migrations/sqlite/0007_persona_pictures.sql")),
+        (8, include_str!("../migrations/sqlite/0008_channels.sql")),
+    ];
+    let old_pg: Vec<(i64, &str)> = vec![
+        (1, include_str!("../migrations/postgres/0001_foundation.sql")),
+        (2, include_str!("../migrations/postgres/0002_jobs.sql")),
+        (3, include_str!("../migrations/postgres/0003_text.sql")),
+        (4, include_str!("../migrations/postgres/0004_customers.sql")),
+        (5, include_str!("../migrations/postgres/0005_audit.sql")),
+        (6, include_str!("../migrations/postgres/0006_personas.sql")),
+        (7, include_str!("../migrations/postgres/0007_persona_pictures.sql")),
+        (8, include_str!("../migrations/postgres/0008_channels.sql")),
+    ];
+    let rows = [
+        "CREATE TABLE cxloop_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES
+            ('0190aaaa-0000-7000-8000-000000000001', 'boss@example.com', 'Boss', 'admin', NULL, '2026-01-01T00:00:00.000000Z'),
+            ('0190aaaa-0000-7000-8000-000000000002', 'member@example.com', 'Member', 'member', NULL, '2026-01-01T00:00:00.000000Z')",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES
+            ('0190aaaa-0000-7000-8000-000000000003', '0190aaaa-0000-7000-8000-000000000002', 'old', 'oldhash', '2026-01-01T00:00:00.000000Z')",
+        "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES
+            ('oldsession', '0190aaaa-0000-7000-8000-000000000002', 'c', '2026-01-01T00:00:00.000000Z', '2999-01-01T00:00:00.000000Z')",
+    ];
+    let record = |v: i64| format!("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ({v}, 'old', 'x')");
+    match backend {
+        Backend::Sqlite => {
+            use sqlx::Connection;
+            let path = db.url.trim_start_matches("sqlite:");
+            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}?mode=rwc")).await.unwrap();
+            for (_, sql) in &old {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut c).await.unwrap();
+            }
+            for sql in rows {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+            }
+            for (v, _) in &old {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(record(*v))).execute(&mut c).await.unwrap();
+            }
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            for (_, sql) in &old_pg {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut c).await.unwrap();
+            }
+            for sql in rows {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+            }
+            for (v, _) in &old_pg {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(record(*v))).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+    let store = open(&db.url).await.unwrap();
+    let users = store.list_users().await.unwrap();
+    let roles: Vec<(&str, Role, bool)> = users.iter().map(|u| (u.email.as_str(), u.role, u.active)).collect();
+    assert_eq!(roles, [("boss@example.com", Role::Admin, true), ("member@example.com", Role::Agent, true)]);
+    let (who, scopes) = store.user_by_token("oldhash").await.unwrap();
+    assert_eq!(who.email, "member@example.com");
+    assert_eq!(scopes, Role::Admin.permissions(), "an old token keeps every scope");
+    assert!(store.session("oldsession", datetime!(2026-06-01 0:00 UTC)).await.is_ok(), "sessions survive");
+    // The new roles are accepted by the schema.
+    let id = users[1].id;
+    assert_eq!(store.update_user(id, UserChange::Role(Role::Viewer)).await.unwrap().role, Role::Viewer);
+}
+
+#[tokio::test]
+async fn a_two_role_database_upgrades_on_sqlite() {
+    upgrade_from_two_roles(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_two_role_database_upgrades_on_postgres() {
+    upgrade_from_two_roles(Backend::Postgres).await;
+}
