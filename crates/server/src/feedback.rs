@@ -90,6 +90,7 @@ fn target_for(header: &str, explicit: &HashMap<String, String>) -> Option<String
 type Rows = (Vec<String>, Vec<Result<(u64, Vec<String>), RowError>>, bool);
 
 fn csv_rows(text: &str) -> Result<Rows, FileError> {
+    crate::import::check_quotes(text)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| FileError(format!("line 1: cannot read the header row: {e}")))?.clone();
     if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {

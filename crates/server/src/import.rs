@@ -87,10 +87,52 @@ pub fn decode_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, FileError>
     })
 }
 
+/// The line where a quoted CSV value opens and never closes: without this
+/// check the reader takes every row after it as part of that one value and
+/// reports nothing, or a wrong row count at the end of the file.
+pub fn unclosed_quote(text: &str) -> Option<u64> {
+    #[derive(Clone, Copy)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut at, mut line, mut opened) = (At::FieldStart, 1u64, 1u64);
+    for c in text.chars() {
+        at = match (at, c) {
+            (At::FieldStart, '"') => {
+                opened = line;
+                At::Quoted
+            }
+            (At::Quoted, '"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, '"') => At::Quoted,
+            (_, ',' | '\n') => At::FieldStart,
+            _ => At::Unquoted,
+        };
+        if c == '\n' {
+            line += 1;
+        }
+    }
+    matches!(at, At::Quoted).then_some(opened)
+}
+
+/// The file error for [`unclosed_quote`].
+pub fn check_quotes(text: &str) -> Result<(), FileError> {
+    match unclosed_quote(text) {
+        Some(line) => Err(FileError(format!(
+            "line {line}: a quoted value starts here and its closing quote (\") is missing, so every row after it would be read as part of it; close the quote, or double any quote inside the value (\"\")"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Reads and validates a customers CSV. `explicit` maps header names to
 /// targets (`ignore` drops a column).
 pub fn plan(bytes: &[u8], defs: &[AttributeDef], explicit: &HashMap<String, String>) -> Result<Plan, FileError> {
     let text = decode_text(bytes)?;
+    check_quotes(&text)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| FileError(format!("line 1: cannot read the header row: {e}")))?.clone();
     if headers.is_empty() {
@@ -229,6 +271,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_quote_is_reported_by_the_line_it_opens_on() {
+        let csv = "external_id,name\nc1,Ada\nc2,\"Grace\nc3,Alan\nc4,Edsger\n";
+        assert_eq!(unclosed_quote(csv), Some(3));
+        let err = plan(csv.as_bytes(), &[], &HashMap::new()).err().unwrap().to_string();
+        assert!(err.starts_with("line 3:") && err.contains("closing quote"), "{err}");
+        // Closed quotes, doubled quotes, quotes inside unquoted text and
+        // values over several lines are all fine.
+        for ok in [
+            "a,b\n\"x, y\",2\n",
+            "a,b\n\"say \"\"hi\"\"\",2\n",
+            "a,b\n5\" screen,2\n",
+            "a,b\n\"two\nlines\",2\n",
+            "a,b\n\"\",\"\"\n",
+        ] {
+            assert_eq!(unclosed_quote(ok), None, "{ok:?}");
+        }
+        assert_eq!(unclosed_quote("a\n\"\"\"\n"), Some(2), "an escaped quote does not close");
+    }
+
+    #[test]
     fn windows_line_ends_report_the_lines_an_editor_shows() {
         let lf = "external_id,plan,seats,email\nc1,pro,many,\nc2,gold,3,\nc3,pro,3,not-an-email\nc1,pro,1,\nc4,pro\n";
         let crlf = lf.replace('\n', "\r\n");
@@ -252,7 +314,7 @@ mod tests {
         assert!(plan(b"external_id,colour\nc1,red\n", &defs(), &HashMap::new()).unwrap_err().0.contains("colour"));
         let ignore = HashMap::from([("colour".to_string(), "ignore".to_string())]);
         assert_eq!(plan(b"external_id,colour\nc1,red\n", &defs(), &ignore).unwrap().customers.len(), 1);
-        let p = plan(b"external_id,plan\nc1,\"pro\nc2,pro\n", &defs(), &HashMap::new()).unwrap();
-        assert!(!p.errors.is_empty(), "an unbalanced quote is an error, not a silent merge");
+        let e = plan(b"external_id,plan\nc1,\"pro\nc2,pro\n", &defs(), &HashMap::new()).unwrap_err();
+        assert!(e.0.starts_with("line 2:"), "an unbalanced quote is an error by line, not a silent merge: {e:?}");
     }
 }

@@ -112,7 +112,9 @@ pub async fn list_personas(State(state): State<AppState>, _u: Api<can::ViewRepor
     Ok(Json(json!({ "personas": cards(&state).await? })))
 }
 
-async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
+/// Checks and stores a persona (new when its id is nil): the one path the
+/// API and the persona pages both take, so a bad segment is a 422 on each.
+pub async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
     check(&mut p)?;
     if let Some(id) = p.segment_id
         && state.store.segment(id).await.is_err()

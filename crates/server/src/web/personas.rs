@@ -6,14 +6,14 @@ use super::FormData;
 use super::dashboard::tile;
 use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
-use crate::api::personas::{cards, check};
+use crate::api::personas::cards;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use cxloop_store::{Persona, StoreError};
+use cxloop_store::Persona;
 use maud::{Markup, html};
 
 async fn render(
@@ -101,27 +101,20 @@ fn persona_form(
     }
 }
 
-fn from_form(form: &FormData, id: uuid::Uuid) -> Persona {
-    Persona {
+fn from_form(form: &FormData, id: uuid::Uuid) -> Result<Persona, AppError> {
+    let segment_id = match form.get("segment_id").trim() {
+        "" => None,
+        s => Some(uuid::Uuid::parse_str(s).map_err(|_| AppError::invalid("segment_id", "there is no such segment"))?),
+    };
+    Ok(Persona {
         id,
         name: form.get("name").to_string(),
         description: form.get("description").trim().to_string(),
         goals: form.get("goals").trim().to_string(),
         pain_points: form.get("pain_points").trim().to_string(),
         initials: form.get("initials").to_string(),
-        segment_id: uuid::Uuid::parse_str(form.get("segment_id")).ok(),
+        segment_id,
         has_picture: false,
-    }
-}
-
-async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
-    check(&mut p)?;
-    state.store.save_persona(&p).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => {
-            AppError::Conflict { field: Some("name".into()), message: format!("a persona named {:?} exists", p.name) }
-        }
-        StoreError::NotFound => AppError::NotFound("persona"),
-        other => other.into(),
     })
 }
 
@@ -201,7 +194,10 @@ pub async fn update_persona(
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let current = find(&state, &id).await?;
-    let result = save(&state, from_form(&form, current.id)).await;
+    let result = match from_form(&form, current.id) {
+        Ok(p) => crate::api::personas::save(&state, p).await,
+        Err(e) => Err(e),
+    };
     super::form_outcome(result, "/personas", |m| async move {
         render_edit(&state, &user, &current, Some(&form), Some(&m)).await
     })
@@ -281,7 +277,10 @@ pub async fn create_persona(
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
-    let result = save(&state, from_form(&form, uuid::Uuid::nil())).await;
+    let result = match from_form(&form, uuid::Uuid::nil()) {
+        Ok(p) => crate::api::personas::save(&state, p).await,
+        Err(e) => Err(e),
+    };
     super::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })
         .await
 }

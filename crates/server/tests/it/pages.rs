@@ -581,6 +581,20 @@ async fn segments_and_personas_are_edited_pictured_and_deleted_in_the_browser() 
     assert_eq!(post(format!("/segments/{seg_id}/delete"), yes()).await.unwrap().status(), 303);
     let (_, personas) = app.get_json("/api/v1/personas").await;
     assert!(personas["personas"][0]["segment_id"].is_null());
+    // Linking the deleted segment is the same 422 on the page as in the API.
+    let relink =
+        vec![("_csrf", csrf.clone()), ("name", "Head of operations".into()), ("segment_id", seg_id.to_string())];
+    let r = post(format!("/personas/{pid}"), relink).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("there is no such segment"));
+    let api = app.client.put(app.url(&format!("/api/v1/personas/{pid}"))).bearer_auth(&app.token);
+    let r = api.json(&json!({"name": "Head of operations", "segment_id": seg_id})).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post(
+        "/personas".into(),
+        vec![("_csrf", csrf.clone()), ("name", "New".into()), ("segment_id", "nonsense".into())],
+    );
+    assert_eq!(r.await.unwrap().status(), 422, "a segment id that is not one is refused, not ignored");
     assert_eq!(post(format!("/personas/{pid}/delete"), vec![("_csrf", csrf.clone())]).await.unwrap().status(), 200);
     assert_eq!(app.get_json("/api/v1/personas").await.1["personas"].as_array().unwrap().len(), 1, "only asked");
     assert_eq!(post(format!("/personas/{pid}/delete"), yes()).await.unwrap().status(), 303);
