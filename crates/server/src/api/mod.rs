@@ -16,6 +16,8 @@ pub mod text;
 pub mod widget;
 
 pub use json::{ApiJson, parse};
+/// The OpenAPI document served at `/api/openapi.json`.
+pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 
 /// A signed personal link to a survey for one customer.
 pub fn surveys_link(state: &AppState, survey: &Survey, external_id: &str) -> String {

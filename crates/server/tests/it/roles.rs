@@ -150,6 +150,19 @@ async fn every_route_answers_every_role_as_documented() {
     assert!(missing.is_empty(), "routes missing from docs/roles.md: {missing:?}");
     assert!(stale.is_empty(), "docs/roles.md lists routes the server does not have: {stale:?}");
     assert!(source.len() > 100, "the route scan found only {} routes", source.len());
+    // The OpenAPI document names the same permission for each staff call.
+    let openapi: serde_json::Value = serde_json::from_str(cxloop_server::api::OPENAPI_DOCUMENT).unwrap();
+    for ((method, path), needs) in &documented {
+        let op = &openapi["paths"][path.as_str()][method.to_lowercase()];
+        if op.is_null() {
+            continue; // a page
+        }
+        let expected = match needs {
+            Needs::Permission(p) => Some(p.scope()),
+            _ => None,
+        };
+        assert_eq!(op["x-cxloop-permission"].as_str(), expected, "x-cxloop-permission of {method} {path}");
+    }
 
     let app = spawn_app().await;
     let mut tokens = BTreeMap::new();
