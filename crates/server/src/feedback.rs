@@ -483,8 +483,8 @@ mod tests {
         assert!(plan(b"text\nx\n", Format::Csv, &s, "bad source!", &none, now()).unwrap_err().0.contains("source"));
         let mapped = HashMap::from([("colour".to_string(), "ignore".to_string())]);
         assert_eq!(plan(b"text,colour\nx,red\n", Format::Csv, &s, "review", &mapped, now()).unwrap().items.len(), 1);
-        let quote = p(b"text,stars\n\"unbalanced,3\nnext,4\n", Format::Csv).unwrap();
-        assert!(quote.items.is_empty() && quote.errors.len() == 1, "an unbalanced quote is an error: {quote:?}");
+        let quote = p(b"text,stars\n\"unbalanced,3\nnext,4\n", Format::Csv).unwrap_err();
+        assert!(quote.0.starts_with("line 2:"), "an unbalanced quote is an error by the line it opens on: {quote:?}");
         assert_eq!(Format::guess("notes.JSON"), Format::Json);
         assert_eq!(Format::guess("text/csv"), Format::Csv);
     }

@@ -72,9 +72,11 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                             td { @for (e, s) in &h.events { div { code { (e) } " → " (title_of(s)) } } }
                             td.mono { (state.base_url) "/hooks/" (h.id) }
                             td {
+                                @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
                                 form method="post" action=(format!("/channels/hooks/{}/delete", h.id)) {
                                     input type="hidden" name="_csrf" value=(user.csrf);
                                     button.btn.secondary type="submit" { "Delete" }
+                                }
                                 }
                             }
                         }
@@ -82,6 +84,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                     @if hooks.is_empty() { tr { td colspan="4" { "No webhooks yet." } } }
                 }
             }
+            @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
             form.filters method="post" action="/channels/hooks" aria-label="New webhook" {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 label { "Name" input type="text" name="name" required placeholder="Helpdesk"; }
@@ -91,6 +94,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                 }
                 button.btn type="submit" { "Create webhook" }
             }
+            }
             p.muted { "An event is JSON: " code { "{\"id\": \"evt-1\", \"event\": \"ticket.solved\", \"customer\": {\"external_id\": \"acme\", \"email\": \"help@acme.example\"}, \"ticket\": {\"id\": \"T-1\"}, \"agent\": {\"name\": \"…\"}}" } ". The customer gets the survey by email; the ticket and agent travel with the answer. A redelivered id surveys nobody twice." }
 
             h2 { "Website widget" }
@@ -98,6 +102,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
             @for (s, w) in &widgets {
                 section.card.stack style="margin-bottom:12px" {
                     strong { (s.title) }
+                    @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
                     form.stack method="post" action=(format!("/channels/widget/{}", s.id)) {
                         input type="hidden" name="_csrf" value=(user.csrf);
                         label { "Allowed origins, one per line (e.g. https://app.example.com)"
@@ -107,6 +112,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                             input type="number" name="every_days" min="0" max="365" value=(w.as_ref().map_or(30, |w| w.every_days));
                         }
                         button.btn.secondary type="submit" { "Save widget" }
+                    }
                     }
                     @if w.is_some() {
                         div { "Paste into your pages:" }

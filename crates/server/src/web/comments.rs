@@ -134,6 +134,7 @@ async fn render_taxonomy(
                     }
                 }
             }
+            @if user.can(cxloop_core::access::Permission::ManageTaxonomy) {
             h2 { "Edit" }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
             form.stack method="post" action="/taxonomy" {
@@ -144,6 +145,7 @@ async fn render_taxonomy(
                 }
                 div { label for="note" { "What changed (optional)" } input #note type="text" name="note"; }
                 button.btn type="submit" { "Save as a new version" }
+            }
             }
             h2 { "Versions" }
             table {

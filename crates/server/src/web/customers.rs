@@ -72,8 +72,8 @@ pub async fn directory(
                 @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
                 a href="/segments" { "Manage segments" }
                 a href="/ideal" { "Ideal customers" }
-                a href="/import/customers" { "Import CSV" }
-                a href="/api/v1/customers.csv" download { "Export CSV" }
+                @if user.can(cxloop_core::access::Permission::ManageCustomers) { a href="/import/customers" { "Import CSV" } }
+                @if user.can(cxloop_core::access::Permission::ExportData) { a href="/api/v1/customers.csv" download { "Export CSV" } }
             }
         }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
@@ -193,11 +193,12 @@ async fn render_segments(
                             td { strong { (s.name) } @if let Some(d) = &s.description { div.muted { (d) } } }
                             td.mono { (s.expression) }
                             td.num { (n) }
-                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } " · " a href=(format!("/segments/{}", s.id)) { "Edit" } }
+                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } @if user.can(cxloop_core::access::Permission::ManageSegments) { " · " a href=(format!("/segments/{}", s.id)) { "Edit" } } }
                         }
                     }
                 }
             }
+            @if user.can(cxloop_core::access::Permission::ManageSegments) {
             h2 { "New segment" }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
             form.stack method="post" action="/segments" {
@@ -210,6 +211,7 @@ async fn render_segments(
                 }
                 div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(get("description")); }
                 button.btn type="submit" { "Save segment" }
+            }
             }
         },
     ))

@@ -212,7 +212,7 @@ pub async fn overview(
         @if summaries.is_empty() {
             div.card {
                 p { "No surveys yet." }
-                a.btn href="/surveys/new" { "Create your first survey" }
+                @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn href="/surveys/new" { "Create your first survey" } }
             }
         }
         div.grid {
@@ -240,7 +240,7 @@ pub async fn list_surveys(
 ) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
-        div.actions { h1 style="margin-right:auto" { "Surveys" } a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } }
+        div.actions { h1 style="margin-right:auto" { "Surveys" } @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } } }
         table {
             thead { tr { th { "Title" } th { "Status" } th { "Touchpoint" } th.num { "Responses" } th { "Last response" } th { "Public link" } } }
             tbody {
@@ -371,9 +371,9 @@ pub async fn survey_dashboard(
             a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}{seg_param}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
             @if segments.len() >= 2 { a.btn.secondary href=(format!("/surveys/{}/compare?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Compare segments" } }
             a.btn.secondary href=(format!("/surveys/{}/invitations", survey.id)) { "Invitations" }
-            a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" }
-            a.btn.secondary href=(csv) download { "Export CSV" }
-            @if let Some((status, label)) = next_status {
+            @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" } }
+            @if user.can(cxloop_core::access::Permission::ExportData) { a.btn.secondary href=(csv) download { "Export CSV" } }
+            @if let Some((status, label)) = next_status.filter(|_| user.can(cxloop_core::access::Permission::ManageSurveys)) {
                 form method="post" action=(format!("/surveys/{}/status", survey.id)) {
                     input type="hidden" name="_csrf" value=(user.csrf);
                     input type="hidden" name="status" value=(status);

@@ -61,6 +61,7 @@ async fn render(
                     @if n > 0 { div.card { div.muted { (s) } div style="font-size:24px;font-weight:700" { (n) } } }
                 }
             }
+            @if user.can(cxloop_core::access::Permission::SendInvitations) {
             h2 { "Send" }
             form.stack method="post" action=(format!("/surveys/{}/invitations", survey.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
@@ -77,6 +78,7 @@ async fn render(
                 }
                 p.muted { "Nobody is asked twice: unsubscribed addresses and anyone invited to any survey in the last " (state.config.contact_frequency_days) " days are skipped." }
                 button.btn type="submit" disabled[state.delivery.is_none() || survey.status != cxloop_core::SurveyStatus::Active] { "Send invitations" }
+            }
             }
             h2 { "Latest invitations" }
             table {

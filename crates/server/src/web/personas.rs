@@ -42,7 +42,7 @@ async fn render(
                                 div.muted { "Segment: " a href=(format!("/customers?segment_id={}", s["id"].as_str().unwrap_or(""))) { (s["name"].as_str().unwrap_or("")) } " · " (s["customers"]) " customers" }
                             } @else { div.muted { "No segment linked" } }
                         }
-                        a.btn.secondary href=(format!("/personas/{}", c.persona.id)) { "Edit" }
+                        @if user.can(cxloop_core::access::Permission::ManageSegments) { a.btn.secondary href=(format!("/personas/{}", c.persona.id)) { "Edit" } }
                     }
                     @if !c.persona.description.is_empty() { p { (c.persona.description) } }
                     div.grid {
@@ -57,9 +57,11 @@ async fn render(
                     }
                 }
             }
-            h2 { "New persona" }
-            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            (persona_form("/personas", user, &get, &segments, "Save persona"))
+            @if user.can(cxloop_core::access::Permission::ManageSegments) {
+                h2 { "New persona" }
+                @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+                (persona_form("/personas", user, &get, &segments, "Save persona"))
+            }
         },
     ))
 }

@@ -117,10 +117,12 @@ pub async fn survey_themes(
                                 td.num { (e.previous) @if let Some(g) = e.growth { " (×" (num(Some(g), 1)) ")" } @else { " (new)" } }
                                 td { @for x in &e.examples { div.muted { "“" (x) "”" } } }
                                 td {
+                                    @if user.can(cxloop_core::access::Permission::ManageTaxonomy) {
                                     form method="post" action=(format!("/surveys/{}/themes/add", survey.id)) {
                                         input type="hidden" name="_csrf" value=(user.csrf);
                                         input type="hidden" name="phrase" value=(e.phrase);
                                         button.btn.secondary type="submit" { "Make this a theme" }
+                                    }
                                     }
                                 }
                             }

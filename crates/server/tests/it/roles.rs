@@ -437,3 +437,81 @@ async fn admins_change_roles_deactivate_and_remove_accounts_but_never_the_last_a
         assert!(audit.contains(action), "{action} is audited");
     }
 }
+
+/// The post forms on a page: their actions.
+fn post_actions(html: &str) -> Vec<String> {
+    html.split("<form")
+        .skip(1)
+        .filter(|f| f[..f.find('>').unwrap_or(f.len())].contains(r#"method="post""#))
+        .filter_map(|f| f.split(r#"action=""#).nth(1).and_then(|a| a.split('"').next()).map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_offer_only_the_actions_the_role_may_take() {
+    let app = spawn_app().await;
+    let survey = app.create_survey("Support CSAT").await;
+    let id = survey["id"].as_str().unwrap();
+    let r =
+        app.post_json("/api/v1/segments", &serde_json::json!({"name": "All", "expression": "name is not empty"})).await;
+    assert_eq!(r.status(), 201);
+    let r =
+        app.post_json("/api/v1/hooks", &serde_json::json!({"name": "Helpdesk", "events": {"ticket.solved": id}})).await;
+    assert_eq!(r.status(), 201);
+    let r = app.post_json("/api/v1/personas", &serde_json::json!({"name": "Ops lead"})).await;
+    assert_eq!(r.status(), 201);
+    let pages = [
+        "/dashboard".to_string(),
+        "/surveys".into(),
+        format!("/surveys/{id}"),
+        format!("/surveys/{id}/themes"),
+        format!("/surveys/{id}/invitations"),
+        "/channels".into(),
+        "/customers".into(),
+        "/segments".into(),
+        "/personas".into(),
+        "/comments".into(),
+        "/taxonomy".into(),
+    ];
+    let admin = format!("cxloop_session={}", app.login().await);
+    for role in [Role::Viewer, Role::Agent, Role::Analyst] {
+        let email = format!("{}.pages@example.com", role.as_str());
+        app.store
+            .create_user(&NewUser {
+                email: email.clone(),
+                name: role.as_str().into(),
+                role,
+                password_hash: Some(cxloop_server::auth::hash_password("a long password here").unwrap()),
+            })
+            .await
+            .unwrap();
+        let cookie = format!("cxloop_session={}", app.login_as(&email, "a long password here").await);
+        for path in &pages {
+            let html = app.page(path, &cookie).await;
+            assert!(html.contains("Log out"), "{path} as {role:?} renders");
+            for action in post_actions(&html) {
+                let needs = documented_routes()
+                    .into_iter()
+                    .find(|((m, p), _)| m == "POST" && route_matches(p, &action))
+                    .map(|(_, n)| n)
+                    .unwrap_or_else(|| panic!("{path}: a form posts to {action}, which docs/roles.md does not list"));
+                let ok = match needs {
+                    Needs::Permission(p) => role.permissions().contains(p),
+                    _ => true,
+                };
+                assert!(ok, "{path} as {role:?} offers a form to {action}, which needs {needs:?}");
+            }
+        }
+    }
+    // The admin sees the forms the others did not.
+    let html = app.page("/channels", &admin).await;
+    assert!(post_actions(&html).iter().any(|a| a == "/channels/hooks"), "the admin can add a webhook");
+    let html = app.page(&format!("/surveys/{id}"), &admin).await;
+    assert!(post_actions(&html).iter().any(|a| a.ends_with("/status")), "the admin can close the survey");
+}
+
+/// Whether a concrete path matches a route pattern with `{…}` segments.
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.starts_with('{') || x == y)
+}
