@@ -146,13 +146,15 @@ pub trait AccountStore: Send + Sync {
     async fn session(&self, id_hash: &str, now: time::OffsetDateTime) -> Result<(User, SessionInfo)>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     async fn purge_sessions(&self, now: time::OffsetDateTime) -> Result<u64>;
-    /// Changes an account's role or whether it is active. Deactivating
-    /// ends its sessions. Fails with `Conflict { what: "last_admin" }` when
-    /// the change would leave no active admin.
-    async fn update_user(&self, id: Uuid, change: UserChange) -> Result<User>;
-    /// Removes an account with its sessions and tokens; the same
-    /// `last_admin` conflict as [`AccountStore::update_user`].
-    async fn delete_user(&self, id: Uuid) -> Result<()>;
+    /// Changes an account's role or whether it is active, recording it in
+    /// the audit log as done by `actor` in the same transaction.
+    /// Deactivating ends its sessions. Fails with
+    /// `Conflict { what: "last_admin" }` when the change would leave no
+    /// active admin.
+    async fn update_user(&self, id: Uuid, change: UserChange, actor: &str) -> Result<User>;
+    /// Removes an account with its sessions and tokens, audited likewise;
+    /// the same `last_admin` conflict as [`AccountStore::update_user`].
+    async fn delete_user(&self, id: Uuid, actor: &str) -> Result<()>;
     async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str, scopes: Permissions) -> Result<Uuid>;
     /// The active account a token belongs to, and the token's scopes.
     async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)>;

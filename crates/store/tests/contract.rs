@@ -233,11 +233,14 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
 
     // Roles, deactivation and the last admin.
     assert!(matches!(
-        store.update_user(u.id, UserChange::Role(Role::Viewer)).await,
+        store.update_user(u.id, UserChange::Role(Role::Viewer), "admin@test").await,
         Err(StoreError::Conflict { what: "last_admin" })
     ));
-    assert!(matches!(store.update_user(u.id, UserChange::Active(false)).await, Err(StoreError::Conflict { .. })));
-    assert!(matches!(store.delete_user(u.id).await, Err(StoreError::Conflict { what: "last_admin" })));
+    assert!(matches!(
+        store.update_user(u.id, UserChange::Active(false), "admin@test").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(store.delete_user(u.id, "admin@test").await, Err(StoreError::Conflict { what: "last_admin" })));
     let agent = store
         .create_user(&NewUser {
             email: "agent@example.com".into(),
@@ -257,17 +260,26 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let off = store.update_user(agent.id, UserChange::Active(false)).await.unwrap();
+    let off = store.update_user(agent.id, UserChange::Active(false), "admin@test").await.unwrap();
     assert!(!off.active);
     assert!(matches!(store.session("s2", now).await, Err(StoreError::NotFound)), "deactivation ends sessions");
     assert!(matches!(store.user_by_token("agenthash").await, Err(StoreError::NotFound)), "and stops its tokens");
     assert!(!store.user_by_email("agent@example.com").await.unwrap().user.active);
-    assert!(store.update_user(agent.id, UserChange::Active(true)).await.unwrap().active);
+    assert!(store.update_user(agent.id, UserChange::Active(true), "admin@test").await.unwrap().active);
     assert!(store.user_by_token("agenthash").await.is_ok(), "a reactivated account's tokens work again");
     // With a second admin the first may step down, and the second may not.
-    assert_eq!(store.update_user(agent.id, UserChange::Role(Role::Admin)).await.unwrap().role, Role::Admin);
-    assert_eq!(store.update_user(u.id, UserChange::Role(Role::Analyst)).await.unwrap().role, Role::Analyst);
-    assert!(matches!(store.delete_user(agent.id).await, Err(StoreError::Conflict { what: "last_admin" })));
+    assert_eq!(
+        store.update_user(agent.id, UserChange::Role(Role::Admin), "admin@test").await.unwrap().role,
+        Role::Admin
+    );
+    assert_eq!(
+        store.update_user(u.id, UserChange::Role(Role::Analyst), "admin@test").await.unwrap().role,
+        Role::Analyst
+    );
+    assert!(matches!(
+        store.delete_user(agent.id, "admin@test").await,
+        Err(StoreError::Conflict { what: "last_admin" })
+    ));
     // Tokens: listed newest first without secrets, revoked by their owner only.
     let all = store.list_tokens(None).await.unwrap();
     assert_eq!(all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["agent", "ci"]);
@@ -277,11 +289,17 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     assert!(matches!(store.user_by_token("tokhash").await, Err(StoreError::NotFound)));
     assert!(matches!(store.delete_token(tok, None).await, Err(StoreError::NotFound)));
     // Removing an account takes its tokens with it.
-    store.update_user(u.id, UserChange::Role(Role::Admin)).await.unwrap();
-    store.delete_user(agent.id).await.unwrap();
+    store.update_user(u.id, UserChange::Role(Role::Admin), "admin@test").await.unwrap();
+    store.delete_user(agent.id, "admin@test").await.unwrap();
     assert!(matches!(store.user_by_token("agenthash").await, Err(StoreError::NotFound)));
     assert!(store.list_tokens(None).await.unwrap().is_empty());
     assert_eq!(store.list_users().await.unwrap().len(), 1);
+    let audited: Vec<String> =
+        store.audit_log(50).await.unwrap().iter().map(|e| e["action"].as_str().unwrap_or("").to_string()).collect();
+    assert!(
+        audited.iter().filter(|a| *a == "user.active").count() == 2 && audited.contains(&"user.remove".to_string())
+    );
+    assert_eq!(audited.iter().filter(|a| *a == "user.role").count(), 3, "refused changes leave no entry: {audited:?}");
     assert_eq!(store.setting_or_init("secret", "a").await.unwrap(), "a");
     assert_eq!(store.setting_or_init("secret", "b").await.unwrap(), "a", "first writer wins");
 }
@@ -871,7 +889,7 @@ async fn upgrade_from_two_roles(backend: Backend) {
     assert!(store.session("oldsession", datetime!(2026-06-01 0:00 UTC)).await.is_ok(), "sessions survive");
     // The new roles are accepted by the schema.
     let id = users[1].id;
-    assert_eq!(store.update_user(id, UserChange::Role(Role::Viewer)).await.unwrap().role, Role::Viewer);
+    assert_eq!(store.update_user(id, UserChange::Role(Role::Viewer), "admin@test").await.unwrap().role, Role::Viewer);
 }
 
 #[tokio::test]

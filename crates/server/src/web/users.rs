@@ -219,16 +219,10 @@ fn last_admin(e: StoreError) -> AppError {
 }
 
 async fn change(state: &AppState, user: &WebUser, target: &User, change: UserChange) -> Result<Response, PageError> {
-    let done = match state.store.update_user(target.id, change).await {
+    let done = match state.store.update_user(target.id, change, &user.user.email).await {
         Ok(u) => u,
         Err(e) => return with_error(state, user, None, last_admin(e)).await,
     };
-    let detail = match change {
-        UserChange::Role(r) => serde_json::json!({ "email": done.email, "role": r.as_str() }),
-        UserChange::Active(a) => serde_json::json!({ "email": done.email, "active": a }),
-    };
-    let action = if matches!(change, UserChange::Role(_)) { "user.role" } else { "user.active" };
-    state.store.audit(&user.user.email, action, &done.id.to_string(), &detail).await?;
     let msg = match change {
         UserChange::Role(r) => format!("{} is now {}.", done.email, r.as_str()),
         UserChange::Active(true) => format!("{} can log in again.", done.email),
@@ -295,11 +289,9 @@ pub async fn remove_user(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/users", "Remove account", "/users").into_response());
     }
-    if let Err(e) = state.store.delete_user(target.id).await {
+    if let Err(e) = state.store.delete_user(target.id, &user.user.email).await {
         return with_error(&state, &user, None, last_admin(e)).await;
     }
-    let detail = serde_json::json!({ "email": target.email, "role": target.role.as_str() });
-    state.store.audit(&user.user.email, "user.remove", &target.id.to_string(), &detail).await?;
     let msg = format!("{} was removed.", target.email);
     Ok(render(&state, &user, None, Some(Note::Done(msg))).await?.into_response())
 }

@@ -28,6 +28,20 @@ fn decode_scopes(text: &str) -> Result<Permissions> {
     Permissions::parse_scopes(text).map_err(|bad| StoreError::Other(format!("bad stored token scope {bad:?}")))
 }
 
+/// Records an action in the audit log inside the caller's transaction.
+async fn audit_in(conn: &mut super::Conn, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
+    sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"))
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(detail.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Inside a write transaction: fails with `last_admin` unless some active
 /// admin other than `except` remains. Locks the admins' rows (PostgreSQL) so
 /// that two admins demoting each other at once cannot both succeed.
@@ -120,7 +134,7 @@ impl AccountStore for Backend {
         Ok(done.rows_affected())
     }
 
-    async fn update_user(&self, id: uuid::Uuid, change: UserChange) -> Result<User> {
+    async fn update_user(&self, id: uuid::Uuid, change: UserChange, actor: &str) -> Result<User> {
         let mut tx = self.write.begin().await?;
         let current = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
             .bind(id.to_string())
@@ -162,11 +176,16 @@ impl AccountStore for Backend {
             .fetch_one(&mut *tx)
             .await?;
         let user = decode_user(&row)?;
+        let (action, detail) = match change {
+            UserChange::Role(r) => ("user.role", serde_json::json!({ "email": user.email, "role": r.as_str() })),
+            UserChange::Active(a) => ("user.active", serde_json::json!({ "email": user.email, "active": a })),
+        };
+        audit_in(&mut tx, actor, action, &user.id.to_string(), &detail).await?;
         tx.commit().await?;
         Ok(user)
     }
 
-    async fn delete_user(&self, id: uuid::Uuid) -> Result<()> {
+    async fn delete_user(&self, id: uuid::Uuid, actor: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
             .bind(id.to_string())
@@ -181,6 +200,8 @@ impl AccountStore for Backend {
         sqlx::query(q!("DELETE FROM sessions WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
         sqlx::query(q!("DELETE FROM api_tokens WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
         sqlx::query(q!("DELETE FROM users WHERE id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+        let detail = serde_json::json!({ "email": user.email, "role": user.role.as_str() });
+        audit_in(&mut tx, actor, "user.remove", &id.to_string(), &detail).await?;
         tx.commit().await?;
         Ok(())
     }
