@@ -53,25 +53,7 @@ async fn render(
             }
             h2 { "API tokens" }
             p { "Send a token as " code { "Authorization: Bearer <token>" } ". It acts as you, limited to its scopes." }
-            table {
-                thead { tr { th { "Name" } th { "Scopes" } th { "Created" } th { "" } } }
-                tbody {
-                    @for t in &tokens {
-                        tr {
-                            td { (t.name) }
-                            td { (t.scopes.to_scopes()) }
-                            td { (datetime(t.created_at)) }
-                            td {
-                                form.inline method="post" action=(format!("/account/tokens/{}/revoke", t.id)) {
-                                    input type="hidden" name="_csrf" value=(user.csrf);
-                                    button.btn.secondary type="submit" { "Revoke" }
-                                }
-                            }
-                        }
-                    }
-                    @if tokens.is_empty() { tr { td colspan="4" { "You have no API tokens." } } }
-                }
-            }
+            (token_table(user, &tokens, "/account/tokens", false))
             h2 { "New token" }
             form.stack method="post" action="/account/tokens" {
                 input type="hidden" name="_csrf" value=(user.csrf);
@@ -93,6 +75,38 @@ async fn render(
             }
         },
     ))
+}
+
+/// A table of tokens with a Revoke button each (posting to
+/// `{revoke_base}/{id}/revoke`); `owners` adds the account column.
+pub(super) fn token_table(
+    user: &WebUser,
+    tokens: &[cxloop_store::TokenInfo],
+    revoke_base: &str,
+    owners: bool,
+) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "Name" } @if owners { th { "Account" } } th { "Scopes" } th { "Created" } th { "" } } }
+            tbody {
+                @for t in tokens {
+                    tr {
+                        td { (t.name) }
+                        @if owners { td { (t.user_email) } }
+                        td { (t.scopes.to_scopes()) }
+                        td { (datetime(t.created_at)) }
+                        td {
+                            form.inline method="post" action=(format!("{revoke_base}/{}/revoke", t.id)) {
+                                input type="hidden" name="_csrf" value=(user.csrf);
+                                button.btn.secondary type="submit" { "Revoke" }
+                            }
+                        }
+                    }
+                }
+                @if tokens.is_empty() { tr { td colspan=(if owners { "5" } else { "4" }) { "No API tokens." } } }
+            }
+        }
+    }
 }
 
 pub async fn account_page(State(state): State<AppState>, user: WebUser) -> Result<Markup, PageError> {

@@ -3,7 +3,7 @@
 //! admin, never one's own), and see and revoke everyone's API tokens.
 
 use super::FormData;
-use super::layout::{Confirm, confirmed, datetime, page};
+use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can, check_new_password, hash_password};
 use crate::error::{AppError, PageError};
@@ -100,26 +100,7 @@ async fn render(
             }
             h2 { "API tokens" }
             p { "Every account's tokens. Each person makes their own on " a href="/account" { "their account page" } "." }
-            table {
-                thead { tr { th { "Name" } th { "Account" } th { "Scopes" } th { "Created" } th { "" } } }
-                tbody {
-                    @for t in &tokens {
-                        tr {
-                            td { (t.name) }
-                            td { (t.user_email) }
-                            td { (t.scopes.to_scopes()) }
-                            td { (datetime(t.created_at)) }
-                            td {
-                                form.inline method="post" action=(format!("/users/tokens/{}/revoke", t.id)) {
-                                    input type="hidden" name="_csrf" value=(user.csrf);
-                                    button.btn.secondary type="submit" { "Revoke" }
-                                }
-                            }
-                        }
-                    }
-                    @if tokens.is_empty() { tr { td colspan="5" { "No API tokens." } } }
-                }
-            }
+            (super::account::token_table(user, &tokens, "/users/tokens", true))
         },
     ))
 }

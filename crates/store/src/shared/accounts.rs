@@ -28,8 +28,9 @@ fn decode_scopes(text: &str) -> Result<Permissions> {
     Permissions::parse_scopes(text).map_err(|bad| StoreError::Other(format!("bad stored token scope {bad:?}")))
 }
 
-/// Records an action in the audit log inside the caller's transaction.
-async fn audit_in(conn: &mut super::Conn, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
+/// Records an action in the audit log on `conn` (inside the caller's
+/// transaction when it has one): the one INSERT every audited action uses.
+pub(super) async fn audit_in(conn: &mut super::Conn, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
     sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"))
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(ts::fmt(OffsetDateTime::now_utc()))

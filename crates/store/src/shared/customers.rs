@@ -267,29 +267,15 @@ impl CustomerStore for Backend {
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, 'customer.erase', ?, ?)"))
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(actor)
-            .bind(&id)
-            .bind(serde_json::json!({ "comments_erased": texts.len() }).to_string())
-            .execute(&mut *tx)
-            .await?;
+        let detail = serde_json::json!({ "comments_erased": texts.len() });
+        super::accounts::audit_in(&mut tx, actor, "customer.erase", &id, &detail).await?;
         tx.commit().await?;
         Ok(texts.len() as u64)
     }
 
     async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
-        sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"))
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(actor)
-            .bind(action)
-            .bind(subject)
-            .bind(detail.to_string())
-            .execute(&self.write)
-            .await?;
-        Ok(())
+        let mut conn = self.write.acquire().await?;
+        super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
