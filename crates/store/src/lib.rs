@@ -119,6 +119,8 @@ pub trait ResponseStore: Send + Sync {
     }
     /// One customer's responses, newest first.
     async fn customer_responses(&self, customer_id: Uuid, limit: u32) -> Result<Vec<StoredResponse>>;
+    /// How many responses a customer has given.
+    async fn customer_response_count(&self, customer_id: Uuid) -> Result<u64>;
     /// Per-day score counts of one question inside `range`, split by
     /// customer (`None` for anonymous responses): the raw material of
     /// segment-filtered metrics.

@@ -473,6 +473,9 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
     let slow = store.customer_by_external_id("cust-slow").await.unwrap().id;
     let of_slow: Vec<&ThemeMention> = mentions.iter().filter(|m| m.customer_id == Some(slow)).collect();
     assert_eq!(of_slow.len(), 2);
+    let slow_responses = store.customer_responses(slow, 1000).await.unwrap().len() as u64;
+    assert!(slow_responses > 0);
+    assert_eq!(store.customer_response_count(slow).await.unwrap(), slow_responses, "the count agrees with the rows");
     assert!(of_slow.iter().all(|m| m.score == Some(2) && (m.sentiment + 0.9).abs() < 1e-9));
     assert!(mentions.iter().any(|m| m.theme == "billing" && m.customer_id.is_none() && m.score == Some(3)));
     let mut by_customer = store.headline_counts_by_customer(s.id, &all).await.unwrap();

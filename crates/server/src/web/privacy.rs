@@ -20,7 +20,7 @@ pub async fn privacy_page(
 ) -> Result<Markup, PageError> {
     let c = customer_or_404(&state, &external_id).await?;
     let events = state.store.customer_events(c.id).await?.len();
-    let responses = state.store.customer_responses(c.id, 100_000).await?.len();
+    let responses = state.store.customer_response_count(c.id).await?;
     let seg = path_segment(&c.external_id);
     let title = c.name.clone().unwrap_or_else(|| c.external_id.clone());
     Ok(page(
@@ -56,7 +56,7 @@ pub async fn erase_customer(
     let c = customer_or_404(&state, &external_id).await?;
     let seg = path_segment(&c.external_id);
     if !confirmed(&form) {
-        let responses = state.store.customer_responses(c.id, 100_000).await?.len();
+        let responses = state.store.customer_response_count(c.id).await?;
         let consequence = html! {
             p { "Their identity and the text of their comments across " (responses) " responses are erased for good. This cannot be undone; export first if they asked for a copy." }
         };

@@ -515,3 +515,33 @@ fn route_matches(pattern: &str, path: &str) -> bool {
     let (a, b): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
     a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.starts_with('{') || x == y)
 }
+
+#[tokio::test]
+async fn a_privacy_request_is_exported_and_erased_from_the_pages_and_audited() {
+    let app = spawn_app().await;
+    let survey = app.create_survey("Support CSAT").await;
+    let id = survey["id"].as_str().unwrap();
+    let body = serde_json::json!({"answers": {"nps": 3, "why": "Nobody called back"}, "customer": {"external_id": "ada lovelace", "name": "Ada"}});
+    assert_eq!(app.post_json(&format!("/api/v1/surveys/{id}/responses"), &body).await.status(), 201);
+    let cookie = format!("cxloop_session={}", app.login().await);
+    let customer = app.page("/customers/ada%20lovelace", &cookie).await;
+    assert!(customer.contains(r#"href="/customers/ada%20lovelace/privacy""#), "the customer page links the request");
+    let page = app.page("/customers/ada%20lovelace/privacy", &cookie).await;
+    assert!(page.contains("0 lifecycle events and 1 responses"), "{page}");
+    let csrf = crate::helpers::hidden(&page, "_csrf").unwrap();
+    // The download is the API's export, through the session.
+    let export = app.client.get(app.url("/api/v1/customers/ada%20lovelace/export")).header("cookie", &cookie).send();
+    let export: serde_json::Value = export.await.unwrap().json().await.unwrap();
+    assert_eq!(export["responses"].as_array().unwrap().len(), 1);
+    // Erasing asks first, then erases.
+    let r = app.post_form("/customers/ada%20lovelace/erase", &cookie, &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Erase Ada?"));
+    assert!(app.store.customer_by_external_id("ada lovelace").await.is_ok(), "asking erased nothing");
+    let r = app.post_form("/customers/ada%20lovelace/erase", &cookie, &[("_csrf", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("1 comments were erased"));
+    assert!(app.store.customer_by_external_id("ada lovelace").await.is_err(), "the identity is gone");
+    let audit = app.page("/audit", &cookie).await;
+    assert!(audit.contains("customer.export") && audit.contains("customer.erase"), "{audit}");
+}

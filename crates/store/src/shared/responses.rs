@@ -325,6 +325,14 @@ impl ResponseStore for Backend {
             .collect()
     }
 
+    async fn customer_response_count(&self, customer_id: uuid::Uuid) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM responses WHERE customer_id = ?"))
+            .bind(customer_id.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn customer_responses(&self, customer_id: uuid::Uuid, limit: u32) -> Result<Vec<StoredResponse>> {
         let rows = sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = ? ORDER BY r.submitted_at DESC LIMIT ?")))
             .bind(customer_id.to_string())
