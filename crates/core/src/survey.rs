@@ -137,8 +137,8 @@ pub enum SurveyError {
     UnknownStatus(String),
     #[error("question {index}: {message}")]
     Question { index: usize, field: &'static str, message: String },
-    #[error("touchpoint is longer than 100 characters")]
-    TouchpointTooLong,
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
     #[error("question {key:?} already has responses; its {what} cannot change")]
     IncompatibleEdit { key: String, what: &'static str },
 }
@@ -152,14 +152,16 @@ impl SurveyError {
             SurveyError::UnknownType(_) => "questions.type".into(),
             SurveyError::UnknownStatus(_) => "status".into(),
             SurveyError::Question { index, field, .. } => format!("questions[{index}].{field}"),
-            SurveyError::TouchpointTooLong => "touchpoint".into(),
+            SurveyError::TooLong { field, .. } => (*field).into(),
             SurveyError::IncompatibleEdit { .. } => "questions".into(),
         }
     }
 }
 
-/// One question as stored and served.
+/// One question as stored and served. Unknown fields are refused, so a
+/// misspelt `requried` is an error rather than silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Question {
     pub key: String,
     #[serde(rename = "type")]
@@ -284,6 +286,24 @@ fn trimmed(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// Trimmed optional text of at most `max` characters.
+fn bounded(field: &'static str, s: Option<String>, max: usize) -> Result<Option<String>, SurveyError> {
+    let s = trimmed(s);
+    if s.as_ref().is_some_and(|s| s.chars().count() > max) {
+        return Err(SurveyError::TooLong { field, max });
+    }
+    Ok(s)
+}
+
+/// A scale label: trimmed, at most 100 characters.
+fn label(s: Option<String>) -> Result<Option<String>, String> {
+    let s = trimmed(s);
+    if s.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err("a scale label is longer than 100 characters".into());
+    }
+    Ok(s)
+}
+
 impl SurveySpec {
     /// Checks the definition and returns it normalised (trimmed text, ranges
     /// filled in). Every error names the field that caused it.
@@ -295,10 +315,9 @@ impl SurveySpec {
         if title.chars().count() > 200 {
             return Err(SurveyError::TitleTooLong);
         }
-        let touchpoint = trimmed(self.touchpoint);
-        if touchpoint.as_ref().is_some_and(|t| t.chars().count() > 100) {
-            return Err(SurveyError::TouchpointTooLong);
-        }
+        let touchpoint = bounded("touchpoint", self.touchpoint, 100)?;
+        let description = bounded("description", self.description, 2000)?;
+        let thank_you = bounded("thank_you", self.thank_you, 1000)?;
         if self.questions.is_empty() {
             return Err(SurveyError::NoQuestions);
         }
@@ -334,8 +353,8 @@ impl SurveySpec {
                 options: Vec::new(),
                 min: None,
                 max: None,
-                min_label: trimmed(q.min_label),
-                max_label: trimmed(q.max_label),
+                min_label: label(q.min_label).map_err(|m| err("min_label", m))?,
+                max_label: label(q.max_label).map_err(|m| err("max_label", m))?,
             };
             match q.kind {
                 QuestionType::SingleChoice | QuestionType::MultipleChoice => {
@@ -381,13 +400,7 @@ impl SurveySpec {
             }
             questions.push(out);
         }
-        Ok(SurveySpec {
-            title,
-            description: trimmed(self.description),
-            touchpoint,
-            thank_you: trimmed(self.thank_you),
-            questions,
-        })
+        Ok(SurveySpec { title, description, touchpoint, thank_you, questions })
     }
 }
 
@@ -492,6 +505,36 @@ mod tests {
         r.max = None;
         let s = spec(vec![r]).validate().unwrap();
         assert_eq!(s.questions[0].range(), Some((1, 5)));
+    }
+
+    #[test]
+    fn free_text_is_bounded_and_the_error_names_the_field() {
+        let long = |n: usize| Some("x".repeat(n));
+        let at_limit = SurveySpec {
+            description: long(2000),
+            thank_you: long(1000),
+            touchpoint: long(100),
+            ..spec(vec![q("a", QuestionType::Nps)])
+        };
+        assert!(at_limit.clone().validate().is_ok());
+        for (field, s) in [
+            ("description", SurveySpec { description: long(2001), ..at_limit.clone() }),
+            ("thank_you", SurveySpec { thank_you: long(1001), ..at_limit.clone() }),
+            ("touchpoint", SurveySpec { touchpoint: long(101), ..at_limit.clone() }),
+        ] {
+            assert_eq!(s.validate().unwrap_err().field(), field);
+        }
+        let mut labelled = q("r", QuestionType::Rating);
+        labelled.max_label = long(100);
+        assert!(spec(vec![labelled.clone()]).validate().is_ok());
+        labelled.max_label = long(101);
+        assert_eq!(spec(vec![labelled]).validate().unwrap_err().field(), "questions[0].max_label");
+    }
+
+    #[test]
+    fn a_question_with_an_unknown_field_is_refused() {
+        let e = serde_json::from_str::<Question>(r#"{"key":"a","type":"nps","text":"?","requried":true}"#);
+        assert!(e.unwrap_err().to_string().contains("requried"));
     }
 
     #[test]

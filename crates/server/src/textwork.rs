@@ -90,6 +90,10 @@ pub async fn save_taxonomy(
     by: Option<&str>,
 ) -> Result<(TaxonomyVersion, uuid::Uuid), crate::error::AppError> {
     taxonomy.validate().map_err(|e| crate::error::AppError::invalid(e.field.clone(), e.message.clone()))?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(crate::error::AppError::invalid("note", "note is longer than 500 characters"));
+    }
     let json = serde_json::to_value(taxonomy).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
     let v = store.save_taxonomy(&json, note, by).await?;
     let job = store

@@ -89,15 +89,55 @@ pub async fn list_attributes(
     Ok(Json(json!({ "attributes": state.store.attribute_defs().await? })))
 }
 
+/// An attribute definition as the API takes it: unknown fields are refused,
+/// and `options` belongs to `one_of` alone (given with another type it is an
+/// error, not silently dropped).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeRequest {
+    pub key: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: AttrKind,
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttrKind {
+    Text,
+    Number,
+    Date,
+    Boolean,
+    OneOf,
+}
+
+impl AttributeRequest {
+    fn into_def(self) -> Result<AttributeDef, AppError> {
+        use cxloop_core::customer::AttrType;
+        let kind = match (self.kind, self.options) {
+            (AttrKind::OneOf, options) => AttrType::OneOf { options: options.unwrap_or_default() },
+            (_, Some(_)) => return Err(AppError::invalid("options", "options are only for a one_of attribute")),
+            (AttrKind::Text, None) => AttrType::Text,
+            (AttrKind::Number, None) => AttrType::Number,
+            (AttrKind::Date, None) => AttrType::Date,
+            (AttrKind::Boolean, None) => AttrType::Boolean,
+        };
+        Ok(AttributeDef { key: self.key, label: self.label, kind })
+    }
+}
+
 pub async fn put_attribute(
     State(state): State<AppState>,
     _u: Api<can::ManageAttributes>,
     Path(key): Path<String>,
-    ApiJson(def): ApiJson<AttributeDef>,
+    ApiJson(req): ApiJson<AttributeRequest>,
 ) -> Result<Json<AttributeDef>, AppError> {
-    if def.key != key {
+    if req.key != key {
         return Err(AppError::invalid("key", "the key in the body must match the path"));
     }
+    let def = req.into_def()?;
     def.validate().map_err(|e| AppError::invalid(e.field, e.message))?;
     state.store.put_attribute_def(&def).await?;
     Ok(Json(def))
@@ -297,8 +337,12 @@ pub async fn add_event(
         StoreError::NotFound => AppError::NotFound("customer"),
         other => other.into(),
     })?;
+    let note = e.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 1000) {
+        return Err(AppError::invalid("note", "note is longer than 1000 characters"));
+    }
     let at = e.occurred_at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let id = state.store.add_customer_event(c.id, kind.as_str(), at, e.note.as_deref()).await?;
+    let id = state.store.add_customer_event(c.id, kind.as_str(), at, note).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "kind": kind.as_str() }))))
 }
 
@@ -311,12 +355,25 @@ pub struct SegmentInput {
     pub description: Option<String>,
 }
 
-fn check_segment_name(name: &str) -> Result<String, AppError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
+/// A segment's name, expression and description, checked and trimmed: the
+/// one check behind the API and the segment pages.
+pub async fn check_segment(
+    state: &AppState,
+    name: &str,
+    expression: &str,
+    description: Option<&str>,
+) -> Result<(String, String, Option<String>), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "name must be 1–100 characters"));
     }
-    Ok(n.to_string())
+    let expression = expression.trim();
+    parse_segment(expression, &state.store.attribute_defs().await?)?;
+    let description = description.map(str::trim).filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > 500) {
+        return Err(AppError::invalid("description", "description is longer than 500 characters"));
+    }
+    Ok((name.to_string(), expression.to_string(), description.map(str::to_string)))
 }
 
 pub async fn list_segments(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
@@ -328,9 +385,9 @@ pub async fn create_segment(
     _u: Api<can::ManageSegments>,
     ApiJson(s): ApiJson<SegmentInput>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let name = check_segment_name(&s.name)?;
-    parse_segment(&s.expression, &state.store.attribute_defs().await?)?;
-    let seg = state.store.create_segment(&name, s.expression.trim(), s.description.as_deref()).await?;
+    let (name, expression, description) =
+        check_segment(&state, &s.name, &s.expression, s.description.as_deref()).await?;
+    let seg = state.store.create_segment(&name, &expression, description.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(json!(seg))))
 }
 
@@ -362,11 +419,11 @@ pub async fn update_segment(
     Path(id): Path<String>,
     ApiJson(s): ApiJson<SegmentInput>,
 ) -> Result<Json<Value>, AppError> {
-    let name = check_segment_name(&s.name)?;
-    parse_segment(&s.expression, &state.store.attribute_defs().await?)?;
+    let (name, expression, description) =
+        check_segment(&state, &s.name, &s.expression, s.description.as_deref()).await?;
     let seg = state
         .store
-        .update_segment(segment_id(&id)?, &name, s.expression.trim(), s.description.as_deref())
+        .update_segment(segment_id(&id)?, &name, &expression, description.as_deref())
         .await
         .map_err(not_found)?;
     Ok(Json(json!(seg)))

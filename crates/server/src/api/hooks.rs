@@ -173,6 +173,9 @@ pub async fn receive(
     if ext.is_empty() || ext.chars().count() > 200 {
         return Err(AppError::invalid("customer.external_id", "external_id must be 1–200 characters"));
     }
+    if ev.customer.name.as_deref().is_some_and(|n| n.trim().chars().count() > 200) {
+        return Err(AppError::invalid("customer.name", "name is longer than 200 characters"));
+    }
     small(&ev.ticket, "ticket")?;
     small(&ev.agent, "agent")?;
     let Some(survey_id) = hook.events.get(&ev.event) else {

@@ -76,6 +76,9 @@ pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recip
     for (i, a) in req.emails.iter().enumerate() {
         let email = cxloop_core::customer::check_email(a.email.trim())
             .map_err(|e| AppError::invalid(format!("emails[{i}].email"), e.to_string()))?;
+        if a.name.as_deref().is_some_and(|n| n.trim().chars().count() > 200) {
+            return Err(AppError::invalid(format!("emails[{i}].name"), "name is longer than 200 characters"));
+        }
         let customer_id = match a.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(ext) if ext.chars().count() > 200 => {
                 return Err(AppError::invalid(
@@ -160,6 +163,9 @@ pub async fn report_bounce(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .unwrap_or("bounced (reported by the mail provider)");
+    if reason.chars().count() > 500 {
+        return Err(AppError::invalid("reason", "reason is longer than 500 characters"));
+    }
     let n = state.store.report_bounce(&email, reason).await?;
     Ok(Json(json!({ "email": email, "invitations": n })))
 }

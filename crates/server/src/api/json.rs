@@ -40,7 +40,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 /// errors by field path. Text after the value is refused, and so is a NUL
 /// character in any string (PostgreSQL cannot store it; refusing it here
 /// keeps both backends alike and the writer free of values it would reject).
+///
+/// Every body is an object: serde would otherwise read a struct from an
+/// array of its fields in order (`[null, null]` as a customer), which the
+/// OpenAPI document does not allow.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(AppError::Invalid { field: None, message: "invalid value: the body must be a JSON object".into() });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -114,6 +121,19 @@ mod tests {
         let e = parse::<serde_json::Value>(br#"{"answers": {"nps": 3, "why": ["ok", "a\u0000b"]}}"#).unwrap_err();
         assert_eq!(e.field(), Some("answers.why[1]"));
         assert!(parse::<serde_json::Value>(br#"{"why": "a\\u0000b"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_struct_is_not_read_from_an_array() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Loose {
+            a: Option<String>,
+            b: Option<String>,
+        }
+        assert!(serde_json::from_slice::<Loose>(b"[null, null]").is_ok(), "serde alone would take it");
+        let e = parse::<Loose>(b" [null, null]").unwrap_err();
+        assert!(e.to_string().contains("must be a JSON object"), "{e}");
     }
 
     #[test]

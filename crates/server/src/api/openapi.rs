@@ -38,6 +38,86 @@ mod tests {
         }
     }
 
+    /// Resolves a local `$ref` to the node it names.
+    fn resolve<'a>(doc: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
+        match node.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => r.trim_start_matches("#/").split('/').fold(doc, |n, part| &n[part]),
+            None => node,
+        }
+    }
+
+    /// Every object schema a request body can hold, with where it sits.
+    fn request_objects<'a>(
+        doc: &'a serde_json::Value,
+        node: &'a serde_json::Value,
+        at: String,
+        out: &mut Vec<(String, &'a serde_json::Value)>,
+    ) {
+        let node = resolve(doc, node);
+        if node.get("properties").is_some() {
+            out.push((at.clone(), node));
+            for (name, p) in node["properties"].as_object().unwrap() {
+                request_objects(doc, p, format!("{at}.{name}"), out);
+            }
+        }
+        if let Some(items) = node.get("items") {
+            request_objects(doc, items, format!("{at}[]"), out);
+        }
+        // `anyOf`/`oneOf` branches only add constraints to the object they sit in.
+        for sub in node["allOf"].as_array().into_iter().flatten() {
+            request_objects(doc, sub, at.clone(), out);
+        }
+    }
+
+    /// The document is as strict as the handlers: every object a request
+    /// body holds says whether other fields are allowed (the handlers refuse
+    /// unknown fields, so a schema that left it open would promise more than
+    /// they take). Persona alone is open: a persona read from the API (with
+    /// its figures) may be sent back as it is. An inbound webhook's event
+    /// says `true` itself: senders post their own payloads.
+    #[test]
+    fn every_request_object_says_whether_other_fields_are_allowed() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let open = [doc["components"]["schemas"]["Persona"].clone()];
+        let mut objects = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                for (media, content) in op["requestBody"]["content"].as_object().into_iter().flatten() {
+                    if media == "application/json" {
+                        request_objects(&doc, &content["schema"], format!("{method} {path}"), &mut objects);
+                    }
+                }
+            }
+        }
+        assert!(objects.len() > 20, "found only {} request objects", objects.len());
+        let undeclared: Vec<&String> = objects
+            .iter()
+            .filter(|(_, o)| o.get("additionalProperties").is_none() && !open.contains(o))
+            .map(|(at, _)| at)
+            .collect();
+        assert!(undeclared.is_empty(), "request objects without additionalProperties: {undeclared:#?}");
+    }
+
+    /// The handlers read an empty query parameter as a missing one
+    /// (`query::parse_query`); the document says so for every optional one.
+    #[test]
+    fn every_optional_query_parameter_allows_an_empty_value() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let mut missing = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (key, item) in ops.as_object().unwrap() {
+                let params = if key == "parameters" { item } else { &item["parameters"] };
+                for p in params.as_array().into_iter().flatten() {
+                    let p = resolve(&doc, p);
+                    if p["in"] == "query" && p["required"] != true && p["allowEmptyValue"] != true {
+                        missing.push(format!("{key} {path}: {}", p["name"]));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "query parameters without allowEmptyValue: {missing:#?}");
+    }
+
     /// Every status an operation can answer is listed: a staff operation
     /// can be refused for missing credentials (401) or permission (403);
     /// every operation that touches storage can be unavailable (503); a body

@@ -10,8 +10,17 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 /// Parses a raw query string into `T`, naming the parameter on failure.
+/// An empty parameter (`?to=`, as a form with a blank field sends) is the
+/// same as leaving it out, for every parameter alike (the OpenAPI document
+/// marks each optional one `allowEmptyValue`).
 pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, AppError> {
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    let pairs = form_urlencoded::parse(raw.as_bytes());
+    let kept = if pairs.clone().any(|(_, v)| v.is_empty()) {
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.filter(|(_, v)| !v.is_empty())).finish()
+    } else {
+        raw.to_string()
+    };
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(kept.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
@@ -68,6 +77,15 @@ mod tests {
     fn a_duplicated_parameter_names_itself() {
         let e = parse_query::<Q>("from=2026-01-01&from=2026-02-01").unwrap_err();
         assert_eq!(e.field(), Some("from"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_parameter_is_left_out() {
+        let q: Q = parse_query("limit=&from=2026-01-01").unwrap();
+        assert_eq!(q.limit, None);
+        assert_eq!(q.from.as_deref(), Some("2026-01-01"));
+        let q: Q = parse_query("limit=&limit=5").unwrap();
+        assert_eq!(q.limit, Some(5));
     }
 
     #[test]

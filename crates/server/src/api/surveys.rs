@@ -259,6 +259,14 @@ pub async fn survey_qr(
         None => format!("{}/s/{}", state.base_url, survey.slug),
     };
     let name = format!("{}-qr", survey.slug);
+    let scale = match q.scale.as_deref() {
+        None => 8,
+        Some(s) => s
+            .parse()
+            .ok()
+            .filter(|n| (1..=40).contains(n))
+            .ok_or_else(|| AppError::invalid("scale", "scale must be 1–40 pixels per module"))?,
+    };
     match q.format.as_deref().unwrap_or("svg") {
         "svg" => Ok((
             [
@@ -268,20 +276,14 @@ pub async fn survey_qr(
             crate::qr::svg(&url)?,
         )
             .into_response()),
-        "png" => {
-            let scale = match q.scale.as_deref() {
-                None | Some("") => 8,
-                Some(s) => s.parse().map_err(|_| AppError::invalid("scale", "scale must be 1–40 pixels per module"))?,
-            };
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "image/png".to_string()),
-                    (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.png\"")),
-                ],
-                crate::qr::png(&url, scale)?,
-            )
-                .into_response())
-        }
+        "png" => Ok((
+            [
+                (header::CONTENT_TYPE, "image/png".to_string()),
+                (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.png\"")),
+            ],
+            crate::qr::png(&url, scale)?,
+        )
+            .into_response()),
         _ => Err(AppError::invalid("format", "format must be svg or png")),
     }
 }

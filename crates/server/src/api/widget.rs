@@ -32,15 +32,43 @@ pub async fn script() -> impl IntoResponse {
 }
 
 /// `scheme://host[:port]`, lowercased; anything else (a path, a query, no
-/// scheme) is refused.
+/// scheme, an empty label, a malformed IPv6 literal, a port beyond 65535) is
+/// refused. The host is a dotted name of a-z, 0-9 and `-`, or `[v6]`.
 pub fn normalise_origin(s: &str) -> Option<String> {
     let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
     let (scheme, rest) = s.split_once("://")?;
-    if !(scheme == "https" || scheme == "http") || rest.is_empty() {
+    if !(scheme == "https" || scheme == "http") {
         return None;
     }
-    let ok = rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
-    ok.then_some(s)
+    let (host_ok, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (inside, after) = v6.split_once(']')?;
+        let ok = inside.parse::<std::net::Ipv6Addr>().is_ok();
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        (ok, port)
+    } else {
+        let (host, port) = match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        };
+        let label = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        (host.len() <= 253 && host.split('.').all(label), port)
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    (host_ok && port_ok).then_some(s)
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,7 +255,21 @@ mod tests {
     fn origins_are_scheme_host_and_port_only() {
         assert_eq!(normalise_origin("HTTPS://App.Example.com/").as_deref(), Some("https://app.example.com"));
         assert_eq!(normalise_origin("http://127.0.0.1:8080").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(normalise_origin("http://[::1]:3000").as_deref(), Some("http://[::1]:3000"));
+        assert_eq!(normalise_origin("https://my-shop.example").as_deref(), Some("https://my-shop.example"));
         for bad in [
+            "http://[",
+            "http://[]",
+            "http://[::1",
+            "http://[::1]x",
+            "http://[1d22a3.:bc2]",
+            "http://a..b",
+            "http://-a.com",
+            "http://a.com:",
+            "http://a.com:0",
+            "http://a.com:65536",
+            "http://a.com:80:80",
+            "http://a_b.com",
             "app.example.com",
             "https://x.com/path",
             "ftp://x.com",

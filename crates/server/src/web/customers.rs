@@ -226,14 +226,8 @@ pub async fn segments_page(
 
 /// A segment form's name, expression and description, checked.
 async fn segment_fields(state: &AppState, form: &FormData) -> Result<(String, String, Option<String>), AppError> {
-    let name = form.get("name").trim().to_string();
-    let expression = form.get("expression").trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "name must be 1–100 characters"));
-    }
-    parse_segment(&expression, &state.store.attribute_defs().await?)?;
-    let description = Some(form.get("description").trim().to_string()).filter(|d| !d.is_empty());
-    Ok((name, expression, description))
+    crate::api::customers::check_segment(state, form.get("name"), form.get("expression"), Some(form.get("description")))
+        .await
 }
 
 fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {

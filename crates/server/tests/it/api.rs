@@ -1043,6 +1043,9 @@ async fn qr_codes_of_public_and_personal_links() {
     assert_ne!(personal, svg);
     expect_error(get("?format=gif").await.unwrap(), 422, Some("format")).await;
     expect_error(get("?format=png&scale=99").await.unwrap(), 422, Some("scale")).await;
+    // The scale is checked whatever the format; a blank format is the default.
+    expect_error(get("?scale=41").await.unwrap(), 422, Some("scale")).await;
+    assert_eq!(get("?format=&scale=").await.unwrap().headers()["content-type"], "image/svg+xml");
     let anonymous = app.client.get(app.url(&format!("/api/v1/surveys/{id}/qr"))).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }
@@ -1131,4 +1134,71 @@ async fn the_widget_answers_only_listed_origins() {
     let js = app.client.get(app.url("/widget.js")).send().await.unwrap();
     assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
     assert!(js.text().await.unwrap().contains("attachShadow"));
+}
+
+/// What the OpenAPI document calls invalid is refused, each naming its
+/// field: bounded free text, a struct sent as an array, options on an
+/// attribute that takes none, addresses and origins that only looked right.
+#[tokio::test]
+async fn the_api_refuses_what_its_document_refuses() {
+    let app = spawn_app().await;
+    let s = app.create_survey("Strict").await;
+    let id = s["id"].as_str().unwrap();
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        app.client.request(method, app.url(&path)).bearer_auth(&app.token).json(&body).send()
+    };
+    use reqwest::Method;
+    let long = |n: usize| "x".repeat(n);
+
+    let text_with_options = json!({"key": "tier", "label": "Tier", "type": "text", "options": ["a"]});
+    let r = send(Method::PUT, "/api/v1/customer-attributes/tier".into(), text_with_options).await.unwrap();
+    expect_error(r, 422, Some("options")).await;
+    let unknown = json!({"key": "tier", "label": "Tier", "type": "text", "colour": "red"});
+    let r = send(Method::PUT, "/api/v1/customer-attributes/tier".into(), unknown).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let (_, defs) = app.get_json("/api/v1/customer-attributes").await;
+    assert!(!defs.to_string().contains("tier"), "nothing was defined: {defs}");
+
+    let survey = |field: &str, value: Value| {
+        let mut body = json!({"title": "T", "questions": [{"key": "nps", "type": "nps", "text": "?"}]});
+        body[field] = value;
+        body
+    };
+    let r = send(Method::POST, "/api/v1/surveys".into(), survey("description", json!(long(2001)))).await.unwrap();
+    expect_error(r, 422, Some("description")).await;
+    let r = send(Method::POST, "/api/v1/surveys".into(), survey("thank_you", json!(long(1001)))).await.unwrap();
+    expect_error(r, 422, Some("thank_you")).await;
+    let r = send(Method::POST, "/api/v1/surveys".into(), survey("description", json!(long(2000)))).await.unwrap();
+    assert_eq!(r.status(), 201, "at the limit is fine");
+
+    let segment = json!({"name": "Big", "expression": "email contains \"@\"", "description": long(501)});
+    let r = send(Method::POST, "/api/v1/segments".into(), segment).await.unwrap();
+    expect_error(r, 422, Some("description")).await;
+
+    assert_eq!(send(Method::PUT, "/api/v1/customers/c-1".into(), json!({"name": "Ana"})).await.unwrap().status(), 200);
+    let r = send(Method::PUT, "/api/v1/customers/c-2".into(), json!([null, null])).await.unwrap();
+    expect_error(r, 422, None).await;
+    let (status, _) = app.get_json("/api/v1/customers/c-2").await;
+    assert_eq!(status, 404, "an array is not a customer");
+    let event = json!({"kind": "renewed", "note": long(1001)});
+    let r = send(Method::POST, "/api/v1/customers/c-1/events".into(), event).await.unwrap();
+    expect_error(r, 422, Some("note")).await;
+
+    let bounce = json!({"email": "ana@example.com", "reason": long(501)});
+    let r = send(Method::POST, "/api/v1/invitations/bounces".into(), bounce).await.unwrap();
+    expect_error(r, 422, Some("reason")).await;
+
+    let taxonomy = json!({"themes": [{"key": "billing", "name": "Billing", "words": ["bill"]}], "note": long(501)});
+    let r = send(Method::PUT, "/api/v1/taxonomy".into(), taxonomy).await.unwrap();
+    expect_error(r, 422, Some("note")).await;
+
+    // A response's customer address follows the directory's rule.
+    let response = json!({"answers": {"nps": 9}, "customer": {"external_id": "c-1", "email": "ana@"}});
+    let r = send(Method::POST, format!("/api/v1/surveys/{id}/responses"), response).await.unwrap();
+    expect_error(r, 422, Some("customer.email")).await;
+
+    for origin in ["http://[", "http://[1d22a3.:bc2]", "https://a..b", "https://a.com:99999"] {
+        let r = send(Method::PUT, format!("/api/v1/surveys/{id}/widget"), json!({"origins": [origin]})).await.unwrap();
+        expect_error(r, 422, Some("origins[0]")).await;
+    }
 }

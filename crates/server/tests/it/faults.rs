@@ -83,7 +83,10 @@ async fn a_full_sqlite_database_acknowledges_only_what_it_stored_and_recovers_wi
     assert_eq!(status, 503, "{body}");
     assert!(body["reason"].as_str().unwrap().contains("full"), "{body}");
     // Other write paths refuse too, with the same shape.
-    let big = json!({"title": "Full", "description": "d".repeat(20_000), "questions": [{"key": "q", "type": "nps", "text": "Recommend?"}]});
+    // (A survey of 30 long questions: larger than what space is left.)
+    let questions: Vec<Value> =
+        (0..30).map(|i| json!({"key": format!("q{i}"), "type": "text", "text": "d".repeat(1000)})).collect();
+    let big = json!({"title": "Full", "questions": questions});
     let r = app.post_json("/api/v1/surveys", &big).await;
     assert_eq!(r.status(), 503, "{}", r.text().await.unwrap());
 
