@@ -1,16 +1,17 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Staff accounts, sessions, API tokens, settings and customers, on either backend.
 
+use super::DbRow;
 use super::{Backend, unique, uuid};
 use crate::{
-    AccountStore, NewSession, NewUser, Permissions, Result, Role, SessionInfo, StoreError,
-    TokenInfo, User, UserChange, UserWithPassword, ts,
+    AccountStore, NewSession, NewUser, Permissions, Result, Role, SessionInfo, StoreError, TokenInfo, User, UserChange,
+    UserWithPassword, ts,
 };
 use async_trait::async_trait;
 use sqlx::Row;
-use super::DbRow;
 use time::OffsetDateTime;
 
 fn decode_user(row: &DbRow) -> Result<User> {
@@ -30,8 +31,14 @@ fn decode_scopes(text: &str) -> Result<Permissions> {
 
 /// Records an action in the audit log on `conn` (inside the caller's
 /// transaction when it has one): the one INSERT every audited action uses.
-pub(super) async fn audit_in(conn: &mut super::Conn, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
-    sqlx::query(q!("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)"))
+pub(super) async fn audit_in(
+    conn: &mut super::Conn,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(ts::fmt(OffsetDateTime::now_utc()))
         .bind(actor)
@@ -48,7 +55,7 @@ pub(super) async fn audit_in(conn: &mut super::Conn, actor: &str, action: &str, 
 /// that two admins demoting each other at once cannot both succeed.
 async fn keep_an_admin(conn: &mut super::Conn, except: uuid::Uuid) -> Result<()> {
     let others: Vec<String> = sqlx::query_scalar(super::qs(format!(
-        "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id <> ?{lock}",
+        "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id <> $1{lock}",
         lock = super::FOR_UPDATE
     )))
     .bind(except.to_string())
@@ -61,29 +68,32 @@ async fn keep_an_admin(conn: &mut super::Conn, except: uuid::Uuid) -> Result<()>
 impl AccountStore for Backend {
     async fn create_user(&self, u: &NewUser) -> Result<User> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query(q!("INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
-            .bind(id.to_string())
-            .bind(&u.email)
-            .bind(&u.name)
-            .bind(u.role.as_str())
-            .bind(&u.password_hash)
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .execute(&self.write)
-            .await
-            .map_err(|e| unique(e, "email"))?;
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(&u.email)
+        .bind(&u.name)
+        .bind(u.role.as_str())
+        .bind(&u.password_hash)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "email"))?;
         Ok(User { id, email: u.email.clone(), name: u.name.clone(), role: u.role, active: true })
     }
 
     async fn user_by_email(&self, email: &str) -> Result<UserWithPassword> {
-        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at, password_hash FROM users WHERE email = ?"))
-            .bind(email)
-            .fetch_one(&self.read)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, name, role, deactivated_at, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&self.read)
+                .await?;
         Ok(UserWithPassword { user: decode_user(&row)?, password_hash: row.try_get("password_hash")? })
     }
 
     async fn user(&self, id: uuid::Uuid) -> Result<User> {
-        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+        let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -91,31 +101,35 @@ impl AccountStore for Backend {
     }
 
     async fn count_users(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM users")).fetch_one(&self.read).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users ORDER BY email")).fetch_all(&self.read).await?;
+        let rows = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users ORDER BY email")
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(decode_user).collect()
     }
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {
-        sqlx::query(q!("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"))
-            .bind(&s.id_hash)
-            .bind(s.user_id.to_string())
-            .bind(&s.csrf)
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(ts::fmt(s.expires_at))
-            .execute(&self.write)
-            .await
-            .map_err(|e| unique(e, "session"))?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.id_hash)
+        .bind(s.user_id.to_string())
+        .bind(&s.csrf)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(ts::fmt(s.expires_at))
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "session"))?;
         Ok(())
     }
 
     async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<(User, SessionInfo)> {
-        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_hash = ? AND s.expires_at > ? AND u.deactivated_at IS NULL"))
+        let row = sqlx::query("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL")
         .bind(id_hash)
         .bind(ts::fmt(now))
         .fetch_one(&self.read)
@@ -125,19 +139,19 @@ impl AccountStore for Backend {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query(q!("DELETE FROM sessions WHERE id_hash = ?")).bind(id_hash).execute(&self.write).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.write).await?;
         Ok(())
     }
 
     async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
         let done =
-            sqlx::query(q!("DELETE FROM sessions WHERE expires_at <= ?")).bind(ts::fmt(now)).execute(&self.write).await?;
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ts::fmt(now)).execute(&self.write).await?;
         Ok(done.rows_affected())
     }
 
     async fn update_user(&self, id: uuid::Uuid, change: UserChange, actor: &str) -> Result<User> {
         let mut tx = self.write.begin().await?;
-        let current = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+        let current = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -151,28 +165,28 @@ impl AccountStore for Backend {
         }
         match change {
             UserChange::Role(r) => {
-                sqlx::query(q!("UPDATE users SET role = ? WHERE id = ?"))
+                sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
                     .bind(r.as_str())
                     .bind(id.to_string())
                     .execute(&mut *tx)
                     .await?;
             }
             UserChange::Active(true) => {
-                sqlx::query(q!("UPDATE users SET deactivated_at = NULL WHERE id = ?"))
+                sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1")
                     .bind(id.to_string())
                     .execute(&mut *tx)
                     .await?;
             }
             UserChange::Active(false) => {
-                sqlx::query(q!("UPDATE users SET deactivated_at = ? WHERE id = ? AND deactivated_at IS NULL"))
+                sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL")
                     .bind(ts::fmt(OffsetDateTime::now_utc()))
                     .bind(id.to_string())
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(q!("DELETE FROM sessions WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
             }
         }
-        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+        let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -188,7 +202,7 @@ impl AccountStore for Backend {
 
     async fn delete_user(&self, id: uuid::Uuid, actor: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(q!("SELECT id, email, name, role, deactivated_at FROM users WHERE id = ?"))
+        let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -198,18 +212,24 @@ impl AccountStore for Backend {
         }
         // Sessions and tokens go with the account (ON DELETE CASCADE), but
         // deleting them first does not depend on foreign keys being enforced.
-        sqlx::query(q!("DELETE FROM sessions WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query(q!("DELETE FROM api_tokens WHERE user_id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query(q!("DELETE FROM users WHERE id = ?")).bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         let detail = serde_json::json!({ "email": user.email, "role": user.role.as_str() });
         audit_in(&mut tx, actor, "user.remove", &id.to_string(), &detail).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn create_token(&self, user_id: uuid::Uuid, name: &str, token_hash: &str, scopes: Permissions) -> Result<uuid::Uuid> {
+    async fn create_token(
+        &self,
+        user_id: uuid::Uuid,
+        name: &str,
+        token_hash: &str,
+        scopes: Permissions,
+    ) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query(q!("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.to_string())
             .bind(user_id.to_string())
             .bind(name)
@@ -223,8 +243,8 @@ impl AccountStore for Backend {
     }
 
     async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)> {
-        let row = sqlx::query(q!("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ? AND u.deactivated_at IS NULL"))
+        let row = sqlx::query("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND u.deactivated_at IS NULL")
         .bind(token_hash)
         .fetch_one(&self.read)
         .await?;
@@ -233,8 +253,8 @@ impl AccountStore for Backend {
     }
 
     async fn list_tokens(&self, user_id: Option<uuid::Uuid>) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(q!("SELECT t.id, t.user_id, u.email, t.name, t.scopes, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE (? IS NULL OR t.user_id = ?) ORDER BY t.created_at DESC, t.id DESC"))
+        let rows = sqlx::query("SELECT t.id, t.user_id, u.email, t.name, t.scopes, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE ($1 IS NULL OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC")
         .bind(user_id.map(|u| u.to_string()))
         .bind(user_id.map(|u| u.to_string()))
         .fetch_all(&self.read)
@@ -255,7 +275,7 @@ impl AccountStore for Backend {
     }
 
     async fn delete_token(&self, id: uuid::Uuid, owner: Option<uuid::Uuid>) -> Result<()> {
-        let done = sqlx::query(q!("DELETE FROM api_tokens WHERE id = ? AND (? IS NULL OR user_id = ?)"))
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $3)")
             .bind(id.to_string())
             .bind(owner.map(|o| o.to_string()))
             .bind(owner.map(|o| o.to_string()))
@@ -265,12 +285,12 @@ impl AccountStore for Backend {
     }
 
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
-        sqlx::query(q!("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"))
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(init)
             .execute(&self.write)
             .await?;
-        Ok(sqlx::query_scalar(q!("SELECT value FROM settings WHERE key = ?")).bind(key).fetch_one(&self.write).await?)
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.write).await?)
     }
 
     async fn probe_write(&self) -> Result<()> {
@@ -278,11 +298,11 @@ impl AccountStore for Backend {
         let padding = "x".repeat(8192);
         let outcome: Result<()> = async {
             let mut tx = self.write.begin().await?;
-            sqlx::query(q!("INSERT INTO settings (key, value) VALUES ('health_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"))
+            sqlx::query("INSERT INTO settings (key, value) VALUES ('health_probe', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(&padding)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(q!("DELETE FROM settings WHERE key = 'health_probe'")).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM settings WHERE key = 'health_probe'").execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         }

@@ -1,5 +1,6 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Inbound webhooks (with the event ids already handled) and website
 // widget settings.
@@ -23,7 +24,7 @@ fn decode_hook(row: &super::DbRow) -> Result<Hook> {
 #[async_trait]
 impl ChannelStore for Backend {
     async fn create_hook(&self, hook: &Hook) -> Result<()> {
-        sqlx::query(q!("INSERT INTO hooks (id, name, secret, events, created_at) VALUES (?, ?, ?, ?, ?)"))
+        sqlx::query("INSERT INTO hooks (id, name, secret, events, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(hook.id.to_string())
             .bind(&hook.name)
             .bind(&hook.secret)
@@ -36,14 +37,14 @@ impl ChannelStore for Backend {
     }
 
     async fn hooks(&self) -> Result<Vec<Hook>> {
-        let rows = sqlx::query(q!("SELECT id, name, secret, events, created_at FROM hooks ORDER BY name"))
+        let rows = sqlx::query("SELECT id, name, secret, events, created_at FROM hooks ORDER BY name")
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(decode_hook).collect()
     }
 
     async fn hook(&self, id: uuid::Uuid) -> Result<Hook> {
-        let row = sqlx::query(q!("SELECT id, name, secret, events, created_at FROM hooks WHERE id = ?"))
+        let row = sqlx::query("SELECT id, name, secret, events, created_at FROM hooks WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -51,7 +52,7 @@ impl ChannelStore for Backend {
     }
 
     async fn delete_hook(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query(q!("DELETE FROM hooks WHERE id = ?")).bind(id.to_string()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM hooks WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -59,9 +60,7 @@ impl ChannelStore for Backend {
     }
 
     async fn record_hook_event(&self, hook_id: uuid::Uuid, event_id: &str, outcome: &str) -> Result<bool> {
-        let done = sqlx::query(q!(
-            "INSERT INTO hook_events (hook_id, event_id, received_at, outcome) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-        ))
+        let done = sqlx::query("INSERT INTO hook_events (hook_id, event_id, received_at, outcome) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
         .bind(hook_id.to_string())
         .bind(event_id)
         .bind(ts::fmt(OffsetDateTime::now_utc()))
@@ -72,7 +71,7 @@ impl ChannelStore for Backend {
     }
 
     async fn forget_hook_event(&self, hook_id: uuid::Uuid, event_id: &str) -> Result<()> {
-        sqlx::query(q!("DELETE FROM hook_events WHERE hook_id = ? AND event_id = ?"))
+        sqlx::query("DELETE FROM hook_events WHERE hook_id = $1 AND event_id = $2")
             .bind(hook_id.to_string())
             .bind(event_id)
             .execute(&self.write)
@@ -81,11 +80,11 @@ impl ChannelStore for Backend {
     }
 
     async fn put_widget(&self, w: &Widget) -> Result<()> {
-        sqlx::query(q!(
-            "INSERT INTO widgets (survey_id, origins, every_days, updated_at) VALUES (?, ?, ?, ?)
+        sqlx::query(
+            "INSERT INTO widgets (survey_id, origins, every_days, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (survey_id) DO UPDATE SET origins = excluded.origins, every_days = excluded.every_days,
-             updated_at = excluded.updated_at"
-        ))
+             updated_at = excluded.updated_at",
+        )
         .bind(w.survey_id.to_string())
         .bind(serde_json::to_string(&w.origins)?)
         .bind(i64::from(w.every_days))
@@ -96,7 +95,7 @@ impl ChannelStore for Backend {
     }
 
     async fn widget(&self, survey_id: uuid::Uuid) -> Result<Widget> {
-        let row = sqlx::query(q!("SELECT survey_id, origins, every_days FROM widgets WHERE survey_id = ?"))
+        let row = sqlx::query("SELECT survey_id, origins, every_days FROM widgets WHERE survey_id = $1")
             .bind(survey_id.to_string())
             .fetch_one(&self.read)
             .await?;

@@ -1,11 +1,14 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // The customer directory: customers, attribute definitions, lifecycle
 // events, the facts segments filter on, and saved segments.
 
 use super::{Backend, Db, unique, uuid};
-use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, Result, Segment, StoreError, ts};
+use crate::{
+    Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, Result, Segment, StoreError, ts,
+};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -86,7 +89,7 @@ impl CustomerStore for Backend {
     }
 
     async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer> {
-        let row = sqlx::query(q!("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = ?"))
+        let row = sqlx::query("SELECT id, external_id, name, email, attributes FROM customers WHERE external_id = $1")
             .bind(external_id)
             .fetch_one(&self.read)
             .await?;
@@ -94,7 +97,7 @@ impl CustomerStore for Backend {
     }
 
     async fn count_customers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM customers")).fetch_one(&self.read).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.read).await?;
         Ok(n.max(0) as u64)
     }
 
@@ -117,15 +120,15 @@ impl CustomerStore for Backend {
 
     async fn attribute_defs(&self) -> Result<Vec<AttributeDef>> {
         let rows: Vec<(String,)> =
-            sqlx::query_as(q!("SELECT definition FROM customer_attributes ORDER BY key")).fetch_all(&self.read).await?;
+            sqlx::query_as("SELECT definition FROM customer_attributes ORDER BY key").fetch_all(&self.read).await?;
         rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::from)).collect()
     }
 
     async fn put_attribute_def(&self, def: &AttributeDef) -> Result<()> {
-        sqlx::query(q!(
-            "INSERT INTO customer_attributes (key, label, definition, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET label = excluded.label, definition = excluded.definition"
-        ))
+        sqlx::query(
+            "INSERT INTO customer_attributes (key, label, definition, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (key) DO UPDATE SET label = excluded.label, definition = excluded.definition",
+        )
         .bind(&def.key)
         .bind(&def.label)
         .bind(serde_json::to_string(def)?)
@@ -135,11 +138,15 @@ impl CustomerStore for Backend {
         Ok(())
     }
 
-    async fn add_customer_event(&self, customer_id: uuid::Uuid, kind: &str, at: OffsetDateTime, note: Option<&str>) -> Result<uuid::Uuid> {
+    async fn add_customer_event(
+        &self,
+        customer_id: uuid::Uuid,
+        kind: &str,
+        at: OffsetDateTime,
+        note: Option<&str>,
+    ) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query(q!(
-            "INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-        ))
+        sqlx::query("INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_string())
         .bind(customer_id.to_string())
         .bind(kind)
@@ -152,9 +159,9 @@ impl CustomerStore for Backend {
     }
 
     async fn customer_events(&self, customer_id: uuid::Uuid) -> Result<Vec<CustomerEvent>> {
-        let rows = sqlx::query(q!(
-            "SELECT id, kind, occurred_at, note FROM customer_events WHERE customer_id = ? ORDER BY occurred_at"
-        ))
+        let rows = sqlx::query(
+            "SELECT id, kind, occurred_at, note FROM customer_events WHERE customer_id = $1 ORDER BY occurred_at",
+        )
         .bind(customer_id.to_string())
         .fetch_all(&self.read)
         .await?;
@@ -173,9 +180,7 @@ impl CustomerStore for Backend {
     async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
         let id = uuid::Uuid::now_v7();
         let now = ts::fmt(OffsetDateTime::now_utc());
-        sqlx::query(q!(
-            "INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-        ))
+        sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_string())
         .bind(name)
         .bind(expression)
@@ -188,16 +193,24 @@ impl CustomerStore for Backend {
         self.segment(id).await
     }
 
-    async fn update_segment(&self, id: uuid::Uuid, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
-        let done = sqlx::query(q!("UPDATE segments SET name = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?"))
-            .bind(name)
-            .bind(expression)
-            .bind(description)
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(id.to_string())
-            .execute(&self.write)
-            .await
-            .map_err(|e| unique(e, "name"))?;
+    async fn update_segment(
+        &self,
+        id: uuid::Uuid,
+        name: &str,
+        expression: &str,
+        description: Option<&str>,
+    ) -> Result<Segment> {
+        let done = sqlx::query(
+            "UPDATE segments SET name = $1, expression = $2, description = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(expression)
+        .bind(description)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "name"))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -205,7 +218,7 @@ impl CustomerStore for Backend {
     }
 
     async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query(q!("DELETE FROM segments WHERE id = ?")).bind(id.to_string()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -213,7 +226,7 @@ impl CustomerStore for Backend {
     }
 
     async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
-        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = ?")))
+        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.write)
             .await?;
@@ -223,7 +236,7 @@ impl CustomerStore for Backend {
     async fn erase_customer(&self, customer_id: uuid::Uuid, actor: &str) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         let id = customer_id.to_string();
-        let old: Option<String> = sqlx::query_scalar(q!("SELECT external_id FROM customers WHERE id = ?"))
+        let old: Option<String> = sqlx::query_scalar("SELECT external_id FROM customers WHERE id = $1")
             .bind(&id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -231,26 +244,26 @@ impl CustomerStore for Backend {
             return Err(StoreError::NotFound);
         }
         // Free text: the comment rows, their analyses, and the answers JSON.
-        let texts: Vec<(String, String)> = sqlx::query_as(q!(
-            "SELECT t.response_id, t.question_key FROM answer_texts t JOIN responses r ON r.id = t.response_id WHERE r.customer_id = ?"
-        ))
+        let texts: Vec<(String, String)> = sqlx::query_as("SELECT t.response_id, t.question_key FROM answer_texts t JOIN responses r ON r.id = t.response_id WHERE r.customer_id = $1")
         .bind(&id)
         .fetch_all(&mut *tx)
         .await?;
         for (rid, key) in &texts {
-            sqlx::query(q!("UPDATE answer_texts SET body = '[erased]' WHERE response_id = ? AND question_key = ?"))
+            sqlx::query("UPDATE answer_texts SET body = '[erased]' WHERE response_id = $1 AND question_key = $2")
                 .bind(rid)
                 .bind(key)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(q!("UPDATE text_analysis SET reasons = '[]' WHERE response_id = ? AND question_key = ?"))
+            sqlx::query("UPDATE text_analysis SET reasons = '[]' WHERE response_id = $1 AND question_key = $2")
                 .bind(rid)
                 .bind(key)
                 .execute(&mut *tx)
                 .await?;
         }
-        let answers: Vec<(String, String)> =
-            sqlx::query_as(q!("SELECT id, answers FROM responses WHERE customer_id = ?")).bind(&id).fetch_all(&mut *tx).await?;
+        let answers: Vec<(String, String)> = sqlx::query_as("SELECT id, answers FROM responses WHERE customer_id = $1")
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await?;
         for (rid, json) in answers {
             let mut v: serde_json::Value = serde_json::from_str(&json)?;
             if let Some(map) = v.as_object_mut() {
@@ -260,13 +273,19 @@ impl CustomerStore for Backend {
                     }
                 }
             }
-            sqlx::query(q!("UPDATE responses SET answers = ? WHERE id = ?")).bind(v.to_string()).bind(&rid).execute(&mut *tx).await?;
+            sqlx::query("UPDATE responses SET answers = $1 WHERE id = $2")
+                .bind(v.to_string())
+                .bind(&rid)
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query(q!("UPDATE customers SET external_id = ?, name = NULL, email = NULL, attributes = '{}' WHERE id = ?"))
-            .bind(format!("erased-{}", customer_id.simple()))
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE customers SET external_id = $1, name = NULL, email = NULL, attributes = '{}' WHERE id = $2",
+        )
+        .bind(format!("erased-{}", customer_id.simple()))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
         let detail = serde_json::json!({ "comments_erased": texts.len() });
         super::accounts::audit_in(&mut tx, actor, "customer.erase", &id, &detail).await?;
         tx.commit().await?;
@@ -280,7 +299,7 @@ impl CustomerStore for Backend {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
         let rows: Vec<(String, String, String, String, String)> =
-            sqlx::query_as(q!("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT ?"))
+            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
                 .bind(i64::from(limit))
                 .fetch_all(&self.read)
                 .await?;
@@ -295,10 +314,8 @@ impl CustomerStore for Backend {
         let now = ts::fmt(OffsetDateTime::now_utc());
         let id = if p.id.is_nil() { uuid::Uuid::now_v7() } else { p.id };
         let done = if p.id.is_nil() {
-            sqlx::query(q!(
-                "INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            ))
+            sqlx::query("INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id.to_string())
             .bind(&p.name)
             .bind(&p.description)
@@ -311,10 +328,8 @@ impl CustomerStore for Backend {
             .execute(&self.write)
             .await
         } else {
-            sqlx::query(q!(
-                "UPDATE personas SET name = ?, description = ?, goals = ?, pain_points = ?, initials = ?, segment_id = ?, updated_at = ?
-                 WHERE id = ?"
-            ))
+            sqlx::query("UPDATE personas SET name = $1, description = $2, goals = $3, pain_points = $4, initials = $5, segment_id = $6, updated_at = $7
+                 WHERE id = $8")
             .bind(&p.name)
             .bind(&p.description)
             .bind(&p.goals)
@@ -334,9 +349,7 @@ impl CustomerStore for Backend {
     }
 
     async fn personas(&self) -> Result<Vec<Persona>> {
-        let rows = sqlx::query(q!(
-            "SELECT id, name, description, goals, pain_points, initials, segment_id, picture_type FROM personas ORDER BY name"
-        ))
+        let rows = sqlx::query("SELECT id, name, description, goals, pain_points, initials, segment_id, picture_type FROM personas ORDER BY name")
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -357,7 +370,7 @@ impl CustomerStore for Backend {
     }
 
     async fn delete_persona(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query(q!("DELETE FROM personas WHERE id = ?")).bind(id.to_string()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM personas WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -365,7 +378,7 @@ impl CustomerStore for Backend {
     }
 
     async fn set_persona_picture(&self, id: uuid::Uuid, picture: Option<(&str, &str)>) -> Result<()> {
-        let done = sqlx::query(q!("UPDATE personas SET picture_type = ?, picture = ?, updated_at = ? WHERE id = ?"))
+        let done = sqlx::query("UPDATE personas SET picture_type = $1, picture = $2, updated_at = $3 WHERE id = $4")
             .bind(picture.map(|p| p.0))
             .bind(picture.map(|p| p.1))
             .bind(ts::fmt(OffsetDateTime::now_utc()))
@@ -380,7 +393,7 @@ impl CustomerStore for Backend {
 
     async fn persona_picture(&self, id: uuid::Uuid) -> Result<Option<(String, String)>> {
         let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as(q!("SELECT picture_type, picture FROM personas WHERE id = ?"))
+            sqlx::query_as("SELECT picture_type, picture FROM personas WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_optional(&self.read)
                 .await?;
@@ -392,10 +405,8 @@ impl CustomerStore for Backend {
     }
 
     async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(q!(
-            "SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
-             WHERE tt.taxonomy_version = ? AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme"
-        ))
+        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
         .bind(i64::from(version))
         .fetch_all(&self.read)
         .await?;

@@ -1,5 +1,6 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Email invitations: queueing under the contact-frequency rule and the
 // unsubscribes, delivery and reminders, opens and answers.
@@ -67,8 +68,13 @@ impl InvitationStore for Backend {
                 sep.push_bind(e.clone());
             }
             qb.push(")");
-            let unsubscribed: HashSet<String> =
-                qb.build().fetch_all(&mut *tx).await?.iter().map(|r| r.try_get("email")).collect::<std::result::Result<_, _>>()?;
+            let unsubscribed: HashSet<String> = qb
+                .build()
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("email"))
+                .collect::<std::result::Result<_, _>>()?;
             // Each address once per statement (a repeat in the batch counts as just contacted).
             let mut seen = HashSet::new();
             let mut ask: Vec<(usize, &String)> = Vec::new();
@@ -94,8 +100,13 @@ impl InvitationStore for Backend {
             )
             .push_bind(cutoff.clone())
             .push(" RETURNING email");
-            let claimed: HashSet<String> =
-                qb.build().fetch_all(&mut *tx).await?.iter().map(|r| r.try_get("email")).collect::<std::result::Result<_, _>>()?;
+            let claimed: HashSet<String> = qb
+                .build()
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("email"))
+                .collect::<std::result::Result<_, _>>()?;
             let new: Vec<usize> = ask.iter().filter(|(_, e)| claimed.contains(*e)).map(|(i, _)| *i).collect();
             if new.is_empty() {
                 continue;
@@ -128,7 +139,7 @@ impl InvitationStore for Backend {
     async fn queued_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
         let stale = ts::fmt(now - time::Duration::minutes(15));
         let rows = sqlx::query(super::qs(format!(
-            "{SELECT} WHERE i.status = 'queued' OR (i.status = 'sending' AND i.sent_at < ?) ORDER BY i.created_at, i.id LIMIT ?"
+            "{SELECT} WHERE i.status = 'queued' OR (i.status = 'sending' AND i.sent_at < $1) ORDER BY i.created_at, i.id LIMIT $2"
         )))
         .bind(stale)
         .bind(i64::from(limit))
@@ -146,10 +157,10 @@ impl InvitationStore for Backend {
         let done = match reminder_due {
             None => {
                 let stale = ts::fmt(now - time::Duration::minutes(15));
-                sqlx::query(q!(
-                    "UPDATE invitations SET status = 'sending', sent_at = ?
-                     WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND sent_at < ?))"
-                ))
+                sqlx::query(
+                    "UPDATE invitations SET status = 'sending', sent_at = $1
+                     WHERE id = $2 AND (status = 'queued' OR (status = 'sending' AND sent_at < $3))",
+                )
                 .bind(ts::fmt(now))
                 .bind(id.to_string())
                 .bind(stale)
@@ -157,10 +168,10 @@ impl InvitationStore for Backend {
                 .await?
             }
             Some(due) => {
-                sqlx::query(q!(
+                sqlx::query(
                     "UPDATE invitations SET next_reminder_at = NULL
-                     WHERE id = ? AND next_reminder_at = ? AND status IN ('sent', 'opened')"
-                ))
+                     WHERE id = $1 AND next_reminder_at = $2 AND status IN ('sent', 'opened')",
+                )
                 .bind(id.to_string())
                 .bind(ts::fmt(due))
                 .execute(&self.write)
@@ -172,8 +183,8 @@ impl InvitationStore for Backend {
 
     async fn due_reminders(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(super::qs(format!(
-            "{SELECT} WHERE i.status IN ('sent', 'opened') AND i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= ?
-             AND i.reminders < i.max_reminders ORDER BY i.next_reminder_at LIMIT ?"
+            "{SELECT} WHERE i.status IN ('sent', 'opened') AND i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= $1
+             AND i.reminders < i.max_reminders ORDER BY i.next_reminder_at LIMIT $2"
         )))
         .bind(ts::fmt(now))
         .bind(i64::from(limit))
@@ -190,12 +201,12 @@ impl InvitationStore for Backend {
         next_reminder_at: Option<OffsetDateTime>,
     ) -> Result<()> {
         // An invitation answered or unsubscribed meanwhile keeps its status.
-        sqlx::query(q!(
+        sqlx::query(
             "UPDATE invitations SET status = CASE WHEN status IN ('queued', 'sending') THEN 'sent' ELSE status END,
-             sent_at = CASE WHEN status IN ('queued', 'sending') THEN ? ELSE sent_at END, reminders = ?,
-             next_reminder_at = ?, error = NULL
-             WHERE id = ? AND status IN ('queued', 'sending', 'sent', 'opened')"
-        ))
+             sent_at = CASE WHEN status IN ('queued', 'sending') THEN $1 ELSE sent_at END, reminders = $2,
+             next_reminder_at = $3, error = NULL
+             WHERE id = $4 AND status IN ('queued', 'sending', 'sent', 'opened')",
+        )
         .bind(ts::fmt(at))
         .bind(i64::from(reminders))
         .bind(next_reminder_at.map(ts::fmt))
@@ -206,9 +217,7 @@ impl InvitationStore for Backend {
     }
 
     async fn mark_invitation_failed(&self, id: uuid::Uuid, status: &str, error: &str) -> Result<()> {
-        let done = sqlx::query(q!(
-            "UPDATE invitations SET status = ?, error = ?, next_reminder_at = NULL WHERE id = ? AND status <> 'answered'"
-        ))
+        let done = sqlx::query("UPDATE invitations SET status = $1, error = $2, next_reminder_at = NULL WHERE id = $3 AND status <> 'answered'")
         .bind(status)
         .bind(error.chars().take(500).collect::<String>())
         .bind(id.to_string())
@@ -221,14 +230,13 @@ impl InvitationStore for Backend {
     }
 
     async fn invitation_by_token(&self, token: &str) -> Result<Invitation> {
-        let row = sqlx::query(super::qs(format!("{SELECT} WHERE i.token = ?"))).bind(token).fetch_one(&self.read).await?;
+        let row =
+            sqlx::query(super::qs(format!("{SELECT} WHERE i.token = $1"))).bind(token).fetch_one(&self.read).await?;
         decode(&row)
     }
 
     async fn mark_invitation_opened(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
-        sqlx::query(q!(
-            "UPDATE invitations SET status = 'opened', opened_at = ? WHERE id = ? AND status IN ('queued', 'sending', 'sent')"
-        ))
+        sqlx::query("UPDATE invitations SET status = 'opened', opened_at = $1 WHERE id = $2 AND status IN ('queued', 'sending', 'sent')")
         .bind(ts::fmt(at))
         .bind(id.to_string())
         .execute(&self.write)
@@ -237,10 +245,10 @@ impl InvitationStore for Backend {
     }
 
     async fn claim_invitation_answer(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool> {
-        let done = sqlx::query(q!(
-            "UPDATE invitations SET status = 'answered', answered_at = ?, next_reminder_at = NULL,
-             opened_at = COALESCE(opened_at, ?) WHERE id = ? AND status <> 'answered'"
-        ))
+        let done = sqlx::query(
+            "UPDATE invitations SET status = 'answered', answered_at = $1, next_reminder_at = NULL,
+             opened_at = COALESCE(opened_at, $2) WHERE id = $3 AND status <> 'answered'",
+        )
         .bind(ts::fmt(at))
         .bind(ts::fmt(at))
         .bind(id.to_string())
@@ -250,20 +258,23 @@ impl InvitationStore for Backend {
     }
 
     async fn release_invitation_answer(&self, id: uuid::Uuid) -> Result<()> {
-        sqlx::query(q!(
-            "UPDATE invitations SET status = 'opened', answered_at = NULL WHERE id = ? AND status = 'answered' AND response_id IS NULL"
-        ))
+        sqlx::query("UPDATE invitations SET status = 'opened', answered_at = NULL WHERE id = $1 AND status = 'answered' AND response_id IS NULL")
         .bind(id.to_string())
         .execute(&self.write)
         .await?;
         Ok(())
     }
 
-    async fn mark_invitation_answered(&self, id: uuid::Uuid, response_id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
-        sqlx::query(q!(
-            "UPDATE invitations SET status = 'answered', answered_at = ?, response_id = ?, next_reminder_at = NULL,
-             opened_at = COALESCE(opened_at, ?) WHERE id = ?"
-        ))
+    async fn mark_invitation_answered(
+        &self,
+        id: uuid::Uuid,
+        response_id: uuid::Uuid,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE invitations SET status = 'answered', answered_at = $1, response_id = $2, next_reminder_at = NULL,
+             opened_at = COALESCE(opened_at, $3) WHERE id = $4",
+        )
         .bind(ts::fmt(at))
         .bind(response_id.to_string())
         .bind(ts::fmt(at))
@@ -276,16 +287,18 @@ impl InvitationStore for Backend {
     async fn unsubscribe(&self, email: &str, via: &str, at: OffsetDateTime) -> Result<()> {
         let email = normal(email);
         let mut tx = self.write.begin().await?;
-        sqlx::query(q!("INSERT INTO unsubscribes (email, created_at, via) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING"))
-            .bind(&email)
-            .bind(ts::fmt(at))
-            .bind(via)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(q!(
+        sqlx::query(
+            "INSERT INTO unsubscribes (email, created_at, via) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&email)
+        .bind(ts::fmt(at))
+        .bind(via)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
             "UPDATE invitations SET status = 'unsubscribed', next_reminder_at = NULL
-             WHERE email = ? AND status IN ('queued', 'sending', 'sent', 'opened')"
-        ))
+             WHERE email = $1 AND status IN ('queued', 'sending', 'sent', 'opened')",
+        )
         .bind(&email)
         .execute(&mut *tx)
         .await?;
@@ -294,7 +307,7 @@ impl InvitationStore for Backend {
     }
 
     async fn is_unsubscribed(&self, email: &str) -> Result<bool> {
-        let found: Option<String> = sqlx::query_scalar(q!("SELECT email FROM unsubscribes WHERE email = ?"))
+        let found: Option<String> = sqlx::query_scalar("SELECT email FROM unsubscribes WHERE email = $1")
             .bind(normal(email))
             .fetch_optional(&self.read)
             .await?;
@@ -302,10 +315,10 @@ impl InvitationStore for Backend {
     }
 
     async fn report_bounce(&self, email: &str, reason: &str) -> Result<u64> {
-        let done = sqlx::query(q!(
-            "UPDATE invitations SET status = 'bounced', error = ?, next_reminder_at = NULL
-             WHERE email = ? AND status IN ('sending', 'sent', 'opened')"
-        ))
+        let done = sqlx::query(
+            "UPDATE invitations SET status = 'bounced', error = $1, next_reminder_at = NULL
+             WHERE email = $2 AND status IN ('sending', 'sent', 'opened')",
+        )
         .bind(reason.chars().take(500).collect::<String>())
         .bind(normal(email))
         .execute(&self.write)
@@ -315,7 +328,7 @@ impl InvitationStore for Backend {
 
     async fn invitations(&self, survey_id: uuid::Uuid, limit: u32) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(super::qs(format!(
-            "{SELECT} WHERE i.survey_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
+            "{SELECT} WHERE i.survey_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
         )))
         .bind(survey_id.to_string())
         .bind(i64::from(limit))
@@ -325,11 +338,12 @@ impl InvitationStore for Backend {
     }
 
     async fn invitation_counts(&self, survey_id: uuid::Uuid) -> Result<Vec<(String, u64)>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as(q!("SELECT status, COUNT(*) FROM invitations WHERE survey_id = ? GROUP BY status ORDER BY status"))
-                .bind(survey_id.to_string())
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM invitations WHERE survey_id = $1 GROUP BY status ORDER BY status",
+        )
+        .bind(survey_id.to_string())
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows.into_iter().map(|(s, n)| (s, n.max(0) as u64)).collect())
     }
 }

@@ -1,5 +1,6 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // The job queue, on either backend: a claim is one UPDATE of the oldest
 // due, unleased job. SQLite's single writer serialises claims; PostgreSQL
@@ -16,24 +17,29 @@ use time::{Duration, OffsetDateTime};
 impl JobStore for Backend {
     async fn enqueue(&self, job: &NewJob) -> Result<uuid::Uuid> {
         let id = uuid::Uuid::now_v7();
-        sqlx::query(q!("INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES (?, ?, ?, ?, ?, ?)"))
-            .bind(id.to_string())
-            .bind(&job.kind)
-            .bind(job.payload.to_string())
-            .bind(ts::fmt(job.run_at))
-            .bind(i64::from(job.max_attempts.max(1)))
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(ts::fmt(job.run_at))
+        .bind(i64::from(job.max_attempts.max(1)))
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
         Ok(id)
     }
 
     async fn claim_job(&self, worker: &str, now: OffsetDateTime, lease: Duration) -> Result<Option<Job>> {
         let now_s = ts::fmt(now);
-        let row = sqlx::query(super::qs(format!("UPDATE jobs SET locked_by = ?, locked_until = ?, attempts = attempts + 1
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
-                         AND (locked_until IS NULL OR locked_until < ?) ORDER BY run_at, id LIMIT 1{lock})
-             RETURNING id, kind, payload, attempts, max_attempts", lock = super::SKIP_LOCKED)))
+        let row = sqlx::query(super::qs(format!(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3
+                         AND (locked_until IS NULL OR locked_until < $4) ORDER BY run_at, id LIMIT 1{lock})
+             RETURNING id, kind, payload, attempts, max_attempts",
+            lock = super::SKIP_LOCKED
+        )))
         .bind(worker)
         .bind(ts::fmt(now + lease))
         .bind(&now_s)
@@ -53,8 +59,10 @@ impl JobStore for Backend {
     }
 
     async fn complete_job(&self, id: uuid::Uuid, worker: &str, now: OffsetDateTime) -> Result<bool> {
-        let done = sqlx::query(q!("UPDATE jobs SET state = 'done', finished_by = ?, finished_at = ?, locked_until = NULL
-             WHERE id = ? AND locked_by = ? AND state = 'queued'"))
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'done', finished_by = $1, finished_at = $2, locked_until = NULL
+             WHERE id = $3 AND locked_by = $4 AND state = 'queued'",
+        )
         .bind(worker)
         .bind(ts::fmt(now))
         .bind(id.to_string())
@@ -65,10 +73,12 @@ impl JobStore for Backend {
     }
 
     async fn fail_job(&self, id: uuid::Uuid, worker: &str, error: &str, retry_at: OffsetDateTime) -> Result<()> {
-        sqlx::query(q!("UPDATE jobs SET last_error = ?, locked_until = NULL, run_at = ?,
+        sqlx::query(
+            "UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2,
              state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-             finished_at = CASE WHEN attempts >= max_attempts THEN ? ELSE NULL END
-             WHERE id = ? AND locked_by = ? AND state = 'queued'"))
+             finished_at = CASE WHEN attempts >= max_attempts THEN $3 ELSE NULL END
+             WHERE id = $4 AND locked_by = $5 AND state = 'queued'",
+        )
         .bind(error)
         .bind(ts::fmt(retry_at))
         .bind(ts::fmt(OffsetDateTime::now_utc()))
@@ -81,7 +91,7 @@ impl JobStore for Backend {
 
     async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
         let row =
-            sqlx::query(q!("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = ?"))
+            sqlx::query("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_one(&self.read)
                 .await?;

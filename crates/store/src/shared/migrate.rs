@@ -1,5 +1,6 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Conn`, `q!` and `MIGRATIONS` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Conn` and `MIGRATIONS` are defined.
 //
 // The migration runner: each pending migration in its own transaction,
 // recorded in `cxloop_migrations`. PostgreSQL calls it under an advisory lock.
@@ -14,7 +15,7 @@ pub(super) async fn apply(conn: &mut super::Conn) -> Result<()> {
     .await?;
     for &(version, name, sql) in super::MIGRATIONS {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let done: Option<i64> = sqlx::query_scalar(q!("SELECT version FROM cxloop_migrations WHERE version = ?"))
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = $1")
             .bind(version)
             .fetch_optional(&mut *tx)
             .await?;
@@ -22,7 +23,7 @@ pub(super) async fn apply(conn: &mut super::Conn) -> Result<()> {
             continue;
         }
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
-        sqlx::query(q!("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES (?, ?, ?)"))
+        sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(version)
             .bind(name)
             .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))

@@ -1,11 +1,14 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Responses, on either backend: batched multi-row writes that also keep the per-day
 // score rollup and the survey's counters current, in the same transaction.
 // Single responses go through the group-commit writer (`writer.rs`).
 
+use super::DbRow;
 use super::{Backend, uuid};
+use super::{Conn, Db};
 use crate::{
     Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result, StoreError,
     StoredResponse, TimeWindow, ts,
@@ -14,12 +17,11 @@ use async_trait::async_trait;
 use cxloop_core::answer::AnswerValue;
 use cxloop_core::metrics::DayCount;
 use cxloop_core::period::{DateRange, fmt_date, parse_date};
-use super::DbRow;
-use super::{Conn, Db};
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
-const SELECT: &str = "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers, r.context
+const SELECT: &str =
+    "SELECT r.id, r.survey_id, c.external_id, r.submitted_at, r.channel, r.touchpoint, r.answers, r.context
      FROM responses r LEFT JOIN customers c ON c.id = r.customer_id";
 
 fn decode(row: &DbRow) -> Result<StoredResponse> {
@@ -36,12 +38,15 @@ fn decode(row: &DbRow) -> Result<StoredResponse> {
 }
 
 pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<String> {
-    let id: String = sqlx::query_scalar(super::qs(format!("INSERT INTO customers (id, external_id, name, email, attributes, created_at) VALUES (?, ?, ?, ?, ?, ?)
+    let id: String = sqlx::query_scalar(super::qs(format!(
+        "INSERT INTO customers (id, external_id, name, email, attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (external_id) DO UPDATE SET
            name = COALESCE(excluded.name, customers.name),
            email = COALESCE(excluded.email, customers.email),
            attributes = {merge}
-         RETURNING id", merge = super::MERGE_ATTRIBUTES)))
+         RETURNING id",
+        merge = super::MERGE_ATTRIBUTES
+    )))
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&c.external_id)
     .bind(&c.name)
@@ -128,7 +133,12 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             channel: r.channel.clone(),
             touchpoint: r.touchpoint.clone().or_else(|| r.survey.touchpoint.clone()),
             context: r.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()),
-            source_ref: r.context.as_ref().and_then(|c| c.get("source_id")).and_then(|v| v.as_str()).map(str::to_string),
+            source_ref: r
+                .context
+                .as_ref()
+                .and_then(|c| c.get("source_id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
             headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
             headline_type: r.survey.headline_question().map(|q| q.kind.as_str()),
             answers: serde_json::to_string(&r.answers)?,
@@ -191,7 +201,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
         qb.build().execute(&mut *conn).await?;
     }
     for (survey_id, (n, last)) in counters {
-        sqlx::query(super::qs(format!("UPDATE surveys SET response_count = response_count + ?, last_response_at = {greatest}(COALESCE(last_response_at, ''), ?) WHERE id = ?", greatest = super::GREATEST)))
+        sqlx::query(super::qs(format!("UPDATE surveys SET response_count = response_count + $1, last_response_at = {greatest}(COALESCE(last_response_at, ''), $2) WHERE id = $3", greatest = super::GREATEST)))
         .bind(n)
         .bind(last)
         .bind(survey_id)
@@ -216,8 +226,7 @@ pub(super) fn stored(r: &NewResponse) -> StoredResponse {
 }
 
 pub(super) async fn fetch_response(conn: &mut Conn, id: &str) -> Result<StoredResponse> {
-    let row =
-        sqlx::query(super::qs(format!("{SELECT} WHERE r.id = ?"))).bind(id).fetch_one(&mut *conn).await?;
+    let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = $1"))).bind(id).fetch_one(&mut *conn).await?;
     decode(&row)
 }
 
@@ -281,7 +290,7 @@ impl ResponseStore for Backend {
     }
 
     async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
-        let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = ?")))
+        let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -307,7 +316,7 @@ impl ResponseStore for Backend {
     }
 
     async fn daily_scores(&self, survey_id: uuid::Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(q!("SELECT day, score, n FROM score_daily WHERE survey_id = ? AND question_key = ? AND day >= ? AND day <= ?"))
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as("SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4")
         .bind(survey_id.to_string())
         .bind(key)
         .bind(fmt_date(range.from))
@@ -326,7 +335,7 @@ impl ResponseStore for Backend {
     }
 
     async fn customer_response_count(&self, customer_id: uuid::Uuid) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM responses WHERE customer_id = ?"))
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE customer_id = $1")
             .bind(customer_id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -334,11 +343,12 @@ impl ResponseStore for Backend {
     }
 
     async fn customer_responses(&self, customer_id: uuid::Uuid, limit: u32) -> Result<Vec<StoredResponse>> {
-        let rows = sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = ? ORDER BY r.submitted_at DESC LIMIT ?")))
-            .bind(customer_id.to_string())
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = $1 ORDER BY r.submitted_at DESC LIMIT $2")))
+                .bind(customer_id.to_string())
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -350,12 +360,12 @@ impl ResponseStore for Backend {
     ) -> Result<Vec<(Option<uuid::Uuid>, DayCount)>> {
         let from = range.from.midnight().assume_utc();
         let to = cxloop_core::period::end_of(range.to);
-        let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(q!(
+        let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(
             "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score, COUNT(*) AS n
              FROM answer_scores s JOIN responses r ON r.id = s.response_id
-             WHERE s.survey_id = ? AND s.question_key = ? AND s.submitted_at >= ? AND s.submitted_at < ?
-             GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score"
-        ))
+             WHERE s.survey_id = $1 AND s.question_key = $2 AND s.submitted_at >= $3 AND s.submitted_at < $4
+             GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score",
+        )
         .bind(survey_id.to_string())
         .bind(key)
         .bind(ts::fmt(from))

@@ -1,14 +1,15 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Surveys, on either backend.
 
+use super::DbRow;
 use super::{Backend, unique, uuid};
 use crate::{Result, StoreError, SurveyStore, SurveySummary, ts};
 use async_trait::async_trait;
 use cxloop_core::Survey;
 use sqlx::Row;
-use super::DbRow;
 
 const COLUMNS: &str = "id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at, response_count, last_response_at";
 
@@ -31,8 +32,8 @@ fn decode(row: &DbRow) -> Result<Survey> {
 #[async_trait]
 impl SurveyStore for Backend {
     async fn create_survey(&self, s: &Survey) -> Result<()> {
-        sqlx::query(q!("INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        sqlx::query("INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(s.id.to_string())
         .bind(&s.slug)
         .bind(&s.title)
@@ -50,8 +51,10 @@ impl SurveyStore for Backend {
     }
 
     async fn update_survey(&self, s: &Survey) -> Result<()> {
-        let done = sqlx::query(q!("UPDATE surveys SET slug = ?, title = ?, description = ?, touchpoint = ?, thank_you = ?, status = ?,
-             questions = ?, updated_at = ? WHERE id = ?"))
+        let done = sqlx::query(
+            "UPDATE surveys SET slug = $1, title = $2, description = $3, touchpoint = $4, thank_you = $5, status = $6,
+             questions = $7, updated_at = $8 WHERE id = $9",
+        )
         .bind(&s.slug)
         .bind(&s.title)
         .bind(&s.description)
@@ -71,7 +74,7 @@ impl SurveyStore for Backend {
     }
 
     async fn get_survey(&self, id: uuid::Uuid) -> Result<Survey> {
-        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE id = ?")))
+        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;
@@ -79,7 +82,7 @@ impl SurveyStore for Backend {
     }
 
     async fn get_survey_by_slug(&self, slug: &str) -> Result<Survey> {
-        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE slug = ?")))
+        let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE slug = $1")))
             .bind(slug)
             .fetch_one(&self.read)
             .await?;
@@ -87,11 +90,9 @@ impl SurveyStore for Backend {
     }
 
     async fn list_surveys(&self) -> Result<Vec<SurveySummary>> {
-        let rows = sqlx::query(super::qs(format!(
-            "SELECT {COLUMNS} FROM surveys ORDER BY created_at DESC, id DESC"
-        )))
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys ORDER BY created_at DESC, id DESC")))
+            .fetch_all(&self.read)
+            .await?;
         rows.iter()
             .map(|row| {
                 let last: Option<String> = row.try_get("last_response_at")?;
@@ -105,7 +106,7 @@ impl SurveyStore for Backend {
     }
 
     async fn response_count(&self, id: uuid::Uuid) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(q!("SELECT response_count FROM surveys WHERE id = ?"))
+        let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)
             .await?;

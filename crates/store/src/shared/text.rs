@@ -1,12 +1,14 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Text analytics storage: taxonomy versions, analyses, theme tags and the
 // aggregates behind wows & woes, on either backend.
 
 use super::{Backend, Db, uuid};
 use crate::{
-    AnalysedComment, CommentFilter, Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, ThemeExample, ThemeMention, ThemeVolume, TimeWindow, ts,
+    AnalysedComment, CommentFilter, Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore,
+    ThemeExample, ThemeMention, ThemeVolume, TimeWindow, ts,
 };
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
@@ -55,7 +57,7 @@ impl TextStore for Backend {
     }
 
     async fn taxonomy(&self, version: u32) -> Result<TaxonomyVersion> {
-        let row = sqlx::query(super::qs(format!("SELECT {VERSION_COLUMNS} FROM taxonomy_versions WHERE version = ?")))
+        let row = sqlx::query(super::qs(format!("SELECT {VERSION_COLUMNS} FROM taxonomy_versions WHERE version = $1")))
             .bind(i64::from(version))
             .fetch_one(&self.read)
             .await?;
@@ -63,10 +65,8 @@ impl TextStore for Backend {
     }
 
     async fn init_taxonomy(&self, taxonomy: &serde_json::Value) -> Result<TaxonomyVersion> {
-        sqlx::query(q!(
-            "INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (1, ?, ?, NULL, ?)
-             ON CONFLICT (version) DO NOTHING"
-        ))
+        sqlx::query("INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (1, $1, $2, NULL, $3)
+             ON CONFLICT (version) DO NOTHING")
         .bind(taxonomy.to_string())
         .bind("the default customer-experience taxonomy")
         .bind(ts::fmt(time::OffsetDateTime::now_utc()))
@@ -80,16 +80,19 @@ impl TextStore for Backend {
         decode_version(&row)
     }
 
-    async fn save_taxonomy(&self, taxonomy: &serde_json::Value, note: Option<&str>, by: Option<&str>) -> Result<TaxonomyVersion> {
+    async fn save_taxonomy(
+        &self,
+        taxonomy: &serde_json::Value,
+        note: Option<&str>,
+        by: Option<&str>,
+    ) -> Result<TaxonomyVersion> {
         // The primary key settles a race between two editors: one of them retries.
         for _ in 0..5 {
-            let next: i64 = sqlx::query_scalar(q!("SELECT COALESCE(MAX(version), 0) + 1 FROM taxonomy_versions"))
+            let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM taxonomy_versions")
                 .fetch_one(&self.write)
                 .await?;
-            let done = sqlx::query(q!(
-                "INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (version) DO NOTHING"
-            ))
+            let done = sqlx::query("INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (version) DO NOTHING")
             .bind(next)
             .bind(taxonomy.to_string())
             .bind(note)
@@ -105,11 +108,11 @@ impl TextStore for Backend {
     }
 
     async fn unanalysed_texts(&self, limit: u32) -> Result<Vec<TextRow>> {
-        let rows = sqlx::query(q!(
+        let rows = sqlx::query(
             "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM answer_texts t
              LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
-             WHERE a.response_id IS NULL ORDER BY t.submitted_at LIMIT ?"
-        ))
+             WHERE a.response_id IS NULL ORDER BY t.submitted_at LIMIT $1",
+        )
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
@@ -122,7 +125,11 @@ impl TextStore for Backend {
         );
         if let Some((id, key)) = after {
             // A row-value comparison walks the primary key index on both backends.
-            qb.push(" AND (response_id, question_key) > (").push_bind(id.to_string()).push(", ").push_bind(key).push(")");
+            qb.push(" AND (response_id, question_key) > (")
+                .push_bind(id.to_string())
+                .push(", ")
+                .push_bind(key)
+                .push(")");
         }
         qb.push(" ORDER BY response_id, question_key LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -133,10 +140,8 @@ impl TextStore for Backend {
         let mut tx = self.write.begin().await?;
         let now = ts::fmt(time::OffsetDateTime::now_utc());
         for r in rows {
-            let inserted = sqlx::query(q!(
-                "INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (response_id, question_key) DO NOTHING"
-            ))
+            let inserted = sqlx::query("INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (response_id, question_key) DO NOTHING")
             .bind(r.response_id.to_string())
             .bind(&r.question_key)
             .bind(r.survey_id.to_string())
@@ -153,10 +158,8 @@ impl TextStore for Backend {
                 continue;
             }
             for theme in &r.themes {
-                sqlx::query(q!(
-                    "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
-                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                ))
+                sqlx::query("INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
                 .bind(i64::from(version))
                 .bind(theme)
                 .bind(r.response_id.to_string())
@@ -174,7 +177,8 @@ impl TextStore for Backend {
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         // A version's tags of a text never change, so writing them again is a no-op.
-        let tags: Vec<(&TextRow, &String)> = rows.iter().flat_map(|(t, themes)| themes.iter().map(move |th| (t, th))).collect();
+        let tags: Vec<(&TextRow, &String)> =
+            rows.iter().flat_map(|(t, themes)| themes.iter().map(move |th| (t, th))).collect();
         for chunk in tags.chunks(500) {
             let mut qb = QueryBuilder::<Db>::new(
                 "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at) ",
@@ -220,8 +224,7 @@ impl TextStore for Backend {
     }
 
     async fn headline_counts(&self, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
-        let mut qb =
-            QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        let mut qb = QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
         qb.push_bind(survey_id.to_string());
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY headline_score");
@@ -257,7 +260,12 @@ impl TextStore for Backend {
             .collect()
     }
 
-    async fn theme_days(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(String, String, u64)>> {
+    async fn theme_days(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, String, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT theme, substr(submitted_at, 1, 10) AS day, COUNT(DISTINCT response_id) AS n FROM text_themes
              WHERE taxonomy_version = ",
@@ -363,7 +371,8 @@ impl TextStore for Backend {
         survey_id: uuid::Uuid,
         w: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
-        let mut qb = QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
         qb.push_bind(survey_id.to_string());
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY channel, headline_score");
@@ -382,8 +391,9 @@ impl TextStore for Backend {
     async fn text_bodies(&self, ids: &[(uuid::Uuid, String)]) -> Result<Vec<(uuid::Uuid, String, String)>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(200) {
-            let mut qb =
-                QueryBuilder::<Db>::new("SELECT response_id, question_key, body FROM answer_texts WHERE response_id IN (");
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT response_id, question_key, body FROM answer_texts WHERE response_id IN (",
+            );
             let mut sep = qb.separated(", ");
             for (id, _) in chunk {
                 sep.push_bind(id.to_string());
@@ -401,9 +411,7 @@ impl TextStore for Backend {
     }
 
     async fn taxonomy_versions(&self) -> Result<Vec<TaxonomyVersion>> {
-        let rows = sqlx::query(q!(
-            "SELECT version, '{}' AS taxonomy, note, created_by, created_at FROM taxonomy_versions ORDER BY version DESC"
-        ))
+        let rows = sqlx::query("SELECT version, '{}' AS taxonomy, note, created_by, created_at FROM taxonomy_versions ORDER BY version DESC")
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(decode_version).collect()
@@ -515,8 +523,8 @@ impl TextStore for Backend {
     }
 
     async fn analysis_progress(&self) -> Result<(u64, u64)> {
-        let texts: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM answer_texts")).fetch_one(&self.read).await?;
-        let done: i64 = sqlx::query_scalar(q!("SELECT COUNT(*) FROM text_analysis")).fetch_one(&self.read).await?;
+        let texts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answer_texts").fetch_one(&self.read).await?;
+        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM text_analysis").fetch_one(&self.read).await?;
         Ok((texts.max(0) as u64, done.max(0) as u64))
     }
 }

@@ -14,8 +14,7 @@ impl Backend {
         use crate::transfer::{Cell, Table};
         use sqlx::Row;
         let key = t.key().join(", ");
-        let mut qb =
-            sqlx::QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.columns.join(", "), t.name));
+        let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.columns.join(", "), t.name));
         if let Some(after) = after {
             qb.push(format!(" WHERE ({key}) > ("));
             let mut sep = qb.separated(", ");
@@ -60,8 +59,7 @@ impl Backend {
         let mut tx = self.write.begin().await?;
         let per = (30_000 / t.columns.len()).max(1);
         for chunk in rows.chunks(per) {
-            let mut qb =
-                sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {} ({}) ", t.name, t.columns.join(", ")));
+            let mut qb = sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {} ({}) ", t.name, t.columns.join(", ")));
             qb.push_values(chunk, |mut b, row| {
                 for cell in row {
                     match cell {

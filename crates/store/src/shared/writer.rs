@@ -1,5 +1,6 @@
-// Shared by both backends: included into `sqlite` and `postgres`, where
-// `Backend`, `Db`, `Conn`, `Pool`, `DbRow`, `q!` and `qs` are defined.
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Group commit for single responses. Every `insert_response` becomes a job
 // on a channel; one task owns the writes, takes whatever jobs are waiting
@@ -11,9 +12,9 @@
 // connection it failed on is closed, so the next batch starts clean.
 
 use super::responses::{fetch_response, insert_batch, stored};
-use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
 use super::{Conn, Pool};
 use crate::health::Health;
+use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -140,17 +141,14 @@ fn note_failure(health: &Health, e: &StoreError) {
 /// NOTHING` waits for a concurrent holder in another process to finish);
 /// a key already taken turns into a replay or a conflict, the rest are
 /// written together.
-async fn commit(
-    conn: &mut Conn,
-    jobs: &[(&NewResponse, Option<&Idempotency>)],
-) -> Result<Vec<Result<Inserted>>> {
+async fn commit(conn: &mut Conn, jobs: &[(&NewResponse, Option<&Idempotency>)]) -> Result<Vec<Result<Inserted>>> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let mut outcomes: Vec<Option<Result<Inserted>>> = (0..jobs.len()).map(|_| None).collect();
     let mut fresh = Vec::with_capacity(jobs.len());
     for (i, (r, idem)) in jobs.iter().enumerate() {
         if let Some(k) = idem {
-            let claimed = sqlx::query(q!("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (survey_id, key) DO NOTHING"))
+            let claimed = sqlx::query("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (survey_id, key) DO NOTHING")
             .bind(r.survey.id.to_string())
             .bind(&k.key)
             .bind(&k.request_hash)
@@ -160,12 +158,13 @@ async fn commit(
             .await?
             .rows_affected();
             if claimed == 0 {
-                let (hash, response_id): (String, String) =
-                    sqlx::query_as(q!("SELECT request_hash, response_id FROM idempotency WHERE survey_id = ? AND key = ?"))
-                        .bind(r.survey.id.to_string())
-                        .bind(&k.key)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                let (hash, response_id): (String, String) = sqlx::query_as(
+                    "SELECT request_hash, response_id FROM idempotency WHERE survey_id = $1 AND key = $2",
+                )
+                .bind(r.survey.id.to_string())
+                .bind(&k.key)
+                .fetch_one(&mut *tx)
+                .await?;
                 outcomes[i] = Some(if hash == k.request_hash {
                     fetch_response(&mut tx, &response_id).await.map(Inserted::Replayed)
                 } else {
