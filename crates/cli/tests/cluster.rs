@@ -81,7 +81,7 @@ fn two_processes_share_one_postgres_database() {
         wait_healthy(&http, &mut b).await;
         let mut pg = sqlx::PgConnection::connect(&db.url).await.unwrap();
         let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cxloop_migrations").fetch_one(&mut pg).await.unwrap();
-        assert_eq!(applied as usize, cxloop_store::postgres::MIGRATIONS.len(), "each migration applied once");
+        assert_eq!(applied as usize, cxloop_store::migrations::MIGRATIONS.len(), "each migration applied once");
 
         let store = cxloop_store::open(&db.url).await.unwrap();
         let password = "two processes, one database";

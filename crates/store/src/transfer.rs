@@ -1,11 +1,13 @@
 //! Moving a whole installation between databases (`cxloop migrate-data`):
+//! the two schemas are read from the databases and must be equal; then
 //! every table is copied in foreign-key order, a page at a time, in each
-//! backend's own key order; then both sides are read back and compared by
+//! backend's own key order, each column as the type the schema declares; then both sides are read back and compared by
 //! row count and a checksum: the sum of the SHA-256 of every row, which does
 //! not depend on row order (the backends collate text differently). Works
 //! in either direction.
 
 use crate::postgres::PgStore;
+use crate::schema::{Column, Schema, TableSchema};
 use crate::sqlite::SqliteStore;
 use crate::{Result, StoreError};
 use sha2::{Digest, Sha256};
@@ -20,213 +22,89 @@ pub enum Cell {
     Text(String),
 }
 
-/// A table to copy: name, columns, how many leading columns are the key.
-#[derive(Debug, Clone, Copy)]
+/// A table to copy, as the live schema describes it: its key's columns
+/// first (pages are read in key order), then the others.
+#[derive(Debug, Clone)]
 pub struct Table {
-    pub name: &'static str,
-    pub columns: &'static [&'static str],
+    pub name: String,
+    pub columns: Vec<Column>,
     pub key_len: usize,
 }
 
-const INT_COLUMNS: &[&str] = &[
-    "response_count",
-    "headline_score",
-    "score",
-    "n",
-    "attempts",
-    "max_attempts",
-    "version",
-    "taxonomy_version",
-    "max_reminders",
-    "reminder_days",
-    "reminders",
-    "every_days",
-];
-const REAL_COLUMNS: &[&str] = &["sentiment"];
-
 impl Table {
-    pub fn is_int(column: &str) -> bool {
-        INT_COLUMNS.contains(&column)
+    fn from_schema(t: &TableSchema) -> Result<Table> {
+        if t.primary_key.is_empty() {
+            return Err(StoreError::Other(format!("table {} has no primary key to copy it by", t.name)));
+        }
+        let mut columns: Vec<Column> = Vec::with_capacity(t.columns.len());
+        for k in &t.primary_key {
+            columns.extend(t.columns.iter().find(|c| &c.name == k).cloned());
+        }
+        columns.extend(t.columns.iter().filter(|c| !t.primary_key.contains(&c.name)).cloned());
+        Ok(Table { name: t.name.clone(), columns, key_len: t.primary_key.len() })
     }
 
-    pub fn is_real(column: &str) -> bool {
-        REAL_COLUMNS.contains(&column)
+    pub fn column_list(&self) -> String {
+        self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 
-    pub fn key(&self) -> &'static [&'static str] {
-        &self.columns[..self.key_len]
+    pub fn key(&self) -> String {
+        self.columns[..self.key_len].iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
-/// Every table, parents before children.
-pub const TABLES: &[Table] = &[
-    Table { name: "settings", columns: &["key", "value"], key_len: 1 },
-    Table {
-        name: "users",
-        columns: &["id", "email", "name", "role", "password_hash", "created_at", "deactivated_at"],
-        key_len: 1,
-    },
-    Table { name: "sessions", columns: &["id_hash", "user_id", "csrf", "created_at", "expires_at"], key_len: 1 },
-    Table { name: "api_tokens", columns: &["id", "user_id", "name", "token_hash", "created_at", "scopes"], key_len: 1 },
-    Table {
-        name: "customers",
-        columns: &["id", "external_id", "name", "email", "attributes", "created_at"],
-        key_len: 1,
-    },
-    Table {
-        name: "surveys",
-        columns: &[
-            "id",
-            "slug",
-            "title",
-            "description",
-            "touchpoint",
-            "thank_you",
-            "status",
-            "questions",
-            "response_count",
-            "last_response_at",
-            "created_at",
-            "updated_at",
-        ],
-        key_len: 1,
-    },
-    Table {
-        name: "responses",
-        columns: &[
-            "id",
-            "survey_id",
-            "customer_id",
-            "submitted_at",
-            "channel",
-            "touchpoint",
-            "headline_score",
-            "headline_type",
-            "answers",
-            "created_at",
-            "context",
-            "source_ref",
-        ],
-        key_len: 1,
-    },
-    Table {
-        name: "answer_scores",
-        columns: &["response_id", "question_key", "survey_id", "score", "submitted_at"],
-        key_len: 2,
-    },
-    Table {
-        name: "answer_texts",
-        columns: &["response_id", "question_key", "survey_id", "body", "submitted_at"],
-        key_len: 2,
-    },
-    Table { name: "score_daily", columns: &["survey_id", "question_key", "day", "score", "n"], key_len: 4 },
-    Table {
-        name: "idempotency",
-        columns: &["survey_id", "key", "request_hash", "response_id", "created_at"],
-        key_len: 2,
-    },
-    Table {
-        name: "taxonomy_versions",
-        columns: &["version", "taxonomy", "note", "created_by", "created_at"],
-        key_len: 1,
-    },
-    Table {
-        name: "text_analysis",
-        columns: &[
-            "response_id",
-            "question_key",
-            "survey_id",
-            "submitted_at",
-            "language",
-            "label",
-            "sentiment",
-            "reasons",
-            "analysed_at",
-        ],
-        key_len: 2,
-    },
-    Table {
-        name: "text_themes",
-        columns: &["taxonomy_version", "theme", "response_id", "question_key", "survey_id", "submitted_at"],
-        key_len: 4,
-    },
-    Table { name: "customer_attributes", columns: &["key", "label", "definition", "created_at"], key_len: 1 },
-    Table {
-        name: "customer_events",
-        columns: &["id", "customer_id", "kind", "occurred_at", "note", "created_at"],
-        key_len: 1,
-    },
-    Table {
-        name: "segments",
-        columns: &["id", "name", "expression", "description", "created_at", "updated_at"],
-        key_len: 1,
-    },
-    Table { name: "audit_log", columns: &["id", "at", "actor", "action", "subject", "detail"], key_len: 1 },
-    Table {
-        name: "personas",
-        columns: &[
-            "id",
-            "name",
-            "description",
-            "goals",
-            "pain_points",
-            "initials",
-            "segment_id",
-            "created_at",
-            "updated_at",
-            "picture_type",
-            "picture",
-        ],
-        key_len: 1,
-    },
-    Table {
-        name: "invitations",
-        columns: &[
-            "id",
-            "survey_id",
-            "customer_id",
-            "email",
-            "token",
-            "status",
-            "context",
-            "max_reminders",
-            "reminder_days",
-            "reminders",
-            "next_reminder_at",
-            "error",
-            "response_id",
-            "created_at",
-            "sent_at",
-            "opened_at",
-            "answered_at",
-        ],
-        key_len: 1,
-    },
-    Table { name: "contact_log", columns: &["email", "last_contact_at"], key_len: 1 },
-    Table { name: "unsubscribes", columns: &["email", "created_at", "via"], key_len: 1 },
-    Table { name: "hooks", columns: &["id", "name", "secret", "events", "created_at"], key_len: 1 },
-    Table { name: "hook_events", columns: &["hook_id", "event_id", "received_at", "outcome"], key_len: 2 },
-    Table { name: "widgets", columns: &["survey_id", "origins", "every_days", "updated_at"], key_len: 1 },
-    Table {
-        name: "jobs",
-        columns: &[
-            "id",
-            "kind",
-            "payload",
-            "run_at",
-            "attempts",
-            "max_attempts",
-            "locked_by",
-            "locked_until",
-            "last_error",
-            "state",
-            "finished_by",
-            "created_at",
-            "finished_at",
-        ],
-        key_len: 1,
-    },
+/// Every table, parents before children: the one thing about the schema
+/// that is declared here rather than read from the database (a contract
+/// test checks it against the foreign keys, and `tables` refuses a table
+/// missing from it).
+pub const ORDER: &[&str] = &[
+    "settings",
+    "users",
+    "sessions",
+    "api_tokens",
+    "customers",
+    "surveys",
+    "responses",
+    "answer_scores",
+    "answer_texts",
+    "score_daily",
+    "idempotency",
+    "taxonomy_versions",
+    "text_analysis",
+    "text_themes",
+    "customer_attributes",
+    "customer_events",
+    "segments",
+    "audit_log",
+    "personas",
+    "invitations",
+    "contact_log",
+    "unsubscribes",
+    "hooks",
+    "hook_events",
+    "widgets",
+    "jobs",
 ];
+
+/// The tables of a schema in copy order, with their columns and types as
+/// the database declares them.
+pub fn tables(schema: &Schema) -> Result<Vec<Table>> {
+    if let Some(t) = schema.tables.iter().find(|t| !ORDER.contains(&t.name.as_str())) {
+        return Err(StoreError::Other(format!(
+            "table {} is not in transfer::ORDER; add it after the tables it references",
+            t.name
+        )));
+    }
+    ORDER
+        .iter()
+        .map(|name| {
+            let t = schema.table(name).ok_or_else(|| {
+                StoreError::Other(format!("transfer::ORDER names table {name}, which does not exist"))
+            })?;
+            Table::from_schema(t)
+        })
+        .collect()
+}
 
 /// Either backend, opened directly (not through `dyn Store`).
 pub enum Endpoint {
@@ -244,6 +122,14 @@ impl Endpoint {
             None => {
                 Err(StoreError::Other(format!("unsupported database URL {url:?}; use sqlite:PATH or postgres://…")))
             }
+        }
+    }
+
+    /// The live schema.
+    pub async fn schema(&self) -> Result<Schema> {
+        match self {
+            Endpoint::Sqlite(s) => s.schema().await,
+            Endpoint::Postgres(s) => s.schema().await,
         }
     }
 
@@ -300,7 +186,7 @@ const PAGE: u32 = 5000;
 /// What was copied, per table.
 #[derive(Debug, Clone)]
 pub struct Copied {
-    pub table: &'static str,
+    pub table: String,
     pub rows: u64,
     pub checksum: String,
 }
@@ -308,7 +194,16 @@ pub struct Copied {
 /// Copies everything from `from` into `to`, which must hold no data, then
 /// verifies every table by count and checksum. `progress` hears each page.
 pub async fn copy_all(from: &Endpoint, to: &Endpoint, mut progress: impl FnMut(&str, u64)) -> Result<Vec<Copied>> {
-    for t in TABLES {
+    let schema = from.schema().await?;
+    let differences = schema.differences(&to.schema().await?);
+    if !differences.is_empty() {
+        return Err(StoreError::Other(format!(
+            "the two databases' schemas differ (is one of them an older cxloop?): {}",
+            differences.join("; ")
+        )));
+    }
+    let tables = tables(&schema)?;
+    for t in &tables {
         if !to.read_page(t, None, 1).await?.is_empty() {
             return Err(StoreError::Other(format!(
                 "the target already holds data (table {}); migrate into an empty database",
@@ -316,7 +211,7 @@ pub async fn copy_all(from: &Endpoint, to: &Endpoint, mut progress: impl FnMut(&
             )));
         }
     }
-    for t in TABLES {
+    for t in &tables {
         let mut after: Option<Vec<Cell>> = None;
         let mut n = 0;
         loop {
@@ -326,7 +221,7 @@ pub async fn copy_all(from: &Endpoint, to: &Endpoint, mut progress: impl FnMut(&
             }
             to.write_rows(t, &page).await?;
             n += page.len() as u64;
-            progress(t.name, n);
+            progress(&t.name, n);
             if page.len() < PAGE as usize {
                 break;
             }
@@ -334,7 +229,7 @@ pub async fn copy_all(from: &Endpoint, to: &Endpoint, mut progress: impl FnMut(&
         }
     }
     let mut report = Vec::new();
-    for t in TABLES {
+    for t in &tables {
         let (a, b) = (from.checksum(t).await?, to.checksum(t).await?);
         if a != b {
             return Err(StoreError::Other(format!(
@@ -342,7 +237,7 @@ pub async fn copy_all(from: &Endpoint, to: &Endpoint, mut progress: impl FnMut(&
                 t.name, a.0, a.1, b.0, b.1
             )));
         }
-        report.push(Copied { table: t.name, rows: a.0, checksum: a.1 });
+        report.push(Copied { table: t.name.clone(), rows: a.0, checksum: a.1 });
     }
     Ok(report)
 }

@@ -304,31 +304,68 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     assert_eq!(store.setting_or_init("secret", "b").await.unwrap(), "a", "first writer wins");
 }
 
-/// migrate-data copies what `transfer::TABLES` lists: it must list every
-/// table and column of the schema, or a move would silently drop data.
+/// migrate-data reads tables, columns and types from the live schema; the
+/// copy order is the one thing declared (`transfer::ORDER`). It must name
+/// every table, and put each after the tables its foreign keys reference,
+/// or a copy would fail half-way.
 #[tokio::test]
-async fn the_transfer_table_list_covers_the_whole_schema() {
+async fn the_transfer_order_covers_the_schema_parents_first() {
     let db = TempDatabase::sqlite();
-    drop(open(&db.url).await.unwrap());
+    let store = sqlite::SqliteStore::open(std::path::Path::new(db.url.trim_start_matches("sqlite:"))).await.unwrap();
+    let schema = store.schema().await.unwrap();
+    let tables = cxloop_store::transfer::tables(&schema).unwrap();
+    assert_eq!(tables.len(), schema.tables.len(), "every table is copied");
     let path = db.url.trim_start_matches("sqlite:");
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{path}")).await.unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'cxloop_migrations' ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut listed: Vec<&str> = cxloop_store::transfer::TABLES.iter().map(|t| t.name).collect();
-    listed.sort();
-    assert_eq!(tables, listed);
-    for t in cxloop_store::transfer::TABLES {
-        let mut cols: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(t.name).fetch_all(&pool).await.unwrap();
-        cols.sort();
-        let mut want: Vec<&str> = t.columns.to_vec();
-        want.sort();
-        assert_eq!(cols, want, "columns of {}", t.name);
+    let order = cxloop_store::transfer::ORDER;
+    for (i, t) in order.iter().enumerate() {
+        let parents: Vec<String> = sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_list($1)")
+            .bind(t)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        for p in parents.iter().filter(|p| p.as_str() != *t) {
+            let at = order.iter().position(|o| o == p).unwrap_or(usize::MAX);
+            assert!(at < i, "{t} references {p}, which ORDER puts after it");
+        }
     }
+    let users = tables.iter().find(|t| t.name == "users").unwrap();
+    assert_eq!(users.key(), "id");
+    let scores = tables.iter().find(|t| t.name == "score_daily").unwrap();
+    assert_eq!(scores.key_len, 4, "a composite key is read from the schema");
+}
+
+/// Both backends' migrations make the same schema: the same tables and
+/// columns, the same types (TEXT, 64-bit integers,
+/// doubles), nullability, primary keys and indexes. A migration written for
+/// one backend and not the other, or with a different type, fails here.
+#[tokio::test]
+async fn both_backends_migrate_to_the_same_schema() {
+    let Some(pg) = TempDatabase::postgres().await else { return };
+    let lite = TempDatabase::sqlite();
+    let lite = sqlite::SqliteStore::open(std::path::Path::new(lite.url.trim_start_matches("sqlite:"))).await.unwrap();
+    let pgs = postgres::PgStore::connect(&pg.url).await.unwrap();
+    let (a, b) = (lite.schema().await.unwrap(), pgs.schema().await.unwrap());
+    assert!(a.tables.len() >= 25, "read {} tables", a.tables.len());
+    assert!(a.indexes.len() >= 10, "read {} indexes", a.indexes.len());
+    let differences = a.differences(&b);
+    assert!(differences.is_empty(), "SQLite and PostgreSQL schemas differ: {differences:#?}");
+}
+
+/// migrate-data refuses two databases whose schemas differ (an older
+/// cxloop on one side, a hand-made column on the other) before it copies
+/// anything, naming the difference.
+#[tokio::test]
+async fn migrate_data_refuses_databases_whose_schemas_differ() {
+    use cxloop_store::transfer::{Endpoint, copy_all};
+    let Some(pg) = TempDatabase::postgres().await else { return };
+    let lite = TempDatabase::sqlite();
+    let from = Endpoint::open(&lite.url).await.unwrap();
+    let to = Endpoint::open(&pg.url).await.unwrap();
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&pg.url).await.unwrap();
+    sqlx::raw_sql("ALTER TABLE customers ADD COLUMN nickname TEXT").execute(&mut c).await.unwrap();
+    let err = copy_all(&from, &to, |_, _| {}).await.unwrap_err().to_string();
+    assert!(err.contains("schemas differ") && err.contains("customers.nickname"), "{err}");
 }
 
 #[tokio::test]
@@ -821,26 +858,11 @@ async fn imported_items_are_known_by_source_and_id(store: Arc<dyn Store>) {
 /// sessions and tokens survive, and old tokens keep every scope.
 async fn upgrade_from_two_roles(backend: Backend) {
     let Some(db) = TempDatabase::new(backend).await else { return };
-    let old: Vec<(i64, &str)> = vec![
-        (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
-        (2, include_str!("../migrations/sqlite/0002_jobs.sql")),
-        (3, include_str!("../migrations/sqlite/0003_text.sql")),
-        (4, include_str!("../migrations/sqlite/0004_customers.sql")),
-        (5, include_str!("../migrations/sqlite/0005_audit.sql")),
-        (6, include_str!("../migrations/sqlite/0006_personas.sql")),
-        (7, include_str!("../migrations/sqlite/0007_persona_pictures.sql")),
-        (8, include_str!("../migrations/sqlite/0008_channels.sql")),
-    ];
-    let old_pg: Vec<(i64, &str)> = vec![
-        (1, include_str!("../migrations/postgres/0001_foundation.sql")),
-        (2, include_str!("../migrations/postgres/0002_jobs.sql")),
-        (3, include_str!("../migrations/postgres/0003_text.sql")),
-        (4, include_str!("../migrations/postgres/0004_customers.sql")),
-        (5, include_str!("../migrations/postgres/0005_audit.sql")),
-        (6, include_str!("../migrations/postgres/0006_personas.sql")),
-        (7, include_str!("../migrations/postgres/0007_persona_pictures.sql")),
-        (8, include_str!("../migrations/postgres/0008_channels.sql")),
-    ];
+    let before = |sql: fn(&cxloop_store::migrations::Migration) -> &'static str| -> Vec<(i64, &'static str)> {
+        cxloop_store::migrations::MIGRATIONS.iter().filter(|m| m.version < 9).map(|m| (m.version, sql(m))).collect()
+    };
+    let old = before(|m| m.sqlite);
+    let old_pg = before(|m| m.postgres);
     let rows = [
         "CREATE TABLE cxloop_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
         "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES

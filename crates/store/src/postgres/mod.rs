@@ -117,18 +117,10 @@ use crate::{Result, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
-/// Migrations, in order: the same versions and names as SQLite's.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "foundation", include_str!("../../migrations/postgres/0001_foundation.sql")),
-    (2, "jobs", include_str!("../../migrations/postgres/0002_jobs.sql")),
-    (3, "text", include_str!("../../migrations/postgres/0003_text.sql")),
-    (4, "customers", include_str!("../../migrations/postgres/0004_customers.sql")),
-    (5, "audit", include_str!("../../migrations/postgres/0005_audit.sql")),
-    (6, "personas", include_str!("../../migrations/postgres/0006_personas.sql")),
-    (7, "persona_pictures", include_str!("../../migrations/postgres/0007_persona_pictures.sql")),
-    (8, "channels", include_str!("../../migrations/postgres/0008_channels.sql")),
-    (9, "roles", include_str!("../../migrations/postgres/0009_roles.sql")),
-];
+/// This backend's SQL of a migration.
+fn migration_sql(m: &crate::migrations::Migration) -> &'static str {
+    m.postgres
+}
 
 /// An arbitrary constant naming cxloop's migration lock.
 const MIGRATION_LOCK: i64 = 0x6378_6c6f_6f70;
@@ -157,6 +149,57 @@ impl PgStore {
         let health = std::sync::Arc::new(crate::health::Health::default());
         let ingest = writer::spawn(pool.clone(), health.clone());
         Ok(Self { read: pool.clone(), write: pool, ingest, health })
+    }
+}
+
+impl PgStore {
+    /// The live schema of the current schema (search path), read from the
+    /// catalogue.
+    pub async fn schema(&self) -> Result<crate::schema::Schema> {
+        use crate::schema::{Column, ColumnType, Index, Schema, TableSchema};
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'cxloop_migrations'",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let (mut tables, mut indexes) = (Vec::new(), Vec::new());
+        for name in names {
+            let cols: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            )
+            .bind(&name)
+            .fetch_all(&self.read)
+            .await?;
+            let columns = cols
+                .into_iter()
+                .map(|(col, ty, nullable)| {
+                    let ty = ColumnType::parse(&ty).map_err(|e| StoreError::Other(format!("{name}.{col}: {e}")))?;
+                    Ok(Column { name: col, ty, nullable: nullable == "YES" })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            // Each index with its columns in key order.
+            let list: Vec<(bool, bool, Vec<String>)> = sqlx::query_as(
+                "SELECT i.indisprimary, i.indisunique,
+                        ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord)
+                 FROM pg_index i WHERE i.indrelid = $1::regclass",
+            )
+            .bind(&name)
+            .fetch_all(&self.read)
+            .await?;
+            let mut primary_key = Vec::new();
+            for (primary, unique, columns) in list {
+                if primary {
+                    primary_key = columns;
+                } else {
+                    indexes.push(Index { table: name.clone(), columns, unique });
+                }
+            }
+            tables.push(TableSchema { name, columns, primary_key });
+        }
+        Ok(Schema::normalised(tables, indexes))
     }
 }
 

@@ -1,6 +1,6 @@
 // Shared by both backends: a module of `sqlite` and of `postgres` (by
 // `#[path]`, so rustfmt and the compiler see it as its own file), where
-// `Conn` and `MIGRATIONS` are defined.
+// `Conn` and `migration_sql` are defined.
 //
 // The migration runner: each pending migration in its own transaction,
 // recorded in `cxloop_migrations`. PostgreSQL calls it under an advisory lock.
@@ -13,7 +13,8 @@ pub(super) async fn apply(conn: &mut super::Conn) -> Result<()> {
     )
     .execute(&mut *conn)
     .await?;
-    for &(version, name, sql) in super::MIGRATIONS {
+    for m in crate::migrations::MIGRATIONS {
+        let (version, name, sql) = (m.version, m.name, super::migration_sql(m));
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let done: Option<i64> = sqlx::query_scalar("SELECT version FROM cxloop_migrations WHERE version = $1")
             .bind(version)

@@ -11,10 +11,11 @@ impl Backend {
         after: Option<&[crate::transfer::Cell]>,
         limit: u32,
     ) -> Result<Vec<Vec<crate::transfer::Cell>>> {
-        use crate::transfer::{Cell, Table};
+        use crate::schema::ColumnType;
+        use crate::transfer::Cell;
         use sqlx::Row;
-        let key = t.key().join(", ");
-        let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.columns.join(", "), t.name));
+        let key = t.key();
+        let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {} FROM {}", t.column_list(), t.name));
         if let Some(after) = after {
             qb.push(format!(" WHERE ({key}) > ("));
             let mut sep = qb.separated(", ");
@@ -36,12 +37,12 @@ impl Backend {
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        Ok(if Table::is_int(c) {
-                            row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int)
-                        } else if Table::is_real(c) {
-                            row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, |f| Cell::Real(f.to_bits()))
-                        } else {
-                            row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text)
+                        Ok(match c.ty {
+                            ColumnType::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Cell::Null, Cell::Int),
+                            ColumnType::Real => {
+                                row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, |f| Cell::Real(f.to_bits()))
+                            }
+                            ColumnType::Text => row.try_get::<Option<String>, _>(i)?.map_or(Cell::Null, Cell::Text),
                         })
                     })
                     .collect()
@@ -59,7 +60,7 @@ impl Backend {
         let mut tx = self.write.begin().await?;
         let per = (30_000 / t.columns.len()).max(1);
         for chunk in rows.chunks(per) {
-            let mut qb = sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {} ({}) ", t.name, t.columns.join(", ")));
+            let mut qb = sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {} ({}) ", t.name, t.column_list()));
             qb.push_values(chunk, |mut b, row| {
                 for cell in row {
                     match cell {

@@ -59,18 +59,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Migrations, in order. The PostgreSQL backend keeps the same versions and names.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
-    (2, "jobs", include_str!("../../migrations/sqlite/0002_jobs.sql")),
-    (3, "text", include_str!("../../migrations/sqlite/0003_text.sql")),
-    (4, "customers", include_str!("../../migrations/sqlite/0004_customers.sql")),
-    (5, "audit", include_str!("../../migrations/sqlite/0005_audit.sql")),
-    (6, "personas", include_str!("../../migrations/sqlite/0006_personas.sql")),
-    (7, "persona_pictures", include_str!("../../migrations/sqlite/0007_persona_pictures.sql")),
-    (8, "channels", include_str!("../../migrations/sqlite/0008_channels.sql")),
-    (9, "roles", include_str!("../../migrations/sqlite/0009_roles.sql")),
-];
+/// This backend's SQL of a migration.
+fn migration_sql(m: &crate::migrations::Migration) -> &'static str {
+    m.sqlite
+}
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -135,6 +127,47 @@ impl SqliteStore {
         let mut conn = self.write.acquire().await?;
         apply_max_pages(&mut conn, pages).await?;
         Ok(())
+    }
+
+    /// The live schema, read from SQLite's catalogue.
+    pub async fn schema(&self) -> Result<crate::schema::Schema> {
+        use crate::schema::{Column, ColumnType, Index, Schema, TableSchema};
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'cxloop_migrations'",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let (mut tables, mut indexes) = (Vec::new(), Vec::new());
+        for name in names {
+            let cols: Vec<(String, String, i64, i64)> =
+                sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid")
+                    .bind(&name)
+                    .fetch_all(&self.read)
+                    .await?;
+            let mut pk: Vec<(i64, String)> = cols.iter().filter(|c| c.3 > 0).map(|c| (c.3, c.0.clone())).collect();
+            pk.sort();
+            let columns = cols
+                .into_iter()
+                .map(|(col, ty, notnull, _)| {
+                    let ty = ColumnType::parse(&ty).map_err(|e| StoreError::Other(format!("{name}.{col}: {e}")))?;
+                    Ok(Column { name: col, ty, nullable: notnull == 0 })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let list: Vec<(String, i64, String)> =
+                sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list($1)")
+                    .bind(&name)
+                    .fetch_all(&self.read)
+                    .await?;
+            for (index, unique, _) in list.into_iter().filter(|i| i.2 != "pk") {
+                let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&index)
+                    .fetch_all(&self.read)
+                    .await?;
+                indexes.push(Index { table: name.clone(), columns, unique: unique != 0 });
+            }
+            tables.push(TableSchema { name, columns, primary_key: pk.into_iter().map(|p| p.1).collect() });
+        }
+        Ok(Schema::normalised(tables, indexes))
     }
 
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).
