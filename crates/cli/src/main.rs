@@ -461,14 +461,14 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {
             let store = data.open().await?;
-            let id = store
-                .enqueue(&cxloop_store::NewJob {
-                    kind: "probe".into(),
-                    payload: serde_json::json!({"sleep_ms": sleep_ms, "fail_attempts": fail_attempts}),
-                    run_at: time::OffsetDateTime::now_utc(),
-                    max_attempts: fail_attempts.saturating_add(1).max(3),
-                })
-                .await?;
+            let payload = cxloop_server::jobs::ProbePayload { sleep_ms, fail_attempts, ..Default::default() };
+            let id = cxloop_server::jobs::enqueue::<cxloop_server::jobs::Probe>(
+                store.as_ref(),
+                &payload,
+                time::OffsetDateTime::now_utc(),
+                fail_attempts.saturating_add(1).max(3),
+            )
+            .await?;
             println!("{id}");
             Ok(())
         }

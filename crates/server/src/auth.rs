@@ -361,6 +361,28 @@ impl FromRequestParts<AppState> for MaybeWebUser {
     }
 }
 
+/// The sweeper that deletes expired sessions, hourly.
+pub struct PurgeSessions;
+
+#[async_trait::async_trait]
+impl crate::jobs::Sweeper for PurgeSessions {
+    fn name(&self) -> &'static str {
+        "purge sessions"
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(3600)
+    }
+
+    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+        let n = ctx.store.purge_sessions(time::OffsetDateTime::now_utc()).await.map_err(|e| e.to_string())?;
+        if n > 0 {
+            tracing::info!(sessions = n, "purged expired sessions");
+        }
+        Ok(n as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

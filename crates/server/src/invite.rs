@@ -124,6 +124,29 @@ pub async fn invite(
 /// Sends what is due: queued invitations, then reminders, up to `limit` of
 /// each. Returns how many messages went out. A server that is down stops
 /// the round (the claimed invitation is retried after 15 minutes).
+/// The sweeper that sends queued invitations and due reminders, 50 at a
+/// time, looking once a second when there is nothing to send.
+pub struct DeliverInvitations(pub Arc<Delivery>);
+
+#[async_trait::async_trait]
+impl crate::jobs::Sweeper for DeliverInvitations {
+    fn name(&self) -> &'static str {
+        "send invitations"
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+
+    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+        let n = deliver(&ctx.store, &self.0, 50).await?;
+        if n > 0 {
+            tracing::info!(messages = n, "sent invitations");
+        }
+        Ok(n)
+    }
+}
+
 pub async fn deliver(store: &Arc<dyn Store>, d: &Delivery, limit: u32) -> Result<usize, String> {
     let now = OffsetDateTime::now_utc();
     let mut surveys: HashMap<uuid::Uuid, Survey> = HashMap::new();

@@ -145,30 +145,18 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Expired sessions are purged every hour while serving.
-        let store = self.store.clone();
-        let purge = tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                match store.purge_sessions(time::OffsetDateTime::now_utc()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
-                    Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
-                }
-            }
-        });
+        // The worker runs the queued jobs and the sweepers (invitations,
+        // comment analysis, the hourly purge of expired sessions).
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(jobs::run_worker(
             self.store.clone(),
+            jobs::registry(self.delivery.clone()),
             self.worker.clone(),
             self.job_lease,
-            self.delivery.clone(),
             stopped,
         ));
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
-        purge.abort();
         // Let the worker finish the job in hand; it was leased, so nothing is lost if we are killed.
         let _ = stop.send(true);
         let _ = worker.await;

@@ -96,15 +96,56 @@ pub async fn save_taxonomy(
     }
     let json = serde_json::to_value(taxonomy).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
     let v = store.save_taxonomy(&json, note, by).await?;
-    let job = store
-        .enqueue(&cxloop_store::NewJob {
-            kind: "retag".into(),
-            payload: serde_json::json!({ "version": v.version }),
-            run_at: time::OffsetDateTime::now_utc(),
-            max_attempts: 5,
-        })
-        .await?;
+    let job =
+        crate::jobs::enqueue::<Retag>(store, &RetagPayload { version: v.version }, time::OffsetDateTime::now_utc(), 5)
+            .await?;
     Ok((v, job))
+}
+
+/// The job that re-tags every stored comment under a new taxonomy version.
+pub struct Retag;
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetagPayload {
+    pub version: u32,
+}
+
+#[async_trait::async_trait]
+impl crate::jobs::JobKind for Retag {
+    const KIND: &'static str = "retag";
+    type Payload = RetagPayload;
+
+    async fn run(&self, ctx: &crate::jobs::JobContext, p: RetagPayload, _: u32) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let n = retag(ctx.store.as_ref(), p.version).await.map_err(|e| e.to_string())?;
+        tracing::info!(version = p.version, comments = n, secs = started.elapsed().as_secs_f64(), "re-tagged comments");
+        Ok(())
+    }
+}
+
+/// The sweeper that analyses comments waiting for sentiment and themes,
+/// 500 at a time, keeping the compiled taxonomy between sweeps.
+#[derive(Default)]
+pub struct AnalysePending {
+    analyzer: Analyzer,
+    tagger: tokio::sync::Mutex<Option<Tagger>>,
+}
+
+#[async_trait::async_trait]
+impl crate::jobs::Sweeper for AnalysePending {
+    fn name(&self) -> &'static str {
+        "analyse comments"
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(250)
+    }
+
+    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+        let mut tagger = self.tagger.lock().await;
+        analyse_pending(&ctx.store, &self.analyzer, &mut tagger, 500).await.map_err(|e| e.to_string())
+    }
 }
 
 /// Re-tags every stored comment under taxonomy `version`, a page at a time.
