@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod crypto;
 pub mod error;
+pub mod features;
 pub mod feedback;
 pub mod guard;
 pub mod import;
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(web::routes())
+        .merge(features::personas::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))

@@ -8,7 +8,6 @@ pub mod hooks;
 pub mod invitations;
 mod json;
 mod openapi;
-pub mod personas;
 pub mod query;
 mod responses;
 pub mod surveys;
@@ -63,9 +62,6 @@ pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
 pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
 pub const AUDIT: &str = "/api/v1/audit";
 pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
-pub const PERSONAS: &str = "/api/v1/personas";
-pub const PERSONA: &str = "/api/v1/personas/{id}";
-pub const PERSONA_PICTURE: &str = "/api/v1/personas/{id}/picture";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
@@ -108,9 +104,6 @@ pub const PATHS: &[&str] = &[
     CUSTOMER_ERASE,
     AUDIT,
     FEEDBACK_IMPORT,
-    PERSONAS,
-    PERSONA,
-    PERSONA_PICTURE,
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
@@ -154,9 +147,6 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMER_ERASE, post(customers::erase_customer))
         .route(AUDIT, get(customers::get_audit))
         .route(FEEDBACK_IMPORT, post(feedback::import_feedback))
-        .route(PERSONAS, get(personas::list_personas).post(personas::create_persona))
-        .route(PERSONA, axum::routing::put(personas::update_persona).delete(personas::delete_persona))
-        .route(PERSONA_PICTURE, get(personas::get_picture).put(personas::put_picture).delete(personas::delete_picture))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

@@ -19,6 +19,7 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
         let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
         let mut routed: Vec<&str> = super::super::PATHS.to_vec();
+        routed.extend(crate::features::personas::api::PATHS);
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);

@@ -54,7 +54,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
         ("/surveys", "Surveys"),
         ("/channels", "Channels"),
         ("/customers", "Customers"),
-        ("/personas", "Personas"),
+        crate::features::personas::NAV,
         ("/comments", "Comments"),
         ("/taxonomy", "Themes"),
     ];

@@ -17,7 +17,6 @@ pub mod import;
 pub mod invitations;
 pub mod layout;
 pub mod login;
-pub mod personas;
 pub mod privacy;
 pub mod public;
 pub mod themes;
@@ -64,10 +63,6 @@ pub fn routes() -> Router<AppState> {
         .route("/channels/hooks", post(channels::create_hook))
         .route("/channels/hooks/{id}/delete", post(channels::delete_hook))
         .route("/channels/widget/{id}", post(channels::save_widget))
-        .route("/personas", get(personas::personas_page).post(personas::create_persona))
-        .route("/personas/{id}", get(personas::edit_persona).post(personas::update_persona))
-        .route("/personas/{id}/delete", post(personas::delete_persona))
-        .route("/personas/{id}/picture", get(personas::picture).post(personas::upload_picture))
         .route("/ideal", get(ideal::ideal))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))

@@ -14,8 +14,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const README: &str = include_str!("../../../../README.md");
 const ROLES_DOC: &str = include_str!("../../../../docs/roles.md");
-const WEB_ROUTES: &str = include_str!("../../src/web/mod.rs");
-const API_ROUTES: &str = include_str!("../../src/api/mod.rs");
+/// Every Rust source file of the server, read at test time, so routes are
+/// found wherever a module (the API, the pages, a feature folder) declares
+/// them.
+fn server_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    out
+}
 
 /// What a route needs, as docs/roles.md says.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +95,9 @@ fn documented_routes() -> BTreeMap<(String, String), Needs> {
 
 /// Every (method, path) the router source registers.
 fn routes_in_source() -> BTreeSet<(String, String)> {
+    let sources = server_sources();
     let mut consts = BTreeMap::new();
-    for line in API_ROUTES.lines() {
+    for line in sources.iter().flat_map(|(_, text)| text.lines()) {
         if let Some(rest) = line.trim().strip_prefix("pub const ")
             && let Some((name, value)) = rest.split_once(": &str = ")
         {
@@ -88,12 +105,16 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         }
     }
     let mut out = BTreeSet::new();
-    for line in WEB_ROUTES.lines().chain(API_ROUTES.lines()) {
+    for line in sources.iter().flat_map(|(_, text)| text.lines()) {
         let Some(rest) = line.trim().strip_prefix(".route(") else { continue };
         let (target, handlers) = rest.split_once(',').expect("a route and its handlers");
         let path = match target.trim().strip_prefix('"') {
             Some(p) => p.trim_end_matches('"').to_string(),
-            None => consts.get(target.trim()).unwrap_or_else(|| panic!("unknown path constant {target}")).clone(),
+            // A constant, perhaps through its module (`api::PERSONAS`).
+            None => {
+                let name = target.trim().rsplit("::").next().unwrap();
+                consts.get(name).unwrap_or_else(|| panic!("unknown path constant {target}")).clone()
+            }
         };
         for method in ["get", "post", "put", "patch", "delete", "options"] {
             // `get(` as a routing function, not `get_survey(`.

@@ -2,13 +2,13 @@
 //! goals, pain points) with its segment's live KPIs and top themes, and a
 //! form to add one; each persona's page edits, re-pictures or deletes it.
 
-use super::FormData;
-use super::dashboard::tile;
-use super::layout::{Confirm, confirmed, page};
+use super::service::{self, cards, find};
 use crate::AppState;
-use crate::api::personas::cards;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::web::FormData;
+use crate::web::dashboard::tile;
+use crate::web::layout::{Confirm, confirmed, page};
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -120,11 +120,6 @@ fn from_form(form: &FormData, id: uuid::Uuid) -> Result<Persona, AppError> {
     })
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Persona, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))?;
-    state.store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
-}
-
 async fn render_edit(
     state: &AppState,
     user: &WebUser,
@@ -197,10 +192,10 @@ pub async fn update_persona(
     user.check_csrf(Some(form.get("_csrf")))?;
     let current = find(&state, &id).await?;
     let result = match from_form(&form, current.id) {
-        Ok(p) => crate::api::personas::save(&state, p).await,
+        Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
     };
-    super::form_outcome(result, "/personas", |m| async move {
+    crate::web::form_outcome(result, "/personas", |m| async move {
         render_edit(&state, &user, &current, Some(&form), Some(&m)).await
     })
     .await
@@ -223,7 +218,7 @@ pub async fn delete_persona(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/personas", "Delete persona", &back).into_response());
     }
-    state.store.delete_persona(p.id).await.map_err(AppError::from)?;
+    service::delete(&state, p.id).await?;
     Ok(Redirect::to("/personas").into_response())
 }
 
@@ -236,14 +231,14 @@ pub async fn upload_picture(
     form: Multipart,
 ) -> Result<Response, PageError> {
     let p = find(&state, &id).await?;
-    let up = super::read_upload(form, "picture").await?;
+    let up = crate::web::read_upload(form, "picture").await?;
     let (csrf, remove) = (up.get("_csrf").to_string(), up.fields.contains_key("remove"));
     let file = up.file.map(|(_, b)| b.to_vec()).unwrap_or_default();
     user.check_csrf(Some(&csrf))?;
     let result = if remove {
-        state.store.set_persona_picture(p.id, None).await.map_err(AppError::from)
+        service::remove_picture(&state, p.id).await
     } else {
-        crate::api::personas::store_picture(&state, p.id, &file).await
+        service::store_picture(&state, p.id, &file).await
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/personas/{}", p.id)).into_response()),
@@ -262,7 +257,7 @@ pub async fn picture(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
-    Ok(crate::api::personas::picture_response(&state, id).await?)
+    Ok(super::picture_reply(&state, id).await?)
 }
 
 pub async fn personas_page(
@@ -280,9 +275,9 @@ pub async fn create_persona(
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let result = match from_form(&form, uuid::Uuid::nil()) {
-        Ok(p) => crate::api::personas::save(&state, p).await,
+        Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
     };
-    super::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })
+    crate::web::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })
         .await
 }

@@ -1,14 +1,10 @@
-//! Personas: who the organisation designs for. Each may link a segment;
-//! its card shows that segment's live headline KPIs (last 90 days) and the
-//! themes its customers talk about most.
+//! The personas service: the rules behind the API and the pages. A
+//! persona is checked and saved here, and only here; its card's live
+//! figures are computed here. Transport-free: it takes the state and plain
+//! values and answers typed results or an `AppError`.
 
-use super::ApiJson;
 use crate::AppState;
-use crate::auth::{Api, can};
 use crate::error::AppError;
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use cxloop_store::{Persona, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -74,7 +70,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
         let (mut kpis, mut top_themes, mut segment) = (Vec::new(), Vec::new(), None);
         if let Some(seg) = seg {
             let sid = seg.id.to_string();
-            if let Some((_, members)) = super::customers::resolve_segment(state, None, Some(&sid)).await? {
+            if let Some((_, members)) = crate::api::customers::resolve_segment(state, None, Some(&sid)).await? {
                 segment = Some(json!({ "id": seg.id, "name": seg.name, "customers": members.len() }));
                 for s in &surveys {
                     let m =
@@ -108,10 +104,6 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
     Ok(out)
 }
 
-pub async fn list_personas(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "personas": cards(&state).await? })))
-}
-
 /// Checks and stores a persona (new when its id is nil): the one path the
 /// API and the persona pages both take, so a bad segment is a 422 on each.
 pub async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
@@ -128,38 +120,6 @@ pub async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError>
         StoreError::NotFound => AppError::NotFound("persona"),
         other => other.into(),
     })
-}
-
-pub async fn create_persona(
-    State(state): State<AppState>,
-    _u: Api<can::ManageSegments>,
-    ApiJson(mut p): ApiJson<Persona>,
-) -> Result<(StatusCode, Json<Persona>), AppError> {
-    p.id = uuid::Uuid::nil();
-    Ok((StatusCode::CREATED, Json(save(&state, p).await?)))
-}
-
-pub async fn update_persona(
-    State(state): State<AppState>,
-    _u: Api<can::ManageSegments>,
-    Path(id): Path<String>,
-    ApiJson(mut p): ApiJson<Persona>,
-) -> Result<Json<Persona>, AppError> {
-    p.id = uuid::Uuid::parse_str(&id).ok().filter(|u| !u.is_nil()).ok_or(AppError::NotFound("persona"))?;
-    Ok(Json(save(&state, p).await?))
-}
-
-pub async fn delete_persona(
-    State(state): State<AppState>,
-    _u: Api<can::ManageSegments>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
-    state.store.delete_persona(id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("persona"),
-        other => other.into(),
-    })?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Largest persona picture accepted.
@@ -188,15 +148,38 @@ pub fn picture_type(bytes: &[u8]) -> Result<&'static str, AppError> {
     }
 }
 
-fn persona_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))
-}
-
 fn not_found(e: StoreError) -> AppError {
     match e {
         StoreError::NotFound => AppError::NotFound("persona"),
         other => other.into(),
     }
+}
+
+/// One persona by its id (as given in a path).
+pub async fn find(state: &AppState, id: &str) -> Result<Persona, AppError> {
+    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))?;
+    state.store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
+}
+
+/// Deletes a persona; its segment and customers stay.
+pub async fn delete(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
+    state.store.delete_persona(id).await.map_err(not_found)
+}
+
+/// Takes the persona's picture away (its initials show again).
+pub async fn remove_picture(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
+    state.store.set_persona_picture(id, None).await.map_err(not_found)
+}
+
+/// The persona's picture: its checked content type and its bytes.
+pub async fn picture(state: &AppState, id: uuid::Uuid) -> Result<(String, Vec<u8>), AppError> {
+    use base64::Engine;
+    let (kind, data) =
+        state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| AppError::Internal(format!("picture: {e}")))?;
+    Ok((kind, bytes))
 }
 
 /// Stores `bytes` as the persona's picture after checking what it is.
@@ -205,55 +188,6 @@ pub async fn store_picture(state: &AppState, id: uuid::Uuid, bytes: &[u8]) -> Re
     let kind = picture_type(bytes)?;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
     state.store.set_persona_picture(id, Some((kind, &data))).await.map_err(not_found)
-}
-
-/// The picture as an HTTP response: its checked type, no sniffing, private caching.
-pub async fn picture_response(state: &AppState, id: uuid::Uuid) -> Result<axum::response::Response, AppError> {
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    use base64::Engine;
-    let (kind, data) =
-        state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|e| AppError::Internal(format!("picture: {e}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-/// `PUT /api/v1/personas/{id}/picture` with the image as the body.
-pub async fn put_picture(
-    State(state): State<AppState>,
-    _u: Api<can::ManageSegments>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, AppError> {
-    store_picture(&state, persona_id(&id)?, &body).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn get_picture(
-    State(state): State<AppState>,
-    _u: Api<can::ViewReports>,
-    Path(id): Path<String>,
-) -> Result<axum::response::Response, AppError> {
-    picture_response(&state, persona_id(&id)?).await
-}
-
-pub async fn delete_picture(
-    State(state): State<AppState>,
-    _u: Api<can::ManageSegments>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    state.store.set_persona_picture(persona_id(&id)?, None).await.map_err(not_found)?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

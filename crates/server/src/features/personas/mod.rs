@@ -1,0 +1,48 @@
+//! Personas: who the organisation designs for. Each may link a segment;
+//! its card shows that segment's live headline KPIs (last 90 days) and the
+//! themes its customers talk about most.
+//!
+//! A feature folder: [`service`] holds the rules (transport-free), [`api`]
+//! the JSON handlers, [`pages`] the HTML pages; both only extract, call the
+//! service and render. The application takes [`routes`] and [`NAV`].
+
+pub mod api;
+pub mod pages;
+pub mod service;
+
+use crate::AppState;
+use crate::error::AppError;
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+
+/// The feature's entry in the staff navigation: (path, label).
+pub const NAV: (&str, &str) = ("/personas", "Personas");
+
+/// Every route of the feature, API and pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(api::PERSONAS, get(api::list_personas).post(api::create_persona))
+        .route(api::PERSONA, put(api::update_persona).delete(api::delete_persona))
+        .route(api::PERSONA_PICTURE, get(api::get_picture).put(api::put_picture).delete(api::delete_picture))
+        .route("/personas", get(pages::personas_page).post(pages::create_persona))
+        .route("/personas/{id}", get(pages::edit_persona).post(pages::update_persona))
+        .route("/personas/{id}/delete", post(pages::delete_persona))
+        .route("/personas/{id}/picture", get(pages::picture).post(pages::upload_picture))
+}
+
+/// The picture as an HTTP answer, for the API and the page alike: its
+/// checked type, no sniffing, private caching.
+async fn picture_reply(state: &AppState, id: uuid::Uuid) -> Result<Response, AppError> {
+    use axum::http::header;
+    let (kind, bytes) = service::picture(state, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
