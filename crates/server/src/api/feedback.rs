@@ -2,12 +2,12 @@
 //! (reviews, interview notes, social posts) imported into a survey from a
 //! CSV or JSON body, every bad row reported by line or item and column.
 
-use super::load_survey;
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::feedback::{FeedbackPlan, Format, plan};
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -4,11 +4,11 @@
 //! sha256=HMAC-SHA256(secret, body)`). A mapped event invites its customer
 //! to the survey by email, carrying the ticket and agent onto the response.
 
-use super::ApiJson;
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::invite::{Recipient, Reminders, invite};
+use crate::json::ApiJson;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -2,12 +2,13 @@
 //! directory or to plain addresses, and see each invitation's status and
 //! the response rate.
 
-use super::{ApiJson, load_survey};
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::invite::{Recipient, Reminders, invite, summary};
+use crate::json::ApiJson;
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -56,7 +57,7 @@ pub struct SendRequest {
 pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recipient>, AppError> {
     let mut out = Vec::new();
     if let Some((_, facts)) =
-        super::customers::segment_facts(state, req.segment.as_deref(), req.segment_id.as_deref()).await?
+        crate::kernel::segments::segment_facts(state, req.segment.as_deref(), req.segment_id.as_deref()).await?
     {
         out.extend(facts.into_iter().map(|f| Recipient {
             email: f.customer.email.clone(),

@@ -6,28 +6,19 @@ pub mod customers;
 pub mod feedback;
 pub mod hooks;
 pub mod invitations;
-mod json;
 mod openapi;
-pub mod query;
 mod responses;
 pub mod surveys;
 pub mod text;
 pub mod widget;
 
-pub use json::{ApiJson, parse};
 /// The OpenAPI document served at `/api/openapi.json`.
 pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
-
-/// A signed personal link to a survey for one customer.
-pub fn surveys_link(state: &AppState, survey: &Survey, external_id: &str) -> String {
-    surveys::signed_link(state, survey, external_id).0
-}
 
 use crate::AppState;
 use crate::error::AppError;
 use axum::Router;
 use axum::routing::{get, post};
-use cxloop_core::Survey;
 
 pub const SURVEYS: &str = "/api/v1/surveys";
 pub const SURVEY: &str = "/api/v1/surveys/{id}";
@@ -203,13 +194,4 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
             resp
         }
     }
-}
-
-/// Loads a survey by the id in a path; malformed and unknown ids are 404.
-pub async fn load_survey(state: &AppState, id: &str) -> Result<Survey, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("survey"))?;
-    state.store.get_survey(id).await.map_err(|e| match e {
-        cxloop_store::StoreError::NotFound => AppError::NotFound("survey"),
-        other => other.into(),
-    })
 }

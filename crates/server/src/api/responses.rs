@@ -1,12 +1,13 @@
 //! Response endpoints: submit (idempotent), list by page, stream as CSV,
 //! and the metrics document.
 
-use super::{ApiJson, load_survey};
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, MaybeApi, can};
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
+use crate::json::ApiJson;
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use crate::report::RangeQuery;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -64,8 +65,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     async fn segment(&self, state: &AppState) -> Result<Option<HashSet<String>>, AppError> {
-        let seg =
-            super::customers::resolve_segment_external_ids(state, self.segment.as_deref(), self.segment_id.as_deref());
+        let seg = crate::kernel::segments::resolve_segment_external_ids(
+            state,
+            self.segment.as_deref(),
+            self.segment_id.as_deref(),
+        );
         Ok(seg.await?.map(|(_, ids)| ids))
     }
 }
@@ -275,7 +279,8 @@ pub async fn get_metrics(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
-    let segment = super::customers::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
+    let segment =
+        crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
     let m =
         crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
     let mut v = serde_json::to_value(&m).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -310,7 +315,7 @@ pub async fn compare_segments(
         let (e, i) = (e.clone(), i.clone());
         let state = state.clone();
         async move {
-            super::customers::resolve_segment(&state, e.as_deref(), i.as_deref())
+            crate::kernel::segments::resolve_segment(&state, e.as_deref(), i.as_deref())
                 .await?
                 .ok_or_else(|| AppError::invalid(field, format!("give {field} (a segment id) or {field}_expr")))
         }
@@ -359,7 +364,8 @@ pub async fn get_themes(
 ) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
-    let segment = super::customers::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
+    let segment =
+        crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
     let mut report = crate::themes_report::wows_and_woes(
         &state,
         &survey,

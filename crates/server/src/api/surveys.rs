@@ -1,11 +1,12 @@
 //! Survey endpoints: create, list, read, edit (including status), and
 //! signed personal links.
 
-use super::{ApiJson, load_survey};
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, can};
 use crate::error::AppError;
+use crate::json::ApiJson;
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -208,13 +209,6 @@ pub struct LinkRequest {
     pub external_id: String,
 }
 
-/// A personal survey link that identifies the customer who opens it.
-pub fn signed_link(state: &AppState, survey: &Survey, external_id: &str) -> (String, String) {
-    let sig = crate::crypto::sign_customer(&state.link_key, &survey.slug, external_id);
-    let c: String = form_urlencoded::byte_serialize(external_id.as_bytes()).collect();
-    (format!("{}/s/{}?c={c}&sig={sig}", state.base_url, survey.slug), sig)
-}
-
 pub async fn create_link(
     State(state): State<AppState>,
     _user: Api<can::SendInvitations>,
@@ -226,7 +220,7 @@ pub async fn create_link(
     if external_id.is_empty() || external_id.chars().count() > 200 {
         return Err(AppError::invalid("external_id", "external_id must be 1–200 characters"));
     }
-    let (url, signature) = signed_link(&state, &survey, external_id);
+    let (url, signature) = crate::kernel::surveys::signed_link(&state, &survey, external_id);
     Ok(Json(serde_json::json!({ "url": url, "external_id": external_id, "signature": signature })))
 }
 
@@ -255,7 +249,7 @@ pub async fn survey_qr(
         Some(c) if c.chars().count() > 200 => {
             return Err(AppError::invalid("customer", "customer must be 1–200 characters"));
         }
-        Some(c) => signed_link(&state, &survey, c).0,
+        Some(c) => crate::kernel::surveys::signed_link(&state, &survey, c).0,
         None => format!("{}/s/{}", state.base_url, survey.slug),
     };
     let name = format!("{}-qr", survey.slug);

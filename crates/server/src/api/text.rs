@@ -2,11 +2,12 @@
 //! add a theme from an emerging phrase), emerging phrases of a survey, and
 //! the comment explorer.
 
-use super::{ApiJson, load_survey};
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, can};
 use crate::error::AppError;
+use crate::json::ApiJson;
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use crate::report::RangeQuery;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -2,12 +2,13 @@
 //! and submission endpoints (CORS, only for the origins a survey allows),
 //! and the staff endpoint that sets those origins and the display frequency.
 
-use super::{ApiJson, load_survey};
 use crate::AppState;
-use crate::api::query::ApiQuery;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::ingest::{Submission, Trust, submit};
+use crate::json::ApiJson;
+use crate::kernel::surveys::load_survey;
+use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

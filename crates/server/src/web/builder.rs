@@ -5,11 +5,11 @@
 use super::FormData;
 use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
-use crate::api::load_survey;
-use crate::api::query::PageQuery;
 use crate::api::surveys::{UpdateSurveyRequest, apply_update, create};
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::kernel::surveys::load_survey;
+use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

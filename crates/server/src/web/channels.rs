@@ -205,7 +205,7 @@ pub async fn save_widget(
 ) -> Result<Response, PageError> {
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
-    let survey = crate::api::load_survey(&state, &id).await?;
+    let survey = crate::kernel::surveys::load_survey(&state, &id).await?;
     let result = async {
         let every_days = match form.get("every_days").trim() {
             "" => None,

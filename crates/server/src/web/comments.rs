@@ -5,10 +5,10 @@
 use super::FormData;
 use super::layout::{datetime, page};
 use crate::AppState;
-use crate::api::query::PageQuery;
 use crate::api::text::CommentsQuery;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -171,7 +171,7 @@ pub async fn save_taxonomy(
     let form = FormData::parse(&body)?;
     user.check_csrf(Some(form.get("_csrf")))?;
     let draft = form.get("taxonomy");
-    let parsed: Result<Taxonomy, AppError> = crate::api::parse(draft.as_bytes());
+    let parsed: Result<Taxonomy, AppError> = crate::json::parse(draft.as_bytes());
     let note = Some(form.get("note").trim()).filter(|n| !n.is_empty());
     let result = match parsed {
         Ok(tax) => {

@@ -5,10 +5,10 @@
 use super::FormData;
 use super::layout::{Confirm, confirmed, datetime, page};
 use crate::AppState;
-use crate::api::customers::parse_segment;
-use crate::api::query::PageQuery;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::kernel::segments::parse_segment;
+use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -55,7 +55,7 @@ pub async fn directory(
     let (customers, matched) = if error.is_some() {
         (Vec::new(), 0)
     } else {
-        let (c, m) = crate::api::customers::matching(&state, expr.as_ref(), None, 200).await?;
+        let (c, m) = crate::kernel::segments::matching(&state, expr.as_ref(), None, 200).await?;
         let m = if expr.is_none() { state.store.count_customers().await? } else { m };
         (c, m)
     };
@@ -173,7 +173,7 @@ async fn render_segments(
     let mut counts = Vec::new();
     for s in &segments {
         let n = match parse_segment(&s.expression, &defs) {
-            Ok(e) => crate::api::customers::matching(state, Some(&e), None, 0).await?.1,
+            Ok(e) => crate::kernel::segments::matching(state, Some(&e), None, 0).await?.1,
             Err(_) => 0,
         };
         counts.push(n);
@@ -226,8 +226,13 @@ pub async fn segments_page(
 
 /// A segment form's name, expression and description, checked.
 async fn segment_fields(state: &AppState, form: &FormData) -> Result<(String, String, Option<String>), AppError> {
-    crate::api::customers::check_segment(state, form.get("name"), form.get("expression"), Some(form.get("description")))
-        .await
+    crate::kernel::segments::check_segment(
+        state,
+        form.get("name"),
+        form.get("expression"),
+        Some(form.get("description")),
+    )
+    .await
 }
 
 fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
@@ -286,7 +291,7 @@ async fn render_edit_segment(
     };
     let defs = state.store.attribute_defs().await?;
     let count = match parse_segment(&seg.expression, &defs) {
-        Ok(e) => Some(crate::api::customers::matching(state, Some(&e), None, 0).await?.1),
+        Ok(e) => Some(crate::kernel::segments::matching(state, Some(&e), None, 0).await?.1),
         Err(_) => None,
     };
     let personas: Vec<String> =

@@ -5,10 +5,10 @@
 use super::charts;
 use super::layout::{datetime, measure_value, num, page};
 use crate::AppState;
-use crate::api::load_survey;
-use crate::api::query::PageQuery;
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::surveys::load_survey;
+use crate::query::PageQuery;
 use crate::report::{RangeQuery, survey_metrics};
 use axum::extract::{Path, State};
 use cxloop_core::metrics::{MeasureWithChange, QuestionMetrics};
@@ -325,7 +325,8 @@ pub async fn survey_dashboard(
     let (range, interval) = resolved;
     let segments = state.store.segments().await?;
     let segment =
-        crate::api::customers::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty())).await?;
+        crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
+            .await?;
     let metrics =
         crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
     let latest = state.store.latest_comments(Some(survey.id), &window(range), 20).await?;
@@ -347,7 +348,7 @@ pub async fn survey_dashboard(
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty() && c.chars().count() <= 200)
-        .map(|c| (c.to_string(), crate::api::surveys_link(&state, &survey, c)));
+        .map(|c| (c.to_string(), crate::kernel::surveys::surveys_link(&state, &survey, c)));
     let public_url = format!("{}/s/{}", state.base_url, survey.slug);
     let seg_param = match (&segment, q.segment_id.as_deref()) {
         (Some(_), Some(id)) => format!("&segment_id={}", crate::web::layout::url_encode(id)),
@@ -506,8 +507,8 @@ pub async fn compare_page(
     let (a_id, b_id) = (pick(&q.a), pick(&q.b));
     let mut result = None;
     if let (Some(a), Some(b)) = (&a_id, &b_id) {
-        let sa = crate::api::customers::resolve_segment(&state, None, Some(a)).await;
-        let sb = crate::api::customers::resolve_segment(&state, None, Some(b)).await;
+        let sa = crate::kernel::segments::resolve_segment(&state, None, Some(a)).await;
+        let sb = crate::kernel::segments::resolve_segment(&state, None, Some(b)).await;
         match (sa, sb) {
             (Ok(Some(sa)), Ok(Some(sb))) => {
                 let rows = crate::report::compare_segments(&state, &survey, range, &sa.1, &sb.1).await?;

@@ -6,10 +6,10 @@
 
 use super::layout::{num, page};
 use crate::AppState;
-use crate::api::customers::{matching, parse_segment};
-use crate::api::query::PageQuery;
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::segments::{matching, parse_segment};
+use crate::query::PageQuery;
 use axum::extract::State;
 use cxloop_core::customer::AttrType;
 use cxloop_core::stats::{self, Histogram};
@@ -82,7 +82,7 @@ pub async fn ideal(
     for seg in state.store.segments().await? {
         let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
         let members: Vec<&cxloop_store::CustomerFacts> =
-            all.iter().filter(|f| expr.matches(&|k: &str| crate::api::customers::fact(f, k))).collect();
+            all.iter().filter(|f| expr.matches(&|k: &str| crate::kernel::segments::fact(f, k))).collect();
         let vals: Vec<f64> = members.iter().filter_map(|f| value_of(f)).collect();
         let mut h = Histogram::new();
         for f in &members {

@@ -3,10 +3,10 @@
 
 use super::FormData;
 use crate::AppState;
-use crate::api::query::PageQuery;
 use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie};
 use crate::crypto::{ct_eq, new_token};
 use crate::error::{AppError, PageError};
+use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};

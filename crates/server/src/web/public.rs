@@ -3,11 +3,11 @@
 //! form with what was typed and a summary that links to each question.
 
 use crate::AppState;
-use crate::api::query::PageQuery;
 use crate::auth::MaybeWebUser;
 use crate::crypto::verify_customer;
 use crate::error::{AppError, PageError};
 use crate::ingest::{CustomerClaim, Submission, SubmitError, Trust, submit};
+use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

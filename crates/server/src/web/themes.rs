@@ -5,10 +5,10 @@
 use super::dashboard::{DashQuery, filters, segment_picker};
 use super::layout::{datetime, num, page};
 use crate::AppState;
-use crate::api::load_survey;
-use crate::api::query::PageQuery;
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::surveys::load_survey;
+use crate::query::PageQuery;
 use crate::report::RangeQuery;
 use crate::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
 use axum::extract::{Path, State};
@@ -72,7 +72,8 @@ pub async fn survey_themes(
     let (range, interval) = resolved;
     let segments = state.store.segments().await?;
     let segment =
-        crate::api::customers::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty())).await?;
+        crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
+            .await?;
     let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| m)).await?;
     let (_, emerging) = crate::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {

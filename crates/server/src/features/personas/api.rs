@@ -2,9 +2,9 @@
 
 use super::service;
 use crate::AppState;
-use crate::api::ApiJson;
 use crate::auth::{Api, can};
 use crate::error::AppError;
+use crate::json::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -70,7 +70,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
         let (mut kpis, mut top_themes, mut segment) = (Vec::new(), Vec::new(), None);
         if let Some(seg) = seg {
             let sid = seg.id.to_string();
-            if let Some((_, members)) = crate::api::customers::resolve_segment(state, None, Some(&sid)).await? {
+            if let Some((_, members)) = crate::kernel::segments::resolve_segment(state, None, Some(&sid)).await? {
                 segment = Some(json!({ "id": seg.id, "name": seg.name, "customers": members.len() }));
                 for s in &surveys {
                     let m =

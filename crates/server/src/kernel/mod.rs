@@ -1,0 +1,6 @@
+//! The kernel: what every feature hangs off (surveys, responses and
+//! ingest, customers, segments, reports). Features may use it; it never
+//! uses a feature. Being gathered here from `api/` and `web/` (issue 11).
+
+pub mod segments;
+pub mod surveys;
