@@ -8,7 +8,6 @@ use crate::AppState;
 use crate::auth::WebUser;
 use crate::crypto::{new_token, sha256_hex};
 use crate::error::{AppError, PageError};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -113,9 +112,10 @@ pub async fn account_page(State(state): State<AppState>, user: WebUser) -> Resul
     render(&state, &user, None, None).await
 }
 
-pub async fn create_token(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
+pub async fn create_token(
+    State(state): State<AppState>,
+    super::SessionForm(user, form): super::SessionForm,
+) -> Result<Response, PageError> {
     let result = async {
         let name = form.get("name").trim();
         if name.is_empty() {
@@ -159,12 +159,9 @@ pub async fn create_token(State(state): State<AppState>, user: WebUser, body: By
 
 pub async fn revoke_token(
     State(state): State<AppState>,
-    user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    super::SessionForm(user, _form): super::SessionForm,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     // Only one's own: someone else's token is "not found", not "forbidden".
     state.store.delete_token(id, Some(user.user.id)).await.map_err(|e| match e {

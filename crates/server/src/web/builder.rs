@@ -3,6 +3,7 @@
 //! with another blank row and keeps everything typed; errors name the row.
 
 use super::FormData;
+use super::StaffForm;
 use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::api::surveys::{UpdateSurveyRequest, apply_update, create};
@@ -10,7 +11,6 @@ use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::kernel::surveys::load_survey;
 use crate::query::PageQuery;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -295,11 +295,8 @@ pub async fn new_survey(Staff(user, _): Staff<can::ManageSurveys>, PageQuery(q):
 
 pub async fn create_survey(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSurveys>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let mut d = read_draft(&form);
     let render = |d: &Draft, e: Option<&AppError>, status| {
         (
@@ -357,12 +354,9 @@ pub async fn edit_survey(
 
 pub async fn update_survey(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let has_responses = state.store.response_count(survey.id).await? > 0;
     let mut d = read_draft(&form);
@@ -408,12 +402,9 @@ pub async fn update_survey(
 
 pub async fn set_status(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let status: SurveyStatus =
         form.get("status").parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;

@@ -4,14 +4,13 @@
 //! delete), the website widget per survey (allowed origins, frequency, the
 //! tag to paste) and feedback imports.
 
-use super::FormData;
+use super::StaffForm;
 use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::api::hooks::{HookRequest, check_hook, save_hook};
 use crate::api::widget::{WidgetRequest, check_widget};
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -147,11 +146,8 @@ async fn with_error(state: &AppState, user: &WebUser, e: AppError) -> Result<Res
 
 pub async fn create_hook(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageIntegrations>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let req = HookRequest {
         name: form.get("name").to_string(),
         events: [(form.get("event").trim().to_string(), form.get("survey_id").to_string())].into_iter().collect(),
@@ -170,12 +166,9 @@ pub async fn create_hook(
 
 pub async fn delete_hook(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageIntegrations>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
     if !confirmed(&form) {
         let hook = state.store.hook(id).await.map_err(|e| match e {
@@ -199,12 +192,9 @@ pub async fn delete_hook(
 
 pub async fn save_widget(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageIntegrations>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let survey = crate::kernel::surveys::load_survey(&state, &id).await?;
     let result = async {
         let every_days = match form.get("every_days").trim() {

@@ -2,14 +2,13 @@
 //! sentiment reasons and themes) and the theme taxonomy page (versions,
 //! themes, and a JSON editor that saves a new version).
 
-use super::FormData;
+use super::StaffForm;
 use super::layout::{datetime, page};
 use crate::AppState;
 use crate::api::text::CommentsQuery;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::query::PageQuery;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -165,11 +164,8 @@ pub async fn taxonomy_page(
 
 pub async fn save_taxonomy(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageTaxonomy>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageTaxonomy>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let draft = form.get("taxonomy");
     let parsed: Result<Taxonomy, AppError> = crate::json::parse(draft.as_bytes());
     let note = Some(form.get("note").trim()).filter(|n| !n.is_empty());

@@ -3,13 +3,13 @@
 //! the segment editor with a live count of who matches.
 
 use super::FormData;
+use super::StaffForm;
 use super::layout::{Confirm, confirmed, datetime, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::kernel::segments::parse_segment;
 use crate::query::PageQuery;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -247,11 +247,8 @@ fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
 
 pub async fn create_segment(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let result = async {
         let (name, expression, description) = segment_fields(&state, &form).await?;
         state.store.create_segment(&name, &expression, description.as_deref()).await.map_err(name_taken(&name))
@@ -335,12 +332,9 @@ pub async fn edit_segment(
 
 pub async fn update_segment(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let seg = find_segment(&state, &id).await?;
     let result = async {
         let (name, expression, description) = segment_fields(&state, &form).await?;
@@ -355,12 +349,9 @@ pub async fn update_segment(
 
 pub async fn delete_segment(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let seg = find_segment(&state, &id).await?;
     if !confirmed(&form) {
         let personas: Vec<String> = state

@@ -3,14 +3,13 @@
 //! change it), every problem by line or item and column and the first
 //! items, then import — all or nothing, or only the valid ones.
 
-use super::FormData;
+use super::StaffForm;
 use super::layout::{datetime, page};
 use crate::AppState;
 use crate::api::feedback::apply;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::feedback::{FeedbackPlan, Format, TARGETS, plan, suggested_mapping};
-use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -147,14 +146,12 @@ pub async fn upload(
     Staff(user, _): Staff<can::ManageSurveys>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = super::read_upload(form, "file").await?;
-    let (csrf, survey, source) =
-        (up.get("_csrf").to_string(), up.get("survey").to_string(), up.get("source").to_string());
+    let up = super::read_upload(&user, form, "file").await?;
+    let (survey, source) = (up.get("survey").to_string(), up.get("source").to_string());
     let (name, file) = match up.file {
         Some((n, b)) => (n, Some(b)),
         None => (String::new(), None),
     };
-    user.check_csrf(Some(&csrf))?;
     let surveys = targets(&state).await?;
     let fail = |msg: &str| {
         (StatusCode::UNPROCESSABLE_ENTITY, page(TITLE, &user, "/surveys", upload_form(&user, &surveys, Some(msg))))
@@ -185,11 +182,8 @@ pub async fn upload(
 
 pub async fn confirm(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSurveys>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let target = find_target(&targets(&state).await?, form.get("survey"))?;
     let (source, file) = (form.get("source"), form.get("file"));
     let format = if form.get("format") == "json" { Format::Json } else { Format::Csv };

@@ -2,13 +2,12 @@
 //! map (and change the mapping), every problem by line and column and the
 //! first rows, then import — all rows or none, or only the valid ones.
 
-use super::FormData;
+use super::StaffForm;
 use super::layout::page;
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::PageError;
 use crate::import::{Plan, plan};
-use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -91,10 +90,8 @@ pub async fn upload(
     Staff(user, _): Staff<can::ManageCustomers>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = super::read_upload(form, "file").await?;
-    let csrf = up.get("_csrf").to_string();
+    let up = super::read_upload(&user, form, "file").await?;
     let file = up.file.map(|(_, b)| b);
-    user.check_csrf(Some(&csrf))?;
     let render_error = |msg: &str| {
         (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -123,11 +120,8 @@ pub async fn upload(
 
 pub async fn confirm(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageCustomers>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageCustomers>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let csv = form.get("csv").to_string();
     let mut explicit = HashMap::new();
     for i in 0..200 {

@@ -3,6 +3,7 @@
 //! addresses with a reminder policy.
 
 use super::FormData;
+use super::StaffForm;
 use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::api::invitations::{Address, SendRequest, recipients};
@@ -10,7 +11,6 @@ use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -113,12 +113,9 @@ pub async fn invitations_page(
 
 pub async fn send(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::SendInvitations>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::SendInvitations>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     let number = |k: &str, d: u32| -> Result<u32, AppError> {
         let v = form.get(k).trim();

@@ -3,7 +3,7 @@
 
 use super::FormData;
 use crate::AppState;
-use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, WebUser, cookie, log_in, set_cookie};
+use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, cookie, log_in, set_cookie};
 use crate::crypto::{ct_eq, new_token};
 use crate::error::{AppError, PageError};
 use crate::query::PageQuery;
@@ -133,9 +133,10 @@ pub async fn submit_login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, user: WebUser, body: Bytes) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
+pub async fn logout(
+    State(state): State<AppState>,
+    super::SessionForm(user, _): super::SessionForm,
+) -> Result<Response, PageError> {
     state.store.delete_session(&user.session_hash).await?;
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies));

@@ -82,6 +82,58 @@ async fn css() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], layout::CSS)
 }
 
+/// A staff form post, taken apart before the handler runs: the session
+/// (the login page without one), the permission `P` (a 403 page without
+/// it), the urlencoded body (a NUL refused by field) and its CSRF token.
+/// Pages get form bodies only through this (or [`SessionForm`], or
+/// [`read_upload`], which checks the token too), so the check cannot be
+/// forgotten: [`FormData::parse`] is private to this module tree.
+pub struct StaffForm<P>(pub crate::auth::WebUser, pub FormData, pub std::marker::PhantomData<P>);
+
+/// A form post from anyone signed in (no permission needed, e.g. signing
+/// out), with its CSRF token checked.
+pub struct SessionForm(pub crate::auth::WebUser, pub FormData);
+
+async fn checked_form(
+    user: &crate::auth::WebUser,
+    parts: axum::http::request::Parts,
+    body: axum::body::Body,
+    state: &AppState,
+) -> Result<FormData, axum::response::Response> {
+    use axum::extract::FromRequest;
+    let request = axum::extract::Request::from_parts(parts, body);
+    let bytes = axum::body::Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+    let page = |e| crate::error::PageError(e).into_response();
+    let form = FormData::parse(&bytes).map_err(page)?;
+    user.check_csrf(Some(form.get("_csrf"))).map_err(page)?;
+    Ok(form)
+}
+
+impl<P: crate::auth::Needs> axum::extract::FromRequest<AppState> for StaffForm<P> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let crate::auth::Staff(user, _) = crate::auth::Staff::<P>::from_request_parts(&mut parts, state).await?;
+        let form = checked_form(&user, parts, body, state).await?;
+        Ok(StaffForm(user, form, std::marker::PhantomData))
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for SessionForm {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let user =
+            crate::auth::WebUser::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let form = checked_form(&user, parts, body, state).await?;
+        Ok(SessionForm(user, form))
+    }
+}
+
 /// An urlencoded form body: every value per field, in order.
 #[derive(Debug, Default)]
 pub struct FormData(pub HashMap<String, Vec<String>>);
@@ -89,7 +141,7 @@ pub struct FormData(pub HashMap<String, Vec<String>>);
 impl FormData {
     /// Parses the body; a field holding a NUL character (which no database
     /// text column takes) is refused by name.
-    pub fn parse(body: &[u8]) -> Result<Self, crate::error::AppError> {
+    pub(in crate::web) fn parse(body: &[u8]) -> Result<Self, crate::error::AppError> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in form_urlencoded::parse(body) {
             if k.contains('\0') || v.contains('\0') {
@@ -149,7 +201,10 @@ impl Upload {
 
 /// Reads a multipart form whose file field is `file_field`; an unreadable
 /// upload (too large, cut short) is an error naming that field.
+/// Its CSRF token (`_csrf`) is checked here, against `user`'s session, so
+/// an upload handler cannot forget it.
 pub(crate) async fn read_upload(
+    user: &crate::auth::WebUser,
     mut form: axum::extract::Multipart,
     file_field: &str,
 ) -> Result<Upload, crate::error::AppError> {
@@ -165,5 +220,6 @@ pub(crate) async fn read_upload(
             up.fields.insert(name, field.text().await.map_err(|e| fail(&e))?);
         }
     }
+    user.check_csrf(up.fields.get("_csrf").map(String::as_str))?;
     Ok(up)
 }

@@ -2,13 +2,12 @@
 //! export and erasure, asked for on their page and confirmed first, and the
 //! audit log that records both. The same services as the API do the work.
 
-use super::FormData;
+use super::StaffForm;
 use super::layout::{Confirm, confirmed, page, path_segment};
 use crate::AppState;
 use crate::api::customers::{customer_or_404, erase};
 use crate::auth::{Staff, can};
 use crate::error::PageError;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -47,12 +46,9 @@ pub async fn privacy_page(
 
 pub async fn erase_customer(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManagePrivacy>,
     Path(external_id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManagePrivacy>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let c = customer_or_404(&state, &external_id).await?;
     let seg = path_segment(&c.external_id);
     if !confirmed(&form) {

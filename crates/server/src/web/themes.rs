@@ -140,13 +140,10 @@ pub async fn survey_themes(
 /// comments are re-tagged in the background.
 pub async fn add_theme(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageTaxonomy>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    super::StaffForm(user, form, _): super::StaffForm<can::ManageTaxonomy>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
-    let form = super::FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let survey = load_survey(&state, &id).await?;
     crate::api::text::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
     Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())

@@ -3,11 +3,11 @@
 //! admin, never one's own), and see and revoke everyone's API tokens.
 
 use super::FormData;
+use super::StaffForm;
 use super::layout::{Confirm, confirmed, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can, check_new_password, hash_password};
 use crate::error::{AppError, PageError};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -132,11 +132,8 @@ async fn with_error(
 
 pub async fn add_user(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageUsers>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let email = form.get("email").trim().to_lowercase();
     let result = async {
         if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
@@ -175,17 +172,15 @@ fn parse_role(s: &str) -> Result<Role, AppError> {
     Role::parse(s).ok_or_else(|| AppError::invalid("role", "role must be admin, analyst, agent or viewer"))
 }
 
-/// A form about one account: checked for CSRF, with the account named in
-/// the path (malformed or unknown ids are 404).
-async fn account_form(state: &AppState, user: &WebUser, id: &str, body: &[u8]) -> Result<(FormData, User), AppError> {
-    let form = FormData::parse(body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
+/// The account a form is about, named in the path (malformed or unknown
+/// ids are 404).
+async fn account_form(state: &AppState, id: &str) -> Result<User, AppError> {
     let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("account"))?;
     let target = state.store.user(id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("account"),
         other => other.into(),
     })?;
-    Ok((form, target))
+    Ok(target)
 }
 
 fn last_admin(e: StoreError) -> AppError {
@@ -216,11 +211,10 @@ async fn change(state: &AppState, user: &WebUser, target: &User, change: UserCha
 
 pub async fn set_role(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageUsers>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
 ) -> Result<Response, PageError> {
-    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    let target = account_form(&state, &id).await?;
     let role = match parse_role(form.get("role")) {
         Ok(r) => r,
         Err(e) => return with_error(&state, &user, None, e).await,
@@ -230,11 +224,10 @@ pub async fn set_role(
 
 pub async fn set_active(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageUsers>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
 ) -> Result<Response, PageError> {
-    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    let target = account_form(&state, &id).await?;
     let active = match form.get("active") {
         "true" => true,
         "false" => false,
@@ -249,11 +242,10 @@ pub async fn set_active(
 
 pub async fn remove_user(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageUsers>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
 ) -> Result<Response, PageError> {
-    let (form, target) = account_form(&state, &user, &id, &body).await?;
+    let target = account_form(&state, &id).await?;
     if target.id == user.user.id {
         let e = AppError::Conflict { field: None, message: "you cannot remove your own account".into() };
         return with_error(&state, &user, None, e).await;
@@ -279,12 +271,9 @@ pub async fn remove_user(
 
 pub async fn revoke_token(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageUsers>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, _form, _): StaffForm<can::ManageUsers>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     state.store.delete_token(id, None).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("token"),

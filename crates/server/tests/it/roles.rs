@@ -317,6 +317,47 @@ async fn every_route_answers_every_role_as_documented() {
     assert!(checked > 600, "only {checked} calls were made");
 }
 
+/// Every staff form, as an admin whose session holds every permission,
+/// refuses a post without the session's CSRF token or with a forged one:
+/// pages get form bodies only through `StaffForm`, `SessionForm` or
+/// `read_upload`, which check it before the handler runs or looks anything
+/// up. Uploads are sent as multipart, everything else urlencoded.
+#[tokio::test]
+async fn every_staff_form_refuses_a_missing_or_forged_csrf_token() {
+    let app = spawn_app().await;
+    let cookie = format!("cxloop_session={}", app.login().await);
+    let uploads = ["/import/customers", "/import/feedback", "/personas/{id}/picture"];
+    let mut checked = 0;
+    for ((method, path), needs) in documented_routes() {
+        if method != "POST" || is_api(&path) || matches!(needs, Needs::Public | Needs::PublicOrToken(_)) {
+            continue;
+        }
+        for token in [None, Some("forged")] {
+            let r = if uploads.contains(&path.as_str()) {
+                let boundary = "cxloopcsrf";
+                let mut body = String::new();
+                if let Some(t) = token {
+                    body.push_str(&format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{t}\r\n"
+                    ));
+                }
+                body.push_str(&format!("--{boundary}--\r\n"));
+                let content_type = format!("multipart/form-data; boundary={boundary}");
+                app.post_multipart(&concrete(&path), &cookie, &content_type, body.into_bytes()).await
+            } else {
+                let form: Vec<(&str, &str)> = token.map(|t| ("_csrf", t)).into_iter().collect();
+                app.post_form(&concrete(&path), &cookie, &form).await
+            };
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            assert_eq!(status, 403, "POST {path} with _csrf {token:?}: {}", &text[..text.len().min(200)]);
+            assert!(text.contains("did not come from cxloop"), "POST {path}: the CSRF refusal, not another");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 50, "checked only {checked} posts (29 staff forms, twice each, when written)");
+}
+
 #[tokio::test]
 async fn a_token_never_gets_more_than_its_scopes_or_its_role() {
     let app = spawn_app().await;

@@ -7,9 +7,9 @@ use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::web::FormData;
+use crate::web::StaffForm;
 use crate::web::dashboard::tile;
 use crate::web::layout::{Confirm, confirmed, page};
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -184,12 +184,9 @@ pub async fn edit_persona(
 
 pub async fn update_persona(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let current = find(&state, &id).await?;
     let result = match from_form(&form, current.id) {
         Ok(p) => service::save(&state, p).await,
@@ -203,12 +200,9 @@ pub async fn update_persona(
 
 pub async fn delete_persona(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let p = find(&state, &id).await?;
     if !confirmed(&form) {
         let consequence = html! { p { "Its description, goals, pain points and picture go; the customers and segment it describes stay." } };
@@ -230,11 +224,10 @@ pub async fn upload_picture(
     Path(id): Path<String>,
     form: Multipart,
 ) -> Result<Response, PageError> {
+    let up = crate::web::read_upload(&user, form, "picture").await?;
     let p = find(&state, &id).await?;
-    let up = crate::web::read_upload(form, "picture").await?;
-    let (csrf, remove) = (up.get("_csrf").to_string(), up.fields.contains_key("remove"));
+    let remove = up.fields.contains_key("remove");
     let file = up.file.map(|(_, b)| b.to_vec()).unwrap_or_default();
-    user.check_csrf(Some(&csrf))?;
     let result = if remove {
         service::remove_picture(&state, p.id).await
     } else {
@@ -269,11 +262,8 @@ pub async fn personas_page(
 
 pub async fn create_persona(
     State(state): State<AppState>,
-    Staff(user, _): Staff<can::ManageSegments>,
-    body: Bytes,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
-    user.check_csrf(Some(form.get("_csrf")))?;
     let result = match from_form(&form, uuid::Uuid::nil()) {
         Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
