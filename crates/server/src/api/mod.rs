@@ -4,13 +4,11 @@
 
 pub mod customers;
 pub mod feedback;
-pub mod hooks;
 pub mod invitations;
 mod openapi;
 mod responses;
 pub mod surveys;
 pub mod text;
-pub mod widget;
 
 /// The OpenAPI document served at `/api/openapi.json`.
 pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
@@ -26,13 +24,6 @@ pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
 pub const SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
 pub const INVITATIONS: &str = "/api/v1/surveys/{id}/invitations";
 pub const BOUNCES: &str = "/api/v1/invitations/bounces";
-pub const HOOKS: &str = "/api/v1/hooks";
-pub const HOOK: &str = "/api/v1/hooks/{id}";
-pub const HOOK_RECEIVE: &str = "/hooks/{id}";
-pub const SURVEY_WIDGET: &str = "/api/v1/surveys/{id}/widget";
-pub const WIDGET_CONFIG: &str = "/api/v1/widget/{id}";
-pub const WIDGET_RESPONSES: &str = "/api/v1/widget/{id}/responses";
-pub const WIDGET_SCRIPT: &str = "/widget.js";
 pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
@@ -68,13 +59,6 @@ pub const PATHS: &[&str] = &[
     SURVEY_QR,
     INVITATIONS,
     BOUNCES,
-    HOOKS,
-    HOOK,
-    HOOK_RECEIVE,
-    SURVEY_WIDGET,
-    WIDGET_CONFIG,
-    WIDGET_RESPONSES,
-    WIDGET_SCRIPT,
     RESPONSES,
     RESPONSES_CSV,
     METRICS,
@@ -111,13 +95,6 @@ pub fn routes() -> Router<AppState> {
         .route(SURVEY_QR, get(surveys::survey_qr))
         .route(INVITATIONS, post(invitations::send_invitations).get(invitations::list_invitations))
         .route(BOUNCES, post(invitations::report_bounce))
-        .route(HOOKS, post(hooks::create_hook).get(hooks::list_hooks))
-        .route(HOOK, axum::routing::delete(hooks::delete_hook))
-        .route(HOOK_RECEIVE, post(hooks::receive))
-        .route(SURVEY_WIDGET, get(widget::get_widget).put(widget::put_widget))
-        .route(WIDGET_CONFIG, get(widget::config))
-        .route(WIDGET_RESPONSES, post(widget::submit_response).options(widget::preflight))
-        .route(WIDGET_SCRIPT, get(widget::script))
         .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))

@@ -20,6 +20,7 @@ mod tests {
         let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
         let mut routed: Vec<&str> = super::super::PATHS.to_vec();
         routed.extend(crate::features::personas::api::PATHS);
+        routed.extend(crate::features::integrations::PATHS);
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);

@@ -5,4 +5,5 @@
 //! policy, extractors, jobs, mail, UI components); they never import each
 //! other. ARCHITECTURE.md has the recipe for adding one.
 
+pub mod integrations;
 pub mod personas;

@@ -52,7 +52,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
     let mut nav = vec![
         ("/dashboard", "Overview"),
         ("/surveys", "Surveys"),
-        ("/channels", "Channels"),
+        crate::features::integrations::NAV,
         ("/customers", "Customers"),
         crate::features::personas::NAV,
         ("/comments", "Comments"),

@@ -6,7 +6,6 @@
 
 pub mod account;
 pub mod builder;
-pub mod channels;
 pub mod charts;
 pub mod comments;
 pub mod customers;
@@ -59,10 +58,6 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{id}/delete", post(customers::delete_segment))
         .route("/surveys/{id}/compare", get(dashboard::compare_page))
         .route("/surveys/{id}/invitations", get(invitations::invitations_page).post(invitations::send))
-        .route("/channels", get(channels::channels_page))
-        .route("/channels/hooks", post(channels::create_hook))
-        .route("/channels/hooks/{id}/delete", post(channels::delete_hook))
-        .route("/channels/widget/{id}", post(channels::save_widget))
         .route("/ideal", get(ideal::ideal))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))

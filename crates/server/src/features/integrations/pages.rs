@@ -4,13 +4,13 @@
 //! delete), the website widget per survey (allowed origins, frequency, the
 //! tag to paste) and feedback imports.
 
-use super::StaffForm;
-use super::layout::{Confirm, confirmed, page};
+use super::hooks::{HookRequest, check_hook, save_hook};
+use super::widget::{WidgetRequest, check_widget};
 use crate::AppState;
-use crate::api::hooks::{HookRequest, check_hook, save_hook};
-use crate::api::widget::{WidgetRequest, check_widget};
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::web::StaffForm;
+use crate::web::layout::{Confirm, confirmed, page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

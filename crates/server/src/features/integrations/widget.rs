@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// The script, served as is: cxloop's own code.
-pub const SCRIPT: &str = include_str!("../../assets/widget.js");
+pub const SCRIPT: &str = include_str!("../../../assets/widget.js");
 
 pub async fn script() -> impl IntoResponse {
     (
