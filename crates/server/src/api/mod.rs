@@ -4,7 +4,6 @@
 
 pub mod customers;
 pub mod feedback;
-pub mod invitations;
 mod openapi;
 mod responses;
 pub mod surveys;
@@ -22,8 +21,6 @@ pub const SURVEYS: &str = "/api/v1/surveys";
 pub const SURVEY: &str = "/api/v1/surveys/{id}";
 pub const SURVEY_LINKS: &str = "/api/v1/surveys/{id}/links";
 pub const SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
-pub const INVITATIONS: &str = "/api/v1/surveys/{id}/invitations";
-pub const BOUNCES: &str = "/api/v1/invitations/bounces";
 pub const RESPONSES: &str = "/api/v1/surveys/{id}/responses";
 pub const RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 pub const METRICS: &str = "/api/v1/surveys/{id}/metrics";
@@ -57,8 +54,6 @@ pub const PATHS: &[&str] = &[
     SURVEY,
     SURVEY_LINKS,
     SURVEY_QR,
-    INVITATIONS,
-    BOUNCES,
     RESPONSES,
     RESPONSES_CSV,
     METRICS,
@@ -93,8 +88,6 @@ pub fn routes() -> Router<AppState> {
         .route(SURVEY, get(surveys::get_survey).patch(surveys::update_survey))
         .route(SURVEY_LINKS, post(surveys::create_link))
         .route(SURVEY_QR, get(surveys::survey_qr))
-        .route(INVITATIONS, post(invitations::send_invitations).get(invitations::list_invitations))
-        .route(BOUNCES, post(invitations::report_bounce))
         .route(RESPONSES, post(responses::create_response).get(responses::list_responses))
         .route(RESPONSES_CSV, get(responses::export_csv))
         .route(METRICS, get(responses::get_metrics))

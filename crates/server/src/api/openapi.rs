@@ -21,6 +21,7 @@ mod tests {
         let mut routed: Vec<&str> = super::super::PATHS.to_vec();
         routed.extend(crate::features::personas::api::PATHS);
         routed.extend(crate::features::integrations::PATHS);
+        routed.extend(crate::features::invitations::api::PATHS);
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);

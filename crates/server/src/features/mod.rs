@@ -6,4 +6,5 @@
 //! other. ARCHITECTURE.md has the recipe for adding one.
 
 pub mod integrations;
+pub mod invitations;
 pub mod personas;

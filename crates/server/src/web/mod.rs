@@ -13,13 +13,11 @@ pub mod dashboard;
 pub mod feedback_import;
 pub mod ideal;
 pub mod import;
-pub mod invitations;
 pub mod layout;
 pub mod login;
 pub mod privacy;
 pub mod public;
 pub mod themes;
-pub mod unsubscribe;
 pub mod users;
 
 use crate::AppState;
@@ -57,7 +55,6 @@ pub fn routes() -> Router<AppState> {
         .route("/segments/{id}", get(customers::edit_segment).post(customers::update_segment))
         .route("/segments/{id}/delete", post(customers::delete_segment))
         .route("/surveys/{id}/compare", get(dashboard::compare_page))
-        .route("/surveys/{id}/invitations", get(invitations::invitations_page).post(invitations::send))
         .route("/ideal", get(ideal::ideal))
         .route("/taxonomy", get(comments::taxonomy_page).post(comments::save_taxonomy))
         .route("/users", get(users::list_users).post(users::add_user))
@@ -70,7 +67,6 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/s/{slug}", get(public::show_survey).post(public::submit_survey))
         .route("/s/{slug}/thanks", get(public::thanks))
-        .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
 }
 
 async fn css() -> impl IntoResponse {

@@ -2,15 +2,15 @@
 //! latest invitations, and a form to send to a saved segment or a list of
 //! addresses with a reminder policy.
 
-use super::FormData;
-use super::StaffForm;
-use super::layout::{datetime, num, page};
+use super::service::{Address, SendRequest, recipients};
 use crate::AppState;
-use crate::api::invitations::{Address, SendRequest, recipients};
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
+use crate::web::FormData;
+use crate::web::StaffForm;
+use crate::web::layout::{datetime, num, page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -2,9 +2,9 @@
 //! button; the POST (the button, or a mail client's one-click RFC 8058
 //! request) records it. The token is the only credential needed.
 
-use super::public::shell;
 use crate::AppState;
 use crate::error::{AppError, PageError};
+use crate::web::public::shell;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 

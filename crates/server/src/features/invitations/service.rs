@@ -1,20 +1,14 @@
-//! Email invitations of a survey: send to a segment, to customers of the
-//! directory or to plain addresses, and see each invitation's status and
-//! the response rate.
+//! The invitations service: whom a send request reaches (a segment's
+//! members, customers of the directory, plain addresses, each checked), for
+//! the API and the page alike. Queueing and delivery are the kernel's
+//! (`crate::invite`), which inbound webhooks use too.
 
 use crate::AppState;
-use crate::auth::{Api, can};
 use crate::error::AppError;
-use crate::invite::{Recipient, Reminders, invite, summary};
-use crate::json::ApiJson;
-use crate::kernel::surveys::load_survey;
-use crate::query::ApiQuery;
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::invite::Recipient;
 use cxloop_store::CustomerRef;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// An address to invite, optionally tied to a customer of the directory.
 #[derive(Debug, Clone, Deserialize)]
@@ -103,70 +97,4 @@ pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recip
         out.push(Recipient { email: Some(email.clone()), customer_id, label: email });
     }
     Ok(out)
-}
-
-pub async fn send_invitations(
-    State(state): State<AppState>,
-    _u: Api<can::SendInvitations>,
-    Path(id): Path<String>,
-    ApiJson(req): ApiJson<SendRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    let survey = load_survey(&state, &id).await?;
-    if req.segment.is_none() && req.segment_id.is_none() && req.customers.is_empty() && req.emails.is_empty() {
-        return Err(AppError::invalid("segment_id", "say whom to invite: segment_id, segment, customers or emails"));
-    }
-    let to = recipients(&state, &req).await?;
-    let reminders = Reminders { after_days: req.reminder_after_days.unwrap_or(3), max: req.max_reminders.unwrap_or(1) };
-    let report = invite(&state, &survey, to, reminders, req.context.clone()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(report))))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    pub limit: Option<u32>,
-}
-
-pub async fn list_invitations(
-    State(state): State<AppState>,
-    _u: Api<can::ViewReports>,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<Value>, AppError> {
-    let survey = load_survey(&state, &id).await?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid("limit", "limit must be 1–1000"));
-    }
-    let list = state.store.invitations(survey.id, limit).await?;
-    Ok(Json(json!({ "summary": summary(&state, survey.id).await?, "invitations": list })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Bounce {
-    pub email: String,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// `POST /api/v1/invitations/bounces`: a bounce the mail provider reports
-/// after delivery; that address's open invitations become `bounced`.
-pub async fn report_bounce(
-    State(state): State<AppState>,
-    _u: Api<can::SendInvitations>,
-    ApiJson(b): ApiJson<Bounce>,
-) -> Result<Json<Value>, AppError> {
-    let email =
-        cxloop_core::customer::check_email(b.email.trim()).map_err(|e| AppError::invalid("email", e.to_string()))?;
-    let reason = b
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .unwrap_or("bounced (reported by the mail provider)");
-    if reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", "reason is longer than 500 characters"));
-    }
-    let n = state.store.report_bounce(&email, reason).await?;
-    Ok(Json(json!({ "email": email, "invitations": n })))
 }
