@@ -179,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .merge(features::personas::routes())
         .merge(features::integrations::routes())
         .merge(features::invitations::routes())
+        .merge(features::privacy::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))

@@ -37,9 +37,6 @@ pub const CUSTOMERS_IMPORT: &str = "/api/v1/customers/import";
 pub const CUSTOMERS_CSV: &str = "/api/v1/customers.csv";
 pub const CUSTOMER: &str = "/api/v1/customers/{external_id}";
 pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
-pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
-pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
-pub const AUDIT: &str = "/api/v1/audit";
 pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
@@ -70,9 +67,6 @@ pub const PATHS: &[&str] = &[
     CUSTOMERS_CSV,
     CUSTOMER,
     CUSTOMER_EVENTS,
-    CUSTOMER_EXPORT,
-    CUSTOMER_ERASE,
-    AUDIT,
     FEEDBACK_IMPORT,
     SEGMENTS,
     SEGMENT,
@@ -104,9 +98,6 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMERS_CSV, get(customers::export_customers))
         .route(CUSTOMER, get(customers::get_customer).put(customers::put_customer))
         .route(CUSTOMER_EVENTS, post(customers::add_event))
-        .route(CUSTOMER_EXPORT, get(customers::export_customer))
-        .route(CUSTOMER_ERASE, post(customers::erase_customer))
-        .route(AUDIT, get(customers::get_audit))
         .route(FEEDBACK_IMPORT, post(feedback::import_feedback))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))

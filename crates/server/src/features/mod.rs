@@ -8,3 +8,4 @@
 pub mod integrations;
 pub mod invitations;
 pub mod personas;
+pub mod privacy;

@@ -2,5 +2,6 @@
 //! ingest, customers, segments, reports). Features may use it; it never
 //! uses a feature. Being gathered here from `api/` and `web/` (issue 11).
 
+pub mod customers;
 pub mod segments;
 pub mod surveys;

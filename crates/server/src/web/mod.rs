@@ -15,7 +15,6 @@ pub mod ideal;
 pub mod import;
 pub mod layout;
 pub mod login;
-pub mod privacy;
 pub mod public;
 pub mod themes;
 pub mod users;
@@ -48,9 +47,6 @@ pub fn routes() -> Router<AppState> {
         .route("/import/feedback", get(feedback_import::import_page).post(feedback_import::upload))
         .route("/import/feedback/confirm", post(feedback_import::confirm))
         .route("/customers/{external_id}", get(customers::customer_page))
-        .route("/customers/{external_id}/privacy", get(privacy::privacy_page))
-        .route("/customers/{external_id}/erase", post(privacy::erase_customer))
-        .route("/audit", get(privacy::audit_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/segments/{id}", get(customers::edit_segment).post(customers::update_segment))
         .route("/segments/{id}/delete", post(customers::delete_segment))

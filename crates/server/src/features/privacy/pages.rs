@@ -2,12 +2,13 @@
 //! export and erasure, asked for on their page and confirmed first, and the
 //! audit log that records both. The same services as the API do the work.
 
-use super::StaffForm;
-use super::layout::{Confirm, confirmed, page, path_segment};
+use super::service::erase;
 use crate::AppState;
-use crate::api::customers::{customer_or_404, erase};
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::customers::customer_or_404;
+use crate::web::StaffForm;
+use crate::web::layout::{Confirm, confirmed, page, path_segment};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};

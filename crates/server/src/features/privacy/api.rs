@@ -1,0 +1,39 @@
+//! The privacy API: export or erase one customer, read the audit log.
+
+use super::service::{customer_data, erase};
+use crate::AppState;
+use crate::auth::{Api, can};
+use crate::error::AppError;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
+pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
+pub const AUDIT: &str = "/api/v1/audit";
+
+/// The API paths, for the OpenAPI drift test.
+pub const PATHS: &[&str] = &[CUSTOMER_EXPORT, CUSTOMER_ERASE, AUDIT];
+
+/// Everything cxloop holds about one customer, as JSON (logged in the audit trail).
+pub async fn export_customer(
+    State(state): State<AppState>,
+    Api(user, _): Api<can::ManagePrivacy>,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(customer_data(&state, &user.email, &external_id).await?))
+}
+
+/// Erases a customer's identity and free text everywhere; scores stay so aggregates stay right.
+pub async fn erase_customer(
+    State(state): State<AppState>,
+    Api(user, _): Api<can::ManagePrivacy>,
+    Path(external_id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let comments = erase(&state, &user.email, &external_id).await?;
+    Ok(Json(json!({ "erased": true, "comments_erased": comments })))
+}
+
+pub async fn get_audit(State(state): State<AppState>, _u: Api<can::ManagePrivacy>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "entries": state.store.audit_log(500).await? })))
+}

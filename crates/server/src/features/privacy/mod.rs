@@ -1,0 +1,25 @@
+//! Privacy requests (the `privacy` permission): everything held about a
+//! customer as a download, erasure of their identity and free text (scores
+//! stay, so aggregates stay right), and the audit log that records both.
+//!
+//! [`service`] does the work; [`api`] and [`pages`] ask for it.
+
+pub mod api;
+pub mod pages;
+pub mod service;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// Every route of the feature. (No navigation entry: a privacy request
+/// starts on the customer's page; the audit log is linked from there.)
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(api::CUSTOMER_EXPORT, get(api::export_customer))
+        .route(api::CUSTOMER_ERASE, post(api::erase_customer))
+        .route(api::AUDIT, get(api::get_audit))
+        .route("/customers/{external_id}/privacy", get(pages::privacy_page))
+        .route("/customers/{external_id}/erase", post(pages::erase_customer))
+        .route("/audit", get(pages::audit_page))
+}
