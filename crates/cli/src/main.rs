@@ -411,9 +411,9 @@ async fn run(cli: Cli) -> Result<()> {
         }) => {
             let explicit = import::parse_maps(&maps)?;
             let format = match format.as_deref() {
-                None => cxloop_server::feedback::Format::guess(&file.to_string_lossy()),
-                Some("csv") => cxloop_server::feedback::Format::Csv,
-                Some("json") => cxloop_server::feedback::Format::Json,
+                None => cxloop_server::features::feedback::service::Format::guess(&file.to_string_lossy()),
+                Some("csv") => cxloop_server::features::feedback::service::Format::Csv,
+                Some("json") => cxloop_server::features::feedback::service::Format::Json,
                 Some(other) => bail!("--format {other:?}: use csv or json"),
             };
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -424,9 +424,10 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let target = found.map_err(|_| anyhow::anyhow!("--survey {survey:?}: no survey has this id or slug"))?;
             let now = time::OffsetDateTime::now_utc();
-            let mut plan = cxloop_server::feedback::plan(&bytes, format, &target, &source, &explicit, now)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            cxloop_server::feedback::skip_imported(store.as_ref(), &target, &mut plan).await?;
+            let mut plan =
+                cxloop_server::features::feedback::service::plan(&bytes, format, &target, &source, &explicit, now)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            cxloop_server::features::feedback::service::skip_imported(store.as_ref(), &target, &mut plan).await?;
             if !plan.already_imported.is_empty() {
                 eprintln!(
                     "{} rows were imported before (same source and id) and are left out",

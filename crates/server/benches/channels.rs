@@ -8,7 +8,7 @@
 // A harness, not product code: any failure should stop it loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use cxloop_server::feedback::{Format, plan, skip_imported};
+use cxloop_server::features::feedback::service::{Format, plan, skip_imported};
 use cxloop_store::NewInvitation;
 use cxloop_store::testing::TempDatabase;
 use std::collections::HashMap;

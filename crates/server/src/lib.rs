@@ -12,7 +12,6 @@ pub mod auth;
 pub mod crypto;
 pub mod error;
 pub mod features;
-pub mod feedback;
 pub mod guard;
 pub mod import;
 pub mod ingest;
@@ -180,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         .merge(features::integrations::routes())
         .merge(features::invitations::routes())
         .merge(features::privacy::routes())
+        .merge(features::feedback::routes())
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))

@@ -6,7 +6,7 @@
 use super::{Customer, Topic, comment, day_weights, incident, make_survey, moment, normal, pick, q, weighted};
 use anyhow::{Result, bail};
 use cxloop_core::{QuestionType, SurveySpec, SurveyStatus};
-use cxloop_server::feedback::{Format, plan};
+use cxloop_server::features::feedback::service::{Format, plan};
 use cxloop_store::Store;
 use rand::Rng;
 use rand::rngs::SmallRng;

@@ -3,7 +3,6 @@
 //! drift test can compare them.
 
 pub mod customers;
-pub mod feedback;
 mod openapi;
 mod responses;
 pub mod surveys;
@@ -37,7 +36,6 @@ pub const CUSTOMERS_IMPORT: &str = "/api/v1/customers/import";
 pub const CUSTOMERS_CSV: &str = "/api/v1/customers.csv";
 pub const CUSTOMER: &str = "/api/v1/customers/{external_id}";
 pub const CUSTOMER_EVENTS: &str = "/api/v1/customers/{external_id}/events";
-pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
 pub const SEGMENTS: &str = "/api/v1/segments";
 pub const SEGMENT: &str = "/api/v1/segments/{id}";
 pub const SEGMENT_PREVIEW: &str = "/api/v1/segments/preview";
@@ -67,7 +65,6 @@ pub const PATHS: &[&str] = &[
     CUSTOMERS_CSV,
     CUSTOMER,
     CUSTOMER_EVENTS,
-    FEEDBACK_IMPORT,
     SEGMENTS,
     SEGMENT,
     SEGMENT_PREVIEW,
@@ -98,7 +95,6 @@ pub fn routes() -> Router<AppState> {
         .route(CUSTOMERS_CSV, get(customers::export_customers))
         .route(CUSTOMER, get(customers::get_customer).put(customers::put_customer))
         .route(CUSTOMER_EVENTS, post(customers::add_event))
-        .route(FEEDBACK_IMPORT, post(feedback::import_feedback))
         .route(SEGMENTS, get(customers::list_segments).post(customers::create_segment))
         .route(SEGMENT_PREVIEW, post(customers::preview_segment))
         .route(COMPARE, get(responses::compare_segments))

@@ -23,6 +23,7 @@ mod tests {
         routed.extend(crate::features::integrations::PATHS);
         routed.extend(crate::features::invitations::api::PATHS);
         routed.extend(crate::features::privacy::api::PATHS);
+        routed.extend(crate::features::feedback::api::PATHS);
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);

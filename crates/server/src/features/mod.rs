@@ -5,6 +5,7 @@
 //! policy, extractors, jobs, mail, UI components); they never import each
 //! other. ARCHITECTURE.md has the recipe for adding one.
 
+pub mod feedback;
 pub mod integrations;
 pub mod invitations;
 pub mod personas;

@@ -10,7 +10,6 @@ pub mod charts;
 pub mod comments;
 pub mod customers;
 pub mod dashboard;
-pub mod feedback_import;
 pub mod ideal;
 pub mod import;
 pub mod layout;
@@ -44,8 +43,6 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(customers::directory))
         .route("/import/customers", get(import::import_page).post(import::upload))
         .route("/import/customers/confirm", post(import::confirm))
-        .route("/import/feedback", get(feedback_import::import_page).post(feedback_import::upload))
-        .route("/import/feedback/confirm", post(feedback_import::confirm))
         .route("/customers/{external_id}", get(customers::customer_page))
         .route("/segments", get(customers::segments_page).post(customers::create_segment))
         .route("/segments/{id}", get(customers::edit_segment).post(customers::update_segment))

@@ -2,10 +2,10 @@
 //! (reviews, interview notes, social posts) imported into a survey from a
 //! CSV or JSON body, every bad row reported by line or item and column.
 
+use super::service::{FeedbackPlan, Format, apply, plan};
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
-use crate::feedback::{FeedbackPlan, Format, plan};
 use crate::kernel::surveys::load_survey;
 use crate::query::ApiQuery;
 use axum::Json;
@@ -14,6 +14,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+
+pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
+
+/// The API paths, for the OpenAPI drift test.
+pub const PATHS: &[&str] = &[FEEDBACK_IMPORT];
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FeedbackQuery {
@@ -48,23 +53,6 @@ pub fn report(p: &FeedbackPlan, imported: usize) -> Value {
     })
 }
 
-/// Writes the plan's valid items unless it is a dry run, or all-or-nothing
-/// with problems. Returns how many were written.
-pub async fn apply(state: &AppState, p: &FeedbackPlan, all_or_nothing: bool, dry_run: bool) -> Result<usize, AppError> {
-    if dry_run || (all_or_nothing && !p.errors.is_empty()) || p.items.is_empty() {
-        return Ok(0);
-    }
-    let items: Vec<cxloop_store::NewResponse> = p.items.iter().map(|(_, r)| r.clone()).collect();
-    state.store.insert_responses(&items).await.map_err(|e| match e {
-        cxloop_store::StoreError::Conflict { .. } => AppError::Conflict {
-            field: Some("source_id".into()),
-            message: "some of these items were imported meanwhile; import the file again".into(),
-        },
-        other => other.into(),
-    })?;
-    Ok(items.len())
-}
-
 pub async fn import_feedback(
     State(state): State<AppState>,
     _u: Api<can::ManageSurveys>,
@@ -83,11 +71,11 @@ pub async fn import_feedback(
         return Err(AppError::UnsupportedMediaType("send the file as text/csv or application/json".into()));
     };
     let source = q.source.as_deref().ok_or_else(|| AppError::invalid("source", "give source, e.g. app-store"))?;
-    crate::feedback::check_source(source).map_err(|e| AppError::invalid("source", e.0))?;
+    super::service::check_source(source).map_err(|e| AppError::invalid("source", e.0))?;
     let explicit = parse_map(q.map.as_deref())?;
     let mut p = plan(&body, format, &survey, source, &explicit, time::OffsetDateTime::now_utc())
         .map_err(|e| AppError::invalid("file", e.0))?;
-    crate::feedback::skip_imported(state.store.as_ref(), &survey, &mut p).await?;
+    super::service::skip_imported(state.store.as_ref(), &survey, &mut p).await?;
     let imported = apply(&state, &p, q.all_or_nothing.unwrap_or(false), q.dry_run.unwrap_or(false)).await?;
     let status = if p.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report(&p, imported))))

@@ -8,6 +8,8 @@
 //! item's id in its system. Shared by the CLI, the API and the browser;
 //! nothing is written here.
 
+use crate::AppState;
+use crate::error::AppError;
 use crate::import::{FileError, RowError};
 use cxloop_core::answer::validate_answers;
 use cxloop_core::period::parse_date;
@@ -376,6 +378,23 @@ pub async fn skip_imported(
         }
     }
     Ok(())
+}
+
+/// Writes the plan's valid items unless it is a dry run, or all-or-nothing
+/// with problems. Returns how many were written.
+pub async fn apply(state: &AppState, p: &FeedbackPlan, all_or_nothing: bool, dry_run: bool) -> Result<usize, AppError> {
+    if dry_run || (all_or_nothing && !p.errors.is_empty()) || p.items.is_empty() {
+        return Ok(0);
+    }
+    let items: Vec<cxloop_store::NewResponse> = p.items.iter().map(|(_, r)| r.clone()).collect();
+    state.store.insert_responses(&items).await.map_err(|e| match e {
+        cxloop_store::StoreError::Conflict { .. } => AppError::Conflict {
+            field: Some("source_id".into()),
+            message: "some of these items were imported meanwhile; import the file again".into(),
+        },
+        other => other.into(),
+    })?;
+    Ok(items.len())
 }
 
 #[cfg(test)]

@@ -3,13 +3,12 @@
 //! change it), every problem by line or item and column and the first
 //! items, then import — all or nothing, or only the valid ones.
 
-use super::StaffForm;
-use super::layout::{datetime, page};
+use super::service::{FeedbackPlan, Format, TARGETS, apply, plan, suggested_mapping};
 use crate::AppState;
-use crate::api::feedback::apply;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
-use crate::feedback::{FeedbackPlan, Format, TARGETS, plan, suggested_mapping};
+use crate::web::StaffForm;
+use crate::web::layout::{datetime, page};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -146,7 +145,7 @@ pub async fn upload(
     Staff(user, _): Staff<can::ManageSurveys>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = super::read_upload(&user, form, "file").await?;
+    let up = crate::web::read_upload(&user, form, "file").await?;
     let (survey, source) = (up.get("survey").to_string(), up.get("source").to_string());
     let (name, file) = match up.file {
         Some((n, b)) => (n, Some(b)),
@@ -170,7 +169,7 @@ pub async fn upload(
         .and_then(|m| plan(&bytes, format, &target, &source, &m, time::OffsetDateTime::now_utc()));
     match result {
         Ok(mut p) => {
-            crate::feedback::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
+            super::service::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let source = source.trim().to_lowercase();
             Ok(page(TITLE, &user, "/surveys", preview(&user, &target, &source, format, &text, &p, None))
@@ -203,7 +202,7 @@ pub async fn confirm(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(TITLE, &user, "/surveys", body)).into_response());
         }
     };
-    crate::feedback::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
+    super::service::skip_imported(state.store.as_ref(), &target, &mut p).await.map_err(AppError::from)?;
     let show =
         |done: Option<String>| page(TITLE, &user, "/surveys", preview(&user, &target, source, format, file, &p, done));
     if form.get("action") != "import" {

@@ -1,0 +1,22 @@
+//! Feedback gathered elsewhere (interview and focus-group notes, social
+//! posts, app-store and product reviews) imported from CSV or JSON into a
+//! survey, from the CLI, the API or the browser.
+//!
+//! [`service`] plans an import (every bad row by line or item and column,
+//! nothing written) and applies it; [`api`] and [`pages`] ask for it.
+
+pub mod api;
+pub mod pages;
+pub mod service;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// Every route of the feature. (Its page is reached from Channels.)
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(api::FEEDBACK_IMPORT, post(api::import_feedback))
+        .route("/import/feedback", get(pages::import_page).post(pages::upload))
+        .route("/import/feedback/confirm", post(pages::confirm))
+}
