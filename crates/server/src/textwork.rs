@@ -3,8 +3,11 @@
 //! under the current taxonomy version. The response POST never waits for
 //! it; a text analysed by two processes at once keeps the first result.
 
-use cxloop_store::{Store, StoreError, TaxonomyVersion, TextAnalysis};
-use cxloop_text::{Analyzer, Label, Matcher, Taxonomy};
+use crate::AppState;
+use crate::error::AppError;
+use cxloop_store::{CommentFilter, Store, StoreError, TaxonomyVersion, TextAnalysis, TimeWindow};
+use cxloop_text::{Analyzer, Label, Matcher, Taxonomy, Theme};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// The current taxonomy (stored as version 1 from the default on first use).
@@ -179,4 +182,107 @@ pub async fn retag(store: &dyn Store, version: u32) -> Result<u64, StoreError> {
         }
     }
     Ok(n)
+}
+
+/// A taxonomy version as a query gives it (`?version=`; blank is the current one).
+pub fn parse_version(v: Option<&str>) -> Result<Option<u32>, AppError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| AppError::invalid("version", "version must be a whole number")),
+    }
+}
+
+/// The comment explorer's filter as a query string gives it (the API and
+/// the Comments page alike).
+#[derive(Debug, Default, Deserialize)]
+pub struct CommentsQuery {
+    pub survey_id: Option<String>,
+    pub theme: Option<String>,
+    pub label: Option<String>,
+    pub min_score: Option<String>,
+    pub max_score: Option<String>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub version: Option<String>,
+    pub limit: Option<String>,
+    pub channel: Option<String>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl CommentsQuery {
+    /// The store filter, with every bad value named.
+    pub async fn filter(&self, state: &AppState) -> Result<CommentFilter, AppError> {
+        let survey_id = blank(&self.survey_id)
+            .map(|s| {
+                uuid::Uuid::parse_str(s).map_err(|_| AppError::invalid("survey_id", "survey_id is not a survey id"))
+            })
+            .transpose()?;
+        let label = blank(&self.label).map(str::to_string);
+        if let Some(l) = &label
+            && !["positive", "neutral", "negative", "not_analysed"].contains(&l.as_str())
+        {
+            return Err(AppError::invalid("label", "label must be positive, neutral, negative or not_analysed"));
+        }
+        let score = |s: &Option<String>, f: &'static str| {
+            blank(s)
+                .map(|v| v.parse::<i32>().map_err(|_| AppError::invalid(f, format!("{f} must be a whole number"))))
+                .transpose()
+        };
+        let limit = match blank(&self.limit) {
+            None => 100,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| AppError::invalid("limit", "limit must be 1–500"))?,
+        };
+        let version = match parse_version(self.version.as_deref())? {
+            Some(v) => v,
+            None => crate::textwork::current_taxonomy(state.store.as_ref()).await?.0.version,
+        };
+        let day = |s: &Option<String>, f: &'static str| {
+            blank(s)
+                .map(|v| cxloop_core::period::parse_date(v, f).map_err(|e| AppError::invalid(f, e.to_string())))
+                .transpose()
+        };
+        let window = TimeWindow {
+            from: day(&self.from, "from")?.map(|d| d.midnight().assume_utc()),
+            to: day(&self.to, "to")?.map(cxloop_core::period::end_of),
+        };
+        let contains = blank(&self.q).map(str::to_string);
+        if contains.as_ref().is_some_and(|c| c.chars().count() > 200) {
+            return Err(AppError::invalid("q", "search text is longer than 200 characters"));
+        }
+        Ok(CommentFilter {
+            survey_id,
+            window,
+            theme: blank(&self.theme).map(str::to_string),
+            version,
+            label,
+            min_score: score(&self.min_score, "min_score")?,
+            max_score: score(&self.max_score, "max_score")?,
+            contains,
+            channel: blank(&self.channel).map(str::to_string),
+            limit,
+        })
+    }
+}
+
+/// Adds a theme made from a phrase as a new taxonomy version.
+pub async fn add_theme_from_phrase(
+    state: &AppState,
+    by: &str,
+    phrase: &str,
+    name: Option<&str>,
+) -> Result<(u32, uuid::Uuid, Theme), AppError> {
+    let (_, mut tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let theme = crate::themes_report::theme_from_phrase(&tax, phrase, name)?;
+    tax.themes.push(theme.clone());
+    let note = format!("added theme {:?} from an emerging phrase", theme.name);
+    let (v, job) = crate::textwork::save_taxonomy(state.store.as_ref(), &tax, Some(&note), Some(by)).await?;
+    Ok((v.version, job, theme))
 }

@@ -5,10 +5,10 @@
 use super::StaffForm;
 use super::layout::{datetime, page};
 use crate::AppState;
-use crate::api::text::CommentsQuery;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::query::PageQuery;
+use crate::textwork::CommentsQuery;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

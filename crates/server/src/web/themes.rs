@@ -145,6 +145,6 @@ pub async fn add_theme(
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
     let survey = load_survey(&state, &id).await?;
-    crate::api::text::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
+    crate::textwork::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
     Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())
 }

@@ -15,3 +15,4 @@ mod pages;
 mod roles;
 mod security;
 mod smtp;
+mod structure;

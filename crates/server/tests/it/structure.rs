@@ -1,0 +1,66 @@
+//! The dependency rules of the server's layout (ARCHITECTURE.md), read
+//! from the source: pages, features and the kernel import nothing from the
+//! API handlers; features never import each other; the kernel never
+//! imports a feature.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+}
+
+fn files_under(part: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(part), &mut out);
+    assert!(!out.is_empty(), "no sources under src/{part}");
+    out
+}
+
+/// Lines that use a path, comments left out.
+fn uses<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    text.lines().filter(move |l| !l.trim_start().starts_with("//") && l.contains(prefix))
+}
+
+#[test]
+fn pages_features_and_kernel_import_nothing_from_the_api_handlers() {
+    let mut found = Vec::new();
+    for part in ["web", "features", "kernel"] {
+        for (path, text) in files_under(part) {
+            for line in uses(&text, "crate::api::") {
+                found.push(format!("{}: {}", path.display(), line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "imports from api/: {found:#?}");
+}
+
+#[test]
+fn features_do_not_import_each_other_and_the_kernel_imports_no_feature() {
+    let mut found = Vec::new();
+    for (path, text) in files_under("features") {
+        let rel = path.to_string_lossy().replace('\\', "/");
+        let Some(own) = rel.split("/features/").nth(1).and_then(|r| r.split('/').next()) else { continue };
+        if own == "mod.rs" {
+            continue;
+        }
+        for line in uses(&text, "crate::features::") {
+            let other = line.split("crate::features::").nth(1).and_then(|r| r.split("::").next()).unwrap_or("");
+            if other != own {
+                found.push(format!("{rel}: {}", line.trim()));
+            }
+        }
+    }
+    for (path, text) in files_under("kernel") {
+        for line in uses(&text, "crate::features::") {
+            found.push(format!("{}: {}", path.display(), line.trim()));
+        }
+    }
+    assert!(found.is_empty(), "forbidden imports: {found:#?}");
+}
