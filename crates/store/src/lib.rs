@@ -198,6 +198,17 @@ pub trait CustomerStore: Send + Sync {
         note: Option<&str>,
     ) -> Result<Uuid>;
     async fn customer_events(&self, customer_id: Uuid) -> Result<Vec<CustomerEvent>>;
+    /// Removes a customer's identity and free text everywhere, keeping the
+    /// scores (aggregates stay right), and records it in the audit log, in
+    /// one transaction. Returns how many comments were erased.
+    async fn erase_customer(&self, customer_id: Uuid, actor: &str) -> Result<u64>;
+    /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
+}
+
+/// Saved segments: a name, an expression and a description. Membership is the server's `kernel::segments`.
+#[async_trait]
+pub trait SegmentStore: Send + Sync {
     /// Fails with `Conflict { what: "name" }` when the name is taken.
     async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment>;
     async fn update_segment(
@@ -210,13 +221,11 @@ pub trait CustomerStore: Send + Sync {
     async fn delete_segment(&self, id: Uuid) -> Result<()>;
     async fn segment(&self, id: Uuid) -> Result<Segment>;
     async fn segments(&self) -> Result<Vec<Segment>>;
-    /// Removes a customer's identity and free text everywhere, keeping the
-    /// scores (aggregates stay right), and records it in the audit log, in
-    /// one transaction. Returns how many comments were erased.
-    async fn erase_customer(&self, customer_id: Uuid, actor: &str) -> Result<u64>;
-    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()>;
-    /// The audit log, newest first.
-    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>>;
+}
+
+/// Personas, each perhaps linked to a segment, with an optional picture.
+#[async_trait]
+pub trait PersonaStore: Send + Sync {
     /// Creates (id nil) or updates a persona; `Conflict { what: "name" }` on a taken name.
     async fn save_persona(&self, p: &Persona) -> Result<Persona>;
     async fn personas(&self) -> Result<Vec<Persona>>;
@@ -225,8 +234,14 @@ pub trait CustomerStore: Send + Sync {
     async fn set_persona_picture(&self, id: Uuid, picture: Option<(&str, &str)>) -> Result<()>;
     /// A persona's picture as (content type, base64 data), if it has one.
     async fn persona_picture(&self, id: Uuid) -> Result<Option<(String, String)>>;
-    /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
+}
+
+/// The audit log: who did what to which subject, newest first.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()>;
+    /// The audit log, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>>;
 }
 
 /// The background job queue. A claim is a lease: a worker that dies lets it
@@ -409,7 +424,17 @@ pub trait ChannelStore: Send + Sync {
 
 /// Everything the application needs from storage.
 pub trait Store:
-    SurveyStore + ResponseStore + AccountStore + CustomerStore + JobStore + TextStore + InvitationStore + ChannelStore
+    SurveyStore
+    + ResponseStore
+    + AccountStore
+    + CustomerStore
+    + SegmentStore
+    + PersonaStore
+    + AuditStore
+    + JobStore
+    + TextStore
+    + InvitationStore
+    + ChannelStore
 {
     /// The backend's name, for logs and `/healthz`.
     fn backend(&self) -> &'static str;

@@ -3,11 +3,13 @@
 // `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // The customer directory: customers, attribute definitions, lifecycle
-// events, the facts segments filter on, and saved segments.
+// events, the facts segments filter on, saved segments, personas and the
+// audit log (each its own trait).
 
 use super::{Backend, Db, unique, uuid};
 use crate::{
-    Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, Result, Segment, StoreError, ts,
+    AuditStore, Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, PersonaStore, Result,
+    Segment, SegmentStore, StoreError, ts,
 };
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
@@ -177,62 +179,6 @@ impl CustomerStore for Backend {
             .collect()
     }
 
-    async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
-        let id = uuid::Uuid::now_v7();
-        let now = ts::fmt(OffsetDateTime::now_utc());
-        sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_string())
-        .bind(name)
-        .bind(expression)
-        .bind(description)
-        .bind(&now)
-        .bind(&now)
-        .execute(&self.write)
-        .await
-        .map_err(|e| unique(e, "name"))?;
-        self.segment(id).await
-    }
-
-    async fn update_segment(
-        &self,
-        id: uuid::Uuid,
-        name: &str,
-        expression: &str,
-        description: Option<&str>,
-    ) -> Result<Segment> {
-        let done = sqlx::query(
-            "UPDATE segments SET name = $1, expression = $2, description = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(name)
-        .bind(expression)
-        .bind(description)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
-        .bind(id.to_string())
-        .execute(&self.write)
-        .await
-        .map_err(|e| unique(e, "name"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.segment(id).await
-    }
-
-    async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
-        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_one(&self.write)
-            .await?;
-        decode_segment(&row)
-    }
-
     async fn erase_customer(&self, customer_id: uuid::Uuid, actor: &str) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         let id = customer_id.to_string();
@@ -292,24 +238,84 @@ impl CustomerStore for Backend {
         Ok(texts.len() as u64)
     }
 
-    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
-        let mut conn = self.write.acquire().await?;
-        super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
+        .bind(i64::from(version))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(|(c, t, n)| Ok((uuid(&c)?, t, n.max(0) as u64))).collect()
+    }
+}
+
+#[async_trait]
+impl SegmentStore for Backend {
+    async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
+        let id = uuid::Uuid::now_v7();
+        let now = ts::fmt(OffsetDateTime::now_utc());
+        sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.to_string())
+        .bind(name)
+        .bind(expression)
+        .bind(description)
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "name"))?;
+        self.segment(id).await
     }
 
-    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
-        let rows: Vec<(String, String, String, String, String)> =
-            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
-                .bind(i64::from(limit))
-                .fetch_all(&self.read)
-                .await?;
-        rows.into_iter()
-            .map(|(at, actor, action, subject, detail)| {
-                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
-            })
-            .collect()
+    async fn update_segment(
+        &self,
+        id: uuid::Uuid,
+        name: &str,
+        expression: &str,
+        description: Option<&str>,
+    ) -> Result<Segment> {
+        let done = sqlx::query(
+            "UPDATE segments SET name = $1, expression = $2, description = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(expression)
+        .bind(description)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "name"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.segment(id).await
     }
 
+    async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
+        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
+        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
+            .bind(id.to_string())
+            .fetch_one(&self.write)
+            .await?;
+        decode_segment(&row)
+    }
+
+    async fn segments(&self) -> Result<Vec<Segment>> {
+        let rows = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name")))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(decode_segment).collect()
+    }
+}
+
+#[async_trait]
+impl PersonaStore for Backend {
     async fn save_persona(&self, p: &Persona) -> Result<Persona> {
         let now = ts::fmt(OffsetDateTime::now_utc());
         let id = if p.id.is_nil() { uuid::Uuid::now_v7() } else { p.id };
@@ -403,20 +409,25 @@ impl CustomerStore for Backend {
             Some(_) => Ok(None),
         }
     }
+}
 
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
-             WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
-        .bind(i64::from(version))
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter().map(|(c, t, n)| Ok((uuid(&c)?, t, n.max(0) as u64))).collect()
+#[async_trait]
+impl AuditStore for Backend {
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
     }
 
-    async fn segments(&self) -> Result<Vec<Segment>> {
-        let rows = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name")))
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(decode_segment).collect()
+    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
+        let rows: Vec<(String, String, String, String, String)> =
+            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(at, actor, action, subject, detail)| {
+                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
+            })
+            .collect()
     }
 }
