@@ -39,13 +39,8 @@ macro_rules! dialects {
 
 /// Every migration, in order. Versions are 1, 2, 3 … without gaps.
 pub const MIGRATIONS: &[Migration] = &[
-    dialects!(
-        1,
-        "foundation",
-        "../migrations/0001_foundation.sqlite.sql",
-        "../migrations/0001_foundation.postgres.sql"
-    ),
-    dialects!(2, "jobs", "../migrations/0002_jobs.sqlite.sql", "../migrations/0002_jobs.postgres.sql"),
+    portable!(1, "foundation", "../migrations/0001_foundation.sql"),
+    portable!(2, "jobs", "../migrations/0002_jobs.sql"),
     dialects!(3, "text", "../migrations/0003_text.sqlite.sql", "../migrations/0003_text.postgres.sql"),
     portable!(4, "customers", "../migrations/0004_customers.sql"),
     portable!(5, "audit", "../migrations/0005_audit.sql"),

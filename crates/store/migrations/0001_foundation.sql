@@ -1,4 +1,5 @@
--- cxloop foundation schema (SQLite). Timestamps are fixed-width RFC 3339 UTC
+-- cxloop foundation schema, the same SQL on SQLite and PostgreSQL (BIGINT is a
+-- 64-bit integer on both). Timestamps are fixed-width RFC 3339 UTC
 -- text (so that text order is time order); ids are UUIDv7 text.
 
 CREATE TABLE settings (
@@ -51,7 +52,7 @@ CREATE TABLE surveys (
     status      TEXT NOT NULL CHECK (status IN ('draft', 'active', 'closed')),
     questions   TEXT NOT NULL,
     -- Kept on ingest so that listings never count rows.
-    response_count   INTEGER NOT NULL DEFAULT 0,
+    response_count   BIGINT NOT NULL DEFAULT 0,
     last_response_at TEXT,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
@@ -64,7 +65,7 @@ CREATE TABLE responses (
     submitted_at   TEXT NOT NULL,
     channel        TEXT NOT NULL,
     touchpoint     TEXT,
-    headline_score INTEGER,
+    headline_score BIGINT,
     -- The type of the survey's headline question (nps, csat, ces, rating) at answer time.
     headline_type  TEXT,
     answers        TEXT NOT NULL,
@@ -79,7 +80,7 @@ CREATE TABLE answer_scores (
     response_id  TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
     survey_id    TEXT NOT NULL,
     question_key TEXT NOT NULL,
-    score        INTEGER NOT NULL,
+    score        BIGINT NOT NULL,
     submitted_at TEXT NOT NULL,
     PRIMARY KEY (response_id, question_key)
 );
@@ -101,8 +102,8 @@ CREATE TABLE score_daily (
     survey_id    TEXT NOT NULL,
     question_key TEXT NOT NULL,
     day          TEXT NOT NULL,
-    score        INTEGER NOT NULL,
-    n            INTEGER NOT NULL,
+    score        BIGINT NOT NULL,
+    n            BIGINT NOT NULL,
     PRIMARY KEY (survey_id, question_key, day, score)
 );
 
