@@ -110,19 +110,11 @@ fn check_customer(
             };
         }
     }
-    // The same address rule as the customer directory; a blank one is none.
-    let email = match claim.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Some(
-            cxloop_core::customer::check_email(e).map_err(|e| AppError::invalid("customer.email", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let name = claim.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > 200) {
-        return Err(AppError::invalid("customer.name", "name is longer than 200 characters"));
-    }
+    // The same rules as the customer directory.
+    let email = crate::kernel::customers::optional_email("customer.email", claim.email.as_deref())?;
+    let name = crate::kernel::customers::optional_name("customer.name", claim.name.as_deref())?;
     // Only staff may set identity details; a signed link proves the id alone.
-    let (name, email) = if trust == Trust::Staff { (name.map(str::to_string), email) } else { (None, None) };
+    let (name, email) = if trust == Trust::Staff { (name, email) } else { (None, None) };
     Ok(Some(CustomerRef { external_id: id.to_string(), name, email, attributes: Default::default() }))
 }
 

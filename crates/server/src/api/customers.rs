@@ -6,11 +6,12 @@ use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::json::ApiJson;
+use crate::kernel::customers::{optional_email, optional_name};
 use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use cxloop_core::customer::{AttributeDef, Lifecycle, check_email};
+use cxloop_core::customer::{AttributeDef, Lifecycle};
 use cxloop_store::{CustomerFacts, CustomerRef, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -104,17 +105,8 @@ pub fn check_customer(
     if id.is_empty() || id.chars().count() > 200 {
         return Err(AppError::invalid(format!("{prefix}external_id"), "external_id must be 1–200 characters"));
     }
-    let email = input
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(check_email)
-        .transpose()
-        .map_err(|e| AppError::invalid(format!("{prefix}{}", e.field), e.message))?;
-    let name = input.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
-    if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(AppError::invalid(format!("{prefix}name"), "name is longer than 200 characters"));
-    }
+    let email = optional_email(&format!("{prefix}email"), input.email.as_deref())?;
+    let name = optional_name(&format!("{prefix}name"), input.name.as_deref())?;
     let mut attributes = serde_json::Map::new();
     for (k, v) in &input.attributes {
         let def = defs.get(k).ok_or_else(|| {

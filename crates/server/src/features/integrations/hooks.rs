@@ -173,9 +173,7 @@ pub async fn receive(
     if ext.is_empty() || ext.chars().count() > 200 {
         return Err(AppError::invalid("customer.external_id", "external_id must be 1–200 characters"));
     }
-    if ev.customer.name.as_deref().is_some_and(|n| n.trim().chars().count() > 200) {
-        return Err(AppError::invalid("customer.name", "name is longer than 200 characters"));
-    }
+    crate::kernel::customers::optional_name("customer.name", ev.customer.name.as_deref())?;
     small(&ev.ticket, "ticket")?;
     small(&ev.agent, "agent")?;
     let Some(survey_id) = hook.events.get(&ev.event) else {
@@ -200,18 +198,14 @@ pub async fn receive(
 
 async fn handle(state: &AppState, hook: &Hook, ev: &Event, survey_id: uuid::Uuid) -> Result<Value, AppError> {
     let ext = ev.customer.external_id.trim();
-    let email = match ev.customer.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-        Some(e) => Some(
-            cxloop_core::customer::check_email(e).map_err(|e| AppError::invalid("customer.email", e.to_string()))?,
-        ),
-        None => None,
-    };
+    let email = crate::kernel::customers::optional_email("customer.email", ev.customer.email.as_deref())?;
+    let name = crate::kernel::customers::optional_name("customer.name", ev.customer.name.as_deref())?;
     let survey = state.store.get_survey(survey_id).await?;
     let customer_id = state
         .store
         .upsert_customer(&CustomerRef {
             external_id: ext.to_string(),
-            name: ev.customer.name.clone().filter(|n| !n.trim().is_empty()),
+            name,
             email: email.clone(),
             attributes: Default::default(),
         })

@@ -71,9 +71,7 @@ pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recip
     for (i, a) in req.emails.iter().enumerate() {
         let email = cxloop_core::customer::check_email(a.email.trim())
             .map_err(|e| AppError::invalid(format!("emails[{i}].email"), e.to_string()))?;
-        if a.name.as_deref().is_some_and(|n| n.trim().chars().count() > 200) {
-            return Err(AppError::invalid(format!("emails[{i}].name"), "name is longer than 200 characters"));
-        }
+        let name = crate::kernel::customers::optional_name(&format!("emails[{i}].name"), a.name.as_deref())?;
         let customer_id = match a.external_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(ext) if ext.chars().count() > 200 => {
                 return Err(AppError::invalid(
@@ -86,7 +84,7 @@ pub async fn recipients(state: &AppState, req: &SendRequest) -> Result<Vec<Recip
                     .store
                     .upsert_customer(&CustomerRef {
                         external_id: ext.to_string(),
-                        name: a.name.clone(),
+                        name,
                         email: Some(email.clone()),
                         attributes: Default::default(),
                     })
