@@ -3,14 +3,10 @@
 // `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // The customer directory: customers, attribute definitions, lifecycle
-// events, the facts segments filter on, saved segments, personas and the
-// audit log (each its own trait).
+// events and the facts segments filter on, on either backend.
 
-use super::{Backend, Db, unique, uuid};
-use crate::{
-    AuditStore, Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Persona, PersonaStore, Result,
-    Segment, SegmentStore, StoreError, ts,
-};
+use super::{Backend, Db, uuid};
+use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Result, StoreError, ts};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -23,17 +19,6 @@ fn decode_customer(row: &super::DbRow) -> Result<Customer> {
         name: row.try_get("name")?,
         email: row.try_get("email")?,
         attributes: serde_json::from_str(row.try_get("attributes")?)?,
-    })
-}
-
-fn decode_segment(row: &super::DbRow) -> Result<Segment> {
-    Ok(Segment {
-        id: uuid(row.try_get("id")?)?,
-        name: row.try_get("name")?,
-        expression: row.try_get("expression")?,
-        description: row.try_get("description")?,
-        created_at: ts::parse(row.try_get("created_at")?)?,
-        updated_at: ts::parse(row.try_get("updated_at")?)?,
     })
 }
 
@@ -71,8 +56,6 @@ fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
         last_ces: score("last_ces")?,
     })
 }
-
-const SEGMENT_COLUMNS: &str = "id, name, expression, description, created_at, updated_at";
 
 #[async_trait]
 impl CustomerStore for Backend {
@@ -245,189 +228,5 @@ impl CustomerStore for Backend {
         .fetch_all(&self.read)
         .await?;
         rows.into_iter().map(|(c, t, n)| Ok((uuid(&c)?, t, n.max(0) as u64))).collect()
-    }
-}
-
-#[async_trait]
-impl SegmentStore for Backend {
-    async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
-        let id = uuid::Uuid::now_v7();
-        let now = ts::fmt(OffsetDateTime::now_utc());
-        sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_string())
-        .bind(name)
-        .bind(expression)
-        .bind(description)
-        .bind(&now)
-        .bind(&now)
-        .execute(&self.write)
-        .await
-        .map_err(|e| unique(e, "name"))?;
-        self.segment(id).await
-    }
-
-    async fn update_segment(
-        &self,
-        id: uuid::Uuid,
-        name: &str,
-        expression: &str,
-        description: Option<&str>,
-    ) -> Result<Segment> {
-        let done = sqlx::query(
-            "UPDATE segments SET name = $1, expression = $2, description = $3, updated_at = $4 WHERE id = $5",
-        )
-        .bind(name)
-        .bind(expression)
-        .bind(description)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
-        .bind(id.to_string())
-        .execute(&self.write)
-        .await
-        .map_err(|e| unique(e, "name"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.segment(id).await
-    }
-
-    async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
-        let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_one(&self.write)
-            .await?;
-        decode_segment(&row)
-    }
-
-    async fn segments(&self) -> Result<Vec<Segment>> {
-        let rows = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name")))
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(decode_segment).collect()
-    }
-}
-
-#[async_trait]
-impl PersonaStore for Backend {
-    async fn save_persona(&self, p: &Persona) -> Result<Persona> {
-        let now = ts::fmt(OffsetDateTime::now_utc());
-        let id = if p.id.is_nil() { uuid::Uuid::now_v7() } else { p.id };
-        let done = if p.id.is_nil() {
-            sqlx::query("INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(id.to_string())
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(&p.goals)
-            .bind(&p.pain_points)
-            .bind(&p.initials)
-            .bind(p.segment_id.map(|s| s.to_string()))
-            .bind(&now)
-            .bind(&now)
-            .execute(&self.write)
-            .await
-        } else {
-            sqlx::query("UPDATE personas SET name = $1, description = $2, goals = $3, pain_points = $4, initials = $5, segment_id = $6, updated_at = $7
-                 WHERE id = $8")
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(&p.goals)
-            .bind(&p.pain_points)
-            .bind(&p.initials)
-            .bind(p.segment_id.map(|s| s.to_string()))
-            .bind(&now)
-            .bind(id.to_string())
-            .execute(&self.write)
-            .await
-        }
-        .map_err(|e| unique(e, "name"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(Persona { id, ..p.clone() })
-    }
-
-    async fn personas(&self) -> Result<Vec<Persona>> {
-        let rows = sqlx::query("SELECT id, name, description, goals, pain_points, initials, segment_id, picture_type FROM personas ORDER BY name")
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let seg: Option<String> = r.try_get("segment_id")?;
-                Ok(Persona {
-                    id: uuid(r.try_get("id")?)?,
-                    name: r.try_get("name")?,
-                    description: r.try_get("description")?,
-                    goals: r.try_get("goals")?,
-                    pain_points: r.try_get("pain_points")?,
-                    initials: r.try_get("initials")?,
-                    segment_id: seg.as_deref().map(uuid).transpose()?,
-                    has_picture: r.try_get::<Option<String>, _>("picture_type")?.is_some(),
-                })
-            })
-            .collect()
-    }
-
-    async fn delete_persona(&self, id: uuid::Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM personas WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn set_persona_picture(&self, id: uuid::Uuid, picture: Option<(&str, &str)>) -> Result<()> {
-        let done = sqlx::query("UPDATE personas SET picture_type = $1, picture = $2, updated_at = $3 WHERE id = $4")
-            .bind(picture.map(|p| p.0))
-            .bind(picture.map(|p| p.1))
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(id.to_string())
-            .execute(&self.write)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn persona_picture(&self, id: uuid::Uuid) -> Result<Option<(String, String)>> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT picture_type, picture FROM personas WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&self.read)
-                .await?;
-        match row {
-            None => Err(StoreError::NotFound),
-            Some((Some(t), Some(data))) => Ok(Some((t, data))),
-            Some(_) => Ok(None),
-        }
-    }
-}
-
-#[async_trait]
-impl AuditStore for Backend {
-    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
-        let mut conn = self.write.acquire().await?;
-        super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
-    }
-
-    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
-        let rows: Vec<(String, String, String, String, String)> =
-            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
-                .bind(i64::from(limit))
-                .fetch_all(&self.read)
-                .await?;
-        rows.into_iter()
-            .map(|(at, actor, action, subject, detail)| {
-                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
-            })
-            .collect()
     }
 }

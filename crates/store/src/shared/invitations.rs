@@ -3,7 +3,7 @@
 // `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
 // Email invitations: queueing under the contact-frequency rule and the
-// unsubscribes, delivery and reminders, opens and answers.
+// unsubscribes (`suppressions`), delivery and reminders, opens and answers.
 
 use super::{Backend, Db, uuid};
 use crate::{Invitation, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError, ts};
@@ -42,7 +42,7 @@ fn decode(row: &super::DbRow) -> Result<Invitation> {
     })
 }
 
-fn normal(email: &str) -> String {
+pub(super) fn normal(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -282,48 +282,6 @@ impl InvitationStore for Backend {
         .execute(&self.write)
         .await?;
         Ok(())
-    }
-
-    async fn unsubscribe(&self, email: &str, via: &str, at: OffsetDateTime) -> Result<()> {
-        let email = normal(email);
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO unsubscribes (email, created_at, via) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(&email)
-        .bind(ts::fmt(at))
-        .bind(via)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE invitations SET status = 'unsubscribed', next_reminder_at = NULL
-             WHERE email = $1 AND status IN ('queued', 'sending', 'sent', 'opened')",
-        )
-        .bind(&email)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn is_unsubscribed(&self, email: &str) -> Result<bool> {
-        let found: Option<String> = sqlx::query_scalar("SELECT email FROM unsubscribes WHERE email = $1")
-            .bind(normal(email))
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(found.is_some())
-    }
-
-    async fn report_bounce(&self, email: &str, reason: &str) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE invitations SET status = 'bounced', error = $1, next_reminder_at = NULL
-             WHERE email = $2 AND status IN ('sending', 'sent', 'opened')",
-        )
-        .bind(reason.chars().take(500).collect::<String>())
-        .bind(normal(email))
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected())
     }
 
     async fn invitations(&self, survey_id: uuid::Uuid, limit: u32) -> Result<Vec<Invitation>> {

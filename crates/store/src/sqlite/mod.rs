@@ -32,8 +32,12 @@ fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
 // declarations it can see, and these files must stay under `cargo fmt --check`.
 #[path = "../shared/accounts.rs"]
 mod accounts;
+#[path = "../shared/audit.rs"]
+mod audit;
 #[path = "../shared/channels.rs"]
 mod channels;
+#[path = "../shared/credentials.rs"]
+mod credentials;
 #[path = "../shared/customers.rs"]
 mod customers;
 #[path = "../shared/invitations.rs"]
@@ -42,12 +46,20 @@ mod invitations;
 mod jobs;
 #[path = "../shared/migrate.rs"]
 mod migrate;
+#[path = "../shared/personas.rs"]
+mod personas;
 #[path = "../shared/responses.rs"]
 mod responses;
+#[path = "../shared/segments.rs"]
+mod segments;
+#[path = "../shared/suppressions.rs"]
+mod suppressions;
 #[path = "../shared/surveys.rs"]
 mod surveys;
 #[path = "../shared/text.rs"]
 mod text;
+#[path = "../shared/theme_reports.rs"]
+mod theme_reports;
 #[path = "../shared/transfer_io.rs"]
 mod transfer_io;
 #[path = "../shared/writer.rs"]

@@ -1,0 +1,81 @@
+//! The customer directory: customers, attributes, lifecycle events.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The customer directory: customers, the attributes the organisation
+/// defines, lifecycle events and saved segments.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<Uuid>;
+    /// Upserts many customers in one transaction: all of them or none.
+    async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64>;
+    async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer>;
+    async fn count_customers(&self) -> Result<u64>;
+    /// Customers with their facts, by external id, after a cursor.
+    async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>>;
+    /// One customer's facts.
+    async fn customer_fact(&self, external_id: &str) -> Result<CustomerFacts>;
+    async fn attribute_defs(&self) -> Result<Vec<cxloop_core::customer::AttributeDef>>;
+    async fn put_attribute_def(&self, def: &cxloop_core::customer::AttributeDef) -> Result<()>;
+    async fn add_customer_event(
+        &self,
+        customer_id: Uuid,
+        kind: &str,
+        at: time::OffsetDateTime,
+        note: Option<&str>,
+    ) -> Result<Uuid>;
+    async fn customer_events(&self, customer_id: Uuid) -> Result<Vec<CustomerEvent>>;
+    /// Removes a customer's identity and free text everywhere, keeping the
+    /// scores (aggregates stay right), and records it in the audit log, in
+    /// one transaction. Returns how many comments were erased.
+    async fn erase_customer(&self, customer_id: Uuid, actor: &str) -> Result<u64>;
+    /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
+}
+
+/// Who answered, as the caller knows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerRef {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Attributes to set (merged over existing ones).
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: Uuid,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A customer with the facts segments can filter on.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerFacts {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// The latest lifecycle event's kind.
+    pub stage: Option<String>,
+    pub responses: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_response_at: Option<OffsetDateTime>,
+    pub last_nps: Option<i32>,
+    pub last_csat: Option<i32>,
+    pub last_ces: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerEvent {
+    pub id: Uuid,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub note: Option<String>,
+}

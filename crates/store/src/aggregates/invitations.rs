@@ -1,0 +1,119 @@
+//! Email invitations and the contact-frequency rule.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Email invitations and the contact-frequency rule (checked against [`crate::SuppressionStore`]).
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    /// Queues invitations to a survey in one transaction. Each address is
+    /// checked against the unsubscribes, then claims its contact (refused
+    /// when it was last contacted after `contacted_before`), so two sends at
+    /// once never reach one person twice.
+    async fn create_invitations(
+        &self,
+        survey_id: Uuid,
+        batch: &[NewInvitation],
+        contacted_before: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<InviteOutcome>>;
+    /// Queued invitations, oldest first, and those left `sending` by a
+    /// process that stopped more than 15 minutes before `now`.
+    async fn queued_invitations(&self, now: time::OffsetDateTime, limit: u32) -> Result<Vec<Invitation>>;
+    /// Takes one delivery for this process: the first send of a queued
+    /// invitation (`reminder_due` = None, it becomes `sending`), or the
+    /// reminder due at `reminder_due`. False when another process took it.
+    async fn claim_delivery(
+        &self,
+        id: Uuid,
+        reminder_due: Option<time::OffsetDateTime>,
+        now: time::OffsetDateTime,
+    ) -> Result<bool>;
+    /// Sent or opened, unanswered invitations whose reminder is due.
+    async fn due_reminders(&self, now: time::OffsetDateTime, limit: u32) -> Result<Vec<Invitation>>;
+    /// Records a delivery (first send or reminder): `reminders` counts reminders sent.
+    async fn mark_invitation_sent(
+        &self,
+        id: Uuid,
+        at: time::OffsetDateTime,
+        reminders: u32,
+        next_reminder_at: Option<time::OffsetDateTime>,
+    ) -> Result<()>;
+    /// Records a permanent failure: `bounced` (the server refused the
+    /// address) or `failed`, with the reason.
+    async fn mark_invitation_failed(&self, id: Uuid, status: &str, error: &str) -> Result<()>;
+    async fn invitation_by_token(&self, token: &str) -> Result<Invitation>;
+    /// The recipient opened the survey page (only moves queued or sent).
+    async fn mark_invitation_opened(&self, id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// Takes the right to answer an invitation before the answer is stored:
+    /// false when it was answered (or is being answered) already.
+    async fn claim_invitation_answer(&self, id: Uuid, at: time::OffsetDateTime) -> Result<bool>;
+    /// Gives the right back when storing the answer failed.
+    async fn release_invitation_answer(&self, id: Uuid) -> Result<()>;
+    /// The recipient answered; no reminders follow.
+    async fn mark_invitation_answered(&self, id: Uuid, response_id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// A survey's invitations, newest first.
+    async fn invitations(&self, survey_id: Uuid, limit: u32) -> Result<Vec<Invitation>>;
+    /// A survey's invitations counted by status.
+    async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(String, u64)>>;
+}
+
+/// One invitation to ask for (the caller makes the id and the token).
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub id: Uuid,
+    pub token: String,
+    pub email: String,
+    pub customer_id: Option<Uuid>,
+    /// Carried onto the response (a helpdesk ticket and agent, say).
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    pub max_reminders: u32,
+    pub reminder_days: u32,
+}
+
+/// What became of an invitation that was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteOutcome {
+    Queued,
+    /// The address asked not to be surveyed.
+    Unsubscribed,
+    /// The address was asked something within the contact-frequency window.
+    RecentlyContacted,
+}
+
+/// An invitation and where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub survey_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_external_id: Option<String>,
+    pub email: String,
+    #[serde(skip)]
+    pub token: String,
+    /// queued, sent, opened, answered, bounced, failed or unsubscribed.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+    pub max_reminders: u32,
+    pub reminder_days: u32,
+    pub reminders: u32,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub next_reminder_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<OffsetDateTime>,
+}

@@ -1,0 +1,43 @@
+//! Personas.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Personas, each perhaps linked to a segment, with an optional picture.
+#[async_trait]
+pub trait PersonaStore: Send + Sync {
+    /// Creates (id nil) or updates a persona; `Conflict { what: "name" }` on a taken name.
+    async fn save_persona(&self, p: &Persona) -> Result<Persona>;
+    async fn personas(&self) -> Result<Vec<Persona>>;
+    async fn delete_persona(&self, id: Uuid) -> Result<()>;
+    /// Sets (or with `None` removes) a persona's picture: its content type and base64 data.
+    async fn set_persona_picture(&self, id: Uuid, picture: Option<(&str, &str)>) -> Result<()>;
+    /// A persona's picture as (content type, base64 data), if it has one.
+    async fn persona_picture(&self, id: Uuid) -> Result<Option<(String, String)>>;
+}
+
+/// A persona: who the organisation designs for.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Persona {
+    #[serde(default)]
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// One goal per line.
+    #[serde(default)]
+    pub goals: String,
+    /// One pain point per line.
+    #[serde(default)]
+    pub pain_points: String,
+    /// Shown as the persona's picture when there is no uploaded one.
+    #[serde(default)]
+    pub initials: String,
+    #[serde(default)]
+    pub segment_id: Option<Uuid>,
+    /// An uploaded picture exists (served at `/personas/{id}/picture`).
+    #[serde(default, skip_deserializing)]
+    pub has_picture: bool,
+}

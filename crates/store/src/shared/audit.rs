@@ -1,0 +1,30 @@
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
+//
+// The audit log, on either backend.
+
+use super::Backend;
+use crate::{AuditStore, Result};
+use async_trait::async_trait;
+
+#[async_trait]
+impl AuditStore for Backend {
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &serde_json::Value) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
+        let rows: Vec<(String, String, String, String, String)> =
+            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(at, actor, action, subject, detail)| {
+                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,115 @@
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
+//
+// Login sessions and API tokens, on either backend.
+
+use super::accounts::{decode_scopes, decode_user};
+use super::{Backend, unique, uuid};
+use crate::{CredentialStore, NewSession, Permissions, Result, SessionInfo, StoreError, TokenInfo, User, ts};
+use async_trait::async_trait;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl CredentialStore for Backend {
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.id_hash)
+        .bind(s.user_id.to_string())
+        .bind(&s.csrf)
+        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(ts::fmt(s.expires_at))
+        .execute(&self.write)
+        .await
+        .map_err(|e| unique(e, "session"))?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<(User, SessionInfo)> {
+        let row = sqlx::query("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL")
+        .bind(id_hash)
+        .bind(ts::fmt(now))
+        .fetch_one(&self.read)
+        .await?;
+        let info = SessionInfo { csrf: row.try_get("csrf")?, expires_at: ts::parse(row.try_get("expires_at")?)? };
+        Ok((decode_user(&row)?, info))
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.write).await?;
+        Ok(())
+    }
+
+    async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ts::fmt(now)).execute(&self.write).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_token(
+        &self,
+        user_id: uuid::Uuid,
+        name: &str,
+        token_hash: &str,
+        scopes: Permissions,
+    ) -> Result<uuid::Uuid> {
+        let id = uuid::Uuid::now_v7();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .bind(name)
+            .bind(token_hash)
+            .bind(scopes.to_scopes())
+            .bind(ts::fmt(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await
+            .map_err(|e| unique(e, "token"))?;
+        Ok(id)
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)> {
+        let row = sqlx::query("SELECT u.id, u.email, u.name, u.role, u.deactivated_at, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND u.deactivated_at IS NULL")
+        .bind(token_hash)
+        .fetch_one(&self.read)
+        .await?;
+        let scopes: String = row.try_get("scopes")?;
+        Ok((decode_user(&row)?, decode_scopes(&scopes)?))
+    }
+
+    async fn list_tokens(&self, user_id: Option<uuid::Uuid>) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query("SELECT t.id, t.user_id, u.email, t.name, t.scopes, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE ($1 IS NULL OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC")
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(user_id.map(|u| u.to_string()))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scopes: String = row.try_get("scopes")?;
+                Ok(TokenInfo {
+                    id: uuid(row.try_get("id")?)?,
+                    user_id: uuid(row.try_get("user_id")?)?,
+                    user_email: row.try_get("email")?,
+                    name: row.try_get("name")?,
+                    scopes: decode_scopes(&scopes)?,
+                    created_at: ts::parse(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_token(&self, id: uuid::Uuid, owner: Option<uuid::Uuid>) -> Result<()> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $3)")
+            .bind(id.to_string())
+            .bind(owner.map(|o| o.to_string()))
+            .bind(owner.map(|o| o.to_string()))
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,312 @@
+// Shared by both backends: a module of `sqlite` and of `postgres` (by
+// `#[path]`, so rustfmt and the compiler see it as its own file), where
+// `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
+//
+// The reads behind wows & woes and the comment explorer, on either backend.
+
+use super::text::{decode_text, window};
+use super::{Backend, Db, uuid};
+use crate::{
+    AnalysedComment, CommentFilter, Result, TextRow, ThemeExample, ThemeMention, ThemeReportStore, ThemeVolume,
+    TimeWindow, ts,
+};
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row};
+
+#[async_trait]
+impl ThemeReportStore for Backend {
+    async fn theme_score_counts(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, r.headline_score, COUNT(DISTINCT r.id) AS n FROM text_themes tt
+             JOIN responses r ON r.id = tt.response_id WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(" GROUP BY tt.theme, r.headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("theme")?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn headline_counts(&self, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn theme_volumes(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, COUNT(DISTINCT tt.response_id) AS n, AVG(ta.sentiment) AS s FROM text_themes tt
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(" GROUP BY tt.theme");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeVolume {
+                    theme: r.try_get("theme")?,
+                    mentions: r.try_get::<i64, _>("n")?.max(0) as u64,
+                    avg_sentiment: r.try_get::<Option<f64>, _>("s")?.unwrap_or(0.0),
+                })
+            })
+            .collect()
+    }
+
+    async fn theme_days(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, String, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT theme, substr(submitted_at, 1, 10) AS day, COUNT(DISTINCT response_id) AS n FROM text_themes
+             WHERE taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY theme, substr(submitted_at, 1, 10)");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("theme")?, r.try_get("day")?, r.try_get::<i64, _>("n")?.max(0) as u64)))
+            .collect()
+    }
+
+    async fn theme_examples(
+        &self,
+        version: u32,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+        theme: &str,
+        most_negative: bool,
+        limit: u32,
+    ) -> Result<Vec<ThemeExample>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.body, ta.sentiment, r.headline_score, t.submitted_at FROM text_themes tt
+             JOIN answer_texts t ON t.response_id = tt.response_id AND t.question_key = tt.question_key
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version))
+            .push(" AND tt.survey_id = ")
+            .push_bind(survey_id.to_string())
+            .push(" AND tt.theme = ")
+            .push_bind(theme.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        qb.push(if most_negative { " ORDER BY ta.sentiment ASC" } else { " ORDER BY ta.sentiment DESC" });
+        qb.push(", t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeExample {
+                    response_id: uuid(r.try_get("response_id")?)?,
+                    body: r.try_get("body")?,
+                    sentiment: r.try_get("sentiment")?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn theme_mentions(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeMention>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.theme, tt.response_id, tt.question_key, r.customer_id, r.headline_score, tt.submitted_at, ta.sentiment
+             FROM text_themes tt
+             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             JOIN responses r ON r.id = tt.response_id
+             WHERE tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        window(&mut qb, "tt.submitted_at", w);
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ThemeMention {
+                    theme: r.try_get("theme")?,
+                    response_id: uuid(r.try_get("response_id")?)?,
+                    question_key: r.try_get("question_key")?,
+                    customer_id: r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                    sentiment: r.try_get("sentiment")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn headline_counts_by_customer(
+        &self,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(Option<uuid::Uuid>, Option<i32>, u64)>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT customer_id, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ",
+        );
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY customer_id, headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn headline_counts_by_channel(
+        &self,
+        survey_id: uuid::Uuid,
+        w: &TimeWindow,
+    ) -> Result<Vec<(String, Option<i32>, u64)>> {
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
+        qb.push_bind(survey_id.to_string());
+        window(&mut qb, "submitted_at", w);
+        qb.push(" GROUP BY channel, headline_score");
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("channel")?,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn uncovered_texts(
+        &self,
+        version: u32,
+        survey_id: Option<uuid::Uuid>,
+        w: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<TextRow>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM answer_texts t
+             JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
+             WHERE a.label <> 'not_analysed'
+             AND NOT EXISTS (SELECT 1 FROM text_themes tt WHERE tt.response_id = t.response_id
+                             AND tt.question_key = t.question_key AND tt.taxonomy_version = ",
+        );
+        qb.push_bind(i64::from(version)).push(")");
+        if let Some(id) = survey_id {
+            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+        }
+        window(&mut qb, "t.submitted_at", w);
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(decode_text).collect()
+    }
+
+    async fn search_comments(&self, f: &CommentFilter) -> Result<Vec<AnalysedComment>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT t.response_id, t.question_key, t.survey_id, s.title, r.channel, t.body, r.headline_score, t.submitted_at,
+                    a.label, a.sentiment, a.language, a.reasons
+             FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id
+             LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
+             WHERE 1 = 1",
+        );
+        if let Some(id) = f.survey_id {
+            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+        }
+        window(&mut qb, "t.submitted_at", &f.window);
+        if let Some(theme) = &f.theme {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM text_themes tt WHERE tt.response_id = t.response_id
+                  AND tt.question_key = t.question_key AND tt.taxonomy_version = ",
+            )
+            .push_bind(i64::from(f.version))
+            .push(" AND tt.theme = ")
+            .push_bind(theme.clone())
+            .push(")");
+        }
+        if let Some(label) = &f.label {
+            qb.push(" AND a.label = ").push_bind(label.clone());
+        }
+        if let Some(channel) = &f.channel {
+            qb.push(" AND r.channel = ").push_bind(channel.clone());
+        }
+        if let Some(min) = f.min_score {
+            qb.push(" AND r.headline_score >= ").push_bind(i64::from(min));
+        }
+        if let Some(max) = f.max_score {
+            qb.push(" AND r.headline_score <= ").push_bind(i64::from(max));
+        }
+        if let Some(c) = f.contains.as_ref().filter(|c| !c.is_empty()) {
+            let escaped = c.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            qb.push(" AND LOWER(t.body) LIKE ").push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+        }
+        qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, 500)));
+        let rows = qb.build().fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let reasons: Option<String> = r.try_get("reasons")?;
+            out.push(AnalysedComment {
+                response_id: uuid(r.try_get("response_id")?)?,
+                question_key: r.try_get("question_key")?,
+                survey_id: uuid(r.try_get("survey_id")?)?,
+                survey_title: r.try_get("title")?,
+                channel: r.try_get("channel")?,
+                body: r.try_get("body")?,
+                score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
+                submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                label: r.try_get("label")?,
+                sentiment: r.try_get("sentiment")?,
+                language: r.try_get("language")?,
+                reasons: reasons.as_deref().map(serde_json::from_str).transpose()?.unwrap_or(serde_json::Value::Null),
+                themes: Vec::new(),
+            });
+        }
+        // Themes of the page's comments, in one query.
+        if !out.is_empty() {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT response_id, question_key, theme FROM text_themes WHERE taxonomy_version = ",
+            );
+            qb.push_bind(i64::from(f.version)).push(" AND response_id IN (");
+            let mut sep = qb.separated(", ");
+            for c in &out {
+                sep.push_bind(c.response_id.to_string());
+            }
+            qb.push(") ORDER BY theme");
+            for r in qb.build().fetch_all(&self.read).await? {
+                let (id, key, theme): (String, String, String) =
+                    (r.try_get("response_id")?, r.try_get("question_key")?, r.try_get("theme")?);
+                if let Some(c) = out.iter_mut().find(|c| c.response_id.to_string() == id && c.question_key == key) {
+                    c.themes.push(theme);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
