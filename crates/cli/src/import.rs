@@ -4,7 +4,7 @@
 //! all-or-nothing rules, and the progress line.
 
 use anyhow::{Context, Result, bail};
-use cxloop_server::import::RowError;
+use cxloop_server::kernel::customer_import::RowError;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -377,7 +377,7 @@ async fn run(cli: Cli) -> Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let store = data.open().await?;
             let defs = store.attribute_defs().await?;
-            let plan = cxloop_server::import::plan(&bytes, &defs, &explicit)
+            let plan = cxloop_server::kernel::customer_import::plan(&bytes, &defs, &explicit)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let good = plan.customers.len();
             let checked =

@@ -74,7 +74,7 @@ fn main() {
         let v =
             store.save_taxonomy(&serde_json::to_value(&tax).expect("json"), Some("bench"), None).await.expect("save");
         let started = Instant::now();
-        let tagged = cxloop_server::textwork::retag(store.as_ref(), v.version).await.expect("retag");
+        let tagged = cxloop_server::kernel::textwork::retag(store.as_ref(), v.version).await.expect("retag");
         let secs = started.elapsed().as_secs_f64();
         println!(
             "re-tagged {tagged} comments under version {} in {secs:.1}s: {:.0} comments/s",

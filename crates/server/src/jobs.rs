@@ -112,12 +112,12 @@ impl Registry {
 
 /// The registry of a `serve` process: one line per job kind and sweeper.
 /// Invitation delivery is registered only when mail is configured.
-pub fn registry(delivery: Option<Arc<crate::invite::Delivery>>) -> Registry {
-    let mut r = Registry::default().job(Probe).job(crate::textwork::Retag);
+pub fn registry(delivery: Option<Arc<crate::kernel::invite::Delivery>>) -> Registry {
+    let mut r = Registry::default().job(Probe).job(crate::kernel::textwork::Retag);
     if let Some(d) = delivery {
-        r = r.sweeper(crate::invite::DeliverInvitations(d));
+        r = r.sweeper(crate::kernel::invite::DeliverInvitations(d));
     }
-    r.sweeper(crate::textwork::AnalysePending::default()).sweeper(crate::auth::PurgeSessions)
+    r.sweeper(crate::kernel::textwork::AnalysePending::default()).sweeper(crate::auth::PurgeSessions)
 }
 
 /// Queues a job of kind `K` with its typed payload.

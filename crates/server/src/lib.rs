@@ -13,9 +13,6 @@ pub mod crypto;
 pub mod error;
 pub mod features;
 pub mod guard;
-pub mod import;
-pub mod ingest;
-pub mod invite;
 pub mod jobs;
 pub mod json;
 pub mod kernel;
@@ -23,9 +20,6 @@ pub mod limits;
 pub mod mail;
 pub mod qr;
 pub mod query;
-pub mod report;
-pub mod textwork;
-pub mod themes_report;
 pub mod web;
 
 use axum::Router;
@@ -86,7 +80,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub base_url: Arc<str>,
     /// Email delivery, when `smtp_url` is set.
-    pub delivery: Option<Arc<invite::Delivery>>,
+    pub delivery: Option<Arc<kernel::invite::Delivery>>,
     /// Login, public-post and hashing limits of this process.
     pub limits: Arc<limits::Limits>,
 }
@@ -99,7 +93,7 @@ pub struct Application {
     store: Arc<dyn Store>,
     job_lease: std::time::Duration,
     worker: String,
-    delivery: Option<Arc<invite::Delivery>>,
+    delivery: Option<Arc<kernel::invite::Delivery>>,
 }
 
 impl Application {
@@ -114,7 +108,7 @@ impl Application {
         let delivery = match &config.smtp_url {
             Some(url) => {
                 let mailer = mail::Mailer::new(url, &config.mail_from).map_err(anyhow_free::StartError::Config)?;
-                Some(Arc::new(invite::Delivery { mailer, base_url: base_url.to_string() }))
+                Some(Arc::new(kernel::invite::Delivery { mailer, base_url: base_url.to_string() }))
             }
             None => None,
         };

@@ -391,7 +391,8 @@ pub async fn import_customers(
         explicit.insert(h.trim().to_string(), t.trim().to_string());
     }
     let defs = state.store.attribute_defs().await?;
-    let plan = crate::import::plan(&body, &defs, &explicit).map_err(|e| AppError::invalid("file", e.0))?;
+    let plan =
+        crate::kernel::customer_import::plan(&body, &defs, &explicit).map_err(|e| AppError::invalid("file", e.0))?;
     let all_or_nothing = q.all_or_nothing.unwrap_or(false);
     let import = !q.dry_run.unwrap_or(false) && (!all_or_nothing || plan.errors.is_empty());
     let refs: Vec<CustomerRef> = plan.customers.iter().map(|(_, c)| c.clone()).collect();

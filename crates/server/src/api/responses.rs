@@ -4,11 +4,11 @@
 use crate::AppState;
 use crate::auth::{Api, MaybeApi, can};
 use crate::error::AppError;
-use crate::ingest::{Submission, Trust, submit};
 use crate::json::ApiJson;
+use crate::kernel::ingest::{Submission, Trust, submit};
+use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
 use crate::query::ApiQuery;
-use crate::report::RangeQuery;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -282,7 +282,8 @@ pub async fn get_metrics(
     let segment =
         crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
     let m =
-        crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
+        crate::kernel::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m))
+            .await?;
     let mut v = serde_json::to_value(&m).map_err(|e| AppError::Internal(e.to_string()))?;
     if let Some((label, members)) = &segment {
         v["segment"] = serde_json::json!({ "label": label, "customers": members.len() });
@@ -322,10 +323,10 @@ pub async fn compare_segments(
     };
     let (a_label, a) = seg(&q.a_expr, &q.a, "a").await?;
     let (b_label, b) = seg(&q.b_expr, &q.b, "b").await?;
-    let questions = crate::report::compare_segments(&state, &survey, range, &a, &b).await?;
+    let questions = crate::kernel::report::compare_segments(&state, &survey, range, &a, &b).await?;
     Ok(Json(serde_json::json!({
         "survey_id": survey.id,
-        "range": crate::report::RangeOut::from(range),
+        "range": crate::kernel::report::RangeOut::from(range),
         "a": { "label": a_label, "customers": a.len() },
         "b": { "label": b_label, "customers": b.len() },
         "questions": questions,
@@ -361,12 +362,12 @@ pub async fn get_themes(
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ThemesQuery>,
-) -> Result<Json<crate::themes_report::WowsWoes>, AppError> {
+) -> Result<Json<crate::kernel::themes_report::WowsWoes>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
     let segment =
         crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
-    let mut report = crate::themes_report::wows_and_woes(
+    let mut report = crate::kernel::themes_report::wows_and_woes(
         &state,
         &survey,
         range,
@@ -375,6 +376,6 @@ pub async fn get_themes(
         segment.as_ref().map(|(_, m)| m),
     )
     .await?;
-    report.segment = segment.map(|(label, m)| crate::themes_report::SegmentOut { label, customers: m.len() });
+    report.segment = segment.map(|(label, m)| crate::kernel::themes_report::SegmentOut { label, customers: m.len() });
     Ok(Json(report))
 }

@@ -6,10 +6,10 @@ use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::json::ApiJson;
+use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
+use crate::kernel::textwork::{CommentsQuery, add_theme_from_phrase, parse_version};
 use crate::query::ApiQuery;
-use crate::report::RangeQuery;
-use crate::textwork::{CommentsQuery, add_theme_from_phrase, parse_version};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,7 +29,7 @@ pub async fn get_taxonomy(
     ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> Result<Json<Value>, AppError> {
     let store = state.store.as_ref();
-    let (current, _) = crate::textwork::current_taxonomy(store).await?;
+    let (current, _) = crate::kernel::textwork::current_taxonomy(store).await?;
     let v = match parse_version(q.version.as_deref())? {
         None => current,
         Some(n) => store.taxonomy(n).await.map_err(|e| match e {
@@ -67,7 +67,8 @@ pub async fn put_taxonomy(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let tax = Taxonomy { themes: req.themes };
     let (v, job) =
-        crate::textwork::save_taxonomy(state.store.as_ref(), &tax, req.note.as_deref(), Some(&user.email)).await?;
+        crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, req.note.as_deref(), Some(&user.email))
+            .await?;
     Ok((StatusCode::CREATED, Json(json!({"version": v.version, "retag_job": job}))))
 }
 
@@ -96,9 +97,9 @@ pub async fn get_emerging(
 ) -> Result<Json<Value>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, _) = q.resolve()?;
-    let (version, phrases) = crate::themes_report::emerging(&state, &survey, range, 20).await?;
+    let (version, phrases) = crate::kernel::themes_report::emerging(&state, &survey, range, 20).await?;
     Ok(Json(
-        json!({"taxonomy_version": version, "range": crate::report::RangeOut::from(range), "previous": crate::report::RangeOut::from(range.previous()), "phrases": phrases}),
+        json!({"taxonomy_version": version, "range": crate::kernel::report::RangeOut::from(range), "previous": crate::kernel::report::RangeOut::from(range.previous()), "phrases": phrases}),
     ))
 }
 

@@ -7,8 +7,8 @@ use super::layout::{datetime, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
+use crate::kernel::textwork::CommentsQuery;
 use crate::query::PageQuery;
-use crate::textwork::CommentsQuery;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,7 +33,7 @@ pub async fn explorer(
     PageQuery(q): PageQuery<CommentsQuery>,
 ) -> Result<Response, PageError> {
     let surveys = state.store.list_surveys().await?;
-    let (_, tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let (_, tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let (comments, error) = match q.filter(&state).await {
         Ok(f) => (state.store.search_comments(&f).await?, None),
         Err(e @ AppError::Invalid { .. }) => (Vec::new(), Some(e.public_message())),
@@ -108,7 +108,7 @@ async fn render_taxonomy(
     draft: Option<&str>,
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
-    let (current, tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let (current, tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let versions = state.store.taxonomy_versions().await?;
     let json = serde_json::to_string_pretty(&tax).unwrap_or_default();
     let (texts, analysed) = state.store.analysis_progress().await?;
@@ -170,9 +170,9 @@ pub async fn save_taxonomy(
     let parsed: Result<Taxonomy, AppError> = crate::json::parse(draft.as_bytes());
     let note = Some(form.get("note").trim()).filter(|n| !n.is_empty());
     let result = match parsed {
-        Ok(tax) => {
-            crate::textwork::save_taxonomy(state.store.as_ref(), &tax, note, Some(&user.user.email)).await.map(|_| ())
-        }
+        Ok(tax) => crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, note, Some(&user.user.email))
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match result {

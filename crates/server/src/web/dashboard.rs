@@ -7,9 +7,9 @@ use super::layout::{datetime, measure_value, num, page};
 use crate::AppState;
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::report::{RangeQuery, survey_metrics};
 use crate::kernel::surveys::load_survey;
 use crate::query::PageQuery;
-use crate::report::{RangeQuery, survey_metrics};
 use axum::extract::{Path, State};
 use cxloop_core::metrics::{MeasureWithChange, QuestionMetrics};
 use cxloop_core::period::{DateRange, Interval, fmt_date};
@@ -328,7 +328,8 @@ pub async fn survey_dashboard(
         crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
             .await?;
     let metrics =
-        crate::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m)).await?;
+        crate::kernel::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m))
+            .await?;
     let latest = state.store.latest_comments(Some(survey.id), &window(range), 20).await?;
     let channels = by_channel(&state, &survey, range).await?;
     let recent = state
@@ -511,7 +512,7 @@ pub async fn compare_page(
         let sb = crate::kernel::segments::resolve_segment(&state, None, Some(b)).await;
         match (sa, sb) {
             (Ok(Some(sa)), Ok(Some(sb))) => {
-                let rows = crate::report::compare_segments(&state, &survey, range, &sa.1, &sb.1).await?;
+                let rows = crate::kernel::report::compare_segments(&state, &survey, range, &sa.1, &sb.1).await?;
                 result = Some((sa, sb, rows));
             }
             (Err(e), _) | (_, Err(e)) => error = Some(e.public_message()),

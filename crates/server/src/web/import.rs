@@ -7,7 +7,7 @@ use super::layout::page;
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::PageError;
-use crate::import::{Plan, plan};
+use crate::kernel::customer_import::{Plan, plan};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::MaybeWebUser;
 use crate::crypto::verify_customer;
 use crate::error::{AppError, PageError};
-use crate::ingest::{CustomerClaim, Submission, SubmitError, Trust, submit};
+use crate::kernel::ingest::{CustomerClaim, Submission, SubmitError, Trust, submit};
 use crate::query::PageQuery;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -232,7 +232,7 @@ async fn checked_link(
     link: LinkParams,
 ) -> Result<(Checked, Option<uuid::Uuid>), PageError> {
     if let Some(token) = link.i.as_deref().filter(|t| !t.is_empty()) {
-        return match crate::ingest::open_invitation(state, survey, token).await {
+        return match crate::kernel::ingest::open_invitation(state, survey, token).await {
             Ok(inv) => Ok((Checked::Ok(LinkParams { i: Some(token.to_string()), ..Default::default() }), Some(inv.id))),
             Err(AppError::Conflict { .. }) => Ok((Checked::Answered, None)),
             Err(AppError::Invalid { .. }) => Ok((Checked::Anonymous(BAD_INVITATION), None)),

@@ -7,10 +7,10 @@ use super::layout::{datetime, num, page};
 use crate::AppState;
 use crate::auth::{Staff, can};
 use crate::error::PageError;
+use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
+use crate::kernel::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
 use crate::query::PageQuery;
-use crate::report::RangeQuery;
-use crate::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 
@@ -75,7 +75,7 @@ pub async fn survey_themes(
         crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
             .await?;
     let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| m)).await?;
-    let (_, emerging) = crate::themes_report::emerging(&state, &survey, range, 12).await?;
+    let (_, emerging) = crate::kernel::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {
         div.actions {
             h1 style="margin-right:auto" { "Wows & woes: " (survey.title) }
@@ -145,6 +145,6 @@ pub async fn add_theme(
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
     let survey = load_survey(&state, &id).await?;
-    crate::textwork::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
+    crate::kernel::textwork::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
     Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())
 }

@@ -10,7 +10,7 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::import::{FileError, RowError};
+use crate::kernel::customer_import::{FileError, RowError};
 use cxloop_core::answer::validate_answers;
 use cxloop_core::period::parse_date;
 use cxloop_core::{QuestionType, Survey};
@@ -92,7 +92,7 @@ fn target_for(header: &str, explicit: &HashMap<String, String>) -> Option<String
 type Rows = (Vec<String>, Vec<Result<(u64, Vec<String>), RowError>>, bool);
 
 fn csv_rows(text: &str) -> Result<Rows, FileError> {
-    crate::import::check_quotes(text)?;
+    crate::kernel::customer_import::check_quotes(text)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| FileError(format!("line 1: cannot read the header row: {e}")))?.clone();
     if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
@@ -184,7 +184,7 @@ fn parse_when(v: &str) -> Result<OffsetDateTime, String> {
 /// The file's columns with the target each maps to by its name (`ignore`
 /// when its name says nothing), for a first preview the person then adjusts.
 pub fn suggested_mapping(bytes: &[u8], format: Format) -> Result<HashMap<String, String>, FileError> {
-    let text = crate::import::decode_text(bytes)?;
+    let text = crate::kernel::customer_import::decode_text(bytes)?;
     let (headers, _, _) = match format {
         Format::Csv => csv_rows(&text)?,
         Format::Json => json_rows(&text)?,
@@ -210,7 +210,7 @@ pub fn plan(
         FileError(format!("the survey {:?} has no free-text question to hold the feedback", survey.title))
     })?;
     let rating_q = survey.headline_question();
-    let text = crate::import::decode_text(bytes)?;
+    let text = crate::kernel::customer_import::decode_text(bytes)?;
     let (headers, rows, item) = match format {
         Format::Csv => csv_rows(&text)?,
         Format::Json => json_rows(&text)?,

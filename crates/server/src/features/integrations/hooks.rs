@@ -7,8 +7,8 @@
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
-use crate::invite::{Recipient, Reminders, invite};
 use crate::json::ApiJson;
+use crate::kernel::invite::{Recipient, Reminders, invite};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

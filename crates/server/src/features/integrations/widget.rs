@@ -5,8 +5,8 @@
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
-use crate::ingest::{Submission, Trust, submit};
 use crate::json::ApiJson;
+use crate::kernel::ingest::{Submission, Trust, submit};
 use crate::kernel::surveys::load_survey;
 use crate::query::ApiQuery;
 use axum::Json;

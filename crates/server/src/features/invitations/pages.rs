@@ -6,7 +6,7 @@ use super::service::{Address, SendRequest, recipients};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
-use crate::invite::{InviteReport, Reminders, invite, summary};
+use crate::kernel::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
 use crate::web::FormData;
 use crate::web::StaffForm;

@@ -1,11 +1,11 @@
 //! The invitations service: whom a send request reaches (a segment's
 //! members, customers of the directory, plain addresses, each checked), for
 //! the API and the page alike. Queueing and delivery are the kernel's
-//! (`crate::invite`), which inbound webhooks use too.
+//! (`crate::kernel::invite`), which inbound webhooks use too.
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::invite::Recipient;
+use crate::kernel::invite::Recipient;
 use cxloop_store::CustomerRef;
 use serde::Deserialize;
 use serde_json::Value;

@@ -54,7 +54,7 @@ pub fn check(p: &mut Persona) -> Result<(), AppError> {
 pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
     let personas = state.store.personas().await?;
     let segments = state.store.segments().await?;
-    let (version, tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let (version, tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let theme_counts = state.store.customer_theme_counts(version.version).await?;
     let surveys: Vec<_> = state
         .store
@@ -63,7 +63,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
         .into_iter()
         .filter(|s| s.survey.status != cxloop_core::SurveyStatus::Draft && s.survey.headline_question().is_some())
         .collect();
-    let (range, interval) = crate::report::RangeQuery::default().resolve()?;
+    let (range, interval) = crate::kernel::report::RangeQuery::default().resolve()?;
     let mut out = Vec::new();
     for p in personas {
         let seg = p.segment_id.and_then(|id| segments.iter().find(|s| s.id == id));
@@ -74,7 +74,8 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
                 segment = Some(json!({ "id": seg.id, "name": seg.name, "customers": members.len() }));
                 for s in &surveys {
                     let m =
-                        crate::report::survey_metrics_for(state, &s.survey, range, interval, Some(&members)).await?;
+                        crate::kernel::report::survey_metrics_for(state, &s.survey, range, interval, Some(&members))
+                            .await?;
                     if let Some(first) = m.questions.first().and_then(|q| q.measures.first()) {
                         kpis.push(Kpi {
                             survey_id: s.survey.id,

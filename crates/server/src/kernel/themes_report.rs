@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::report::RangeOut;
+use crate::kernel::report::RangeOut;
 use cxloop_core::period::{DateRange, Interval, fmt_date, parse_date};
 use cxloop_core::stats::{self, Difference, Histogram};
 use cxloop_core::{QuestionType, Survey};
@@ -237,7 +237,7 @@ pub async fn wows_and_woes(
 ) -> Result<WowsWoes, AppError> {
     let store = state.store.as_ref();
     let (v, taxonomy) = match version {
-        None => crate::textwork::current_taxonomy(store).await?,
+        None => crate::kernel::textwork::current_taxonomy(store).await?,
         Some(n) => {
             let v = store.taxonomy(n).await.map_err(|e| match e {
                 StoreError::NotFound => AppError::invalid("version", format!("there is no taxonomy version {n}")),
@@ -374,7 +374,7 @@ pub async fn emerging(
     range: DateRange,
     limit: usize,
 ) -> Result<(u32, Vec<Emerging>), AppError> {
-    let (v, _) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let (v, _) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let win = |r: DateRange| TimeWindow {
         from: Some(r.from.midnight().assume_utc()),
         to: Some(cxloop_core::period::end_of(r.to)),

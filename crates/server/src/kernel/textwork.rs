@@ -242,7 +242,7 @@ impl CommentsQuery {
         };
         let version = match parse_version(self.version.as_deref())? {
             Some(v) => v,
-            None => crate::textwork::current_taxonomy(state.store.as_ref()).await?.0.version,
+            None => crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?.0.version,
         };
         let day = |s: &Option<String>, f: &'static str| {
             blank(s)
@@ -279,10 +279,10 @@ pub async fn add_theme_from_phrase(
     phrase: &str,
     name: Option<&str>,
 ) -> Result<(u32, uuid::Uuid, Theme), AppError> {
-    let (_, mut tax) = crate::textwork::current_taxonomy(state.store.as_ref()).await?;
-    let theme = crate::themes_report::theme_from_phrase(&tax, phrase, name)?;
+    let (_, mut tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
+    let theme = crate::kernel::themes_report::theme_from_phrase(&tax, phrase, name)?;
     tax.themes.push(theme.clone());
     let note = format!("added theme {:?} from an emerging phrase", theme.name);
-    let (v, job) = crate::textwork::save_taxonomy(state.store.as_ref(), &tax, Some(&note), Some(by)).await?;
+    let (v, job) = crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, Some(&note), Some(by)).await?;
     Ok((v.version, job, theme))
 }
