@@ -166,15 +166,10 @@ pub fn router(state: AppState) -> Router {
     use axum::http::{HeaderName, HeaderValue, header};
     let hsts = state.config.secure_cookies;
     use tower_http::set_header::SetResponseHeaderLayer;
-    Router::new()
-        .merge(api::routes())
-        .merge(web::routes())
-        .merge(features::personas::routes())
-        .merge(features::integrations::routes())
-        .merge(features::invitations::routes())
-        .merge(features::privacy::routes())
-        .merge(features::feedback::routes())
-        .fallback(api::not_found)
+    let app = features::ALL
+        .iter()
+        .fold(Router::new().merge(api::routes()).merge(web::routes()), |app, f| app.merge((f.routes)()));
+    app.fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

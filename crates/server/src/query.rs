@@ -14,22 +14,29 @@ use serde::de::DeserializeOwned;
 /// same as leaving it out, for every parameter alike (the OpenAPI document
 /// marks each optional one `allowEmptyValue`).
 pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, AppError> {
-    let pairs = form_urlencoded::parse(raw.as_bytes());
-    let kept = if pairs.clone().any(|(_, v)| v.is_empty()) {
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.filter(|(_, v)| !v.is_empty())).finish()
-    } else {
-        raw.to_string()
-    };
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    from_pairs(&pairs, "invalid query parameter")
+}
+
+/// Deserialises urlencoded `pairs` (a query string's or a form body's) into
+/// `T`, empty values left out; a failure is `Invalid` naming the field
+/// (`what: message`), whether serde knows its path (a bad number) or only
+/// names it in its message (a duplicated or missing field).
+pub fn from_pairs<T: DeserializeOwned>(pairs: &[(String, String)], what: &str) -> Result<T, AppError> {
+    let kept = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .finish();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(kept.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        // serde names a duplicated or missing parameter in its message.
+        // serde names a duplicated or missing field in its message.
         let named = ["duplicate field `", "missing field `"]
             .iter()
             .find_map(|p| message.split_once(p).and_then(|(_, rest)| rest.split('`').next()).map(str::to_string));
         let field = if path != "." { Some(path) } else { named };
-        AppError::Invalid { field, message: format!("invalid query parameter: {message}") }
+        AppError::Invalid { field, message: format!("{what}: {message}") }
     })
 }
 

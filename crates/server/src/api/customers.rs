@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
 use crate::json::ApiJson;
-use crate::kernel::customers::{optional_email, optional_name};
+use crate::kernel::customers::{CustomerInput, check_customer};
 use crate::query::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -78,47 +78,6 @@ pub async fn put_attribute(
     def.validate().map_err(|e| AppError::invalid(e.field, e.message))?;
     state.store.put_attribute_def(&def).await?;
     Ok(Json(def))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerInput {
-    #[serde(default)]
-    pub external_id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub attributes: serde_json::Map<String, Value>,
-}
-
-/// Validates one customer against the attribute definitions; errors are
-/// prefixed with `prefix` (e.g. `customers[3].`).
-pub fn check_customer(
-    input: &CustomerInput,
-    external_id: &str,
-    defs: &HashMap<String, AttributeDef>,
-    prefix: &str,
-) -> Result<CustomerRef, AppError> {
-    let id = external_id.trim();
-    if id.is_empty() || id.chars().count() > 200 {
-        return Err(AppError::invalid(format!("{prefix}external_id"), "external_id must be 1–200 characters"));
-    }
-    let email = optional_email(&format!("{prefix}email"), input.email.as_deref())?;
-    let name = optional_name(&format!("{prefix}name"), input.name.as_deref())?;
-    let mut attributes = serde_json::Map::new();
-    for (k, v) in &input.attributes {
-        let def = defs.get(k).ok_or_else(|| {
-            AppError::invalid(
-                format!("{prefix}attributes.{k}"),
-                format!("{k:?} is not a defined attribute; define it first"),
-            )
-        })?;
-        let v = def.check(v).map_err(|e| AppError::invalid(format!("{prefix}{}", e.field), e.message))?;
-        attributes.insert(k.clone(), v);
-    }
-    Ok(CustomerRef { external_id: id.to_string(), name, email, attributes })
 }
 
 async fn defs(state: &AppState) -> Result<HashMap<String, AttributeDef>, AppError> {

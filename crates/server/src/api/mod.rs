@@ -9,7 +9,7 @@ pub mod surveys;
 pub mod text;
 
 /// The OpenAPI document served at `/api/openapi.json`.
-pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
+pub use openapi::document_text as openapi_document;
 
 use crate::AppState;
 use crate::error::AppError;

@@ -1,13 +1,52 @@
-//! The OpenAPI document, written by hand beside the handlers and checked
-//! against the router's paths by a drift test.
+//! The OpenAPI document, written by hand beside the handlers: the kernel's
+//! part here (`openapi.json`), each feature's in its folder
+//! ([`crate::features::Feature::openapi`]), merged once. Tests check it
+//! against the routed paths (each part against its own), its references,
+//! its strictness and the statuses each operation can answer.
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use serde_json::Value;
+use std::sync::LazyLock;
 
-pub const DOCUMENT: &str = include_str!("openapi.json");
+/// The kernel's part: its paths, the shared schemas, parameters and responses.
+pub const KERNEL: &str = include_str!("openapi.json");
 
-pub async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT)
+/// The kernel's part merged with every feature's: paths and schemas are
+/// added, and a name two parts both define is refused.
+pub fn merge(kernel: &str, parts: &[(&str, &str)]) -> Result<Value, String> {
+    let mut doc: Value = serde_json::from_str(kernel).map_err(|e| format!("kernel: {e}"))?;
+    for (name, text) in parts {
+        let part: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        for (section, into) in [("paths", &["paths"][..]), ("schemas", &["components", "schemas"][..])] {
+            let from = if section == "paths" { &part["paths"] } else { &part["components"]["schemas"] };
+            let Some(from) = from.as_object() else { continue };
+            let target = into.iter().fold(&mut doc, |node, key| &mut node[*key]);
+            let target = target.as_object_mut().ok_or_else(|| format!("kernel has no {section}"))?;
+            for (key, value) in from {
+                if target.insert(key.clone(), value.clone()).is_some() {
+                    return Err(format!("{name}: {section} {key:?} is defined twice"));
+                }
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// The served document, merged once (the parts are compiled in and the
+/// tests below merge them, so the error is for a build that skipped them).
+pub static DOCUMENT: LazyLock<Result<String, String>> = LazyLock::new(|| {
+    let parts: Vec<(&str, &str)> = crate::features::ALL.iter().map(|f| (f.name, f.openapi)).collect();
+    merge(KERNEL, &parts).and_then(|doc| serde_json::to_string_pretty(&doc).map_err(|e| e.to_string()))
+});
+
+/// The merged document's text.
+pub fn document_text() -> Result<&'static str, crate::error::AppError> {
+    DOCUMENT.as_deref().map_err(|e| crate::error::AppError::Internal(format!("the OpenAPI document: {e}")))
+}
+
+pub async fn document() -> Result<impl IntoResponse, crate::error::AppError> {
+    Ok(([(header::CONTENT_TYPE, "application/json")], document_text()?))
 }
 
 #[cfg(test)]
@@ -16,23 +55,50 @@ mod tests {
 
     #[test]
     fn document_lists_exactly_the_routed_paths() {
-        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
         let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
         let mut routed: Vec<&str> = super::super::PATHS.to_vec();
-        routed.extend(crate::features::personas::api::PATHS);
-        routed.extend(crate::features::integrations::PATHS);
-        routed.extend(crate::features::invitations::api::PATHS);
-        routed.extend(crate::features::privacy::api::PATHS);
-        routed.extend(crate::features::feedback::api::PATHS);
+        for f in crate::features::ALL {
+            routed.extend(f.api_paths);
+        }
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);
     }
 
+    /// Each part documents its own paths: the kernel's the kernel's, each
+    /// feature's exactly the paths it routes.
+    #[test]
+    fn each_part_documents_exactly_its_own_paths() {
+        let paths = |text: &str| {
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            let mut p: Vec<String> = v["paths"].as_object().unwrap().keys().cloned().collect();
+            p.sort_unstable();
+            p
+        };
+        let mut kernel: Vec<String> = super::super::PATHS.iter().map(|p| p.to_string()).collect();
+        kernel.sort_unstable();
+        assert_eq!(paths(KERNEL), kernel, "kernel");
+        for f in crate::features::ALL {
+            let mut own: Vec<String> = f.api_paths.iter().map(|p| p.to_string()).collect();
+            own.sort_unstable();
+            assert_eq!(paths(f.openapi), own, "{}", f.name);
+        }
+    }
+
+    #[test]
+    fn merging_refuses_a_name_defined_twice() {
+        let part = r#"{"paths": {"/api/v1/surveys": {}}}"#;
+        let e = merge(KERNEL, &[("clash", part)]).unwrap_err();
+        assert!(e.contains("\"/api/v1/surveys\" is defined twice"), "{e}");
+        let part = r#"{"paths": {}, "components": {"schemas": {"Submission": {}}}}"#;
+        assert!(merge(KERNEL, &[("clash", part)]).unwrap_err().contains("schemas \"Submission\""));
+    }
+
     #[test]
     fn every_reference_resolves() {
-        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
-        let text = DOCUMENT;
+        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
+        let text = document_text().unwrap();
         for piece in text.split("\"$ref\": \"#/").skip(1) {
             let path = &piece[..piece.find('"').unwrap()];
             let mut node = &doc;
@@ -82,7 +148,7 @@ mod tests {
     /// says `true` itself: senders post their own payloads.
     #[test]
     fn every_request_object_says_whether_other_fields_are_allowed() {
-        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
         let open = [doc["components"]["schemas"]["Persona"].clone()];
         let mut objects = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
@@ -107,7 +173,7 @@ mod tests {
     /// (`query::parse_query`); the document says so for every optional one.
     #[test]
     fn every_optional_query_parameter_allows_an_empty_value() {
-        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
         let mut missing = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for (key, item) in ops.as_object().unwrap() {
@@ -130,7 +196,7 @@ mod tests {
     /// unknown; a query can be invalid; public posts can be rate limited.
     #[test]
     fn every_operation_lists_every_status_it_can_answer() {
-        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
         let mut missing = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for (method, op) in ops.as_object().unwrap() {

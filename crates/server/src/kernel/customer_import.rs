@@ -5,7 +5,7 @@
 //! and column. Nothing is written here: callers choose all-or-nothing or
 //! valid-rows-only.
 
-use crate::api::customers::{CustomerInput, check_customer};
+use crate::kernel::customers::{CustomerInput, check_customer};
 use cxloop_core::customer::AttributeDef;
 use cxloop_store::CustomerRef;
 use serde::Serialize;

@@ -2,7 +2,11 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use cxloop_store::StoreError;
+use cxloop_core::customer::AttributeDef;
+use cxloop_store::{CustomerRef, StoreError};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// A customer by external id (as a path gives it); unknown ones are 404.
 pub async fn customer_or_404(state: &AppState, external_id: &str) -> Result<cxloop_store::Customer, AppError> {
@@ -46,4 +50,46 @@ mod tests {
         assert_eq!(optional_email("e", Some("")).unwrap(), None);
         assert_eq!(optional_email("c.email", Some("ana@")).unwrap_err().field(), Some("c.email"));
     }
+}
+
+/// One customer as the API and the CSV import give it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, Value>,
+}
+
+/// Validates one customer against the attribute definitions; errors are
+/// prefixed with `prefix` (e.g. `customers[3].`).
+pub fn check_customer(
+    input: &CustomerInput,
+    external_id: &str,
+    defs: &HashMap<String, AttributeDef>,
+    prefix: &str,
+) -> Result<CustomerRef, AppError> {
+    let id = external_id.trim();
+    if id.is_empty() || id.chars().count() > 200 {
+        return Err(AppError::invalid(format!("{prefix}external_id"), "external_id must be 1–200 characters"));
+    }
+    let email = optional_email(&format!("{prefix}email"), input.email.as_deref())?;
+    let name = optional_name(&format!("{prefix}name"), input.name.as_deref())?;
+    let mut attributes = serde_json::Map::new();
+    for (k, v) in &input.attributes {
+        let def = defs.get(k).ok_or_else(|| {
+            AppError::invalid(
+                format!("{prefix}attributes.{k}"),
+                format!("{k:?} is not a defined attribute; define it first"),
+            )
+        })?;
+        let v = def.check(v).map_err(|e| AppError::invalid(format!("{prefix}{}", e.field), e.message))?;
+        attributes.insert(k.clone(), v);
+    }
+    Ok(CustomerRef { external_id: id.to_string(), name, email, attributes })
 }

@@ -114,6 +114,7 @@ pub async fn account_page(State(state): State<AppState>, user: WebUser) -> Resul
 
 pub async fn create_token(
     State(state): State<AppState>,
+    // Untyped: `scope` is one field per ticked box.
     super::SessionForm(user, form): super::SessionForm,
 ) -> Result<Response, PageError> {
     let result = async {
@@ -160,7 +161,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    super::SessionForm(user, _form): super::SessionForm,
+    super::SessionForm(user, _): super::SessionForm<super::NoFields>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     // Only one's own: someone else's token is "not found", not "forbidden".

@@ -4,7 +4,7 @@
 
 use super::FormData;
 use super::StaffForm;
-use super::layout::{Confirm, confirmed, page};
+use super::layout::{Confirm, Confirmation, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
@@ -195,7 +195,7 @@ fn row_markup(i: usize, r: &Row, error_row: Option<usize>) -> Markup {
         fieldset.question-row #(format!("row-{i}")) style=[(error_row == Some(i)).then_some("border:2px solid #b3261e")] {
             legend { "Question " (i + 1) }
             div.cols {
-                label { "Question text" input type="text" name=(p("text")) value=(r.text) style="min-width:260px"; }
+                label { "Question text" input.wide type="text" name=(p("text")) value=(r.text); }
                 label { "Type"
                     select name=(p("type")) disabled[r.locked] {
                         @for t in QuestionType::ALL { option value=(t.as_str()) selected[r.kind == t.as_str()] { (t.label()) } }
@@ -295,6 +295,7 @@ pub async fn new_survey(Staff(user, _): Staff<can::ManageSurveys>, PageQuery(q):
 
 pub async fn create_survey(
     State(state): State<AppState>,
+    // Untyped: the question rows are fields `q{i}_…` for each row shown.
     StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
     let mut d = read_draft(&form);
@@ -355,6 +356,7 @@ pub async fn edit_survey(
 pub async fn update_survey(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    // Untyped: the question rows are fields `q{i}_…` for each row shown.
     StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
     let survey = load_survey(&state, &id).await?;
@@ -400,15 +402,23 @@ pub async fn update_survey(
     }
 }
 
+/// A survey's new status; closing asks first ([`Confirmation`]'s `confirm`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+    confirm: String,
+}
+
 pub async fn set_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
+    StaffForm(user, form, _): StaffForm<can::ManageSurveys, StatusForm>,
 ) -> Result<Response, PageError> {
     let survey = load_survey(&state, &id).await?;
     let status: SurveyStatus =
-        form.get("status").parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
-    if status == SurveyStatus::Closed && survey.status != SurveyStatus::Closed && !confirmed(&form) {
+        form.status.parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
+    if status == SurveyStatus::Closed && survey.status != SurveyStatus::Closed && !Confirmation::is_yes(&form.confirm) {
         let responses = state.store.response_count(survey.id).await?;
         let consequence = html! {
             p { "Its link, QR code, widget and invitations stop taking answers at once; people who open them are told the survey is closed." }

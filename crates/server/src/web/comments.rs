@@ -64,11 +64,11 @@ pub async fn explorer(
                     @for l in ["positive", "neutral", "negative", "not_analysed"] { option value=(l) selected[sel(&q.label, l)] { (l.replace('_', " ")) } }
                 }
             }
-            label { "Channel" input type="text" name="channel" list="channels" value=(q.channel.as_deref().unwrap_or("")) style="width:9em";
+            label { "Channel" input.short type="text" name="channel" list="channels" value=(q.channel.as_deref().unwrap_or(""));
                 datalist #channels { @for c in ["link", "email", "widget", "api", "app-store", "interview", "focus-group"] { option value=(c); } }
             }
-            label { "Score from" input type="number" name="min_score" value=(q.min_score.as_deref().unwrap_or("")) style="width:6em"; }
-            label { "to" input type="number" name="max_score" value=(q.max_score.as_deref().unwrap_or("")) style="width:6em"; }
+            label { "Score from" input.tiny type="number" name="min_score" value=(q.min_score.as_deref().unwrap_or("")); }
+            label { "to" input.tiny type="number" name="max_score" value=(q.max_score.as_deref().unwrap_or("")); }
             label { "From" input type="date" name="from" value=(q.from.as_deref().unwrap_or("")); }
             label { "To" input type="date" name="to" value=(q.to.as_deref().unwrap_or("")); }
             button.btn type="submit" { "Filter" }
@@ -162,13 +162,21 @@ pub async fn taxonomy_page(
     render_taxonomy(&state, &user, None, None).await
 }
 
+/// A taxonomy draft (JSON) with a note on what changed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct TaxonomyForm {
+    taxonomy: String,
+    note: String,
+}
+
 pub async fn save_taxonomy(
     State(state): State<AppState>,
-    StaffForm(user, form, _): StaffForm<can::ManageTaxonomy>,
+    StaffForm(user, form, _): StaffForm<can::ManageTaxonomy, TaxonomyForm>,
 ) -> Result<Response, PageError> {
-    let draft = form.get("taxonomy");
+    let draft = form.taxonomy.as_str();
     let parsed: Result<Taxonomy, AppError> = crate::json::parse(draft.as_bytes());
-    let note = Some(form.get("note").trim()).filter(|n| !n.is_empty());
+    let note = Some(form.note.trim()).filter(|n| !n.is_empty());
     let result = match parsed {
         Ok(tax) => crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, note, Some(&user.user.email))
             .await

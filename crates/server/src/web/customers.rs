@@ -2,9 +2,8 @@
 //! timeline (lifecycle events and every response with its comments), and
 //! the segment editor with a live count of who matches.
 
-use super::FormData;
 use super::StaffForm;
-use super::layout::{Confirm, confirmed, datetime, page};
+use super::layout::{Confirm, Confirmation, datetime, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
@@ -131,7 +130,7 @@ pub async fn customer_page(
         @if user.can(cxloop_core::access::Permission::ManagePrivacy) {
             p { a href=(format!("/customers/{}/privacy", super::layout::path_segment(&c.external_id))) { "Privacy request: export or erase" } }
         }
-        table style="max-width: 520px" {
+        table.narrow {
             tbody { @for (k, v) in &c.attributes { tr { th { (k) } td { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) } } } }
         }
         h2 { "Timeline" }
@@ -164,12 +163,13 @@ pub async fn customer_page(
 async fn render_segments(
     state: &AppState,
     user: &WebUser,
-    form: Option<&FormData>,
+    form: Option<&SegmentForm>,
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let segments = state.store.segments().await?;
     let defs = state.store.attribute_defs().await?;
-    let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
+    let empty = SegmentForm::default();
+    let form = form.unwrap_or(&empty);
     let mut counts = Vec::new();
     for s in &segments {
         let n = match parse_segment(&s.expression, &defs) {
@@ -203,13 +203,13 @@ async fn render_segments(
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
             form.stack method="post" action="/segments" {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")) required; }
+                div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }
                 div {
                     label for="expression" { "Expression" }
-                    textarea #expression name="expression" rows="3" class="mono" required { (get("expression")) }
+                    textarea #expression name="expression" rows="3" class="mono" required { (form.expression) }
                     p.muted { "Compare fields with = != < <= > >= contains, lists with in (\"a\", \"b\"), blanks with is empty; combine with and, or, not and parentheses. Text goes in quotes; dates as \"YYYY-MM-DD\"." }
                 }
-                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(get("description")); }
+                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(form.description); }
                 button.btn type="submit" { "Save segment" }
             }
             }
@@ -224,15 +224,28 @@ pub async fn segments_page(
     render_segments(&state, &user, None, None).await
 }
 
+/// The new-segment and edit-segment form.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct SegmentForm {
+    name: String,
+    expression: String,
+    description: String,
+}
+
+impl SegmentForm {
+    fn of(seg: &cxloop_store::Segment) -> SegmentForm {
+        SegmentForm {
+            name: seg.name.clone(),
+            expression: seg.expression.clone(),
+            description: seg.description.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A segment form's name, expression and description, checked.
-async fn segment_fields(state: &AppState, form: &FormData) -> Result<(String, String, Option<String>), AppError> {
-    crate::kernel::segments::check_segment(
-        state,
-        form.get("name"),
-        form.get("expression"),
-        Some(form.get("description")),
-    )
-    .await
+async fn segment_fields(state: &AppState, form: &SegmentForm) -> Result<(String, String, Option<String>), AppError> {
+    crate::kernel::segments::check_segment(state, &form.name, &form.expression, Some(&form.description)).await
 }
 
 fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
@@ -247,7 +260,7 @@ fn name_taken(name: &str) -> impl Fn(StoreError) -> AppError + '_ {
 
 pub async fn create_segment(
     State(state): State<AppState>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, SegmentForm>,
 ) -> Result<Response, PageError> {
     let result = async {
         let (name, expression, description) = segment_fields(&state, &form).await?;
@@ -274,18 +287,10 @@ async fn render_edit_segment(
     state: &AppState,
     user: &WebUser,
     seg: &cxloop_store::Segment,
-    form: Option<&FormData>,
+    form: Option<&SegmentForm>,
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
-    let get = |k: &str| match form {
-        Some(f) => f.get(k).to_string(),
-        None => match k {
-            "name" => seg.name.clone(),
-            "expression" => seg.expression.clone(),
-            "description" => seg.description.clone().unwrap_or_default(),
-            _ => String::new(),
-        },
-    };
+    let form = form.cloned().unwrap_or_else(|| SegmentForm::of(seg));
     let defs = state.store.attribute_defs().await?;
     let count = match parse_segment(&seg.expression, &defs) {
         Ok(e) => Some(crate::kernel::segments::matching(state, Some(&e), None, 0).await?.1),
@@ -298,7 +303,7 @@ async fn render_edit_segment(
         user,
         "/customers",
         html! {
-            div.actions { h1 style="margin-right:auto" { "Segment: " (seg.name) } a.btn.secondary href="/segments" { "All segments" } }
+            div.actions { h1.grow { "Segment: " (seg.name) } a.btn.secondary href="/segments" { "All segments" } }
             p.muted {
                 @if let Some(n) = count { a href=(format!("/customers?segment_id={}", seg.id)) { (n) " customers" } " match it now." }
                 @if !personas.is_empty() { " Linked to the personas: " (personas.join(", ")) "." }
@@ -306,9 +311,9 @@ async fn render_edit_segment(
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
             form.stack method="post" action=(format!("/segments/{}", seg.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")) required; }
-                div { label for="expression" { "Expression" } textarea #expression name="expression" rows="3" class="mono" required { (get("expression")) } }
-                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(get("description")); }
+                div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }
+                div { label for="expression" { "Expression" } textarea #expression name="expression" rows="3" class="mono" required { (form.expression) } }
+                div { label for="description" { "Description (optional)" } input #description type="text" name="description" value=(form.description); }
                 button.btn type="submit" { "Save changes" }
             }
             h2 { "Delete" }
@@ -333,7 +338,7 @@ pub async fn edit_segment(
 pub async fn update_segment(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, SegmentForm>,
 ) -> Result<Response, PageError> {
     let seg = find_segment(&state, &id).await?;
     let result = async {
@@ -350,10 +355,10 @@ pub async fn update_segment(
 pub async fn delete_segment(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, Confirmation>,
 ) -> Result<Response, PageError> {
     let seg = find_segment(&state, &id).await?;
-    if !confirmed(&form) {
+    if !form.confirmed() {
         let personas: Vec<String> = state
             .store
             .personas()

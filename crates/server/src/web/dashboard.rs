@@ -240,7 +240,7 @@ pub async fn list_surveys(
 ) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
-        div.actions { h1 style="margin-right:auto" { "Surveys" } @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } } }
+        div.actions { h1.grow { "Surveys" } @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } } }
         table {
             thead { tr { th { "Title" } th { "Status" } th { "Touchpoint" } th.num { "Responses" } th { "Last response" } th { "Public link" } } }
             tbody {
@@ -296,12 +296,12 @@ fn question_section(m: &QuestionMetrics, days: i64) -> Markup {
             @if let Some(p) = &m.nps {
                 p.muted { "Promoters " (p.promoters) " · Passives " (p.passives) " · Detractors " (p.detractors) }
             }
-            div.grid style="grid-template-columns: 2fr 1fr; margin-top: 14px" {
-                figure.card.chart style="margin:0" {
+            div.grid.wide-narrow {
+                figure.card.chart {
                     (PreEscaped(charts::trend_svg(m)))
                     figcaption { "Trend of " (m.measures.first().map_or("", |x| x.measure.label)) " with its 95% interval (shaded); gaps are periods without responses." }
                 }
-                figure.card.chart style="margin:0" {
+                figure.card.chart {
                     (PreEscaped(charts::distribution_svg(m)))
                     figcaption { "Distribution of scores" }
                 }
@@ -368,7 +368,7 @@ pub async fn survey_dashboard(
     };
     let body = html! {
         div.actions {
-            h1 style="margin-right:auto" { (survey.title) " " (status_badge(survey.status)) }
+            h1.grow { (survey.title) " " (status_badge(survey.status)) }
             a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
             a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}{seg_param}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
             @if segments.len() >= 2 { a.btn.secondary href=(format!("/surveys/{}/compare?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Compare segments" } }
@@ -522,7 +522,7 @@ pub async fn compare_page(
     let fmt = |unit: &str, v: Option<f64>| measure_value(unit, v);
     let body = html! {
         div.actions {
-            h1 style="margin-right:auto" { "Compare segments: " (survey.title) }
+            h1.grow { "Compare segments: " (survey.title) }
             a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
         }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }

@@ -109,7 +109,7 @@ pub async fn ideal(
                 (points.len()) " customers have both " (label) " and an NPS answer. Lines: the median " (label) " (" (num(Some(median), 0)) ") and the detractor line (6). "
                 strong { (protect) } " high-value detractors (bottom right) to protect."
             }
-            figure.card.chart style="margin:0" {
+            figure.card.chart {
                 (PreEscaped(scatter(&points, median, label)))
                 figcaption { "Each dot is a customer: green promoters, amber passives, red detractors." }
             }

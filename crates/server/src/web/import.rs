@@ -120,6 +120,7 @@ pub async fn upload(
 
 pub async fn confirm(
     State(state): State<AppState>,
+    // Untyped: the column mapping is fields `h{i}`/`t{i}`, one pair per column of the file.
     StaffForm(user, form, _): StaffForm<can::ManageCustomers>,
 ) -> Result<Response, PageError> {
     let csv = form.get("csv").to_string();

@@ -6,13 +6,61 @@ use crate::auth::WebUser;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
+/// The staff pages' stylesheet, served at `/assets/app.css`.
 pub const CSS: &str = include_str!("../../assets/app.css");
 
-/// Whether a destructive form was confirmed: its button on the confirm
-/// page sends `confirm=yes`. The first post of such a form shows
-/// [`confirm_page`] instead of acting, so it asks first without JavaScript.
-pub fn confirmed(form: &crate::web::FormData) -> bool {
-    form.get("confirm") == "yes"
+/// The respondent pages' styles, inlined into each (one request, no flash
+/// of an unstyled form on a slow phone).
+pub const PUBLIC_CSS: &str = include_str!("../../assets/public.css");
+
+/// Which styles a page carries.
+#[derive(Clone, Copy)]
+pub enum Sheet {
+    /// Staff pages and sign-in: the cached stylesheet.
+    Staff,
+    /// Respondent and message pages: [`PUBLIC_CSS`] inline.
+    Public,
+}
+
+/// The one HTML document frame every page is rendered in: doctype,
+/// language, viewport, title, styles, then `body`.
+pub fn shell(title: &str, sheet: Sheet, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                @match sheet {
+                    Sheet::Staff => link rel="stylesheet" href="/assets/app.css";,
+                    Sheet::Public => style { (PreEscaped(PUBLIC_CSS)) },
+                }
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// The body of a destructive form: its button on the confirm page sends
+/// `confirm=yes`. The first post of such a form shows [`Confirm::page`]
+/// instead of acting, so it asks first without JavaScript.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Confirmation {
+    confirm: String,
+}
+
+impl Confirmation {
+    /// Whether this post came from the confirm page's button.
+    pub fn confirmed(&self) -> bool {
+        Self::is_yes(&self.confirm)
+    }
+
+    /// The confirm button's value, for a form that carries `confirm` among its own fields.
+    pub fn is_yes(confirm: &str) -> bool {
+        confirm == "yes"
+    }
 }
 
 /// "Are you sure?": what will happen, and a form that posts to `action`
@@ -52,25 +100,18 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
     let mut nav = vec![
         ("/dashboard", "Overview"),
         ("/surveys", "Surveys"),
-        crate::features::integrations::NAV,
         ("/customers", "Customers"),
-        crate::features::personas::NAV,
         ("/comments", "Comments"),
         ("/taxonomy", "Themes"),
     ];
+    for n in crate::features::ALL.iter().filter_map(|f| f.nav.as_ref()) {
+        let at = nav.iter().position(|(href, _)| *href == n.after).map_or(nav.len(), |i| i + 1);
+        nav.insert(at, (n.href, n.label));
+    }
     if user.can(cxloop_core::access::Permission::ManageUsers) {
         nav.push(("/users", "Staff"));
     }
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · cxloop" }
-                link rel="stylesheet" href="/assets/app.css";
-            }
-            body {
+    let body = html! {
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     div.wrap {
@@ -78,44 +119,27 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
                         nav aria-label="Main" {
                             @for (href, label) in nav {
                                 @if current == href {
-                                    a href=(href) aria-current="page" style="margin-right:18px" { (label) }
+                                    a href=(href) aria-current="page" { (label) }
                                 } @else {
-                                    a href=(href) style="margin-right:18px" { (label) }
+                                    a href=(href) { (label) }
                                 }
                             }
                         }
                         form method="post" action="/logout" {
                             input type="hidden" name="_csrf" value=(user.csrf);
-                            a href="/account" style="margin-right:10px" title="Your account and API tokens" { (user.user.email) }
+                            a href="/account" title="Your account and API tokens" { (user.user.email) }
                             button type="submit" { "Log out" }
                         }
                     }
                 }
                 main #main.wrap { (body) }
-            }
-        }
-    }
+    };
+    shell(&format!("{title} · cxloop"), Sheet::Staff, body)
 }
 
 /// A plain page with one message, for errors and notices.
 pub fn message_page(title: &str, text: &str) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(crate::web::public::CSS)) }
-            }
-            body {
-                main.box {
-                    h1 { (title) }
-                    p { (text) }
-                }
-            }
-        }
-    }
+    shell(title, Sheet::Public, html! { main.box { h1 { (title) } p { (text) } } })
 }
 
 /// `2026-11-24 06:52 UTC`

@@ -1,7 +1,6 @@
 //! Login and logout. The login form carries a CSRF token bound to a
 //! short-lived cookie (there is no session yet); logout uses the session's.
 
-use super::FormData;
 use crate::AppState;
 use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, cookie, log_in, set_cookie};
 use crate::crypto::{ct_eq, new_token};
@@ -11,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,16 +33,7 @@ fn safe_next(next: &str) -> &str {
 }
 
 fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users: bool) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Sign in · cxloop" }
-                link rel="stylesheet" href="/assets/app.css";
-            }
-            body {
+    let body = html! {
                 main.login.card {
                     h1 { "Sign in to cxloop" }
                     @if no_users {
@@ -70,9 +60,8 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users
                         button.btn type="submit" { "Sign in" }
                     }
                 }
-            }
-        }
-    }
+    };
+    crate::web::layout::shell("Sign in · cxloop", crate::web::layout::Sheet::Staff, body)
 }
 
 fn with_login_cookie(state: &AppState, body: Markup, token: &str, status: StatusCode) -> Response {
@@ -93,21 +82,32 @@ pub async fn show_login(
     Ok(with_login_cookie(&state, login_page(&token, next, "", None, no_users), &token, StatusCode::OK))
 }
 
+/// The sign-in form (its token is the login cookie's, not a session's).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct LoginForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    next: String,
+    email: String,
+    password: String,
+}
+
 pub async fn submit_login(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form = FormData::parse(&body)?;
+    let form: LoginForm = crate::query::from_pairs(&super::form_pairs(&body)?, "invalid form field")?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let next = safe_next(form.get("next")).to_string();
-    if expected.is_empty() || !ct_eq(&expected, form.get("_csrf")) {
+    let next = safe_next(&form.next).to_string();
+    if expected.is_empty() || !ct_eq(&expected, &form.csrf) {
         let token = new_token();
-        let page = login_page(&token, &next, form.get("email"), Some("The form expired. Please sign in again."), false);
+        let page = login_page(&token, &next, &form.email, Some("The form expired. Please sign in again."), false);
         return Ok(with_login_cookie(&state, page, &token, StatusCode::FORBIDDEN));
     }
-    match log_in(&state, form.get("email"), form.get("password"), Some(addr.ip())).await {
+    match log_in(&state, &form.email, &form.password, Some(addr.ip())).await {
         Ok(session) => {
             let mut resp = Redirect::to(&next).into_response();
             let h = resp.headers_mut();
@@ -119,12 +119,12 @@ pub async fn submit_login(
             Ok(resp)
         }
         Err(AppError::Invalid { message, .. }) => {
-            let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
+            let page = login_page(&expected, &next, &form.email, Some(&message), false);
             Ok(with_login_cookie(&state, page, &expected, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(AppError::TooMany { retry_after }) => {
             let message = format!("Too many wrong passwords. Wait {retry_after} seconds, then try again.");
-            let page = login_page(&expected, &next, form.get("email"), Some(&message), false);
+            let page = login_page(&expected, &next, &form.email, Some(&message), false);
             let mut resp = with_login_cookie(&state, page, &expected, StatusCode::TOO_MANY_REQUESTS);
             resp.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
             Ok(resp)
@@ -135,7 +135,7 @@ pub async fn submit_login(
 
 pub async fn logout(
     State(state): State<AppState>,
-    super::SessionForm(user, _): super::SessionForm,
+    super::SessionForm(user, _): super::SessionForm<super::NoFields>,
 ) -> Result<Response, PageError> {
     state.store.delete_session(&user.session_hash).await?;
     let mut resp = Redirect::to("/login").into_response();

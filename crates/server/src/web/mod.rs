@@ -68,32 +68,53 @@ async fn css() -> impl IntoResponse {
 
 /// A staff form post, taken apart before the handler runs: the session
 /// (the login page without one), the permission `P` (a 403 page without
-/// it), the urlencoded body (a NUL refused by field) and its CSRF token.
-/// Pages get form bodies only through this (or [`SessionForm`], or
-/// [`read_upload`], which checks the token too), so the check cannot be
-/// forgotten: [`FormData::parse`] is private to this module tree.
-pub struct StaffForm<P>(pub crate::auth::WebUser, pub FormData, pub std::marker::PhantomData<P>);
+/// it), the urlencoded body (a NUL refused by field), its CSRF token, and
+/// the body deserialised into `T`: a typed struct of the form's fields
+/// (a field of the wrong kind, or sent twice, is a 422 page naming it), or
+/// [`FormData`] for a form whose fields are not known in advance (the
+/// builder's `q{i}_…`). An empty field counts as a missing one, as in
+/// queries. Pages get form bodies only through this (or [`SessionForm`],
+/// or [`read_upload`], which checks the token too), so the check cannot be
+/// forgotten: the body is parsed only here.
+pub struct StaffForm<P, T = FormData>(pub crate::auth::WebUser, pub T, pub std::marker::PhantomData<P>);
 
 /// A form post from anyone signed in (no permission needed, e.g. signing
 /// out), with its CSRF token checked.
-pub struct SessionForm(pub crate::auth::WebUser, pub FormData);
+pub struct SessionForm<T = FormData>(pub crate::auth::WebUser, pub T);
 
-async fn checked_form(
+async fn checked_form<T: serde::de::DeserializeOwned>(
     user: &crate::auth::WebUser,
     parts: axum::http::request::Parts,
     body: axum::body::Body,
     state: &AppState,
-) -> Result<FormData, axum::response::Response> {
+) -> Result<T, axum::response::Response> {
     use axum::extract::FromRequest;
     let request = axum::extract::Request::from_parts(parts, body);
     let bytes = axum::body::Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
     let page = |e| crate::error::PageError(e).into_response();
-    let form = FormData::parse(&bytes).map_err(page)?;
-    user.check_csrf(Some(form.get("_csrf"))).map_err(page)?;
-    Ok(form)
+    let pairs = form_pairs(&bytes).map_err(page)?;
+    let csrf = pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str());
+    user.check_csrf(csrf).map_err(page)?;
+    crate::query::from_pairs(&pairs, "invalid form field").map_err(page)
 }
 
-impl<P: crate::auth::Needs> axum::extract::FromRequest<AppState> for StaffForm<P> {
+/// The fields of an urlencoded body, in order; a field holding a NUL
+/// character (which no database text column takes) is refused by name.
+fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, crate::error::AppError> {
+    let mut pairs = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if k.contains('\0') || v.contains('\0') {
+            return Err(crate::error::AppError::invalid(
+                k.replace('\0', ""),
+                "contains a NUL character (U+0000), which cannot be stored",
+            ));
+        }
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(pairs)
+}
+
+impl<P: crate::auth::Needs, T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for StaffForm<P, T> {
     type Rejection = axum::response::Response;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -105,7 +126,7 @@ impl<P: crate::auth::Needs> axum::extract::FromRequest<AppState> for StaffForm<P
     }
 }
 
-impl axum::extract::FromRequest<AppState> for SessionForm {
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for SessionForm<T> {
     type Rejection = axum::response::Response;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -118,27 +139,37 @@ impl axum::extract::FromRequest<AppState> for SessionForm {
     }
 }
 
-/// An urlencoded form body: every value per field, in order.
+/// The body of a form that sends nothing but its CSRF token (a revoke
+/// button, signing out).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NoFields {}
+
+/// An urlencoded form body whose fields are not known in advance: every
+/// value per field, in order.
 #[derive(Debug, Default)]
 pub struct FormData(pub HashMap<String, Vec<String>>);
 
-impl FormData {
-    /// Parses the body; a field holding a NUL character (which no database
-    /// text column takes) is refused by name.
-    pub(in crate::web) fn parse(body: &[u8]) -> Result<Self, crate::error::AppError> {
-        let mut map: HashMap<String, Vec<String>> = HashMap::new();
-        for (k, v) in form_urlencoded::parse(body) {
-            if k.contains('\0') || v.contains('\0') {
-                return Err(crate::error::AppError::invalid(
-                    k.replace('\0', ""),
-                    "contains a NUL character (U+0000), which cannot be stored",
-                ));
+impl<'de> serde::Deserialize<'de> for FormData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = FormData;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("form fields")
             }
-            map.entry(k.into_owned()).or_default().push(v.into_owned());
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FormData, A::Error> {
+                let mut fields: HashMap<String, Vec<String>> = HashMap::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    fields.entry(k).or_default().push(v);
+                }
+                Ok(FormData(fields))
+            }
         }
-        Ok(FormData(map))
+        d.deserialize_map(Fields)
     }
+}
 
+impl FormData {
     /// The first value of a field, or "".
     pub fn get(&self, key: &str) -> &str {
         self.0.get(key).and_then(|v| v.first()).map_or("", String::as_str)
@@ -146,6 +177,12 @@ impl FormData {
 
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
+    }
+
+    /// Whether the post came from a confirm page's button (see
+    /// [`layout::Confirmation`], the typed forms' field).
+    pub fn confirmed(&self) -> bool {
+        layout::Confirmation::is_yes(self.get("confirm"))
     }
 }
 
@@ -206,4 +243,48 @@ pub(crate) async fn read_upload(
     }
     user.check_csrf(up.fields.get("_csrf").map(String::as_str))?;
     Ok(up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FormData, NoFields, form_pairs};
+    use crate::query::from_pairs;
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(default)]
+    struct Segment {
+        name: String,
+        description: String,
+    }
+
+    fn pairs(body: &str) -> Vec<(String, String)> {
+        form_pairs(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_typed_form_takes_its_fields_and_ignores_the_token() {
+        let f: Segment =
+            from_pairs(&pairs("_csrf=t&name=Key+accounts&description=a%26b"), "invalid form field").unwrap();
+        assert_eq!((f.name.as_str(), f.description.as_str()), ("Key accounts", "a&b"));
+        let f: Segment = from_pairs(&pairs("_csrf=t&name="), "invalid form field").unwrap();
+        assert_eq!(f.name, "", "an empty field is a missing one");
+    }
+
+    #[test]
+    fn a_field_sent_twice_is_refused_by_name() {
+        let e = from_pairs::<Segment>(&pairs("name=a&name=b"), "invalid form field").unwrap_err();
+        assert_eq!(e.field(), Some("name"), "{e}");
+        assert!(e.public_message().starts_with("invalid form field: duplicate field"), "{}", e.public_message());
+    }
+
+    #[test]
+    fn untyped_forms_keep_every_value_and_a_nul_is_refused_by_field() {
+        let f: FormData = from_pairs(&pairs("scope=read&scope=write&q0_text=Why%3F"), "invalid form field").unwrap();
+        assert_eq!(f.0["scope"], ["read", "write"]);
+        assert_eq!(f.get("q0_text"), "Why?");
+        assert_eq!(f.get("absent"), "");
+        let _: NoFields = from_pairs(&pairs("_csrf=t&anything=else"), "invalid form field").unwrap();
+        let e = form_pairs(b"name=a%00b").unwrap_err();
+        assert_eq!(e.field(), Some("name"));
+    }
 }

@@ -15,32 +15,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_core::answer::AnswerError;
 use cxloop_core::{Question, QuestionType, Survey, SurveyStatus};
 use cxloop_store::StoreError;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::HashMap;
-
-/// Inline styles of the respondent pages (kept inline: one request, no flash).
-pub const CSS: &str = "\
-*{box-sizing:border-box}body{margin:0;font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24;background:#f6f7f9}\
-.box{max-width:640px;margin:0 auto;padding:20px 16px 48px}h1{font-size:1.5em;line-height:1.25;margin:.4em 0}\
-fieldset{border:0;margin:0 0 22px;padding:16px;background:#fff;border-radius:10px;border:1px solid #d9dde3}\
-legend{font-weight:600;padding:0;float:left;width:100%;margin-bottom:10px}legend+*{clear:both}\
-.opt{color:#5a6270;font-weight:400;font-size:.85em}\
-.scale{display:flex;flex-wrap:wrap;gap:6px}.scale label{flex:1 0 2.6em;position:relative}\
-.scale input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}\
-.scale span{display:block;text-align:center;padding:10px 0;border:1px solid #6b7480;border-radius:8px;background:#fff}\
-.scale input:checked+span{background:#0b5cad;color:#fff;border-color:#0b5cad;font-weight:700}\
-.scale input:focus-visible+span,.choice input:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}\
-.ends{display:flex;justify-content:space-between;color:#5a6270;font-size:.85em;margin-top:6px;gap:12px}\
-.choice{display:flex;gap:10px;align-items:center;padding:8px 0}.choice input{width:22px;height:22px;margin:0}\
-textarea{width:100%;min-height:110px;font:inherit;padding:10px;border:1px solid #6b7480;border-radius:8px}\
-textarea:focus-visible{outline:3px solid #ffbf47}\
-button{font:inherit;font-weight:700;background:#0b5cad;color:#fff;border:0;border-radius:8px;padding:12px 22px;width:100%;cursor:pointer}\
-button:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}\
-.err{color:#b3261e;font-weight:600;margin:0 0 8px}.has-err{border:2px solid #b3261e}\
-.summary{border:2px solid #b3261e;background:#fdecea;border-radius:10px;padding:10px 16px;margin-bottom:18px}\
-.summary a{color:#b3261e}.note{background:#fff4e0;border:1px solid #f2d49b;border-radius:8px;padding:8px 12px}\
-.muted{color:#5a6270}@media(min-width:600px){.box{padding-top:40px}}";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LinkParams {
@@ -53,19 +30,9 @@ pub struct LinkParams {
 /// Form values by question key, as typed.
 type Values = HashMap<String, Vec<String>>;
 
+/// A respondent page: the public styles and one centred column.
 pub(crate) fn shell(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(CSS)) }
-            }
-            body { main.box { (body) } }
-        }
-    }
+    crate::web::layout::shell(title, crate::web::layout::Sheet::Public, html! { main.box { (body) } })
 }
 
 fn scale(q: &Question, lo: i32, hi: i32, chosen: Option<&str>, err: bool) -> Markup {

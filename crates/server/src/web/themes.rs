@@ -30,7 +30,7 @@ fn impact_text(r: &ThemeRow, w: &WowsWoes) -> Markup {
 
 fn theme_card(r: &ThemeRow, w: &WowsWoes, woe: bool) -> Markup {
     html! {
-        article.card.stack style=(if woe { "border-left: 4px solid #b3261e" } else { "border-left: 4px solid #137333" }) {
+        article.card.stack.woe[woe].wow[!woe] {
             div {
                 strong { (r.name) }
                 @if let Some(p) = &r.parent { span.muted { " · under " (p) } }
@@ -78,7 +78,7 @@ pub async fn survey_themes(
     let (_, emerging) = crate::kernel::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {
         div.actions {
-            h1 style="margin-right:auto" { "Wows & woes: " (survey.title) }
+            h1.grow { "Wows & woes: " (survey.title) }
             a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
         }
         p.muted {
@@ -91,7 +91,7 @@ pub async fn survey_themes(
         @if let Some((name, members)) = &segment {
             p.note role="status" { "Themes, impact, trends and examples count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Emerging phrases are everyone's." }
         }
-        div.grid style="grid-template-columns: 1fr 1fr; align-items: start" {
+        div.grid.halves {
             section.stack aria-labelledby="woes" {
                 h2 #woes { "Woes: what hurts" }
                 @if w.woes.is_empty() { p.muted { "No negative themes in this period." } }
@@ -136,15 +136,22 @@ pub async fn survey_themes(
     Ok(page(&format!("Wows & woes: {}", survey.title), &user, "/surveys", body))
 }
 
+/// The emerging phrase to make a theme.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PhraseForm {
+    phrase: String,
+}
+
 /// "Make this a theme": a new taxonomy version with the phrase as a theme;
 /// comments are re-tagged in the background.
 pub async fn add_theme(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    super::StaffForm(user, form, _): super::StaffForm<can::ManageTaxonomy>,
+    super::StaffForm(user, form, _): super::StaffForm<can::ManageTaxonomy, PhraseForm>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
     let survey = load_survey(&state, &id).await?;
-    crate::kernel::textwork::add_theme_from_phrase(&state, &user.user.email, form.get("phrase"), None).await?;
+    crate::kernel::textwork::add_theme_from_phrase(&state, &user.user.email, &form.phrase, None).await?;
     Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())
 }

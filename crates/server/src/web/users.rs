@@ -2,9 +2,8 @@
 //! change its role, deactivate, reactivate or remove it (never leaving no
 //! admin, never one's own), and see and revoke everyone's API tokens.
 
-use super::FormData;
 use super::StaffForm;
-use super::layout::{Confirm, confirmed, page};
+use super::layout::{Confirm, Confirmation, page};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can, check_new_password, hash_password};
 use crate::error::{AppError, PageError};
@@ -13,6 +12,31 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_store::{NewUser, Role, StoreError, User, UserChange};
 use maud::{Markup, html};
+use serde::Deserialize;
+
+/// The "add an account" form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewAccountForm {
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+/// A role change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+/// Deactivating (`false`) or reactivating (`true`) an account.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActiveForm {
+    active: String,
+}
 
 /// What a page shows above its content after an action.
 enum Note<'a> {
@@ -23,13 +47,14 @@ enum Note<'a> {
 async fn render(
     state: &AppState,
     user: &WebUser,
-    form: Option<&FormData>,
+    form: Option<&NewAccountForm>,
     note: Option<Note<'_>>,
 ) -> Result<Markup, PageError> {
     let users = state.store.list_users().await?;
     let tokens = state.store.list_tokens(None).await?;
-    let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
-    let chosen = Role::parse(&get("role")).unwrap_or(Role::Agent);
+    let empty = NewAccountForm::default();
+    let form = form.unwrap_or(&empty);
+    let chosen = Role::parse(&form.role).unwrap_or(Role::Agent);
     Ok(page(
         "Staff",
         user,
@@ -88,8 +113,8 @@ async fn render(
             h2 { "Add an account" }
             form.stack method="post" action="/users" {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div { label for="email" { "Email" } input #email type="email" name="email" value=(get("email")) required; }
-                div { label for="name" { "Name" } input #name type="text" name="name" value=(get("name")); }
+                div { label for="email" { "Email" } input #email type="email" name="email" value=(form.email) required; }
+                div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name); }
                 div { label for="role" { "Role" }
                     select #role name="role" {
                         @for r in Role::ALL { option value=(r.as_str()) selected[r == chosen] { (r.describe()) } }
@@ -117,7 +142,7 @@ pub async fn list_users(
 async fn with_error(
     state: &AppState,
     user: &WebUser,
-    form: Option<&FormData>,
+    form: Option<&NewAccountForm>,
     e: AppError,
 ) -> Result<Response, PageError> {
     let status = match &e {
@@ -132,23 +157,23 @@ async fn with_error(
 
 pub async fn add_user(
     State(state): State<AppState>,
-    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers, NewAccountForm>,
 ) -> Result<Response, PageError> {
-    let email = form.get("email").trim().to_lowercase();
+    let email = form.email.trim().to_lowercase();
     let result = async {
         if !email.contains('@') || email.len() > 320 || email.starts_with('@') || email.ends_with('@') {
             return Err(AppError::invalid("email", "enter an email address"));
         }
-        let role = parse_role(form.get("role"))?;
-        check_new_password(form.get("password"))?;
-        let name = match form.get("name").trim() {
+        let role = parse_role(&form.role)?;
+        check_new_password(&form.password)?;
+        let name = match form.name.trim() {
             "" => email.split('@').next().unwrap_or("user").to_string(),
             n if n.chars().count() > 200 => {
                 return Err(AppError::invalid("name", "name must be at most 200 characters"));
             }
             n => n.to_string(),
         };
-        let password_hash = Some(hash_password(form.get("password"))?);
+        let password_hash = Some(hash_password(&form.password)?);
         state.store.create_user(&NewUser { email: email.clone(), name, role, password_hash }).await.map_err(|e| match e
         {
             StoreError::Conflict { .. } => {
@@ -212,10 +237,10 @@ async fn change(state: &AppState, user: &WebUser, target: &User, change: UserCha
 pub async fn set_role(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers, RoleForm>,
 ) -> Result<Response, PageError> {
     let target = account_form(&state, &id).await?;
-    let role = match parse_role(form.get("role")) {
+    let role = match parse_role(&form.role) {
         Ok(r) => r,
         Err(e) => return with_error(&state, &user, None, e).await,
     };
@@ -225,10 +250,10 @@ pub async fn set_role(
 pub async fn set_active(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers, ActiveForm>,
 ) -> Result<Response, PageError> {
     let target = account_form(&state, &id).await?;
-    let active = match form.get("active") {
+    let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
         _ => return with_error(&state, &user, None, AppError::invalid("active", "active must be true or false")).await,
@@ -243,14 +268,14 @@ pub async fn set_active(
 pub async fn remove_user(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageUsers>,
+    StaffForm(user, form, _): StaffForm<can::ManageUsers, Confirmation>,
 ) -> Result<Response, PageError> {
     let target = account_form(&state, &id).await?;
     if target.id == user.user.id {
         let e = AppError::Conflict { field: None, message: "you cannot remove your own account".into() };
         return with_error(&state, &user, None, e).await;
     }
-    if !confirmed(&form) {
+    if !form.confirmed() {
         let tokens = state.store.list_tokens(Some(target.id)).await?.len();
         let consequence = html! {
             p { "This removes " strong { (target.email) } " (" (target.role.as_str()) "), ends their sessions and revokes their "
@@ -272,7 +297,7 @@ pub async fn remove_user(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, _form, _): StaffForm<can::ManageUsers>,
+    StaffForm(user, _, _): StaffForm<can::ManageUsers, super::NoFields>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     state.store.delete_token(id, None).await.map_err(|e| match e {

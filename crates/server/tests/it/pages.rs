@@ -849,3 +849,25 @@ async fn a_customer_id_with_a_space_links_to_its_page_and_a_long_comment_is_shor
     let builder = app.page("/surveys/new", &cookie).await;
     assert!(builder.contains("value=\"add\" formnovalidate"), "adding a question skips the title check");
 }
+
+/// Staff forms arrive as typed structs: a field sent twice is a 422 page
+/// naming it, and nothing is written; the same form sent once is saved.
+#[tokio::test]
+async fn a_typed_staff_form_refuses_a_field_sent_twice_and_writes_nothing() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    let cookie = format!("cxloop_session={session}");
+    let page = app.client.get(app.url("/segments")).header("cookie", &cookie).send().await.unwrap();
+    let csrf = hidden(&page.text().await.unwrap(), "_csrf").unwrap();
+    let twice = [("_csrf", csrf.as_str()), ("name", "Big"), ("name", "Bigger"), ("expression", "last_nps <= 6")];
+    let r = app.post_form("/segments", &cookie, &twice).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("duplicate field `name`"), "{body}");
+    assert!(app.store.segments().await.unwrap().is_empty(), "nothing written");
+    let once = [("_csrf", csrf.as_str()), ("name", "Big"), ("expression", "last_nps <= 6"), ("description", "")];
+    let r = app.post_form("/segments", &cookie, &once).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let saved = app.store.segments().await.unwrap();
+    assert_eq!((saved.len(), saved[0].name.as_str(), saved[0].description.as_deref()), (1, "Big", None));
+}

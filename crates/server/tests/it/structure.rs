@@ -64,3 +64,29 @@ fn features_do_not_import_each_other_and_the_kernel_imports_no_feature() {
     }
     assert!(found.is_empty(), "forbidden imports: {found:#?}");
 }
+
+/// Every page is framed by `web::layout::shell` (one HTML head), and the
+/// templates style through the stylesheets, never inline. The invitation
+/// email is the exception: mail clients ignore stylesheets.
+#[test]
+fn pages_have_one_shell_and_no_inline_styles() {
+    let mut heads = Vec::new();
+    let mut inline = Vec::new();
+    for part in ["web", "features", "kernel"] {
+        for (path, text) in files_under(part) {
+            let rel = path.to_string_lossy().replace('\\', "/");
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                if line.contains("(DOCTYPE)") && !rel.ends_with("web/layout.rs") {
+                    heads.push(format!("{rel}: {}", line.trim()));
+                }
+                if line.contains("style=\"") || line.contains(" style=(") {
+                    inline.push(format!("{rel}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    let layout = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/layout.rs")).unwrap();
+    assert_eq!(layout.matches("(DOCTYPE)").count(), 1, "one document frame in web/layout.rs");
+    assert!(heads.is_empty(), "pages framed outside web::layout::shell: {heads:#?}");
+    assert!(inline.is_empty(), "inline styles (use a class in assets/app.css): {inline:#?}");
+}

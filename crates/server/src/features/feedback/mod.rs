@@ -13,6 +13,15 @@ use crate::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// What the application takes from the feature (no navigation entry of its own).
+pub const FEATURE: super::Feature = super::Feature {
+    name: "feedback",
+    routes,
+    nav: None,
+    api_paths: api::PATHS,
+    openapi: include_str!("openapi.json"),
+};
+
 /// Every route of the feature. (Its page is reached from Channels.)
 pub fn routes() -> Router<AppState> {
     Router::new()

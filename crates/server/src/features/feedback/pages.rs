@@ -181,6 +181,7 @@ pub async fn upload(
 
 pub async fn confirm(
     State(state): State<AppState>,
+    // Untyped: the column mapping is fields `h{i}`/`t{i}`, one pair per column of the file.
     StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
     let target = find_target(&targets(&state).await?, form.get("survey"))?;

@@ -4,6 +4,7 @@
 //! sha256=HMAC-SHA256(secret, body)`). A mapped event invites its customer
 //! to the survey by email, carrying the ticket and agent onto the response.
 
+use super::service::{self, HookRequest, check_hook, save_hook};
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
@@ -16,50 +17,6 @@ use axum::http::{HeaderMap, StatusCode};
 use cxloop_store::{CustomerRef, Hook, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HookRequest {
-    pub name: String,
-    /// Event name → survey id.
-    pub events: BTreeMap<String, String>,
-}
-
-/// Checks a hook definition; every survey must exist.
-pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, AppError> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid("name", "name must be 1–100 characters"));
-    }
-    if req.events.is_empty() {
-        return Err(AppError::invalid("events", "map at least one event to a survey"));
-    }
-    let mut events = BTreeMap::new();
-    for (event, survey) in &req.events {
-        let field = format!("events.{event}");
-        let ok = !event.is_empty()
-            && event.len() <= 64
-            && event.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b));
-        if !ok {
-            return Err(AppError::invalid(field, "event names are 1–64 characters of letters, digits and . _ - :"));
-        }
-        let id =
-            uuid::Uuid::parse_str(survey.trim()).map_err(|_| AppError::invalid(field.clone(), "is not a survey id"))?;
-        state.store.get_survey(id).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::invalid(field.clone(), "there is no such survey"),
-            other => other.into(),
-        })?;
-        events.insert(event.clone(), id);
-    }
-    Ok(Hook {
-        id: uuid::Uuid::now_v7(),
-        name: name.to_string(),
-        secret: crate::crypto::new_token(),
-        events,
-        created_at: time::OffsetDateTime::now_utc(),
-    })
-}
 
 fn view(state: &AppState, h: &Hook, with_secret: bool) -> Value {
     let mut v = json!({
@@ -73,16 +30,6 @@ fn view(state: &AppState, h: &Hook, with_secret: bool) -> Value {
         v["secret"] = h.secret.clone().into();
     }
     v
-}
-
-/// Saves a hook, naming a taken name as a conflict.
-pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
-    state.store.create_hook(hook).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => {
-            AppError::Conflict { field: Some("name".into()), message: format!("a hook named {:?} exists", hook.name) }
-        }
-        other => other.into(),
-    })
 }
 
 pub async fn create_hook(
@@ -105,11 +52,7 @@ pub async fn delete_hook(
     _u: Api<can::ManageIntegrations>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
-    state.store.delete_hook(id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("hook"),
-        other => other.into(),
-    })?;
+    service::delete_hook(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

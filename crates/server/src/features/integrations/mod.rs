@@ -9,6 +9,7 @@
 
 pub mod hooks;
 pub mod pages;
+pub mod service;
 pub mod widget;
 
 use crate::AppState;
@@ -26,8 +27,14 @@ pub const WIDGET_SCRIPT: &str = "/widget.js";
 /// The API paths, for the OpenAPI drift test.
 pub const PATHS: &[&str] = &[HOOKS, HOOK, HOOK_RECEIVE, SURVEY_WIDGET, WIDGET_CONFIG, WIDGET_RESPONSES, WIDGET_SCRIPT];
 
-/// The feature's entry in the staff navigation.
-pub const NAV: (&str, &str) = ("/channels", "Channels");
+/// What the application takes from the feature.
+pub const FEATURE: super::Feature = super::Feature {
+    name: "integrations",
+    routes,
+    nav: Some(super::Nav { href: "/channels", label: "Channels", after: "/surveys" }),
+    api_paths: PATHS,
+    openapi: include_str!("openapi.json"),
+};
 
 /// Every route of the feature, API and pages.
 pub fn routes() -> Router<AppState> {

@@ -4,18 +4,17 @@
 //! delete), the website widget per survey (allowed origins, frequency, the
 //! tag to paste) and feedback imports.
 
-use super::hooks::{HookRequest, check_hook, save_hook};
-use super::widget::{WidgetRequest, check_widget};
+use super::service::{self, HookRequest, WidgetRequest, check_hook, save_hook};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::web::StaffForm;
-use crate::web::layout::{Confirm, confirmed, page};
+use crate::web::layout::{Confirm, Confirmation, page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_core::{Survey, SurveyStatus};
-use cxloop_store::{Hook, StoreError};
+use cxloop_store::Hook;
 use maud::{Markup, html};
 
 /// What the page says after a form: a hook just made (its secret), or an error.
@@ -99,7 +98,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
             h2 { "Website widget" }
             @if live.is_empty() { p.muted { "Activate a survey with an NPS, CSAT, CES or rating question to put it on your site." } }
             @for (s, w) in &widgets {
-                section.card.stack style="margin-bottom:12px" {
+                section.card.stack.spaced {
                     strong { (s.title) }
                     @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
                     form.stack method="post" action=(format!("/channels/widget/{}", s.id)) {
@@ -144,13 +143,22 @@ async fn with_error(state: &AppState, user: &WebUser, e: AppError) -> Result<Res
     }
 }
 
+/// A new webhook: its name and the one event it starts with.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct HookForm {
+    name: String,
+    event: String,
+    survey_id: String,
+}
+
 pub async fn create_hook(
     State(state): State<AppState>,
-    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations, HookForm>,
 ) -> Result<Response, PageError> {
     let req = HookRequest {
-        name: form.get("name").to_string(),
-        events: [(form.get("event").trim().to_string(), form.get("survey_id").to_string())].into_iter().collect(),
+        name: form.name,
+        events: [(form.event.trim().to_string(), form.survey_id)].into_iter().collect(),
     };
     let result = async {
         let hook = check_hook(&state, &req).await?;
@@ -167,14 +175,10 @@ pub async fn create_hook(
 pub async fn delete_hook(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations, Confirmation>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
-    if !confirmed(&form) {
-        let hook = state.store.hook(id).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("hook"),
-            other => other.into(),
-        })?;
+    if !form.confirmed() {
+        let hook = service::find_hook(&state, &id).await?;
         let consequence = html! {
             p { "Events sent to " code { (state.base_url) "/hooks/" (hook.id) } " will be refused from now on, so the system that sends them must be told. Responses it brought in stay." }
         };
@@ -183,28 +187,32 @@ pub async fn delete_hook(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/channels", "Delete webhook", "/channels").into_response());
     }
-    state.store.delete_hook(id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("hook"),
-        other => other.into(),
-    })?;
+    service::delete_hook(&state, &id).await?;
     Ok(Redirect::to("/channels").into_response())
+}
+
+/// A survey's widget settings: allowed origins, one per line, and how
+/// often (days) a visitor may be asked.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct WidgetForm {
+    origins: String,
+    every_days: String,
 }
 
 pub async fn save_widget(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageIntegrations>,
+    StaffForm(user, form, _): StaffForm<can::ManageIntegrations, WidgetForm>,
 ) -> Result<Response, PageError> {
     let survey = crate::kernel::surveys::load_survey(&state, &id).await?;
     let result = async {
-        let every_days = match form.get("every_days").trim() {
+        let every_days = match form.every_days.trim() {
             "" => None,
             v => Some(v.parse().map_err(|_| AppError::invalid("every_days", "every_days must be a whole number"))?),
         };
-        let origins =
-            form.get("origins").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
-        let w = check_widget(&survey, &WidgetRequest { origins, every_days })?;
-        state.store.put_widget(&w).await.map_err(AppError::from)
+        let origins = form.origins.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+        service::save_widget(&state, &survey, &WidgetRequest { origins, every_days }).await.map(|_| ())
     }
     .await;
     match result {

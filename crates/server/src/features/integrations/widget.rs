@@ -2,6 +2,7 @@
 //! and submission endpoints (CORS, only for the origins a survey allows),
 //! and the staff endpoint that sets those origins and the display frequency.
 
+use super::service::{self, WidgetRequest, normalise_origin};
 use crate::AppState;
 use crate::auth::{Api, can};
 use crate::error::AppError;
@@ -32,78 +33,6 @@ pub async fn script() -> impl IntoResponse {
     )
 }
 
-/// `scheme://host[:port]`, lowercased; anything else (a path, a query, no
-/// scheme, an empty label, a malformed IPv6 literal, a port beyond 65535) is
-/// refused. The host is a dotted name of a-z, 0-9 and `-`, or `[v6]`.
-pub fn normalise_origin(s: &str) -> Option<String> {
-    let s = s.trim().trim_end_matches('/').to_ascii_lowercase();
-    let (scheme, rest) = s.split_once("://")?;
-    if !(scheme == "https" || scheme == "http") {
-        return None;
-    }
-    let (host_ok, port) = if let Some(v6) = rest.strip_prefix('[') {
-        let (inside, after) = v6.split_once(']')?;
-        let ok = inside.parse::<std::net::Ipv6Addr>().is_ok();
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':')?),
-        };
-        (ok, port)
-    } else {
-        let (host, port) = match rest.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (rest, None),
-        };
-        let label = |l: &str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        (host.len() <= 253 && host.split('.').all(label), port)
-    };
-    let port_ok = port.is_none_or(|p| {
-        !p.is_empty()
-            && p.len() <= 5
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
-    });
-    (host_ok && port_ok).then_some(s)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WidgetRequest {
-    pub origins: Vec<String>,
-    #[serde(default)]
-    pub every_days: Option<u32>,
-}
-
-/// Checks a widget definition; errors name the origin at fault.
-pub fn check_widget(survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppError> {
-    if survey.headline_question().is_none() {
-        return Err(AppError::invalid("survey", "the widget needs a survey with an NPS, CSAT, CES or rating question"));
-    }
-    if req.origins.len() > 50 {
-        return Err(AppError::invalid("origins", "at most 50 origins"));
-    }
-    let mut origins = Vec::new();
-    for (i, o) in req.origins.iter().enumerate() {
-        let n = normalise_origin(o).ok_or_else(|| {
-            AppError::invalid(format!("origins[{i}]"), format!("{o:?} is not an origin like https://www.example.com"))
-        })?;
-        if !origins.contains(&n) {
-            origins.push(n);
-        }
-    }
-    let every_days = req.every_days.unwrap_or(30);
-    if every_days > 365 {
-        return Err(AppError::invalid("every_days", "every_days must be 0–365"));
-    }
-    Ok(Widget { survey_id: survey.id, origins, every_days })
-}
-
 pub async fn put_widget(
     State(state): State<AppState>,
     _u: Api<can::ManageIntegrations>,
@@ -111,9 +40,7 @@ pub async fn put_widget(
     ApiJson(req): ApiJson<WidgetRequest>,
 ) -> Result<Json<Widget>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    let w = check_widget(&survey, &req)?;
-    state.store.put_widget(&w).await?;
-    Ok(Json(w))
+    Ok(Json(service::save_widget(&state, &survey, &req).await?))
 }
 
 pub async fn get_widget(

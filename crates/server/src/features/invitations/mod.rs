@@ -15,6 +15,15 @@ use crate::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// What the application takes from the feature (no navigation entry of its own).
+pub const FEATURE: super::Feature = super::Feature {
+    name: "invitations",
+    routes,
+    nav: None,
+    api_paths: api::PATHS,
+    openapi: include_str!("openapi.json"),
+};
+
 /// Every route of the feature, API and pages. (No navigation entry: a
 /// survey's invitations are reached from the survey.)
 pub fn routes() -> Router<AppState> {

@@ -8,7 +8,6 @@ use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
 use crate::kernel::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
-use crate::web::FormData;
 use crate::web::StaffForm;
 use crate::web::layout::{datetime, num, page};
 use axum::extract::{Path, State};
@@ -19,25 +18,37 @@ use maud::{Markup, html};
 
 const STATUSES: &[&str] = &["queued", "sending", "sent", "opened", "answered", "bounced", "failed", "unsubscribed"];
 
+/// A send: a segment and/or addresses, and the reminder rule. Numbers stay
+/// text as typed, so a mistake shows the form again with what was typed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SendForm {
+    segment_id: String,
+    emails: String,
+    reminder_after_days: String,
+    max_reminders: String,
+}
+
 async fn render(
     state: &AppState,
     user: &WebUser,
     survey: &Survey,
-    form: Option<&FormData>,
+    form: Option<&SendForm>,
     note: Option<Result<&InviteReport, String>>,
 ) -> Result<Markup, PageError> {
     let sum = summary(state, survey.id).await?;
     let list = state.store.invitations(survey.id, 50).await?;
     let segments = state.store.segments().await?;
-    let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
-    let days = |k: &str, d: &str| Some(get(k)).filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+    let empty = SendForm::default();
+    let form = form.unwrap_or(&empty);
+    let days = |v: &str, d: &str| if v.is_empty() { d.to_string() } else { v.to_string() };
     Ok(page(
         &format!("Invitations: {}", survey.title),
         user,
         "/surveys",
         html! {
             div.actions {
-                h1 style="margin-right:auto" { "Invitations: " (survey.title) }
+                h1.grow { "Invitations: " (survey.title) }
                 a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
             }
             @match &note {
@@ -54,11 +65,11 @@ async fn render(
                 p.note { "Email is not set up on this server: start it with " code { "--smtp-url" } " and " code { "--mail-from" } " to send invitations. Statuses of earlier sends are below." }
             }
             div.grid {
-                div.card { div.muted { "Response rate" } div style="font-size:28px;font-weight:700" { @match sum.response_rate { Some(r) => { (num(Some(r), 1)) "%" }, None => "—" } }
+                div.card { div.muted { "Response rate" } div.figure { @match sum.response_rate { Some(r) => { (num(Some(r), 1)) "%" }, None => "—" } }
                     div.muted { (sum.answered) " answered of " (sum.delivered) " delivered" } }
                 @for s in STATUSES {
                     @let n = sum.counts.get(*s).copied().unwrap_or(0);
-                    @if n > 0 { div.card { div.muted { (s) } div style="font-size:24px;font-weight:700" { (n) } } }
+                    @if n > 0 { div.card { div.muted { (s) } div.figure { (n) } } }
                 }
             }
             @if user.can(cxloop_core::access::Permission::SendInvitations) {
@@ -68,13 +79,13 @@ async fn render(
                 div { label for="segment_id" { "To a saved segment (its customers with an email)" }
                     select #segment_id name="segment_id" {
                         option value="" { "None" }
-                        @for sg in &segments { option value=(sg.id) selected[get("segment_id") == sg.id.to_string()] { (sg.name) } }
+                        @for sg in &segments { option value=(sg.id) selected[form.segment_id == sg.id.to_string()] { (sg.name) } }
                     }
                 }
-                div { label for="emails" { "And/or these addresses, one per line" } textarea #emails name="emails" rows="4" { (get("emails")) } }
+                div { label for="emails" { "And/or these addresses, one per line" } textarea #emails name="emails" rows="4" { (form.emails) } }
                 div.actions {
-                    label { "Remind after (days) " input type="number" name="reminder_after_days" min="1" max="60" value=(days("reminder_after_days", "3")); }
-                    label { "Reminders at most " input type="number" name="max_reminders" min="0" max="5" value=(days("max_reminders", "1")); }
+                    label { "Remind after (days) " input type="number" name="reminder_after_days" min="1" max="60" value=(days(&form.reminder_after_days, "3")); }
+                    label { "Reminders at most " input type="number" name="max_reminders" min="0" max="5" value=(days(&form.max_reminders, "1")); }
                 }
                 p.muted { "Nobody is asked twice: unsubscribed addresses and anyone invited to any survey in the last " (state.config.contact_frequency_days) " days are skipped." }
                 button.btn type="submit" disabled[state.delivery.is_none() || survey.status != cxloop_core::SurveyStatus::Active] { "Send invitations" }
@@ -114,11 +125,11 @@ pub async fn invitations_page(
 pub async fn send(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::SendInvitations>,
+    StaffForm(user, form, _): StaffForm<can::SendInvitations, SendForm>,
 ) -> Result<Response, PageError> {
     let survey = load_survey(&state, &id).await?;
-    let number = |k: &str, d: u32| -> Result<u32, AppError> {
-        let v = form.get(k).trim();
+    let number = |k: &str, v: &str, d: u32| -> Result<u32, AppError> {
+        let v = v.trim();
         if v.is_empty() {
             Ok(d)
         } else {
@@ -127,7 +138,7 @@ pub async fn send(
     };
     let result = async {
         let mut emails = Vec::new();
-        for (n, line) in form.get("emails").lines().enumerate() {
+        for (n, line) in form.emails.lines().enumerate() {
             let e = line.trim();
             if e.is_empty() {
                 continue;
@@ -141,7 +152,7 @@ pub async fn send(
             emails.push(Address { email: e.to_string(), external_id: None, name: None });
         }
         let req = SendRequest {
-            segment_id: Some(form.get("segment_id").to_string()).filter(|s| !s.is_empty()),
+            segment_id: Some(form.segment_id.clone()).filter(|s| !s.is_empty()),
             emails,
             ..Default::default()
         };
@@ -149,7 +160,10 @@ pub async fn send(
             return Err(AppError::invalid("segment_id", "choose a segment or list addresses"));
         }
         let to = recipients(&state, &req).await?;
-        let reminders = Reminders { after_days: number("reminder_after_days", 3)?, max: number("max_reminders", 1)? };
+        let reminders = Reminders {
+            after_days: number("reminder_after_days", &form.reminder_after_days, 3)?,
+            max: number("max_reminders", &form.max_reminders, 1)?,
+        };
         invite(&state, &survey, to, reminders, None).await
     }
     .await;

@@ -4,7 +4,7 @@
 //!
 //! A feature folder: [`service`] holds the rules (transport-free), [`api`]
 //! the JSON handlers, [`pages`] the HTML pages; both only extract, call the
-//! service and render. The application takes [`routes`] and [`NAV`].
+//! service and render. The application takes [`FEATURE`].
 
 pub mod api;
 pub mod pages;
@@ -16,8 +16,14 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 
-/// The feature's entry in the staff navigation: (path, label).
-pub const NAV: (&str, &str) = ("/personas", "Personas");
+/// What the application takes from the feature.
+pub const FEATURE: super::Feature = super::Feature {
+    name: "personas",
+    routes,
+    nav: Some(super::Nav { href: "/personas", label: "Personas", after: "/customers" }),
+    api_paths: api::PATHS,
+    openapi: include_str!("openapi.json"),
+};
 
 /// Every route of the feature, API and pages.
 pub fn routes() -> Router<AppState> {

@@ -6,25 +6,50 @@ use super::service::{self, cards, find};
 use crate::AppState;
 use crate::auth::{Staff, WebUser, can};
 use crate::error::{AppError, PageError};
-use crate::web::FormData;
 use crate::web::StaffForm;
 use crate::web::dashboard::tile;
-use crate::web::layout::{Confirm, confirmed, page};
+use crate::web::layout::{Confirm, Confirmation, page};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cxloop_store::Persona;
 use maud::{Markup, html};
 
+/// The new-persona and edit-persona form.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct PersonaForm {
+    name: String,
+    initials: String,
+    description: String,
+    goals: String,
+    pain_points: String,
+    segment_id: String,
+}
+
+impl PersonaForm {
+    fn of(p: &Persona) -> PersonaForm {
+        PersonaForm {
+            name: p.name.clone(),
+            initials: p.initials.clone(),
+            description: p.description.clone(),
+            goals: p.goals.clone(),
+            pain_points: p.pain_points.clone(),
+            segment_id: p.segment_id.map(|s| s.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
 async fn render(
     state: &AppState,
     user: &WebUser,
-    form: Option<&FormData>,
+    form: Option<&PersonaForm>,
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let list = cards(state).await?;
     let segments = state.store.segments().await?;
-    let get = |k: &str| form.map_or("", |f| f.get(k)).to_string();
+    let empty = PersonaForm::default();
+    let form = form.unwrap_or(&empty);
     Ok(page(
         "Personas",
         user,
@@ -33,11 +58,11 @@ async fn render(
             h1 { "Personas" }
             p.muted { "Who we design for. A persona linked to a segment shows that segment's headline KPIs over the last 90 days and what its customers talk about most." }
             @for c in &list {
-                article.card.stack style="margin-bottom:16px" {
+                article.card.stack.spaced {
                     div.actions {
                         (avatar(&c.persona))
-                        div style="margin-right:auto" {
-                            h2 style="margin:0" { (c.persona.name) }
+                        div.grow {
+                            h2.flush { (c.persona.name) }
                             @if let Some(s) = &c.segment {
                                 div.muted { "Segment: " a href=(format!("/customers?segment_id={}", s["id"].as_str().unwrap_or(""))) { (s["name"].as_str().unwrap_or("")) } " · " (s["customers"]) " customers" }
                             } @else { div.muted { "No segment linked" } }
@@ -53,14 +78,14 @@ async fn render(
                         div.grid { @for k in &c.kpis { div { div.muted { (k.survey) } (tile(&k.measure, 90)) } } }
                     }
                     @if !c.top_themes.is_empty() {
-                        div { strong { "They talk about: " } @for t in &c.top_themes { span.badge style="margin-right:6px" { (t["name"].as_str().unwrap_or("")) " (" (t["mentions"]) ")" } } }
+                        div { strong { "They talk about: " } @for t in &c.top_themes { span.badge { (t["name"].as_str().unwrap_or("")) " (" (t["mentions"]) ")" } } }
                     }
                 }
             }
             @if user.can(cxloop_core::access::Permission::ManageSegments) {
                 h2 { "New persona" }
                 @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-                (persona_form("/personas", user, &get, &segments, "Save persona"))
+                (persona_form("/personas", user, form, &segments, "Save persona"))
             }
         },
     ))
@@ -70,9 +95,9 @@ async fn render(
 fn avatar(p: &Persona) -> Markup {
     html! {
         @if p.has_picture {
-            img src=(format!("/personas/{}/picture", p.id)) alt=(format!("Picture of {}", p.name)) width="56" height="56" style="border-radius:50%;object-fit:cover";
+            img src=(format!("/personas/{}/picture", p.id)) alt=(format!("Picture of {}", p.name)) width="56" height="56" class="avatar";
         } @else {
-            span aria-hidden="true" style="display:inline-flex;width:56px;height:56px;border-radius:50%;background:#0b5cad;color:#fff;align-items:center;justify-content:center;font-weight:700;font-size:20px" { (p.initials) }
+            span.avatar.initials aria-hidden="true" { (p.initials) }
         }
     }
 }
@@ -80,22 +105,22 @@ fn avatar(p: &Persona) -> Markup {
 fn persona_form(
     action: &str,
     user: &WebUser,
-    get: &dyn Fn(&str) -> String,
+    form: &PersonaForm,
     segments: &[cxloop_store::Segment],
     button: &str,
 ) -> Markup {
     html! {
         form.stack method="post" action=(action) {
             input type="hidden" name="_csrf" value=(user.csrf);
-            div { label for="name" { "Name (a role, e.g. Enterprise operations lead)" } input #name type="text" name="name" value=(get("name")) required; }
-            div { label for="initials" { "Initials (optional; shown when there is no picture)" } input #initials type="text" name="initials" maxlength="3" value=(get("initials")); }
-            div { label for="description" { "Description" } textarea #description name="description" rows="2" { (get("description")) } }
-            div { label for="goals" { "Goals, one per line" } textarea #goals name="goals" rows="3" { (get("goals")) } }
-            div { label for="pain_points" { "Pain points, one per line" } textarea #pain_points name="pain_points" rows="3" { (get("pain_points")) } }
+            div { label for="name" { "Name (a role, e.g. Enterprise operations lead)" } input #name type="text" name="name" value=(form.name) required; }
+            div { label for="initials" { "Initials (optional; shown when there is no picture)" } input #initials type="text" name="initials" maxlength="3" value=(form.initials); }
+            div { label for="description" { "Description" } textarea #description name="description" rows="2" { (form.description) } }
+            div { label for="goals" { "Goals, one per line" } textarea #goals name="goals" rows="3" { (form.goals) } }
+            div { label for="pain_points" { "Pain points, one per line" } textarea #pain_points name="pain_points" rows="3" { (form.pain_points) } }
             div { label for="segment_id" { "Segment" }
                 select #segment_id name="segment_id" {
                     option value="" { "None" }
-                    @for s in segments { option value=(s.id) selected[get("segment_id") == s.id.to_string()] { (s.name) } }
+                    @for s in segments { option value=(s.id) selected[form.segment_id == s.id.to_string()] { (s.name) } }
                 }
             }
             button.btn type="submit" { (button) }
@@ -103,18 +128,18 @@ fn persona_form(
     }
 }
 
-fn from_form(form: &FormData, id: uuid::Uuid) -> Result<Persona, AppError> {
-    let segment_id = match form.get("segment_id").trim() {
+fn from_form(form: &PersonaForm, id: uuid::Uuid) -> Result<Persona, AppError> {
+    let segment_id = match form.segment_id.trim() {
         "" => None,
         s => Some(uuid::Uuid::parse_str(s).map_err(|_| AppError::invalid("segment_id", "there is no such segment"))?),
     };
     Ok(Persona {
         id,
-        name: form.get("name").to_string(),
-        description: form.get("description").trim().to_string(),
-        goals: form.get("goals").trim().to_string(),
-        pain_points: form.get("pain_points").trim().to_string(),
-        initials: form.get("initials").to_string(),
+        name: form.name.clone(),
+        description: form.description.trim().to_string(),
+        goals: form.goals.trim().to_string(),
+        pain_points: form.pain_points.trim().to_string(),
+        initials: form.initials.clone(),
         segment_id,
         has_picture: false,
     })
@@ -124,30 +149,19 @@ async fn render_edit(
     state: &AppState,
     user: &WebUser,
     p: &Persona,
-    form: Option<&FormData>,
+    form: Option<&PersonaForm>,
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let segments = state.store.segments().await?;
-    let get = |k: &str| match form {
-        Some(f) => f.get(k).to_string(),
-        None => match k {
-            "name" => p.name.clone(),
-            "initials" => p.initials.clone(),
-            "description" => p.description.clone(),
-            "goals" => p.goals.clone(),
-            "pain_points" => p.pain_points.clone(),
-            "segment_id" => p.segment_id.map(|s| s.to_string()).unwrap_or_default(),
-            _ => String::new(),
-        },
-    };
+    let form = form.cloned().unwrap_or_else(|| PersonaForm::of(p));
     Ok(page(
         &format!("Persona: {}", p.name),
         user,
         "/personas",
         html! {
-            div.actions { (avatar(p)) h1 style="margin-right:auto" { (p.name) } a.btn.secondary href="/personas" { "All personas" } }
+            div.actions { (avatar(p)) h1.grow { (p.name) } a.btn.secondary href="/personas" { "All personas" } }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            (persona_form(&format!("/personas/{}", p.id), user, &get, &segments, "Save changes"))
+            (persona_form(&format!("/personas/{}", p.id), user, &form, &segments, "Save changes"))
             h2 { "Picture" }
             form.stack method="post" action=(format!("/personas/{}/picture", p.id)) enctype="multipart/form-data" {
                 input type="hidden" name="_csrf" value=(user.csrf);
@@ -185,7 +199,7 @@ pub async fn edit_persona(
 pub async fn update_persona(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, PersonaForm>,
 ) -> Result<Response, PageError> {
     let current = find(&state, &id).await?;
     let result = match from_form(&form, current.id) {
@@ -201,10 +215,10 @@ pub async fn update_persona(
 pub async fn delete_persona(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, Confirmation>,
 ) -> Result<Response, PageError> {
     let p = find(&state, &id).await?;
-    if !confirmed(&form) {
+    if !form.confirmed() {
         let consequence = html! { p { "Its description, goals, pain points and picture go; the customers and segment it describes stay." } };
         let question = format!("Delete the persona {}?", p.name);
         let action = format!("/personas/{}/delete", p.id);
@@ -262,7 +276,7 @@ pub async fn personas_page(
 
 pub async fn create_persona(
     State(state): State<AppState>,
-    StaffForm(user, form, _): StaffForm<can::ManageSegments>,
+    StaffForm(user, form, _): StaffForm<can::ManageSegments, PersonaForm>,
 ) -> Result<Response, PageError> {
     let result = match from_form(&form, uuid::Uuid::nil()) {
         Ok(p) => service::save(&state, p).await,

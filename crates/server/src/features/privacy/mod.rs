@@ -12,6 +12,10 @@ use crate::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// What the application takes from the feature (no navigation entry of its own).
+pub const FEATURE: super::Feature =
+    super::Feature { name: "privacy", routes, nav: None, api_paths: api::PATHS, openapi: include_str!("openapi.json") };
+
 /// Every route of the feature. (No navigation entry: a privacy request
 /// starts on the customer's page; the audit log is linked from there.)
 pub fn routes() -> Router<AppState> {

@@ -8,7 +8,7 @@ use crate::auth::{Staff, can};
 use crate::error::PageError;
 use crate::kernel::customers::customer_or_404;
 use crate::web::StaffForm;
-use crate::web::layout::{Confirm, confirmed, page, path_segment};
+use crate::web::layout::{Confirm, Confirmation, page, path_segment};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -48,11 +48,11 @@ pub async fn privacy_page(
 pub async fn erase_customer(
     State(state): State<AppState>,
     Path(external_id): Path<String>,
-    StaffForm(user, form, _): StaffForm<can::ManagePrivacy>,
+    StaffForm(user, form, _): StaffForm<can::ManagePrivacy, Confirmation>,
 ) -> Result<Response, PageError> {
     let c = customer_or_404(&state, &external_id).await?;
     let seg = path_segment(&c.external_id);
-    if !confirmed(&form) {
+    if !form.confirmed() {
         let responses = state.store.customer_response_count(c.id).await?;
         let consequence = html! {
             p { "Their identity and the text of their comments across " (responses) " responses are erased for good. This cannot be undone; export first if they asked for a copy." }
