@@ -10,7 +10,7 @@ mod channels;
 use anyhow::Result;
 use cxloop_core::answer::{AnswerValue, Answers};
 use cxloop_core::{Question, QuestionType, Survey, SurveySpec, SurveyStatus};
-use cxloop_store::{CustomerRef, NewResponse, Store};
+use cxloop_store::{CustomerRef, Lifecycle, NewResponse, Store};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use time::{Duration, OffsetDateTime, Time};
@@ -602,7 +602,7 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
     for c in custs {
         let Ok(found) = store.customer_by_external_id(&c.external_id).await else { continue };
         let at = |d: time::Date| d.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_utc();
-        store.add_customer_event(found.id, "signed_up", at(c.signup), None).await?;
+        store.add_customer_event(found.id, Lifecycle::SignedUp, at(c.signup), None).await?;
         let mut renewal = c.signup + Duration::days(365);
         let churn_risk = match c.plan {
             "starter" => 0.14,
@@ -611,10 +611,11 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
         };
         while renewal < today {
             if rng.random_bool(churn_risk) {
-                store.add_customer_event(found.id, "churned", at(renewal), Some("did not renew")).await?;
+                store.add_customer_event(found.id, Lifecycle::Churned, at(renewal), Some("did not renew")).await?;
                 break;
             }
-            let kind = if c.plan != "enterprise" && rng.random_bool(0.12) { "upgraded" } else { "renewed" };
+            let kind =
+                if c.plan != "enterprise" && rng.random_bool(0.12) { Lifecycle::Upgraded } else { Lifecycle::Renewed };
             store.add_customer_event(found.id, kind, at(renewal), None).await?;
             renewal += Duration::days(365);
         }
@@ -735,15 +736,16 @@ mod tests {
         assert_eq!(page.iter().filter(|r| r.channel == "focus-group").count(), 12);
         // Last month's invitation: every status, answers linked to real responses.
         let nps = surveys.iter().find(|s| s.survey.slug == "relationship-nps").unwrap();
-        let counts: std::collections::HashMap<String, u64> =
+        let counts: std::collections::HashMap<cxloop_store::InvitationStatus, u64> =
             store.invitation_counts(nps.survey.id).await.unwrap().into_iter().collect();
         for status in ["sent", "opened", "answered", "bounced", "unsubscribed"] {
-            assert!(counts.get(status).copied().unwrap_or(0) > 0, "{status}: {counts:?}");
+            let status = cxloop_store::InvitationStatus::parse(status).unwrap();
+            assert!(counts.get(&status).copied().unwrap_or(0) > 0, "{status:?}: {counts:?}");
         }
         assert_eq!(store.hooks().await.unwrap()[0].name, "Helpdesk");
         assert_eq!(store.widget(nps.survey.id).await.unwrap().every_days, 90);
         let answered = store.invitations(nps.survey.id, 1000).await.unwrap();
-        let one = answered.iter().find(|i| i.status == "answered").unwrap();
+        let one = answered.iter().find(|i| i.status == cxloop_store::InvitationStatus::Answered).unwrap();
         let r = store.get_response(one.response_id.unwrap()).await.unwrap();
         assert_eq!((r.channel.as_str(), r.customer_external_id.as_ref()), ("email", one.customer_external_id.as_ref()));
         assert!(page.iter().filter(|r| r.channel == "interview").all(|r| r.customer_external_id.is_some()));

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(7, "persona_pictures", "../migrations/0007_persona_pictures.sql"),
     portable!(8, "channels", "../migrations/0008_channels.sql"),
     dialects!(9, "roles", "../migrations/0009_roles.sqlite.sql", "../migrations/0009_roles.postgres.sql"),
+    dialects!(10, "statuses", "../migrations/0010_statuses.sqlite.sql", "../migrations/0010_statuses.postgres.sql"),
 ];
 
 #[cfg(test)]

@@ -606,8 +606,8 @@ async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let a = store.customer_by_external_id("a").await.unwrap();
-    store.add_customer_event(a.id, "signed_up", datetime!(2025-01-01 0:00 UTC), None).await.unwrap();
-    store.add_customer_event(a.id, "renewed", datetime!(2026-01-01 0:00 UTC), Some("2 years")).await.unwrap();
+    store.add_customer_event(a.id, Lifecycle::SignedUp, datetime!(2025-01-01 0:00 UTC), None).await.unwrap();
+    store.add_customer_event(a.id, Lifecycle::Renewed, datetime!(2026-01-01 0:00 UTC), Some("2 years")).await.unwrap();
     assert_eq!(
         store.customer_events(a.id).await.unwrap().iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
         vec!["signed_up", "renewed"]
@@ -735,25 +735,37 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     assert!(store.claim_invitation_answer(first.id, due).await.unwrap());
     assert!(!store.claim_invitation_answer(first.id, due).await.unwrap());
     store.release_invitation_answer(first.id).await.unwrap();
-    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "opened");
+    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, InvitationStatus::Opened);
     assert!(store.claim_invitation_answer(first.id, due).await.unwrap());
     store.mark_invitation_answered(first.id, rid, due + time::Duration::hours(2)).await.unwrap();
     store.release_invitation_answer(first.id).await.unwrap();
-    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "answered", "a stored answer keeps its claim");
+    assert_eq!(
+        store.invitation_by_token("t-a").await.unwrap().status,
+        InvitationStatus::Answered,
+        "a stored answer keeps its claim"
+    );
     let done = store.invitation_by_token("t-a").await.unwrap();
     assert_eq!((done.status.as_str(), done.response_id), ("answered", Some(rid)));
     assert!(matches!(store.invitation_by_token("forged").await, Err(StoreError::NotFound)));
 
     // A bounce, then an unsubscribe stops what is still open.
     let second = queued.iter().find(|i| i.token == "t-c").unwrap();
-    store.mark_invitation_failed(second.id, "bounced", "550 no such user").await.unwrap();
+    store.mark_invitation_failed(second.id, DeliveryFailure::Bounced, "550 no such user").await.unwrap();
     assert_eq!(store.invitation_by_token("t-c").await.unwrap().error.as_deref(), Some("550 no such user"));
     store.unsubscribe("a@example.com", "link", much_later).await.unwrap();
-    assert_eq!(store.invitation_by_token("t-a").await.unwrap().status, "answered", "answers stay answers");
+    assert_eq!(
+        store.invitation_by_token("t-a").await.unwrap().status,
+        InvitationStatus::Answered,
+        "answers stay answers"
+    );
     let mut counts = store.invitation_counts(s.id).await.unwrap();
     counts.sort();
-    assert_eq!(counts, vec![("answered".to_string(), 1)]);
-    assert_eq!(store.invitations(other.id, 10).await.unwrap()[0].status, "bounced", "a bounce stays a bounce");
+    assert_eq!(counts, vec![(InvitationStatus::Answered, 1)]);
+    assert_eq!(
+        store.invitations(other.id, 10).await.unwrap()[0].status,
+        InvitationStatus::Bounced,
+        "a bounce stays a bounce"
+    );
 
     // A large batch goes in chunks; each rule holds across chunk boundaries.
     store.unsubscribe("p400@example.com", "link", now).await.unwrap();
@@ -925,4 +937,63 @@ async fn a_two_role_database_upgrades_on_sqlite() {
 #[tokio::test]
 async fn a_two_role_database_upgrades_on_postgres() {
     upgrade_from_two_roles(Backend::Postgres).await;
+}
+
+/// The database itself holds status and kind columns to the values the code
+/// knows (migration 0010): a write of any other value is refused on both
+/// backends, and the rows written through the store keep their values.
+async fn statuses_and_kinds_are_checked_by_the_database(backend: Backend) {
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let store = open(&db.url).await.unwrap();
+    let s = survey("checked");
+    store.create_survey(&s).await.unwrap();
+    let now = datetime!(2026-06-01 9:00 UTC);
+    let inv = NewInvitation {
+        id: Uuid::now_v7(),
+        token: "t-checked".into(),
+        email: "a@example.com".into(),
+        customer_id: None,
+        context: None,
+        max_reminders: 1,
+        reminder_days: 3,
+    };
+    store.create_invitations(s.id, &[inv], now - time::Duration::days(30), now).await.unwrap();
+    let one = CustomerRef { external_id: "c-1".into(), name: None, email: None, attributes: serde_json::Map::new() };
+    store.upsert_customer(&one).await.unwrap();
+    let c = store.customer_by_external_id("c-1").await.unwrap();
+    store.add_customer_event(c.id, Lifecycle::Churned, now, None).await.unwrap();
+    let statements = [
+        ("UPDATE invitations SET status = 'lost'", false),
+        ("UPDATE invitations SET status = 'opened'", true),
+        ("UPDATE customer_events SET kind = 'promoted'", false),
+        ("UPDATE customer_events SET kind = 'reactivated'", true),
+    ];
+    for (sql, allowed) in statements {
+        let outcome = match backend {
+            Backend::Sqlite => {
+                use sqlx::Connection;
+                let path = db.url.trim_start_matches("sqlite:");
+                let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.map(|_| ())
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.map(|_| ())
+            }
+        };
+        assert_eq!(outcome.is_ok(), allowed, "{sql}: {outcome:?}");
+    }
+    assert_eq!(store.invitation_by_token("t-checked").await.unwrap().status, InvitationStatus::Opened);
+    assert_eq!(store.customer_events(c.id).await.unwrap()[0].kind, Lifecycle::Reactivated);
+}
+
+#[tokio::test]
+async fn statuses_and_kinds_are_checked_by_sqlite() {
+    statuses_and_kinds_are_checked_by_the_database(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn statuses_and_kinds_are_checked_by_postgres() {
+    statuses_and_kinds_are_checked_by_the_database(Backend::Postgres).await;
 }

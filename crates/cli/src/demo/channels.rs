@@ -170,7 +170,9 @@ pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateT
         let at = sent_at + time::Duration::minutes(rng.random_range(0..90));
         let roll: f64 = rng.random();
         if roll < 0.06 {
-            store.mark_invitation_failed(inv.id, "bounced", "550 5.1.1 mailbox unavailable").await?;
+            store
+                .mark_invitation_failed(inv.id, cxloop_store::DeliveryFailure::Bounced, "550 5.1.1 mailbox unavailable")
+                .await?;
             continue;
         }
         let reminded = roll >= 0.40 && rng.random_bool(0.8);

@@ -229,7 +229,7 @@ pub async fn add_event(
         return Err(AppError::invalid("note", "note is longer than 1000 characters"));
     }
     let at = e.occurred_at.unwrap_or_else(time::OffsetDateTime::now_utc);
-    let id = state.store.add_customer_event(c.id, kind.as_str(), at, note).await?;
+    let id = state.store.add_customer_event(c.id, kind, at, note).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "kind": kind.as_str() }))))
 }
 

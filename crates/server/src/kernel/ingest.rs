@@ -242,7 +242,7 @@ pub async fn open_invitation(state: &AppState, survey: &Survey, token: &str) -> 
     if inv.survey_id != survey.id {
         return Err(invalid());
     }
-    if inv.status == "answered" {
+    if inv.status == cxloop_store::InvitationStatus::Answered {
         return Err(AppError::Conflict {
             field: Some("invitation".into()),
             message: "this invitation was already answered; thank you".into(),

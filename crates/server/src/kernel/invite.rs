@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::mail::{Invite, Mailer, SendError};
 use cxloop_core::{Survey, SurveyStatus};
-use cxloop_store::{Invitation, InviteOutcome, NewInvitation, Store};
+use cxloop_store::{DeliveryFailure, Invitation, InvitationStatus, InviteOutcome, NewInvitation, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -175,8 +175,12 @@ pub async fn deliver(store: &Arc<dyn Store>, d: &Delivery, limit: u32) -> Result
                 return Err(format!("mail server: {e}"));
             }
             Err(e) => {
-                let status = if matches!(e, SendError::Permanent(_)) { "bounced" } else { "failed" };
-                store.mark_invitation_failed(inv.id, status, &e.to_string()).await.map_err(|e| e.to_string())?;
+                let failure = if matches!(e, SendError::Permanent(_)) {
+                    DeliveryFailure::Bounced
+                } else {
+                    DeliveryFailure::Failed
+                };
+                store.mark_invitation_failed(inv.id, failure, &e.to_string()).await.map_err(|e| e.to_string())?;
             }
         }
     }
@@ -215,7 +219,7 @@ async fn send_one(
 /// (everything that reached an inbox: sent, opened, answered).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct InviteSummary {
-    pub counts: std::collections::BTreeMap<String, u64>,
+    pub counts: std::collections::BTreeMap<InvitationStatus, u64>,
     pub delivered: u64,
     pub answered: u64,
     /// Percentage of delivered invitations that were answered.
@@ -223,11 +227,11 @@ pub struct InviteSummary {
 }
 
 pub async fn summary(state: &AppState, survey_id: uuid::Uuid) -> Result<InviteSummary, AppError> {
-    let counts: std::collections::BTreeMap<String, u64> =
+    let counts: std::collections::BTreeMap<InvitationStatus, u64> =
         state.store.invitation_counts(survey_id).await?.into_iter().collect();
-    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
-    let answered = get("answered");
-    let delivered = get("sent") + get("opened") + answered;
+    let get = |k: InvitationStatus| counts.get(&k).copied().unwrap_or(0);
+    let answered = get(InvitationStatus::Answered);
+    let delivered = get(InvitationStatus::Sent) + get(InvitationStatus::Opened) + answered;
     Ok(InviteSummary {
         response_rate: (delivered > 0).then(|| answered as f64 * 100.0 / delivered as f64),
         counts,

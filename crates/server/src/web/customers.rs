@@ -138,7 +138,7 @@ pub async fn customer_page(
         @for (at, item) in &items {
             @match item {
                 Item::Event(e) => {
-                    div.comment { strong { (e.kind.replace('_', " ")) } @if let Some(n) = &e.note { " — " (n) } div.meta { (datetime(*at)) } }
+                    div.comment { strong { (e.kind.as_str().replace('_', " ")) } @if let Some(n) = &e.note { " — " (n) } div.meta { (datetime(*at)) } }
                 }
                 Item::Response(r) => {
                     @let survey = surveys.get(&r.survey_id);

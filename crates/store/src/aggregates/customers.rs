@@ -6,6 +6,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use cxloop_core::customer::Lifecycle;
+
 /// The customer directory: customers, the attributes the organisation
 /// defines, lifecycle events and saved segments.
 #[async_trait]
@@ -24,7 +26,7 @@ pub trait CustomerStore: Send + Sync {
     async fn add_customer_event(
         &self,
         customer_id: Uuid,
-        kind: &str,
+        kind: Lifecycle,
         at: time::OffsetDateTime,
         note: Option<&str>,
     ) -> Result<Uuid>;
@@ -74,7 +76,7 @@ pub struct CustomerFacts {
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerEvent {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: Lifecycle,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
     pub note: Option<String>,

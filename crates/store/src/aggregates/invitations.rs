@@ -44,7 +44,7 @@ pub trait InvitationStore: Send + Sync {
     ) -> Result<()>;
     /// Records a permanent failure: `bounced` (the server refused the
     /// address) or `failed`, with the reason.
-    async fn mark_invitation_failed(&self, id: Uuid, status: &str, error: &str) -> Result<()>;
+    async fn mark_invitation_failed(&self, id: Uuid, failure: DeliveryFailure, error: &str) -> Result<()>;
     async fn invitation_by_token(&self, token: &str) -> Result<Invitation>;
     /// The recipient opened the survey page (only moves queued or sent).
     async fn mark_invitation_opened(&self, id: Uuid, at: time::OffsetDateTime) -> Result<()>;
@@ -58,7 +58,7 @@ pub trait InvitationStore: Send + Sync {
     /// A survey's invitations, newest first.
     async fn invitations(&self, survey_id: Uuid, limit: u32) -> Result<Vec<Invitation>>;
     /// A survey's invitations counted by status.
-    async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(String, u64)>>;
+    async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(InvitationStatus, u64)>>;
 }
 
 /// One invitation to ask for (the caller makes the id and the token).
@@ -85,6 +85,71 @@ pub enum InviteOutcome {
     RecentlyContacted,
 }
 
+/// Where an invitation stands: `queued → sending → sent → opened →
+/// answered`, or it ends `bounced`, `failed` or `unsubscribed`. The
+/// database holds the same set (a CHECK constraint on `invitations.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Queued,
+    Sending,
+    Sent,
+    Opened,
+    Answered,
+    Bounced,
+    Failed,
+    Unsubscribed,
+}
+
+impl InvitationStatus {
+    /// Every status, in the order an invitation moves through them.
+    pub const ALL: [InvitationStatus; 8] = [
+        InvitationStatus::Queued,
+        InvitationStatus::Sending,
+        InvitationStatus::Sent,
+        InvitationStatus::Opened,
+        InvitationStatus::Answered,
+        InvitationStatus::Bounced,
+        InvitationStatus::Failed,
+        InvitationStatus::Unsubscribed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Queued => "queued",
+            InvitationStatus::Sending => "sending",
+            InvitationStatus::Sent => "sent",
+            InvitationStatus::Opened => "opened",
+            InvitationStatus::Answered => "answered",
+            InvitationStatus::Bounced => "bounced",
+            InvitationStatus::Failed => "failed",
+            InvitationStatus::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InvitationStatus> {
+        InvitationStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// How a delivery failed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryFailure {
+    /// The mail server refused the address.
+    Bounced,
+    /// Anything else that will not get better by retrying.
+    Failed,
+}
+
+impl DeliveryFailure {
+    pub fn status(self) -> InvitationStatus {
+        match self {
+            DeliveryFailure::Bounced => InvitationStatus::Bounced,
+            DeliveryFailure::Failed => InvitationStatus::Failed,
+        }
+    }
+}
+
 /// An invitation and where it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct Invitation {
@@ -95,8 +160,7 @@ pub struct Invitation {
     pub email: String,
     #[serde(skip)]
     pub token: String,
-    /// queued, sent, opened, answered, bounced, failed or unsubscribed.
-    pub status: String,
+    pub status: InvitationStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
     pub max_reminders: u32,

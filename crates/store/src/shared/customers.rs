@@ -6,7 +6,7 @@
 // events and the facts segments filter on, on either backend.
 
 use super::{Backend, Db, uuid};
-use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Result, StoreError, ts};
+use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Lifecycle, Result, StoreError, ts};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -126,7 +126,7 @@ impl CustomerStore for Backend {
     async fn add_customer_event(
         &self,
         customer_id: uuid::Uuid,
-        kind: &str,
+        kind: Lifecycle,
         at: OffsetDateTime,
         note: Option<&str>,
     ) -> Result<uuid::Uuid> {
@@ -134,7 +134,7 @@ impl CustomerStore for Backend {
         sqlx::query("INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_string())
         .bind(customer_id.to_string())
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(ts::fmt(at))
         .bind(note)
         .bind(ts::fmt(OffsetDateTime::now_utc()))
@@ -154,7 +154,10 @@ impl CustomerStore for Backend {
             .map(|r| {
                 Ok(CustomerEvent {
                     id: uuid(r.try_get("id")?)?,
-                    kind: r.try_get("kind")?,
+                    kind: r
+                        .try_get::<&str, _>("kind")?
+                        .parse()
+                        .map_err(|e| StoreError::Other(format!("bad stored lifecycle event: {e}")))?,
                     occurred_at: ts::parse(r.try_get("occurred_at")?)?,
                     note: r.try_get("note")?,
                 })

@@ -6,7 +6,10 @@
 // unsubscribes (`suppressions`), delivery and reminders, opens and answers.
 
 use super::{Backend, Db, uuid};
-use crate::{Invitation, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError, ts};
+use crate::{
+    DeliveryFailure, Invitation, InvitationStatus, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError,
+    ts,
+};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashSet;
@@ -15,6 +18,10 @@ use time::OffsetDateTime;
 const SELECT: &str = "SELECT i.id, i.survey_id, c.external_id, i.email, i.token, i.status, i.context, i.max_reminders,
     i.reminder_days, i.reminders, i.next_reminder_at, i.error, i.response_id, i.created_at, i.sent_at, i.opened_at, i.answered_at
     FROM invitations i LEFT JOIN customers c ON c.id = i.customer_id";
+
+fn status(s: &str) -> Result<InvitationStatus> {
+    InvitationStatus::parse(s).ok_or_else(|| StoreError::Other(format!("bad stored invitation status {s:?}")))
+}
 
 fn decode(row: &super::DbRow) -> Result<Invitation> {
     let when = |col: &str| -> Result<Option<OffsetDateTime>> {
@@ -27,7 +34,7 @@ fn decode(row: &super::DbRow) -> Result<Invitation> {
         customer_external_id: row.try_get("external_id")?,
         email: row.try_get("email")?,
         token: row.try_get("token")?,
-        status: row.try_get("status")?,
+        status: status(row.try_get("status")?)?,
         context: row.try_get::<Option<String>, _>("context")?.as_deref().map(serde_json::from_str).transpose()?,
         max_reminders: count("max_reminders")?,
         reminder_days: count("reminder_days")?,
@@ -216,9 +223,9 @@ impl InvitationStore for Backend {
         Ok(())
     }
 
-    async fn mark_invitation_failed(&self, id: uuid::Uuid, status: &str, error: &str) -> Result<()> {
+    async fn mark_invitation_failed(&self, id: uuid::Uuid, failure: DeliveryFailure, error: &str) -> Result<()> {
         let done = sqlx::query("UPDATE invitations SET status = $1, error = $2, next_reminder_at = NULL WHERE id = $3 AND status <> 'answered'")
-        .bind(status)
+        .bind(failure.status().as_str())
         .bind(error.chars().take(500).collect::<String>())
         .bind(id.to_string())
         .execute(&self.write)
@@ -295,13 +302,13 @@ impl InvitationStore for Backend {
         rows.iter().map(decode).collect()
     }
 
-    async fn invitation_counts(&self, survey_id: uuid::Uuid) -> Result<Vec<(String, u64)>> {
+    async fn invitation_counts(&self, survey_id: uuid::Uuid) -> Result<Vec<(InvitationStatus, u64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*) FROM invitations WHERE survey_id = $1 GROUP BY status ORDER BY status",
         )
         .bind(survey_id.to_string())
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.into_iter().map(|(s, n)| (s, n.max(0) as u64)).collect())
+        rows.into_iter().map(|(s, n)| Ok((status(&s)?, n.max(0) as u64))).collect()
     }
 }

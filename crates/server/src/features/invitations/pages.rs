@@ -14,9 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cxloop_core::Survey;
+use cxloop_store::InvitationStatus;
 use maud::{Markup, html};
-
-const STATUSES: &[&str] = &["queued", "sending", "sent", "opened", "answered", "bounced", "failed", "unsubscribed"];
 
 /// A send: a segment and/or addresses, and the reminder rule. Numbers stay
 /// text as typed, so a mistake shows the form again with what was typed.
@@ -67,9 +66,9 @@ async fn render(
             div.grid {
                 div.card { div.muted { "Response rate" } div.figure { @match sum.response_rate { Some(r) => { (num(Some(r), 1)) "%" }, None => "—" } }
                     div.muted { (sum.answered) " answered of " (sum.delivered) " delivered" } }
-                @for s in STATUSES {
-                    @let n = sum.counts.get(*s).copied().unwrap_or(0);
-                    @if n > 0 { div.card { div.muted { (s) } div.figure { (n) } } }
+                @for s in InvitationStatus::ALL {
+                    @let n = sum.counts.get(&s).copied().unwrap_or(0);
+                    @if n > 0 { div.card { div.muted { (s.as_str()) } div.figure { (n) } } }
                 }
             }
             @if user.can(cxloop_core::access::Permission::SendInvitations) {
@@ -99,7 +98,7 @@ async fn render(
                         tr {
                             td { (i.email) }
                             td.mono { (i.customer_external_id.as_deref().unwrap_or("")) }
-                            td { span.badge { (i.status) } @if let Some(e) = &i.error { div.muted { (e) } } }
+                            td { span.badge { (i.status.as_str()) } @if let Some(e) = &i.error { div.muted { (e) } } }
                             td { (i.sent_at.map(datetime).unwrap_or_default()) }
                             td { (i.opened_at.map(datetime).unwrap_or_default()) }
                             td { (i.answered_at.map(datetime).unwrap_or_default()) }
