@@ -45,7 +45,7 @@ async fn make_survey(
 ) -> Result<Survey> {
     let spec = spec.validate()?;
     let s = Survey {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::SurveyId::new(),
         slug: slug.into(),
         title: spec.title,
         description: spec.description,

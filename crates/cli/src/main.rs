@@ -418,7 +418,7 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let store = data.open().await?;
-            let found = match uuid::Uuid::parse_str(&survey) {
+            let found = match survey.parse::<cxloop_core::ids::SurveyId>() {
                 Ok(id) => store.get_survey(id).await,
                 Err(_) => store.get_survey_by_slug(&survey).await,
             };

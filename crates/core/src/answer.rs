@@ -213,7 +213,7 @@ mod tests {
             max_label: None,
         };
         Survey {
-            id: uuid::Uuid::nil(),
+            id: crate::ids::SurveyId::nil(),
             slug: "s".into(),
             title: "t".into(),
             description: None,

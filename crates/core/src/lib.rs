@@ -8,6 +8,7 @@
 pub mod access;
 pub mod answer;
 pub mod customer;
+pub mod ids;
 pub mod metrics;
 pub mod period;
 pub mod segment;

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
-use uuid::Uuid;
 
 /// The kinds of question a survey can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -247,7 +246,7 @@ pub struct SurveySpec {
 /// A survey: a validated definition plus identity and lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Survey {
-    pub id: Uuid,
+    pub id: crate::ids::SurveyId,
     pub slug: String,
     pub title: String,
     pub description: Option<String>,

@@ -66,9 +66,10 @@ pub(crate) fn unique(e: sqlx::Error, what: &'static str) -> StoreError {
     }
 }
 
-/// Parses an id read back from the database.
-pub(crate) fn uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
+/// Parses an id read back from the database, as the id type the caller
+/// asks for (a `Uuid`, or a typed id such as `SurveyId`).
+pub(crate) fn uuid<T: From<Uuid>>(s: &str) -> Result<T> {
+    Uuid::parse_str(s).map(T::from).map_err(|e| StoreError::Other(format!("bad stored id {s:?}: {e}")))
 }
 
 /// Surveys: definitions and lifecycle.

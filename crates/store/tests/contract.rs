@@ -54,7 +54,7 @@ contract!(
 fn survey(slug: &str) -> Survey {
     let q = |key: &str, kind| Question::new(key, kind, "?");
     Survey {
-        id: Uuid::now_v7(),
+        id: cxloop_core::ids::SurveyId::new(),
         slug: slug.into(),
         title: "Relationship NPS".into(),
         description: None,
@@ -107,7 +107,7 @@ async fn surveys_round_trip(store: Arc<dyn Store>) {
     edited.status = SurveyStatus::Closed;
     store.update_survey(&edited).await.unwrap();
     assert_eq!(store.get_survey(s.id).await.unwrap().status, SurveyStatus::Closed);
-    assert!(matches!(store.get_survey(Uuid::now_v7()).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_survey(cxloop_core::ids::SurveyId::new()).await, Err(StoreError::NotFound)));
     assert_eq!(store.list_surveys().await.unwrap().len(), 1);
 }
 

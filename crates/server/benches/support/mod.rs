@@ -28,7 +28,7 @@ pub async fn active_survey(
         cxloop_core::SurveySpec { title: title.into(), questions, ..Default::default() }.validate().expect("spec");
     let now = time::OffsetDateTime::now_utc();
     let survey = cxloop_core::Survey {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::SurveyId::new(),
         slug: slug.into(),
         title: spec.title,
         description: None,

@@ -31,7 +31,7 @@ pub fn unsubscribe_link(base: &str, token: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Recipient {
     pub email: Option<String>,
-    pub customer_id: Option<uuid::Uuid>,
+    pub customer_id: Option<cxloop_core::ids::CustomerId>,
     /// For the report: who this is.
     pub label: String,
 }
@@ -149,7 +149,7 @@ impl crate::jobs::Sweeper for DeliverInvitations {
 
 pub async fn deliver(store: &Arc<dyn Store>, d: &Delivery, limit: u32) -> Result<usize, String> {
     let now = OffsetDateTime::now_utc();
-    let mut surveys: HashMap<uuid::Uuid, Survey> = HashMap::new();
+    let mut surveys: HashMap<cxloop_core::ids::SurveyId, Survey> = HashMap::new();
     let mut sent = 0;
     let queued = store.queued_invitations(now, limit).await.map_err(|e| e.to_string())?;
     let reminders = store.due_reminders(now, limit).await.map_err(|e| e.to_string())?;
@@ -226,7 +226,7 @@ pub struct InviteSummary {
     pub response_rate: Option<f64>,
 }
 
-pub async fn summary(state: &AppState, survey_id: uuid::Uuid) -> Result<InviteSummary, AppError> {
+pub async fn summary(state: &AppState, survey_id: cxloop_core::ids::SurveyId) -> Result<InviteSummary, AppError> {
     let counts: std::collections::BTreeMap<InvitationStatus, u64> =
         state.store.invitation_counts(survey_id).await?.into_iter().collect();
     let get = |k: InvitationStatus| counts.get(&k).copied().unwrap_or(0);

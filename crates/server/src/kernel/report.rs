@@ -71,7 +71,7 @@ impl From<DateRange> for RangeOut {
 /// The metrics document of the API and the dashboard.
 #[derive(Debug, Clone, Serialize)]
 pub struct SurveyMetrics {
-    pub survey_id: uuid::Uuid,
+    pub survey_id: cxloop_core::ids::SurveyId,
     pub range: RangeOut,
     pub previous: RangeOut,
     pub interval: Interval,
@@ -94,7 +94,7 @@ pub async fn day_counts(
     survey: &Survey,
     key: &str,
     range: DateRange,
-    members: Option<&HashSet<uuid::Uuid>>,
+    members: Option<&HashSet<cxloop_core::ids::CustomerId>>,
 ) -> Result<Vec<DayCount>, AppError> {
     let Some(members) = members else {
         return Ok(state.store.daily_scores(survey.id, key, range).await?);
@@ -114,7 +114,7 @@ pub async fn survey_metrics_for(
     survey: &Survey,
     range: DateRange,
     interval: Interval,
-    members: Option<&HashSet<uuid::Uuid>>,
+    members: Option<&HashSet<cxloop_core::ids::CustomerId>>,
 ) -> Result<SurveyMetrics, AppError> {
     let previous = range.previous();
     let mut questions = Vec::new();
@@ -156,8 +156,8 @@ pub async fn compare_segments(
     state: &AppState,
     survey: &Survey,
     range: DateRange,
-    a: &HashSet<uuid::Uuid>,
-    b: &HashSet<uuid::Uuid>,
+    a: &HashSet<cxloop_core::ids::CustomerId>,
+    b: &HashSet<cxloop_core::ids::CustomerId>,
 ) -> Result<Vec<QuestionComparison>, AppError> {
     use cxloop_core::metrics::measures;
     use cxloop_core::stats;

@@ -130,7 +130,7 @@ pub async fn resolve_segment(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,
-) -> Result<Option<(String, std::collections::HashSet<uuid::Uuid>)>, AppError> {
+) -> Result<Option<(String, std::collections::HashSet<cxloop_core::ids::CustomerId>)>, AppError> {
     Ok(segment_facts(state, expression, segment_id)
         .await?
         .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.id).collect())))

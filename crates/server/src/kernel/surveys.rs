@@ -68,7 +68,7 @@ pub async fn create(
         None => slugify(&spec.title),
     };
     let mut survey = Survey {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::SurveyId::new(),
         slug: base.clone(),
         title: spec.title,
         description: spec.description,
@@ -135,7 +135,7 @@ pub async fn apply_update(state: &AppState, mut survey: Survey, req: UpdateSurve
 
 /// Loads a survey by the id in a path; malformed and unknown ids are 404.
 pub async fn load_survey(state: &AppState, id: &str) -> Result<Survey, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("survey"))?;
+    let id: cxloop_core::ids::SurveyId = id.parse().map_err(|_| AppError::NotFound("survey"))?;
     state.store.get_survey(id).await.map_err(|e| match e {
         cxloop_store::StoreError::NotFound => AppError::NotFound("survey"),
         other => other.into(),

@@ -218,7 +218,8 @@ impl CommentsQuery {
     pub async fn filter(&self, state: &AppState) -> Result<CommentFilter, AppError> {
         let survey_id = blank(&self.survey_id)
             .map(|s| {
-                uuid::Uuid::parse_str(s).map_err(|_| AppError::invalid("survey_id", "survey_id is not a survey id"))
+                s.parse::<cxloop_core::ids::SurveyId>()
+                    .map_err(|_| AppError::invalid("survey_id", "survey_id is not a survey id"))
             })
             .transpose()?;
         let label = blank(&self.label).map(str::to_string);

@@ -49,7 +49,7 @@ pub struct Measure {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WowsWoes {
-    pub survey_id: uuid::Uuid,
+    pub survey_id: cxloop_core::ids::SurveyId,
     pub taxonomy_version: u32,
     pub range: RangeOut,
     pub interval: Interval,
@@ -106,7 +106,7 @@ struct Counts {
 async fn counts_for_everyone(
     state: &AppState,
     version: u32,
-    survey: Uuid,
+    survey: cxloop_core::ids::SurveyId,
     window: &TimeWindow,
 ) -> Result<Counts, AppError> {
     let store = state.store.as_ref();
@@ -139,12 +139,12 @@ async fn counts_for_everyone(
 async fn counts_for_members(
     state: &AppState,
     version: u32,
-    survey: Uuid,
+    survey: cxloop_core::ids::SurveyId,
     window: &TimeWindow,
-    members: &HashSet<Uuid>,
+    members: &HashSet<cxloop_core::ids::CustomerId>,
 ) -> Result<Counts, AppError> {
     let store = state.store.as_ref();
-    let member = |c: &Option<Uuid>| c.is_some_and(|c| members.contains(&c));
+    let member = |c: &Option<cxloop_core::ids::CustomerId>| c.is_some_and(|c| members.contains(&c));
     let mut all = Histogram::new();
     let mut responses = 0;
     for (customer, score, n) in store.headline_counts_by_customer(survey, window).await? {
@@ -233,7 +233,7 @@ pub async fn wows_and_woes(
     range: DateRange,
     interval: Interval,
     version: Option<u32>,
-    members: Option<&HashSet<Uuid>>,
+    members: Option<&HashSet<cxloop_core::ids::CustomerId>>,
 ) -> Result<WowsWoes, AppError> {
     let store = state.store.as_ref();
     let (v, taxonomy) = match version {

@@ -113,7 +113,7 @@ pub async fn customer_page(
     })?;
     let events = state.store.customer_events(c.id).await?;
     let responses = state.store.customer_responses(c.id, 200).await?;
-    let surveys: HashMap<uuid::Uuid, cxloop_core::Survey> =
+    let surveys: HashMap<cxloop_core::ids::SurveyId, cxloop_core::Survey> =
         state.store.list_surveys().await?.into_iter().map(|s| (s.survey.id, s.survey)).collect();
     // One timeline, newest first: lifecycle events and responses.
     enum Item<'a> {

@@ -165,7 +165,7 @@ fn comment_class(kind: Option<QuestionType>, score: Option<i32>) -> &'static str
     }
 }
 
-fn comments(list: &[Comment], kinds: &HashMap<uuid::Uuid, QuestionType>, show_survey: bool) -> Markup {
+fn comments(list: &[Comment], kinds: &HashMap<cxloop_core::ids::SurveyId, QuestionType>, show_survey: bool) -> Markup {
     html! {
         @if list.is_empty() { p.muted { "No comments in this period." } }
         @for c in list {
@@ -182,7 +182,7 @@ fn comments(list: &[Comment], kinds: &HashMap<uuid::Uuid, QuestionType>, show_su
     }
 }
 
-fn headline_kinds(surveys: &[Survey]) -> HashMap<uuid::Uuid, QuestionType> {
+fn headline_kinds(surveys: &[Survey]) -> HashMap<cxloop_core::ids::SurveyId, QuestionType> {
     surveys.iter().filter_map(|s| s.headline_question().map(|q| (s.id, q.kind))).collect()
 }
 

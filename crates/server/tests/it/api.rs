@@ -982,7 +982,7 @@ async fn reviews_and_interview_notes_import_into_kpis_and_text_analytics() {
     let body: Value = r.json().await.unwrap();
     assert_eq!((body["imported"].as_u64(), body["valid"].as_u64()), (Some(0), Some(2)));
     assert_eq!((body["errors"][0]["line"].as_u64(), body["errors"][0]["column"].as_str()), (Some(4), Some("Stars")));
-    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 0);
+    assert_eq!(app.store.response_count(id.parse().unwrap()).await.unwrap(), 0);
     // Valid rows only.
     let r = post("source=app-store&map=Reviewer:author", "text/csv", csv).await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["imported"], 2);

@@ -125,7 +125,7 @@ async fn invitations_are_sent_opened_answered_reminded_and_unsubscribed() {
     assert_eq!(again.status(), 409);
     let r = app.client.post(app.url(&format!("/s/{slug}"))).form(&[("i", token.as_str()), ("q.nps", "0")]).send().await;
     assert_eq!(r.unwrap().status(), 409);
-    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 1);
+    assert_eq!(app.store.response_count(id.parse().unwrap()).await.unwrap(), 1);
 
     // Asked again right away: the contact rule holds everyone back.
     let r = send(json!({"customers": ["c1"], "emails": [{"email": "dan@example.com"}]})).await.unwrap();
@@ -339,5 +339,5 @@ async fn one_invitation_takes_one_answer_even_when_sent_at_once() {
     }
     codes.sort();
     assert_eq!(codes, vec![201, 409, 409, 409, 409, 409]);
-    assert_eq!(app.store.response_count(uuid::Uuid::parse_str(id).unwrap()).await.unwrap(), 1);
+    assert_eq!(app.store.response_count(id.parse().unwrap()).await.unwrap(), 1);
 }

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,7 +19,7 @@ pub trait ChannelStore: Send + Sync {
     /// Forgets an event whose handling failed, so that its redelivery is handled.
     async fn forget_hook_event(&self, hook_id: Uuid, event_id: &str) -> Result<()>;
     async fn put_widget(&self, w: &Widget) -> Result<()>;
-    async fn widget(&self, survey_id: Uuid) -> Result<Widget>;
+    async fn widget(&self, survey_id: SurveyId) -> Result<Widget>;
 }
 
 /// An inbound webhook: its secret signs each request; `events` maps an
@@ -29,7 +30,7 @@ pub struct Hook {
     pub name: String,
     #[serde(skip)]
     pub secret: String,
-    pub events: std::collections::BTreeMap<String, Uuid>,
+    pub events: std::collections::BTreeMap<String, cxloop_core::ids::SurveyId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -37,7 +38,7 @@ pub struct Hook {
 /// A survey's website widget settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Widget {
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     /// Origins allowed to show it, like `https://app.example.com`.
     pub origins: Vec<String>,
     /// One visitor is asked at most once in this many days.

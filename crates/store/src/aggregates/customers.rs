@@ -12,7 +12,7 @@ pub use cxloop_core::customer::Lifecycle;
 /// defines, lifecycle events and saved segments.
 #[async_trait]
 pub trait CustomerStore: Send + Sync {
-    async fn upsert_customer(&self, c: &CustomerRef) -> Result<Uuid>;
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<cxloop_core::ids::CustomerId>;
     /// Upserts many customers in one transaction: all of them or none.
     async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64>;
     async fn customer_by_external_id(&self, external_id: &str) -> Result<Customer>;
@@ -25,18 +25,18 @@ pub trait CustomerStore: Send + Sync {
     async fn put_attribute_def(&self, def: &cxloop_core::customer::AttributeDef) -> Result<()>;
     async fn add_customer_event(
         &self,
-        customer_id: Uuid,
+        customer_id: cxloop_core::ids::CustomerId,
         kind: Lifecycle,
         at: time::OffsetDateTime,
         note: Option<&str>,
     ) -> Result<Uuid>;
-    async fn customer_events(&self, customer_id: Uuid) -> Result<Vec<CustomerEvent>>;
+    async fn customer_events(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<Vec<CustomerEvent>>;
     /// Removes a customer's identity and free text everywhere, keeping the
     /// scores (aggregates stay right), and records it in the audit log, in
     /// one transaction. Returns how many comments were erased.
-    async fn erase_customer(&self, customer_id: Uuid, actor: &str) -> Result<u64>;
+    async fn erase_customer(&self, customer_id: cxloop_core::ids::CustomerId, actor: &str) -> Result<u64>;
     /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(Uuid, String, u64)>>;
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(cxloop_core::ids::CustomerId, String, u64)>>;
 }
 
 /// Who answered, as the caller knows them.
@@ -51,7 +51,7 @@ pub struct CustomerRef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
-    pub id: Uuid,
+    pub id: cxloop_core::ids::CustomerId,
     pub external_id: String,
     pub name: Option<String>,
     pub email: Option<String>,

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,7 +16,7 @@ pub trait InvitationStore: Send + Sync {
     /// once never reach one person twice.
     async fn create_invitations(
         &self,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         batch: &[NewInvitation],
         contacted_before: time::OffsetDateTime,
         now: time::OffsetDateTime,
@@ -56,9 +57,9 @@ pub trait InvitationStore: Send + Sync {
     /// The recipient answered; no reminders follow.
     async fn mark_invitation_answered(&self, id: Uuid, response_id: Uuid, at: time::OffsetDateTime) -> Result<()>;
     /// A survey's invitations, newest first.
-    async fn invitations(&self, survey_id: Uuid, limit: u32) -> Result<Vec<Invitation>>;
+    async fn invitations(&self, survey_id: SurveyId, limit: u32) -> Result<Vec<Invitation>>;
     /// A survey's invitations counted by status.
-    async fn invitation_counts(&self, survey_id: Uuid) -> Result<Vec<(InvitationStatus, u64)>>;
+    async fn invitation_counts(&self, survey_id: SurveyId) -> Result<Vec<(InvitationStatus, u64)>>;
 }
 
 /// One invitation to ask for (the caller makes the id and the token).
@@ -67,7 +68,7 @@ pub struct NewInvitation {
     pub id: Uuid,
     pub token: String,
     pub email: String,
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<cxloop_core::ids::CustomerId>,
     /// Carried onto the response (a helpdesk ticket and agent, say).
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
     pub max_reminders: u32,
@@ -154,7 +155,7 @@ impl DeliveryFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct Invitation {
     pub id: Uuid,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_external_id: Option<String>,
     pub email: String,

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -25,7 +26,7 @@ pub trait ResponseStore: Send + Sync {
     /// already holds for a source (its channel).
     async fn existing_source_refs(
         &self,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         channel: &str,
         refs: &[String],
     ) -> Result<std::collections::HashSet<String>>;
@@ -33,9 +34,9 @@ pub trait ResponseStore: Send + Sync {
     /// A page of responses in `submitted_at` order, after an optional cursor.
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>>;
     /// Per-day score counts of one question inside `range` (from the rollup).
-    async fn daily_scores(&self, survey_id: Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>>;
+    async fn daily_scores(&self, survey_id: SurveyId, key: &str, range: DateRange) -> Result<Vec<DayCount>>;
     /// The score histogram of one question over `range`.
-    async fn score_histogram(&self, survey_id: Uuid, key: &str, range: DateRange) -> Result<Histogram> {
+    async fn score_histogram(&self, survey_id: SurveyId, key: &str, range: DateRange) -> Result<Histogram> {
         let mut h = Histogram::new();
         for dc in self.daily_scores(survey_id, key, range).await? {
             h.add(dc.score, dc.count);
@@ -43,20 +44,29 @@ pub trait ResponseStore: Send + Sync {
         Ok(h)
     }
     /// One customer's responses, newest first.
-    async fn customer_responses(&self, customer_id: Uuid, limit: u32) -> Result<Vec<StoredResponse>>;
+    async fn customer_responses(
+        &self,
+        customer_id: cxloop_core::ids::CustomerId,
+        limit: u32,
+    ) -> Result<Vec<StoredResponse>>;
     /// How many responses a customer has given.
-    async fn customer_response_count(&self, customer_id: Uuid) -> Result<u64>;
+    async fn customer_response_count(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<u64>;
     /// Per-day score counts of one question inside `range`, split by
     /// customer (`None` for anonymous responses): the raw material of
     /// segment-filtered metrics.
     async fn daily_scores_by_customer(
         &self,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         key: &str,
         range: DateRange,
-    ) -> Result<Vec<(Option<Uuid>, DayCount)>>;
+    ) -> Result<Vec<(Option<cxloop_core::ids::CustomerId>, DayCount)>>;
     /// Newest free-text answers, optionally of one survey, inside `window`.
-    async fn latest_comments(&self, survey_id: Option<Uuid>, window: &TimeWindow, limit: u32) -> Result<Vec<Comment>>;
+    async fn latest_comments(
+        &self,
+        survey_id: Option<SurveyId>,
+        window: &TimeWindow,
+        limit: u32,
+    ) -> Result<Vec<Comment>>;
 }
 
 /// A validated response ready to store.
@@ -91,7 +101,7 @@ pub enum Inserted {
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredResponse {
     pub id: Uuid,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_external_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -114,7 +124,7 @@ pub struct TimeWindow {
 /// A page request over one survey's responses.
 #[derive(Debug, Clone)]
 pub struct ResponseQuery {
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     pub window: TimeWindow,
     /// Continue after this `(submitted_at, id)`, in the chosen order.
     pub after: Option<(OffsetDateTime, Uuid)>,
@@ -126,7 +136,7 @@ pub struct ResponseQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct Comment {
     pub response_id: Uuid,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     pub survey_title: String,
     pub question_key: String,
     pub body: String,

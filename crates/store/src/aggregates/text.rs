@@ -2,6 +2,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -56,7 +57,7 @@ pub struct TaxonomyVersion {
 pub struct TextRow {
     pub response_id: Uuid,
     pub question_key: String,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     pub submitted_at: OffsetDateTime,
     pub body: String,
 }
@@ -66,7 +67,7 @@ pub struct TextRow {
 pub struct TextAnalysis {
     pub response_id: Uuid,
     pub question_key: String,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     pub submitted_at: OffsetDateTime,
     pub language: String,
     pub label: String,

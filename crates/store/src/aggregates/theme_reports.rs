@@ -3,6 +3,7 @@
 use crate::Result;
 use crate::{TextRow, TimeWindow};
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -22,7 +23,7 @@ pub struct ThemeMention {
     pub theme: String,
     pub response_id: Uuid,
     pub question_key: String,
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<cxloop_core::ids::CustomerId>,
     /// The response's headline score.
     pub score: Option<i32>,
     pub submitted_at: OffsetDateTime,
@@ -43,7 +44,7 @@ pub struct ThemeExample {
 /// Filters of the comment explorer; every field is optional.
 #[derive(Debug, Clone, Default)]
 pub struct CommentFilter {
-    pub survey_id: Option<Uuid>,
+    pub survey_id: Option<SurveyId>,
     pub window: TimeWindow,
     /// A theme key under `version`.
     pub theme: Option<String>,
@@ -64,7 +65,7 @@ pub struct CommentFilter {
 pub struct AnalysedComment {
     pub response_id: Uuid,
     pub question_key: String,
-    pub survey_id: Uuid,
+    pub survey_id: SurveyId,
     pub survey_title: String,
     /// Where it came from: `link`, `email`, `widget`, an import's source …
     pub channel: String,
@@ -87,23 +88,23 @@ pub trait ThemeReportStore: Send + Sync {
     async fn theme_score_counts(
         &self,
         version: u32,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         window: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>>;
     /// Headline score counts of all responses (the baseline for impact).
-    async fn headline_counts(&self, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>>;
-    async fn theme_volumes(&self, version: u32, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<ThemeVolume>>;
+    async fn headline_counts(&self, survey_id: SurveyId, window: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>>;
+    async fn theme_volumes(&self, version: u32, survey_id: SurveyId, window: &TimeWindow) -> Result<Vec<ThemeVolume>>;
     /// Mentions per theme per UTC day (`YYYY-MM-DD`).
     async fn theme_days(
         &self,
         version: u32,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         window: &TimeWindow,
     ) -> Result<Vec<(String, String, u64)>>;
     async fn theme_examples(
         &self,
         version: u32,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         window: &TimeWindow,
         theme: &str,
         most_negative: bool,
@@ -111,17 +112,18 @@ pub trait ThemeReportStore: Send + Sync {
     ) -> Result<Vec<ThemeExample>>;
     /// Every tagged, analysed text of a survey in the window, one row per
     /// (theme, text): what a report cut by a segment filters and counts.
-    async fn theme_mentions(&self, version: u32, survey_id: Uuid, window: &TimeWindow) -> Result<Vec<ThemeMention>>;
+    async fn theme_mentions(&self, version: u32, survey_id: SurveyId, window: &TimeWindow)
+    -> Result<Vec<ThemeMention>>;
     /// Headline score counts per customer (`None`: anonymous responses).
     async fn headline_counts_by_customer(
         &self,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         window: &TimeWindow,
-    ) -> Result<Vec<(Option<Uuid>, Option<i32>, u64)>>;
+    ) -> Result<Vec<(Option<cxloop_core::ids::CustomerId>, Option<i32>, u64)>>;
     /// Headline score counts per channel (`link`, `email`, `widget`, an import's source …).
     async fn headline_counts_by_channel(
         &self,
-        survey_id: Uuid,
+        survey_id: SurveyId,
         window: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>>;
     /// Analysed English comments in the window that no theme of `version`
@@ -129,7 +131,7 @@ pub trait ThemeReportStore: Send + Sync {
     async fn uncovered_texts(
         &self,
         version: u32,
-        survey_id: Option<Uuid>,
+        survey_id: Option<SurveyId>,
         window: &TimeWindow,
         limit: u32,
     ) -> Result<Vec<TextRow>>;

@@ -8,6 +8,7 @@
 use super::{Backend, uuid};
 use crate::{ChannelStore, Hook, Result, StoreError, Widget, ts};
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -94,7 +95,7 @@ impl ChannelStore for Backend {
         Ok(())
     }
 
-    async fn widget(&self, survey_id: uuid::Uuid) -> Result<Widget> {
+    async fn widget(&self, survey_id: SurveyId) -> Result<Widget> {
         let row = sqlx::query("SELECT survey_id, origins, every_days FROM widgets WHERE survey_id = $1")
             .bind(survey_id.to_string())
             .fetch_one(&self.read)

@@ -59,7 +59,7 @@ fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
 
 #[async_trait]
 impl CustomerStore for Backend {
-    async fn upsert_customer(&self, c: &CustomerRef) -> Result<uuid::Uuid> {
+    async fn upsert_customer(&self, c: &CustomerRef) -> Result<cxloop_core::ids::CustomerId> {
         let mut conn = self.write.acquire().await?;
         uuid(&super::responses::upsert_customer(&mut conn, c).await?)
     }
@@ -125,7 +125,7 @@ impl CustomerStore for Backend {
 
     async fn add_customer_event(
         &self,
-        customer_id: uuid::Uuid,
+        customer_id: cxloop_core::ids::CustomerId,
         kind: Lifecycle,
         at: OffsetDateTime,
         note: Option<&str>,
@@ -143,7 +143,7 @@ impl CustomerStore for Backend {
         Ok(id)
     }
 
-    async fn customer_events(&self, customer_id: uuid::Uuid) -> Result<Vec<CustomerEvent>> {
+    async fn customer_events(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<Vec<CustomerEvent>> {
         let rows = sqlx::query(
             "SELECT id, kind, occurred_at, note FROM customer_events WHERE customer_id = $1 ORDER BY occurred_at",
         )
@@ -165,7 +165,7 @@ impl CustomerStore for Backend {
             .collect()
     }
 
-    async fn erase_customer(&self, customer_id: uuid::Uuid, actor: &str) -> Result<u64> {
+    async fn erase_customer(&self, customer_id: cxloop_core::ids::CustomerId, actor: &str) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         let id = customer_id.to_string();
         let old: Option<String> = sqlx::query_scalar("SELECT external_id FROM customers WHERE id = $1")
@@ -214,7 +214,7 @@ impl CustomerStore for Backend {
         sqlx::query(
             "UPDATE customers SET external_id = $1, name = NULL, email = NULL, attributes = '{}' WHERE id = $2",
         )
-        .bind(format!("erased-{}", customer_id.simple()))
+        .bind(format!("erased-{}", customer_id.uuid().simple()))
         .bind(&id)
         .execute(&mut *tx)
         .await?;
@@ -224,7 +224,7 @@ impl CustomerStore for Backend {
         Ok(texts.len() as u64)
     }
 
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(uuid::Uuid, String, u64)>> {
+    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(cxloop_core::ids::CustomerId, String, u64)>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
              WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
         .bind(i64::from(version))

@@ -11,6 +11,7 @@ use crate::{
     ts,
 };
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -57,7 +58,7 @@ pub(super) fn normal(email: &str) -> String {
 impl InvitationStore for Backend {
     async fn create_invitations(
         &self,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         batch: &[NewInvitation],
         contacted_before: OffsetDateTime,
         now: OffsetDateTime,
@@ -291,7 +292,7 @@ impl InvitationStore for Backend {
         Ok(())
     }
 
-    async fn invitations(&self, survey_id: uuid::Uuid, limit: u32) -> Result<Vec<Invitation>> {
+    async fn invitations(&self, survey_id: SurveyId, limit: u32) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(super::qs(format!(
             "{SELECT} WHERE i.survey_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
         )))
@@ -302,7 +303,7 @@ impl InvitationStore for Backend {
         rows.iter().map(decode).collect()
     }
 
-    async fn invitation_counts(&self, survey_id: uuid::Uuid) -> Result<Vec<(InvitationStatus, u64)>> {
+    async fn invitation_counts(&self, survey_id: SurveyId) -> Result<Vec<(InvitationStatus, u64)>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*) FROM invitations WHERE survey_id = $1 GROUP BY status ORDER BY status",
         )

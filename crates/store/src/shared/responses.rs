@@ -15,6 +15,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use cxloop_core::answer::AnswerValue;
+use cxloop_core::ids::SurveyId;
 use cxloop_core::metrics::DayCount;
 use cxloop_core::period::{DateRange, fmt_date, parse_date};
 use sqlx::{QueryBuilder, Row};
@@ -257,7 +258,7 @@ impl ResponseStore for Backend {
 
     async fn existing_source_refs(
         &self,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         channel: &str,
         refs: &[String],
     ) -> Result<std::collections::HashSet<String>> {
@@ -315,7 +316,7 @@ impl ResponseStore for Backend {
         rows.iter().map(decode).collect()
     }
 
-    async fn daily_scores(&self, survey_id: uuid::Uuid, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
+    async fn daily_scores(&self, survey_id: SurveyId, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as("SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4")
         .bind(survey_id.to_string())
         .bind(key)
@@ -334,7 +335,7 @@ impl ResponseStore for Backend {
             .collect()
     }
 
-    async fn customer_response_count(&self, customer_id: uuid::Uuid) -> Result<u64> {
+    async fn customer_response_count(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE customer_id = $1")
             .bind(customer_id.to_string())
             .fetch_one(&self.read)
@@ -342,7 +343,11 @@ impl ResponseStore for Backend {
         Ok(n.max(0) as u64)
     }
 
-    async fn customer_responses(&self, customer_id: uuid::Uuid, limit: u32) -> Result<Vec<StoredResponse>> {
+    async fn customer_responses(
+        &self,
+        customer_id: cxloop_core::ids::CustomerId,
+        limit: u32,
+    ) -> Result<Vec<StoredResponse>> {
         let rows =
             sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = $1 ORDER BY r.submitted_at DESC LIMIT $2")))
                 .bind(customer_id.to_string())
@@ -354,10 +359,10 @@ impl ResponseStore for Backend {
 
     async fn daily_scores_by_customer(
         &self,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         key: &str,
         range: DateRange,
-    ) -> Result<Vec<(Option<uuid::Uuid>, DayCount)>> {
+    ) -> Result<Vec<(Option<cxloop_core::ids::CustomerId>, DayCount)>> {
         let from = range.from.midnight().assume_utc();
         let to = cxloop_core::period::end_of(range.to);
         let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(
@@ -386,7 +391,7 @@ impl ResponseStore for Backend {
             .collect()
     }
 
-    async fn latest_comments(&self, survey_id: Option<uuid::Uuid>, w: &TimeWindow, limit: u32) -> Result<Vec<Comment>> {
+    async fn latest_comments(&self, survey_id: Option<SurveyId>, w: &TimeWindow, limit: u32) -> Result<Vec<Comment>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT t.response_id, t.survey_id, s.title, t.question_key, t.body, r.headline_score, t.submitted_at
              FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id WHERE 1 = 1",

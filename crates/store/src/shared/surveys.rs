@@ -9,6 +9,7 @@ use super::{Backend, unique, uuid};
 use crate::{Result, StoreError, SurveyStore, SurveySummary, ts};
 use async_trait::async_trait;
 use cxloop_core::Survey;
+use cxloop_core::ids::SurveyId;
 use sqlx::Row;
 
 const COLUMNS: &str = "id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at, response_count, last_response_at";
@@ -73,7 +74,7 @@ impl SurveyStore for Backend {
         Ok(())
     }
 
-    async fn get_survey(&self, id: uuid::Uuid) -> Result<Survey> {
+    async fn get_survey(&self, id: SurveyId) -> Result<Survey> {
         let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.read)
@@ -105,7 +106,7 @@ impl SurveyStore for Backend {
             .collect()
     }
 
-    async fn response_count(&self, id: uuid::Uuid) -> Result<u64> {
+    async fn response_count(&self, id: SurveyId) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)

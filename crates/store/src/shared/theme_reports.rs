@@ -11,6 +11,7 @@ use crate::{
     TimeWindow, ts,
 };
 use async_trait::async_trait;
+use cxloop_core::ids::SurveyId;
 use sqlx::{QueryBuilder, Row};
 
 #[async_trait]
@@ -18,7 +19,7 @@ impl ThemeReportStore for Backend {
     async fn theme_score_counts(
         &self,
         version: u32,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         w: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
@@ -40,7 +41,7 @@ impl ThemeReportStore for Backend {
             .collect()
     }
 
-    async fn headline_counts(&self, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
+    async fn headline_counts(&self, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
         let mut qb = QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
         qb.push_bind(survey_id.to_string());
         window(&mut qb, "submitted_at", w);
@@ -56,7 +57,7 @@ impl ThemeReportStore for Backend {
             .collect()
     }
 
-    async fn theme_volumes(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
+    async fn theme_volumes(&self, version: u32, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT tt.theme, COUNT(DISTINCT tt.response_id) AS n, AVG(ta.sentiment) AS s FROM text_themes tt
              JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
@@ -80,7 +81,7 @@ impl ThemeReportStore for Backend {
     async fn theme_days(
         &self,
         version: u32,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         w: &TimeWindow,
     ) -> Result<Vec<(String, String, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
@@ -99,7 +100,7 @@ impl ThemeReportStore for Backend {
     async fn theme_examples(
         &self,
         version: u32,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         w: &TimeWindow,
         theme: &str,
         most_negative: bool,
@@ -134,7 +135,7 @@ impl ThemeReportStore for Backend {
             .collect()
     }
 
-    async fn theme_mentions(&self, version: u32, survey_id: uuid::Uuid, w: &TimeWindow) -> Result<Vec<ThemeMention>> {
+    async fn theme_mentions(&self, version: u32, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<ThemeMention>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT tt.theme, tt.response_id, tt.question_key, r.customer_id, r.headline_score, tt.submitted_at, ta.sentiment
              FROM text_themes tt
@@ -162,9 +163,9 @@ impl ThemeReportStore for Backend {
 
     async fn headline_counts_by_customer(
         &self,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         w: &TimeWindow,
-    ) -> Result<Vec<(Option<uuid::Uuid>, Option<i32>, u64)>> {
+    ) -> Result<Vec<(Option<cxloop_core::ids::CustomerId>, Option<i32>, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT customer_id, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ",
         );
@@ -185,7 +186,7 @@ impl ThemeReportStore for Backend {
 
     async fn headline_counts_by_channel(
         &self,
-        survey_id: uuid::Uuid,
+        survey_id: SurveyId,
         w: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
         let mut qb =
@@ -208,7 +209,7 @@ impl ThemeReportStore for Backend {
     async fn uncovered_texts(
         &self,
         version: u32,
-        survey_id: Option<uuid::Uuid>,
+        survey_id: Option<SurveyId>,
         w: &TimeWindow,
         limit: u32,
     ) -> Result<Vec<TextRow>> {

@@ -132,7 +132,7 @@ pub async fn import_page(
 
 /// The chosen survey among those that can hold feedback.
 fn find_target(surveys: &[Survey], id: &str) -> Result<Survey, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("survey", "choose a survey"))?;
+    let id: cxloop_core::ids::SurveyId = id.parse().map_err(|_| AppError::invalid("survey", "choose a survey"))?;
     surveys
         .iter()
         .find(|s| s.id == id)

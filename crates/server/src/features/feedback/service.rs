@@ -407,7 +407,7 @@ mod tests {
         rating.min = Some(1);
         rating.max = Some(5);
         Survey {
-            id: uuid::Uuid::now_v7(),
+            id: cxloop_core::ids::SurveyId::new(),
             slug: "reviews".into(),
             title: "Product reviews".into(),
             description: None,

@@ -139,7 +139,12 @@ pub async fn receive(
     }
 }
 
-async fn handle(state: &AppState, hook: &Hook, ev: &Event, survey_id: uuid::Uuid) -> Result<Value, AppError> {
+async fn handle(
+    state: &AppState,
+    hook: &Hook,
+    ev: &Event,
+    survey_id: cxloop_core::ids::SurveyId,
+) -> Result<Value, AppError> {
     let ext = ev.customer.external_id.trim();
     let email = crate::kernel::customers::optional_email("customer.email", ev.customer.email.as_deref())?;
     let name = crate::kernel::customers::optional_name("customer.name", ev.customer.name.as_deref())?;

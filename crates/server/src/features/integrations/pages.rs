@@ -26,8 +26,9 @@ enum Note<'a> {
 async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Result<Markup, PageError> {
     let surveys: Vec<Survey> = state.store.list_surveys().await?.into_iter().map(|s| s.survey).collect();
     let hooks = state.store.hooks().await?;
-    let title_of =
-        |id: &uuid::Uuid| surveys.iter().find(|s| &s.id == id).map_or("(deleted survey)", |s| s.title.as_str());
+    let title_of = |id: &cxloop_core::ids::SurveyId| {
+        surveys.iter().find(|s| &s.id == id).map_or("(deleted survey)", |s| s.title.as_str())
+    };
     let live: Vec<&Survey> = surveys
         .iter()
         .filter(|s| s.status == SurveyStatus::Active && s.questions.iter().any(|q| q.kind.is_scored()))

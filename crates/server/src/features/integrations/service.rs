@@ -36,8 +36,10 @@ pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, App
         if !ok {
             return Err(AppError::invalid(field, "event names are 1–64 characters of letters, digits and . _ - :"));
         }
-        let id =
-            uuid::Uuid::parse_str(survey.trim()).map_err(|_| AppError::invalid(field.clone(), "is not a survey id"))?;
+        let id = survey
+            .trim()
+            .parse::<cxloop_core::ids::SurveyId>()
+            .map_err(|_| AppError::invalid(field.clone(), "is not a survey id"))?;
         state.store.get_survey(id).await.map_err(|e| match e {
             StoreError::NotFound => AppError::invalid(field.clone(), "there is no such survey"),
             other => other.into(),

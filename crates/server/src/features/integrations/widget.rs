@@ -54,7 +54,7 @@ pub async fn get_widget(
     Ok(Json(json!({ "widget": w, "snippet": snippet })))
 }
 
-async fn widget_of(state: &AppState, survey_id: uuid::Uuid) -> Result<Widget, AppError> {
+async fn widget_of(state: &AppState, survey_id: cxloop_core::ids::SurveyId) -> Result<Widget, AppError> {
     state.store.widget(survey_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("widget"),
         other => other.into(),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Kpi {
-    pub survey_id: uuid::Uuid,
+    pub survey_id: cxloop_core::ids::SurveyId,
     pub survey: String,
     pub measure: cxloop_core::metrics::MeasureWithChange,
 }
