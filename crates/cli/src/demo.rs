@@ -656,7 +656,7 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
         ),
     ] {
         let p = cxloop_store::Persona {
-            id: uuid::Uuid::nil(),
+            id: cxloop_core::ids::PersonaId::nil(),
             name: name.into(),
             description: description.into(),
             goals: goals.into(),

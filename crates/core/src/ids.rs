@@ -74,6 +74,14 @@ id!(
     /// A customer in the directory (not their external id, which is the organisation's).
     CustomerId
 );
+id!(
+    /// A saved segment.
+    SegmentId
+);
+id!(
+    /// A persona.
+    PersonaId
+);
 
 #[cfg(test)]
 mod tests {

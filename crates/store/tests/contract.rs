@@ -634,7 +634,7 @@ async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
 async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {
     let seg = store.create_segment("Enterprise", r#"plan = "enterprise""#, None).await.unwrap();
     let p = Persona {
-        id: Uuid::nil(),
+        id: cxloop_core::ids::PersonaId::nil(),
         name: "Operations lead".into(),
         description: "Runs the rollout".into(),
         goals: "Uptime".into(),
@@ -657,7 +657,10 @@ async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {
     );
     store.set_persona_picture(renamed.id, None).await.unwrap();
     assert!(!store.personas().await.unwrap()[0].has_picture);
-    assert!(matches!(store.set_persona_picture(Uuid::now_v7(), None).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.set_persona_picture(cxloop_core::ids::PersonaId::new(), None).await,
+        Err(StoreError::NotFound)
+    ));
     // Deleting the segment unlinks it; deleting the persona removes it.
     store.delete_segment(seg.id).await.unwrap();
     assert_eq!(store.personas().await.unwrap()[0].segment_id, None);

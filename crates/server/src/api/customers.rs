@@ -165,7 +165,8 @@ pub async fn list_customers(
     ) {
         (Some(e), _) => Some(e.to_string()),
         (None, Some(id)) => {
-            let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("segment_id", "not a segment id"))?;
+            let id: cxloop_core::ids::SegmentId =
+                id.parse().map_err(|_| AppError::invalid("segment_id", "not a segment id"))?;
             Some(
                 state
                     .store
@@ -257,8 +258,8 @@ pub async fn create_segment(
     Ok((StatusCode::CREATED, Json(json!(seg))))
 }
 
-fn segment_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("segment"))
+fn segment_id(id: &str) -> Result<cxloop_core::ids::SegmentId, AppError> {
+    id.parse().map_err(|_| AppError::NotFound("segment"))
 }
 
 fn not_found(e: StoreError) -> AppError {

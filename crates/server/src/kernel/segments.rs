@@ -147,6 +147,6 @@ pub async fn resolve_segment_external_ids(
         .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.external_id).collect())))
 }
 
-fn segment_id_field(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::invalid("segment_id", "segment_id is not a segment id"))
+fn segment_id_field(id: &str) -> Result<cxloop_core::ids::SegmentId, AppError> {
+    id.parse().map_err(|_| AppError::invalid("segment_id", "segment_id is not a segment id"))
 }

@@ -276,7 +276,7 @@ pub async fn create_segment(
 }
 
 async fn find_segment(state: &AppState, id: &str) -> Result<cxloop_store::Segment, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("segment"))?;
+    let id: cxloop_core::ids::SegmentId = id.parse().map_err(|_| AppError::NotFound("segment"))?;
     state.store.segment(id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("segment"),
         other => other.into(),

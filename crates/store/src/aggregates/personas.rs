@@ -2,8 +2,8 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::{PersonaId, SegmentId};
 use serde::Serialize;
-use uuid::Uuid;
 
 /// Personas, each perhaps linked to a segment, with an optional picture.
 #[async_trait]
@@ -11,18 +11,18 @@ pub trait PersonaStore: Send + Sync {
     /// Creates (id nil) or updates a persona; `Conflict { what: "name" }` on a taken name.
     async fn save_persona(&self, p: &Persona) -> Result<Persona>;
     async fn personas(&self) -> Result<Vec<Persona>>;
-    async fn delete_persona(&self, id: Uuid) -> Result<()>;
+    async fn delete_persona(&self, id: PersonaId) -> Result<()>;
     /// Sets (or with `None` removes) a persona's picture: its content type and base64 data.
-    async fn set_persona_picture(&self, id: Uuid, picture: Option<(&str, &str)>) -> Result<()>;
+    async fn set_persona_picture(&self, id: PersonaId, picture: Option<(&str, &str)>) -> Result<()>;
     /// A persona's picture as (content type, base64 data), if it has one.
-    async fn persona_picture(&self, id: Uuid) -> Result<Option<(String, String)>>;
+    async fn persona_picture(&self, id: PersonaId) -> Result<Option<(String, String)>>;
 }
 
 /// A persona: who the organisation designs for.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct Persona {
     #[serde(default)]
-    pub id: Uuid,
+    pub id: PersonaId,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -36,7 +36,7 @@ pub struct Persona {
     #[serde(default)]
     pub initials: String,
     #[serde(default)]
-    pub segment_id: Option<Uuid>,
+    pub segment_id: Option<SegmentId>,
     /// An uploaded picture exists (served at `/personas/{id}/picture`).
     #[serde(default, skip_deserializing)]
     pub has_picture: bool,

@@ -2,9 +2,9 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::SegmentId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Saved segments: a name, an expression and a description. Membership is the server's `kernel::segments`.
 #[async_trait]
@@ -13,19 +13,19 @@ pub trait SegmentStore: Send + Sync {
     async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment>;
     async fn update_segment(
         &self,
-        id: Uuid,
+        id: SegmentId,
         name: &str,
         expression: &str,
         description: Option<&str>,
     ) -> Result<Segment>;
-    async fn delete_segment(&self, id: Uuid) -> Result<()>;
-    async fn segment(&self, id: Uuid) -> Result<Segment>;
+    async fn delete_segment(&self, id: SegmentId) -> Result<()>;
+    async fn segment(&self, id: SegmentId) -> Result<Segment>;
     async fn segments(&self) -> Result<Vec<Segment>>;
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Segment {
-    pub id: Uuid,
+    pub id: SegmentId,
     pub name: String,
     pub expression: String,
     pub description: Option<String>,

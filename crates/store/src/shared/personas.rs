@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 impl PersonaStore for Backend {
     async fn save_persona(&self, p: &Persona) -> Result<Persona> {
         let now = ts::fmt(OffsetDateTime::now_utc());
-        let id = if p.id.is_nil() { uuid::Uuid::now_v7() } else { p.id };
+        let id = if p.id.is_nil() { cxloop_core::ids::PersonaId::new() } else { p.id };
         let done = if p.id.is_nil() {
             sqlx::query("INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -71,7 +71,7 @@ impl PersonaStore for Backend {
             .collect()
     }
 
-    async fn delete_persona(&self, id: uuid::Uuid) -> Result<()> {
+    async fn delete_persona(&self, id: cxloop_core::ids::PersonaId) -> Result<()> {
         let done = sqlx::query("DELETE FROM personas WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -79,7 +79,7 @@ impl PersonaStore for Backend {
         Ok(())
     }
 
-    async fn set_persona_picture(&self, id: uuid::Uuid, picture: Option<(&str, &str)>) -> Result<()> {
+    async fn set_persona_picture(&self, id: cxloop_core::ids::PersonaId, picture: Option<(&str, &str)>) -> Result<()> {
         let done = sqlx::query("UPDATE personas SET picture_type = $1, picture = $2, updated_at = $3 WHERE id = $4")
             .bind(picture.map(|p| p.0))
             .bind(picture.map(|p| p.1))
@@ -93,7 +93,7 @@ impl PersonaStore for Backend {
         Ok(())
     }
 
-    async fn persona_picture(&self, id: uuid::Uuid) -> Result<Option<(String, String)>> {
+    async fn persona_picture(&self, id: cxloop_core::ids::PersonaId) -> Result<Option<(String, String)>> {
         let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT picture_type, picture FROM personas WHERE id = $1")
                 .bind(id.to_string())

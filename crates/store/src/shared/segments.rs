@@ -26,7 +26,7 @@ const SEGMENT_COLUMNS: &str = "id, name, expression, description, created_at, up
 #[async_trait]
 impl SegmentStore for Backend {
     async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
-        let id = uuid::Uuid::now_v7();
+        let id = cxloop_core::ids::SegmentId::new();
         let now = ts::fmt(OffsetDateTime::now_utc());
         sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_string())
@@ -43,7 +43,7 @@ impl SegmentStore for Backend {
 
     async fn update_segment(
         &self,
-        id: uuid::Uuid,
+        id: cxloop_core::ids::SegmentId,
         name: &str,
         expression: &str,
         description: Option<&str>,
@@ -65,7 +65,7 @@ impl SegmentStore for Backend {
         self.segment(id).await
     }
 
-    async fn delete_segment(&self, id: uuid::Uuid) -> Result<()> {
+    async fn delete_segment(&self, id: cxloop_core::ids::SegmentId) -> Result<()> {
         let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -73,7 +73,7 @@ impl SegmentStore for Backend {
         Ok(())
     }
 
-    async fn segment(&self, id: uuid::Uuid) -> Result<Segment> {
+    async fn segment(&self, id: cxloop_core::ids::SegmentId) -> Result<Segment> {
         let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.write)

@@ -18,8 +18,8 @@ pub const PERSONA_PICTURE: &str = "/api/v1/personas/{id}/picture";
 /// The API paths, for the OpenAPI drift test.
 pub const PATHS: &[&str] = &[PERSONAS, PERSONA, PERSONA_PICTURE];
 
-fn persona_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))
+fn persona_id(id: &str) -> Result<cxloop_core::ids::PersonaId, AppError> {
+    id.parse().map_err(|_| AppError::NotFound("persona"))
 }
 
 pub async fn list_personas(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
@@ -31,7 +31,7 @@ pub async fn create_persona(
     _u: Api<can::ManageSegments>,
     ApiJson(mut p): ApiJson<Persona>,
 ) -> Result<(StatusCode, Json<Persona>), AppError> {
-    p.id = uuid::Uuid::nil();
+    p.id = cxloop_core::ids::PersonaId::nil();
     Ok((StatusCode::CREATED, Json(service::save(&state, p).await?)))
 }
 
@@ -41,7 +41,8 @@ pub async fn update_persona(
     Path(id): Path<String>,
     ApiJson(mut p): ApiJson<Persona>,
 ) -> Result<Json<Persona>, AppError> {
-    p.id = uuid::Uuid::parse_str(&id).ok().filter(|u| !u.is_nil()).ok_or(AppError::NotFound("persona"))?;
+    p.id =
+        id.parse::<cxloop_core::ids::PersonaId>().ok().filter(|u| !u.is_nil()).ok_or(AppError::NotFound("persona"))?;
     Ok(Json(service::save(&state, p).await?))
 }
 

@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The picture as an HTTP answer, for the API and the page alike: its
 /// checked type, no sniffing, private caching.
-async fn picture_reply(state: &AppState, id: uuid::Uuid) -> Result<Response, AppError> {
+async fn picture_reply(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<Response, AppError> {
     use axum::http::header;
     let (kind, bytes) = service::picture(state, id).await?;
     Ok((

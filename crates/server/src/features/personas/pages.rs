@@ -128,10 +128,10 @@ fn persona_form(
     }
 }
 
-fn from_form(form: &PersonaForm, id: uuid::Uuid) -> Result<Persona, AppError> {
+fn from_form(form: &PersonaForm, id: cxloop_core::ids::PersonaId) -> Result<Persona, AppError> {
     let segment_id = match form.segment_id.trim() {
         "" => None,
-        s => Some(uuid::Uuid::parse_str(s).map_err(|_| AppError::invalid("segment_id", "there is no such segment"))?),
+        s => Some(s.parse().map_err(|_| AppError::invalid("segment_id", "there is no such segment"))?),
     };
     Ok(Persona {
         id,
@@ -263,7 +263,7 @@ pub async fn picture(
     Staff(_user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("persona"))?;
+    let id: cxloop_core::ids::PersonaId = id.parse().map_err(|_| AppError::NotFound("persona"))?;
     Ok(super::picture_reply(&state, id).await?)
 }
 
@@ -278,7 +278,7 @@ pub async fn create_persona(
     State(state): State<AppState>,
     StaffForm(user, form, _): StaffForm<can::ManageSegments, PersonaForm>,
 ) -> Result<Response, PageError> {
-    let result = match from_form(&form, uuid::Uuid::nil()) {
+    let result = match from_form(&form, cxloop_core::ids::PersonaId::nil()) {
         Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
     };

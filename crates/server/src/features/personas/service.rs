@@ -158,22 +158,22 @@ fn not_found(e: StoreError) -> AppError {
 
 /// One persona by its id (as given in a path).
 pub async fn find(state: &AppState, id: &str) -> Result<Persona, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("persona"))?;
+    let id: cxloop_core::ids::PersonaId = id.parse().map_err(|_| AppError::NotFound("persona"))?;
     state.store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
 }
 
 /// Deletes a persona; its segment and customers stay.
-pub async fn delete(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
+pub async fn delete(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
     state.store.delete_persona(id).await.map_err(not_found)
 }
 
 /// Takes the persona's picture away (its initials show again).
-pub async fn remove_picture(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
+pub async fn remove_picture(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
     state.store.set_persona_picture(id, None).await.map_err(not_found)
 }
 
 /// The persona's picture: its checked content type and its bytes.
-pub async fn picture(state: &AppState, id: uuid::Uuid) -> Result<(String, Vec<u8>), AppError> {
+pub async fn picture(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(String, Vec<u8>), AppError> {
     use base64::Engine;
     let (kind, data) =
         state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
@@ -184,7 +184,7 @@ pub async fn picture(state: &AppState, id: uuid::Uuid) -> Result<(String, Vec<u8
 }
 
 /// Stores `bytes` as the persona's picture after checking what it is.
-pub async fn store_picture(state: &AppState, id: uuid::Uuid, bytes: &[u8]) -> Result<(), AppError> {
+pub async fn store_picture(state: &AppState, id: cxloop_core::ids::PersonaId, bytes: &[u8]) -> Result<(), AppError> {
     use base64::Engine;
     let kind = picture_type(bytes)?;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
