@@ -18,13 +18,12 @@ pub fn merge(kernel: &str, parts: &[(&str, &str)]) -> Result<Value, String> {
     let mut doc: Value = serde_json::from_str(kernel).map_err(|e| format!("kernel: {e}"))?;
     for (name, text) in parts {
         let part: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        for (section, into) in [("paths", &["paths"][..]), ("schemas", &["components", "schemas"][..])] {
-            let from = if section == "paths" { &part["paths"] } else { &part["components"]["schemas"] };
-            let Some(from) = from.as_object() else { continue };
-            let target = into.iter().fold(&mut doc, |node, key| &mut node[*key]);
-            let target = target.as_object_mut().ok_or_else(|| format!("kernel has no {section}"))?;
+        for (section, pointer) in [("paths", "/paths"), ("schemas", "/components/schemas")] {
+            let Some(from) = part.pointer(pointer).and_then(Value::as_object) else { continue };
+            let into = doc.pointer_mut(pointer).and_then(Value::as_object_mut);
+            let into = into.ok_or_else(|| format!("kernel has no {section}"))?;
             for (key, value) in from {
-                if target.insert(key.clone(), value.clone()).is_some() {
+                if into.insert(key.clone(), value.clone()).is_some() {
                     return Err(format!("{name}: {section} {key:?} is defined twice"));
                 }
             }

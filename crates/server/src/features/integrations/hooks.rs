@@ -14,7 +14,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use cxloop_store::{CustomerRef, Hook, StoreError};
+use cxloop_store::{CustomerRef, Hook};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -95,11 +95,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("hook"))?;
-    let hook = state.store.hook(id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("hook"),
-        other => other.into(),
-    })?;
+    let hook = service::find_hook(&state, &id).await?;
     let signature = headers.get("x-cxloop-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !crate::crypto::verify_body(&hook.secret, &body, signature) {
         return Err(AppError::Forbidden(

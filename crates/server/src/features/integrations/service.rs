@@ -67,20 +67,23 @@ pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
 
 /// A hook by the id a path gives (malformed or unknown: 404).
 pub async fn find_hook(state: &AppState, id: &str) -> Result<Hook, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("hook"))?;
-    state.store.hook(id).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::NotFound("hook"),
-        other => other.into(),
-    })
+    state.store.hook(hook_id(id)?).await.map_err(hook_not_found)
 }
 
 /// Deletes a hook: its URL refuses events from then on.
 pub async fn delete_hook(state: &AppState, id: &str) -> Result<(), AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("hook"))?;
-    state.store.delete_hook(id).await.map_err(|e| match e {
+    state.store.delete_hook(hook_id(id)?).await.map_err(hook_not_found)
+}
+
+fn hook_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("hook"))
+}
+
+fn hook_not_found(e: StoreError) -> AppError {
+    match e {
         StoreError::NotFound => AppError::NotFound("hook"),
         other => other.into(),
-    })
+    }
 }
 
 /// `scheme://host[:port]`, lowercased; anything else (a path, a query, no
