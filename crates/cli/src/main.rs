@@ -7,7 +7,8 @@ mod text;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use cxloop_server::{Application, Config, auth};
+use cxloop_server::platform::auth;
+use cxloop_server::{Application, Config};
 use cxloop_store::{NewUser, Role, Store, StoreError};
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -365,8 +366,8 @@ async fn run(cli: Cli) -> Result<()> {
                 let extra: Vec<_> = scopes.iter().filter(|p| !allowed.contains(*p)).map(|p| p.scope()).collect();
                 bail!("--scope: the {} role does not allow {}", user.role.as_str(), extra.join(", "));
             }
-            let token = cxloop_server::crypto::new_token();
-            store.create_token(user.id, name, &cxloop_server::crypto::sha256_hex(&token), scopes).await?;
+            let token = cxloop_server::platform::crypto::new_token();
+            store.create_token(user.id, name, &cxloop_server::platform::crypto::sha256_hex(&token), scopes).await?;
             eprintln!("API token for {} ({name}, scopes: {}); it is shown once:", user.email, scopes.to_scopes());
             println!("{token}");
             Ok(())
@@ -462,8 +463,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Jobs(JobsCommand::Probe { data, sleep_ms, fail_attempts }) => {
             let store = data.open().await?;
-            let payload = cxloop_server::jobs::ProbePayload { sleep_ms, fail_attempts, ..Default::default() };
-            let id = cxloop_server::jobs::enqueue::<cxloop_server::jobs::Probe>(
+            let payload = cxloop_server::platform::jobs::ProbePayload { sleep_ms, fail_attempts, ..Default::default() };
+            let id = cxloop_server::platform::jobs::enqueue::<cxloop_server::platform::jobs::Probe>(
                 store.as_ref(),
                 &payload,
                 time::OffsetDateTime::now_utc(),

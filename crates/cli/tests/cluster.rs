@@ -90,13 +90,13 @@ fn two_processes_share_one_postgres_database() {
                 email: "ops@example.com".into(),
                 name: "Ops".into(),
                 role: Role::Admin,
-                password_hash: Some(cxloop_server::auth::hash_password(password).unwrap()),
+                password_hash: Some(cxloop_server::platform::auth::hash_password(password).unwrap()),
             })
             .await
             .unwrap();
-        let token = cxloop_server::crypto::new_token();
+        let token = cxloop_server::platform::crypto::new_token();
         store
-            .create_token(user.id, "cluster", &cxloop_server::crypto::sha256_hex(&token), user.role.permissions())
+            .create_token(user.id, "cluster", &cxloop_server::platform::crypto::sha256_hex(&token), user.role.permissions())
             .await
             .unwrap();
 

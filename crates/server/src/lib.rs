@@ -1,89 +1,30 @@
 //! cxloop-server: the HTTP application.
 //!
 //! [`Application::build`] binds the listener (port 0 in tests) and assembles
-//! the router: the JSON API under `/api/v1` ([`api`]), public survey pages
-//! under `/s/` and the staff pages ([`web`]). Shared concerns live beside
-//! them: [`error`] maps every failure to HTTP once, [`auth`] owns sessions,
-//! tokens and CSRF, [`ingest`] is the single path a response takes to disk,
-//! and [`report`] turns stored counts into metrics.
+//! the router: the platform's layers ([`platform`]), the kernel's API
+//! ([`api`]) and pages ([`web`]), and one line per feature
+//! ([`features::ALL`]). The kernel's rules live in [`kernel`], the page
+//! shell and components in [`ui`], the shared state in [`state`].
 
 pub mod api;
-pub mod auth;
-pub mod crypto;
-pub mod error;
 pub mod features;
-pub mod guard;
-pub mod jobs;
-pub mod json;
 pub mod kernel;
-pub mod limits;
-pub mod mail;
-pub mod qr;
-pub mod query;
+pub mod platform;
+pub mod state;
+pub mod ui;
 pub mod web;
+
+pub use state::{AppState, Config};
 
 use axum::Router;
 use cxloop_store::Store;
+use platform::{crypto, guard, jobs, limits, mail};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// How the server is run.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub listen: SocketAddr,
-    /// Base URL used in links shown to staff (survey links, signed links).
-    pub public_url: Option<String>,
-    /// Mark cookies `Secure` (set when served over HTTPS).
-    pub secure_cookies: bool,
-    /// How long a claimed background job is leased to this process.
-    pub job_lease: std::time::Duration,
-    /// Outgoing mail: `smtp://host:port`, `smtps://user:pass@host`, … (none: no invitations).
-    pub smtp_url: Option<String>,
-    /// The sender of invitations, e.g. `Acme feedback <feedback@acme.example>`.
-    pub mail_from: String,
-    /// Nobody is asked again within this many days, across all surveys.
-    pub contact_frequency_days: u32,
-    /// Unauthenticated posts (survey answers, widget, webhooks) one client
-    /// address may make per minute.
-    pub public_rate_limit: u32,
-    /// The window every rate limit counts in (a minute; shorter in tests).
-    pub rate_window: std::time::Duration,
-}
-
-impl Config {
-    /// Defaults for a server listening on `listen`.
-    pub fn new(listen: SocketAddr) -> Config {
-        Config {
-            listen,
-            public_url: None,
-            secure_cookies: false,
-            job_lease: std::time::Duration::from_secs(300),
-            smtp_url: None,
-            mail_from: "cxloop <cxloop@localhost>".into(),
-            contact_frequency_days: 30,
-            public_rate_limit: 120,
-            rate_window: std::time::Duration::from_secs(60),
-        }
-    }
-}
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    /// Key for signed customer links; one per installation, kept in the database.
-    pub link_key: Arc<[u8]>,
-    pub config: Arc<Config>,
-    pub base_url: Arc<str>,
-    /// Email delivery, when `smtp_url` is set.
-    pub delivery: Option<Arc<kernel::invite::Delivery>>,
-    /// Login, public-post and hashing limits of this process.
-    pub limits: Arc<limits::Limits>,
-}
 
 /// The application, bound to its port but not yet serving.
 pub struct Application {
@@ -147,7 +88,7 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(jobs::run_worker(
             self.store.clone(),
-            jobs::registry(self.delivery.clone()),
+            job_registry(self.delivery.clone()),
             self.worker.clone(),
             self.job_lease,
             stopped,
@@ -161,6 +102,38 @@ impl Application {
     }
 }
 
+/// The registry of a `serve` process: one line per job kind and sweeper.
+/// Invitation delivery is registered only when mail is configured.
+pub fn job_registry(delivery: Option<Arc<crate::kernel::invite::Delivery>>) -> jobs::Registry {
+    let mut r = jobs::Registry::default().job(jobs::Probe).job(crate::kernel::textwork::Retag);
+    if let Some(d) = delivery {
+        r = r.sweeper(crate::kernel::invite::DeliverInvitations(d));
+    }
+    r.sweeper(crate::kernel::textwork::AnalysePending::default()).sweeper(crate::platform::auth::PurgeSessions)
+}
+
+/// The kernel's part of the OpenAPI document: its paths, the shared
+/// schemas, parameters and responses.
+pub const KERNEL_OPENAPI: &str = include_str!("api/openapi.json");
+
+/// The served OpenAPI document: the kernel's part merged with every
+/// feature's, once (the parts are compiled in and the tests merge them, so
+/// the error is for a build that skipped them).
+static OPENAPI: std::sync::LazyLock<Result<String, String>> = std::sync::LazyLock::new(|| {
+    let parts: Vec<(&str, &str)> = features::ALL.iter().map(|f| (f.name, f.openapi)).collect();
+    platform::openapi::merge(KERNEL_OPENAPI, &parts)
+        .and_then(|doc| serde_json::to_string_pretty(&doc).map_err(|e| e.to_string()))
+});
+
+/// The merged OpenAPI document's text, served at `/api/openapi.json`.
+pub fn openapi_document() -> Result<&'static str, platform::error::AppError> {
+    OPENAPI.as_deref().map_err(|e| platform::error::AppError::Internal(format!("the OpenAPI document: {e}")))
+}
+
+async fn openapi_json() -> Result<impl axum::response::IntoResponse, platform::error::AppError> {
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()?))
+}
+
 /// The full router with its middleware.
 pub fn router(state: AppState) -> Router {
     use axum::http::{HeaderName, HeaderValue, header};
@@ -168,7 +141,8 @@ pub fn router(state: AppState) -> Router {
     use tower_http::set_header::SetResponseHeaderLayer;
     let app = features::ALL
         .iter()
-        .fold(Router::new().merge(api::routes()).merge(web::routes()), |app, f| app.merge((f.routes)()));
+        .fold(Router::new().merge(api::routes()).merge(web::routes()), |app, f| app.merge((f.routes)()))
+        .route(api::OPENAPI, axum::routing::get(openapi_json));
     app.fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::limit_public))
         .layer(axum::middleware::from_fn(guard::refuse_nul))

@@ -150,7 +150,7 @@ pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateT
         .take(320)
         .map(|f| NewInvitation {
             id: uuid::Uuid::now_v7(),
-            token: cxloop_server::crypto::new_token(),
+            token: cxloop_server::platform::crypto::new_token(),
             email: f.customer.email.clone().unwrap_or_default(),
             customer_id: Some(f.customer.id),
             context: Some(
@@ -229,7 +229,7 @@ pub async fn integrations(store: &dyn Store, now: OffsetDateTime) -> Result<()> 
         .create_hook(&cxloop_store::Hook {
             id: uuid::Uuid::now_v7(),
             name: "Helpdesk".into(),
-            secret: cxloop_server::crypto::new_token(),
+            secret: cxloop_server::platform::crypto::new_token(),
             events: [("ticket.solved".to_string(), csat.id)].into_iter().collect(),
             created_at: now - time::Duration::days(200),
         })

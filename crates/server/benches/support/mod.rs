@@ -50,13 +50,13 @@ pub async fn admin_token(store: &dyn cxloop_store::Store) -> String {
             email: "bench@example.com".into(),
             name: "bench".into(),
             role: cxloop_store::Role::Admin,
-            password_hash: Some(cxloop_server::auth::hash_password("bench password 123").expect("hash")),
+            password_hash: Some(cxloop_server::platform::auth::hash_password("bench password 123").expect("hash")),
         })
         .await
         .expect("user");
-    let token = cxloop_server::crypto::new_token();
+    let token = cxloop_server::platform::crypto::new_token();
     store
-        .create_token(user.id, "bench", &cxloop_server::crypto::sha256_hex(&token), user.role.permissions())
+        .create_token(user.id, "bench", &cxloop_server::platform::crypto::sha256_hex(&token), user.role.permissions())
         .await
         .expect("token");
     token

@@ -2,12 +2,12 @@
 //! and all-or-nothing bulk upsert, listing filtered by a segment, one
 //! customer with its lifecycle events) and saved segments with a preview.
 
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::customers::{CustomerInput, check_customer};
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

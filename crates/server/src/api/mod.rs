@@ -3,16 +3,12 @@
 //! drift test can compare them.
 
 pub mod customers;
-mod openapi;
 mod responses;
 pub mod surveys;
 pub mod text;
 
-/// The OpenAPI document served at `/api/openapi.json`.
-pub use openapi::document_text as openapi_document;
-
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -100,7 +96,6 @@ pub fn routes() -> Router<AppState> {
         .route(COMPARE, get(responses::compare_segments))
         .route(SEGMENT, get(customers::get_segment).put(customers::update_segment).delete(customers::delete_segment))
         .route(HEALTHZ, get(health))
-        .route(OPENAPI, get(openapi::document))
 }
 
 /// The fallback: JSON 404 under `/api/`, an HTML page elsewhere.
@@ -109,7 +104,7 @@ pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         AppError::NotFound("endpoint").into_response()
     } else {
-        crate::error::PageError(AppError::NotFound("page")).into_response()
+        crate::platform::error::PageError(AppError::NotFound("page")).into_response()
     }
 }
 

@@ -1,14 +1,14 @@
 //! Response endpoints: submit (idempotent), list by page, stream as CSV,
 //! and the metrics document.
 
-use crate::AppState;
-use crate::auth::{Api, MaybeApi, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::ingest::{Submission, Trust, submit};
 use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, MaybeApi, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};

@@ -1,12 +1,12 @@
 //! Survey endpoints: create, list, read, edit (including status), and
 //! signed personal links.
 
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::surveys::{CreateSurveyRequest, UpdateSurveyRequest, apply_update, create, load_survey};
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -141,7 +141,7 @@ pub async fn survey_qr(
                 (header::CONTENT_TYPE, "image/svg+xml".to_string()),
                 (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.svg\"")),
             ],
-            crate::qr::svg(&url)?,
+            crate::platform::qr::svg(&url)?,
         )
             .into_response()),
         "png" => Ok((
@@ -149,7 +149,7 @@ pub async fn survey_qr(
                 (header::CONTENT_TYPE, "image/png".to_string()),
                 (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.png\"")),
             ],
-            crate::qr::png(&url, scale)?,
+            crate::platform::qr::png(&url, scale)?,
         )
             .into_response()),
         _ => Err(AppError::invalid("format", "format must be svg or png")),

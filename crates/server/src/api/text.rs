@@ -2,14 +2,14 @@
 //! add a theme from an emerging phrase), emerging phrases of a survey, and
 //! the comment explorer.
 
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
 use crate::kernel::textwork::{CommentsQuery, add_theme_from_phrase, parse_version};
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

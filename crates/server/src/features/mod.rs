@@ -5,7 +5,7 @@
 //! policy, extractors, jobs, mail, UI components); they never import each
 //! other. ARCHITECTURE.md has the recipe for adding one.
 
-use crate::AppState;
+use crate::state::AppState;
 use axum::Router;
 
 pub mod feedback;

@@ -1,7 +1,7 @@
 //! Customers as the kernel serves them to every feature.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::customer::AttributeDef;
 use cxloop_store::{CustomerRef, StoreError};
 use serde::Deserialize;

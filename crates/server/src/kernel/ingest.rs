@@ -3,9 +3,9 @@
 //! settle who the respondent is, then store it in one transaction. Nothing
 //! is written unless all of it is valid.
 
-use crate::AppState;
-use crate::crypto::{sha256_hex, verify_customer};
-use crate::error::AppError;
+use crate::platform::crypto::{sha256_hex, verify_customer};
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::answer::{AnswerError, validate_all};
 use cxloop_core::{Survey, SurveyStatus};
 use cxloop_store::{CustomerRef, Idempotency, Inserted, Invitation, NewResponse};

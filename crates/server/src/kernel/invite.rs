@@ -3,9 +3,9 @@
 //! delivering them — first sends and reminders — from the job worker of
 //! whichever process is idle, each delivery claimed so nobody gets one twice.
 
-use crate::AppState;
-use crate::error::AppError;
-use crate::mail::{Invite, Mailer, SendError};
+use crate::platform::error::AppError;
+use crate::platform::mail::{Invite, Mailer, SendError};
+use crate::state::AppState;
 use cxloop_core::{Survey, SurveyStatus};
 use cxloop_store::{DeliveryFailure, Invitation, InvitationStatus, InviteOutcome, NewInvitation, Store};
 use serde::{Deserialize, Serialize};
@@ -99,7 +99,7 @@ pub async fn invite(
         }
         batch.push(NewInvitation {
             id: uuid::Uuid::now_v7(),
-            token: crate::crypto::new_token(),
+            token: crate::platform::crypto::new_token(),
             email: email.to_string(),
             customer_id: r.customer_id,
             context: context.clone(),
@@ -129,7 +129,7 @@ pub async fn invite(
 pub struct DeliverInvitations(pub Arc<Delivery>);
 
 #[async_trait::async_trait]
-impl crate::jobs::Sweeper for DeliverInvitations {
+impl crate::platform::jobs::Sweeper for DeliverInvitations {
     fn name(&self) -> &'static str {
         "send invitations"
     }
@@ -138,7 +138,7 @@ impl crate::jobs::Sweeper for DeliverInvitations {
         std::time::Duration::from_secs(1)
     }
 
-    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+    async fn sweep(&self, ctx: &crate::platform::jobs::JobContext) -> Result<usize, String> {
         let n = deliver(&ctx.store, &self.0, 50).await?;
         if n > 0 {
             tracing::info!(messages = n, "sent invitations");

@@ -1,8 +1,8 @@
 //! Metrics for a survey over a date range: reads the per-day rollups from
 //! storage (never individual responses) and hands them to `cxloop-core`.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::Survey;
 use cxloop_core::metrics::{DayCount, QuestionMetrics, question_metrics};
 use cxloop_core::period::{DateRange, Interval, PeriodError, fmt_date, parse_date};

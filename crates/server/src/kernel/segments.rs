@@ -4,8 +4,8 @@
 //! time) and nowhere else, so it can move into SQL without touching the
 //! pages and handlers that ask for it.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::customer::AttributeDef;
 use cxloop_core::segment::{self, Expr, Value as SegValue};
 use cxloop_store::{CustomerFacts, StoreError};

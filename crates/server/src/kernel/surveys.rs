@@ -2,8 +2,8 @@
 //! rules behind the API and the survey builder alike), loading one by the
 //! id a path gives, and a customer's signed personal link.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::survey::{check_edit, slugify};
 use cxloop_core::{Question, Survey, SurveySpec, SurveyStatus};
 use cxloop_store::StoreError;
@@ -89,7 +89,7 @@ pub async fn create(
                 });
             }
             Err(StoreError::Conflict { .. }) => {
-                let suffix = crate::crypto::hex(&crate::crypto::random_bytes::<2>());
+                let suffix = crate::platform::crypto::hex(&crate::platform::crypto::random_bytes::<2>());
                 survey.slug = if attempt < 8 { format!("{base}-{}", attempt + 2) } else { format!("{base}-{suffix}") };
             }
             Err(e) => return Err(e.into()),
@@ -145,7 +145,7 @@ pub async fn load_survey(state: &AppState, id: &str) -> Result<Survey, AppError>
 /// A personal survey link that identifies the customer who opens it, and
 /// its signature.
 pub fn signed_link(state: &AppState, survey: &Survey, external_id: &str) -> (String, String) {
-    let sig = crate::crypto::sign_customer(&state.link_key, &survey.slug, external_id);
+    let sig = crate::platform::crypto::sign_customer(&state.link_key, &survey.slug, external_id);
     let c: String = form_urlencoded::byte_serialize(external_id.as_bytes()).collect();
     (format!("{}/s/{}?c={c}&sig={sig}", state.base_url, survey.slug), sig)
 }

@@ -3,8 +3,8 @@
 //! under the current taxonomy version. The response POST never waits for
 //! it; a text analysed by two processes at once keeps the first result.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_store::{CommentFilter, Store, StoreError, TaxonomyVersion, TextAnalysis, TimeWindow};
 use cxloop_text::{Analyzer, Label, Matcher, Taxonomy, Theme};
 use serde::Deserialize;
@@ -91,17 +91,21 @@ pub async fn save_taxonomy(
     taxonomy: &Taxonomy,
     note: Option<&str>,
     by: Option<&str>,
-) -> Result<(TaxonomyVersion, uuid::Uuid), crate::error::AppError> {
-    taxonomy.validate().map_err(|e| crate::error::AppError::invalid(e.field.clone(), e.message.clone()))?;
+) -> Result<(TaxonomyVersion, uuid::Uuid), crate::platform::error::AppError> {
+    taxonomy.validate().map_err(|e| crate::platform::error::AppError::invalid(e.field.clone(), e.message.clone()))?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 500) {
-        return Err(crate::error::AppError::invalid("note", "note is longer than 500 characters"));
+        return Err(crate::platform::error::AppError::invalid("note", "note is longer than 500 characters"));
     }
-    let json = serde_json::to_value(taxonomy).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let json = serde_json::to_value(taxonomy).map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
     let v = store.save_taxonomy(&json, note, by).await?;
-    let job =
-        crate::jobs::enqueue::<Retag>(store, &RetagPayload { version: v.version }, time::OffsetDateTime::now_utc(), 5)
-            .await?;
+    let job = crate::platform::jobs::enqueue::<Retag>(
+        store,
+        &RetagPayload { version: v.version },
+        time::OffsetDateTime::now_utc(),
+        5,
+    )
+    .await?;
     Ok((v, job))
 }
 
@@ -115,11 +119,11 @@ pub struct RetagPayload {
 }
 
 #[async_trait::async_trait]
-impl crate::jobs::JobKind for Retag {
+impl crate::platform::jobs::JobKind for Retag {
     const KIND: &'static str = "retag";
     type Payload = RetagPayload;
 
-    async fn run(&self, ctx: &crate::jobs::JobContext, p: RetagPayload, _: u32) -> Result<(), String> {
+    async fn run(&self, ctx: &crate::platform::jobs::JobContext, p: RetagPayload, _: u32) -> Result<(), String> {
         let started = std::time::Instant::now();
         let n = retag(ctx.store.as_ref(), p.version).await.map_err(|e| e.to_string())?;
         tracing::info!(version = p.version, comments = n, secs = started.elapsed().as_secs_f64(), "re-tagged comments");
@@ -136,7 +140,7 @@ pub struct AnalysePending {
 }
 
 #[async_trait::async_trait]
-impl crate::jobs::Sweeper for AnalysePending {
+impl crate::platform::jobs::Sweeper for AnalysePending {
     fn name(&self) -> &'static str {
         "analyse comments"
     }
@@ -145,7 +149,7 @@ impl crate::jobs::Sweeper for AnalysePending {
         std::time::Duration::from_millis(250)
     }
 
-    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+    async fn sweep(&self, ctx: &crate::platform::jobs::JobContext) -> Result<usize, String> {
         let mut tagger = self.tagger.lock().await;
         analyse_pending(&ctx.store, &self.analyzer, &mut tagger, 500).await.map_err(|e| e.to_string())
     }

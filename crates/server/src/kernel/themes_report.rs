@@ -3,9 +3,9 @@
 //! that mention it against those that do not, with n and a 95% interval),
 //! its trend and example comments. Reports name their taxonomy version.
 
-use crate::AppState;
-use crate::error::AppError;
 use crate::kernel::report::RangeOut;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::period::{DateRange, Interval, fmt_date, parse_date};
 use cxloop_core::stats::{self, Difference, Histogram};
 use cxloop_core::{QuestionType, Survey};

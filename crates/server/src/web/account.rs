@@ -2,12 +2,13 @@
 //! token gets the scopes ticked (reading by default, never more than the
 //! role allows) and is shown once; revoking takes effect at once.
 
-use super::FormData;
-use super::layout::{datetime, page};
-use crate::AppState;
-use crate::auth::WebUser;
-use crate::crypto::{new_token, sha256_hex};
-use crate::error::{AppError, PageError};
+use crate::platform::auth::WebUser;
+use crate::platform::crypto::{new_token, sha256_hex};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::FormData;
+use crate::state::AppState;
+use crate::ui::layout::{datetime, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -54,7 +55,7 @@ async fn render(
             p { "Send a token as " code { "Authorization: Bearer <token>" } ". It acts as you, limited to its scopes." }
             (token_table(user, &tokens, "/account/tokens", false))
             h2 { "New token" }
-            form.stack method="post" action="/account/tokens" {
+            form.stack method="post" action=(paths::ACCOUNT_TOKENS) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div {
                     label for="token-name" { "What it is for" }
@@ -115,7 +116,7 @@ pub async fn account_page(State(state): State<AppState>, user: WebUser) -> Resul
 pub async fn create_token(
     State(state): State<AppState>,
     // Untyped: `scope` is one field per ticked box.
-    super::SessionForm(user, form): super::SessionForm,
+    crate::platform::form::SessionForm(user, form): crate::platform::form::SessionForm,
 ) -> Result<Response, PageError> {
     let result = async {
         let name = form.get("name").trim();
@@ -161,7 +162,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    super::SessionForm(user, _): super::SessionForm<super::NoFields>,
+    crate::platform::form::SessionForm(user, _): crate::platform::form::SessionForm<crate::platform::form::NoFields>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     // Only one's own: someone else's token is "not found", not "forbidden".
@@ -170,5 +171,5 @@ pub async fn revoke_token(
         other => other.into(),
     })?;
     state.store.audit(&user.user.email, "token.revoke", &id.to_string(), &serde_json::json!({})).await?;
-    Ok(Redirect::to("/account").into_response())
+    Ok(Redirect::to(paths::ACCOUNT_PAGE).into_response())
 }

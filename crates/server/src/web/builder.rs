@@ -2,15 +2,16 @@
 //! JavaScript needed). Each question is a row; "Add question" re-renders
 //! with another blank row and keeps everything typed; errors name the row.
 
-use super::FormData;
-use super::StaffForm;
-use super::layout::{Confirm, Confirmation, page};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
 use crate::kernel::surveys::load_survey;
 use crate::kernel::surveys::{UpdateSurveyRequest, apply_update, create};
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::FormData;
+use crate::platform::form::StaffForm;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -245,7 +246,7 @@ fn form_markup(
                 a href="/surveys/new?template=nps" { "NPS" } " · "
                 a href="/surveys/new?template=csat" { "CSAT" } " · "
                 a href="/surveys/new?template=ces" { "CES" } " · "
-                a href="/surveys/new" { "blank" }
+                a href=(paths::SURVEY_NEW) { "blank" }
             }
         }
         @if has_responses {
@@ -321,7 +322,7 @@ pub async fn create_survey(
         Err(e) => Err(e),
     };
     match result {
-        Ok(s) => Ok(Redirect::to(&format!("/surveys/{}", s.id)).into_response()),
+        Ok(s) => Ok(Redirect::to(&paths::survey(s.id)).into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             Ok(render(&d, Some(&e), StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -344,7 +345,7 @@ pub async fn edit_survey(
         status: survey.status.as_str().into(),
         rows: survey.questions.iter().map(|q| Row::from_question(q, has_responses)).collect(),
     };
-    let action = format!("/surveys/{}/edit", survey.id);
+    let action = paths::survey_edit(survey.id);
     Ok(page(
         "Edit survey",
         &user,
@@ -362,7 +363,7 @@ pub async fn update_survey(
     let survey = load_survey(&state, &id).await?;
     let has_responses = state.store.response_count(survey.id).await? > 0;
     let mut d = read_draft(&form);
-    let action = format!("/surveys/{}/edit", survey.id);
+    let action = paths::survey_edit(survey.id);
     let render = |d: &Draft, e: Option<&AppError>, status| {
         (
             status,
@@ -394,7 +395,7 @@ pub async fn update_survey(
         Err(e) => Err(e),
     };
     match result {
-        Ok(s) => Ok(Redirect::to(&format!("/surveys/{}", s.id)).into_response()),
+        Ok(s) => Ok(Redirect::to(&paths::survey(s.id)).into_response()),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             Ok(render(&d, Some(&e), StatusCode::UNPROCESSABLE_ENTITY))
         }
@@ -425,12 +426,12 @@ pub async fn set_status(
             p { "Its " (responses) " responses stay, and you can reopen it at any time." }
         };
         let question = format!("Close {}?", survey.title);
-        let action = format!("/surveys/{}/status", survey.id);
-        let back = format!("/surveys/{}", survey.id);
+        let action = paths::survey_status(survey.id);
+        let back = paths::survey(survey.id);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[("status", "closed")] };
         return Ok(ask.page(&user, "/surveys", "Close survey", &back).into_response());
     }
     let req = UpdateSurveyRequest { status: Some(status), ..Default::default() };
     let survey = apply_update(&state, survey, req).await?;
-    Ok(Redirect::to(&format!("/surveys/{}", survey.id)).into_response())
+    Ok(Redirect::to(&paths::survey(survey.id)).into_response())
 }

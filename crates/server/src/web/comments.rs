@@ -2,13 +2,14 @@
 //! sentiment reasons and themes) and the theme taxonomy page (versions,
 //! themes, and a JSON editor that saves a new version).
 
-use super::StaffForm;
-use super::layout::{datetime, page};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
 use crate::kernel::textwork::CommentsQuery;
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::layout::{datetime, page};
+use crate::ui::paths;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -44,7 +45,7 @@ pub async fn explorer(
     let body = html! {
         h1 { "Comments" }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
-        form.filters method="get" action="/comments" aria-label="Filter comments" {
+        form.filters method="get" action=(paths::COMMENT_EXPLORER) aria-label="Filter comments" {
             label { "Search" input type="search" name="q" value=(q.q.as_deref().unwrap_or("")); }
             label { "Survey"
                 select name="survey_id" {
@@ -77,7 +78,7 @@ pub async fn explorer(
         @for c in &comments {
             @let cls = match c.label.as_deref() { Some("positive") => "pos", Some("negative") => "neg", Some("neutral") => "mid", _ => "" };
             article class=(format!("comment {cls}")) {
-                (crate::web::layout::long_text(&c.body))
+                (crate::ui::layout::long_text(&c.body))
                 div.meta {
                     @if let Some(s) = c.score { "Score " strong { (s) } " · " }
                     @match (c.label.as_deref(), c.sentiment) {
@@ -85,7 +86,7 @@ pub async fn explorer(
                         (Some(l), Some(v)) => { (l) " " (format!("{v:+.2}")) }
                         _ => { "waiting for analysis" }
                     }
-                    " · " (datetime(c.submitted_at)) " · " a href=(format!("/surveys/{}", c.survey_id)) { (c.survey_title) } " · via " (c.channel)
+                    " · " (datetime(c.submitted_at)) " · " a href=(paths::survey(c.survey_id)) { (c.survey_title) } " · via " (c.channel)
                 }
                 @if !c.themes.is_empty() {
                     div.meta { "Themes: " @for (i, t) in c.themes.iter().enumerate() { @if i > 0 { ", " } span.badge { (theme_name(t)) } } }
@@ -136,7 +137,7 @@ async fn render_taxonomy(
             @if user.can(cxloop_core::access::Permission::ManageTaxonomy) {
             h2 { "Edit" }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            form.stack method="post" action="/taxonomy" {
+            form.stack method="post" action=(paths::TAXONOMY_PAGE) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div {
                     label for="taxonomy" { "Taxonomy (JSON: themes with key, name, parent, words, phrases, exclude)" }
@@ -175,7 +176,7 @@ pub async fn save_taxonomy(
     StaffForm(user, form, _): StaffForm<can::ManageTaxonomy, TaxonomyForm>,
 ) -> Result<Response, PageError> {
     let draft = form.taxonomy.as_str();
-    let parsed: Result<Taxonomy, AppError> = crate::json::parse(draft.as_bytes());
+    let parsed: Result<Taxonomy, AppError> = crate::platform::json::parse(draft.as_bytes());
     let note = Some(form.note.trim()).filter(|n| !n.is_empty());
     let result = match parsed {
         Ok(tax) => crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, note, Some(&user.user.email))
@@ -184,7 +185,7 @@ pub async fn save_taxonomy(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/taxonomy").into_response()),
+        Ok(()) => Ok(Redirect::to(paths::TAXONOMY_PAGE).into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             let msg = match e.field() {
                 Some(f) => format!("{f}: {}", e.public_message()),

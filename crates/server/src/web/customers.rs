@@ -2,13 +2,14 @@
 //! timeline (lifecycle events and every response with its comments), and
 //! the segment editor with a live count of who matches.
 
-use super::StaffForm;
-use super::layout::{Confirm, Confirmation, datetime, page};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
 use crate::kernel::segments::parse_segment;
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, datetime, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -61,17 +62,17 @@ pub async fn directory(
     let total = state.store.count_customers().await?;
     let body = html! {
         h1 { "Customers" }
-        form.stack method="get" action="/customers" aria-label="Segment" {
+        form.stack method="get" action=(paths::CUSTOMER_DIRECTORY) aria-label="Segment" {
             div {
                 label for="segment" { "Segment expression" }
                 textarea #segment name="segment" rows="2" class="mono" placeholder=r#"plan in ("pro", "enterprise") and region = "EU" and last_nps <= 6"# { (expression.as_deref().unwrap_or("")) }
             }
             div.actions {
                 button.btn type="submit" { "Show customers" }
-                @for s in &segments { a href=(format!("/customers?segment_id={}", s.id)) { (s.name) } }
-                a href="/segments" { "Manage segments" }
-                a href="/ideal" { "Ideal customers" }
-                @if user.can(cxloop_core::access::Permission::ManageCustomers) { a href="/import/customers" { "Import CSV" } }
+                @for s in &segments { a href=(paths::customers_in(s.id)) { (s.name) } }
+                a href=(paths::SEGMENT_LIST) { "Manage segments" }
+                a href=(paths::IDEAL_PAGE) { "Ideal customers" }
+                @if user.can(cxloop_core::access::Permission::ManageCustomers) { a href=(paths::CUSTOMER_IMPORT) { "Import CSV" } }
                 @if user.can(cxloop_core::access::Permission::ExportData) { a href="/api/v1/customers.csv" download { "Export CSV" } }
             }
         }
@@ -88,7 +89,7 @@ pub async fn directory(
             tbody {
                 @for f in &customers {
                     tr {
-                        td { a href=(format!("/customers/{}", super::layout::path_segment(&f.customer.external_id))) { (f.customer.name.as_deref().unwrap_or(&f.customer.external_id)) } div.muted.mono { (f.customer.external_id) } }
+                        td { a href=(paths::customer(&f.customer.external_id)) { (f.customer.name.as_deref().unwrap_or(&f.customer.external_id)) } div.muted.mono { (f.customer.external_id) } }
                         @for d in &defs { td { (attr(f, &d.key)) } }
                         td { (f.stage.as_deref().unwrap_or("—").replace('_', " ")) }
                         td.num { (f.responses) }
@@ -128,7 +129,7 @@ pub async fn customer_page(
         h1 { (title) }
         p.muted.mono { (c.external_id) @if let Some(e) = &c.email { " · " (e) } }
         @if user.can(cxloop_core::access::Permission::ManagePrivacy) {
-            p { a href=(format!("/customers/{}/privacy", super::layout::path_segment(&c.external_id))) { "Privacy request: export or erase" } }
+            p { a href=(paths::customer_privacy(&c.external_id)) { "Privacy request: export or erase" } }
         }
         table.narrow {
             tbody { @for (k, v) in &c.attributes { tr { th { (k) } td { (v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())) } } } }
@@ -143,7 +144,7 @@ pub async fn customer_page(
                 Item::Response(r) => {
                     @let survey = surveys.get(&r.survey_id);
                     blockquote.comment {
-                        div { "Answered " a href=(format!("/surveys/{}", r.survey_id)) { (survey.map_or("a survey", |s| s.title.as_str())) } }
+                        div { "Answered " a href=(paths::survey(r.survey_id)) { (survey.map_or("a survey", |s| s.title.as_str())) } }
                         @if let Some(s) = survey {
                             @for q in &s.questions {
                                 @if let Some(a) = r.answers.get(&q.key) {
@@ -193,7 +194,7 @@ async fn render_segments(
                             td { strong { (s.name) } @if let Some(d) = &s.description { div.muted { (d) } } }
                             td.mono { (s.expression) }
                             td.num { (n) }
-                            td { a href=(format!("/customers?segment_id={}", s.id)) { "Customers" } @if user.can(cxloop_core::access::Permission::ManageSegments) { " · " a href=(format!("/segments/{}", s.id)) { "Edit" } } }
+                            td { a href=(paths::customers_in(s.id)) { "Customers" } @if user.can(cxloop_core::access::Permission::ManageSegments) { " · " a href=(paths::segment(s.id)) { "Edit" } } }
                         }
                     }
                 }
@@ -201,7 +202,7 @@ async fn render_segments(
             @if user.can(cxloop_core::access::Permission::ManageSegments) {
             h2 { "New segment" }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            form.stack method="post" action="/segments" {
+            form.stack method="post" action=(paths::SEGMENT_LIST) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }
                 div {
@@ -267,11 +268,9 @@ pub async fn create_segment(
         state.store.create_segment(&name, &expression, description.as_deref()).await.map_err(name_taken(&name))
     }
     .await;
-    super::form_outcome(
-        result,
-        "/segments",
-        |m| async move { render_segments(&state, &user, Some(&form), Some(&m)).await },
-    )
+    crate::platform::form::form_outcome(result, "/segments", |m| async move {
+        render_segments(&state, &user, Some(&form), Some(&m)).await
+    })
     .await
 }
 
@@ -303,13 +302,13 @@ async fn render_edit_segment(
         user,
         "/customers",
         html! {
-            div.actions { h1.grow { "Segment: " (seg.name) } a.btn.secondary href="/segments" { "All segments" } }
+            div.actions { h1.grow { "Segment: " (seg.name) } a.btn.secondary href=(paths::SEGMENT_LIST) { "All segments" } }
             p.muted {
-                @if let Some(n) = count { a href=(format!("/customers?segment_id={}", seg.id)) { (n) " customers" } " match it now." }
+                @if let Some(n) = count { a href=(paths::customers_in(seg.id)) { (n) " customers" } " match it now." }
                 @if !personas.is_empty() { " Linked to the personas: " (personas.join(", ")) "." }
             }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            form.stack method="post" action=(format!("/segments/{}", seg.id)) {
+            form.stack method="post" action=(paths::segment(seg.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }
                 div { label for="expression" { "Expression" } textarea #expression name="expression" rows="3" class="mono" required { (form.expression) } }
@@ -318,7 +317,7 @@ async fn render_edit_segment(
             }
             h2 { "Delete" }
             p.muted { "Personas linked to it keep their other details and show no segment." }
-            form method="post" action=(format!("/segments/{}/delete", seg.id)) {
+            form method="post" action=(paths::segment_delete(seg.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 button.btn.danger type="submit" { "Delete this segment" }
             }
@@ -346,7 +345,7 @@ pub async fn update_segment(
         state.store.update_segment(seg.id, &name, &expression, description.as_deref()).await.map_err(name_taken(&name))
     }
     .await;
-    super::form_outcome(result, "/segments", |m| async move {
+    crate::platform::form::form_outcome(result, "/segments", |m| async move {
         render_edit_segment(&state, &user, &seg, Some(&form), Some(&m)).await
     })
     .await
@@ -374,11 +373,11 @@ pub async fn delete_segment(
             }
         };
         let question = format!("Delete the segment {}?", seg.name);
-        let action = format!("/segments/{}/delete", seg.id);
-        let back = format!("/segments/{}", seg.id);
+        let action = paths::segment_delete(seg.id);
+        let back = paths::segment(seg.id);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/customers", "Delete segment", &back).into_response());
     }
     state.store.delete_segment(seg.id).await.map_err(AppError::from)?;
-    Ok(Redirect::to("/segments").into_response())
+    Ok(Redirect::to(paths::SEGMENT_LIST).into_response())
 }

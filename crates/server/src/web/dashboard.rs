@@ -2,14 +2,15 @@
 //! survey list, and one survey's page with all its KPIs, trends,
 //! distributions and latest comments for a chosen date range.
 
-use super::charts;
-use super::layout::{datetime, measure_value, num, page};
-use crate::AppState;
-use crate::auth::{Staff, can};
-use crate::error::PageError;
 use crate::kernel::report::{RangeQuery, survey_metrics};
 use crate::kernel::surveys::load_survey;
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, can};
+use crate::platform::error::PageError;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::charts;
+use crate::ui::layout::{datetime, measure_value, num, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use cxloop_core::metrics::{MeasureWithChange, QuestionMetrics};
 use cxloop_core::period::{DateRange, Interval, fmt_date};
@@ -171,11 +172,11 @@ fn comments(list: &[Comment], kinds: &HashMap<cxloop_core::ids::SurveyId, Questi
         @for c in list {
             @let kind = kinds.get(&c.survey_id).copied();
             blockquote class=(format!("comment {}", comment_class(kind, c.score))) {
-                (crate::web::layout::long_text(&c.body))
+                (crate::ui::layout::long_text(&c.body))
                 div.meta {
                     @if let Some(s) = c.score { "Score " strong { (s) } " · " }
                     (datetime(c.submitted_at))
-                    @if show_survey { " · " a href=(format!("/surveys/{}", c.survey_id)) { (c.survey_title) } }
+                    @if show_survey { " · " a href=(paths::survey(c.survey_id)) { (c.survey_title) } }
                 }
             }
         }
@@ -212,13 +213,13 @@ pub async fn overview(
         @if summaries.is_empty() {
             div.card {
                 p { "No surveys yet." }
-                @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn href="/surveys/new" { "Create your first survey" } }
+                @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn href=(paths::SURVEY_NEW) { "Create your first survey" } }
             }
         }
         div.grid {
             @for (s, m) in &cards {
                 div.card.stack {
-                    div { a href=(format!("/surveys/{}?from={}&to={}&interval={}", s.survey.id, fmt_date(range.from), fmt_date(range.to), interval.as_str())) { strong { (s.survey.title) } } " " (status_badge(s.survey.status)) }
+                    div { a href=(paths::with_query(paths::survey(s.survey.id), &[("from", &fmt_date(range.from)), ("to", &fmt_date(range.to)), ("interval", interval.as_str())])) { strong { (s.survey.title) } } " " (status_badge(s.survey.status)) }
                     @if let Some(tp) = &s.survey.touchpoint { div.muted { "Touchpoint: " (tp) } }
                     @match m.as_ref().and_then(|m| m.measures.first()) {
                         Some(first) => (tile(first, range.days())),
@@ -240,18 +241,18 @@ pub async fn list_surveys(
 ) -> Result<Markup, PageError> {
     let surveys = state.store.list_surveys().await?;
     let body = html! {
-        div.actions { h1.grow { "Surveys" } @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href="/import/feedback" { "Import feedback" } a.btn href="/surveys/new" { "New survey" } } }
+        div.actions { h1.grow { "Surveys" } @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href=(paths::FEEDBACK_IMPORT) { "Import feedback" } a.btn href=(paths::SURVEY_NEW) { "New survey" } } }
         table {
             thead { tr { th { "Title" } th { "Status" } th { "Touchpoint" } th.num { "Responses" } th { "Last response" } th { "Public link" } } }
             tbody {
                 @for s in &surveys {
                     tr {
-                        td { a href=(format!("/surveys/{}", s.survey.id)) { (s.survey.title) } }
+                        td { a href=(paths::survey(s.survey.id)) { (s.survey.title) } }
                         td { (status_badge(s.survey.status)) }
                         td { (s.survey.touchpoint.as_deref().unwrap_or("—")) }
                         td.num { (s.responses) }
                         td { (s.last_response_at.map(datetime).unwrap_or_else(|| "—".into())) }
-                        td { a.mono href=(format!("/s/{}", s.survey.slug)) { "/s/" (s.survey.slug) } }
+                        td { a.mono href=(paths::public_survey(&s.survey.slug)) { "/s/" (s.survey.slug) } }
                     }
                 }
                 @if surveys.is_empty() { tr { td colspan="6" { "No surveys yet." } } }
@@ -350,17 +351,14 @@ pub async fn survey_dashboard(
         .map(str::trim)
         .filter(|c| !c.is_empty() && c.chars().count() <= 200)
         .map(|c| (c.to_string(), crate::kernel::surveys::surveys_link(&state, &survey, c)));
-    let public_url = format!("{}/s/{}", state.base_url, survey.slug);
-    let seg_param = match (&segment, q.segment_id.as_deref()) {
-        (Some(_), Some(id)) => format!("&segment_id={}", crate::web::layout::url_encode(id)),
-        _ => String::new(),
+    let public_url = format!("{}{}", state.base_url, paths::public_survey(&survey.slug));
+    let seg = match (&segment, q.segment_id.as_deref()) {
+        (Some(_), Some(id)) => id,
+        _ => "",
     };
-    let csv = format!(
-        "/api/v1/surveys/{}/responses.csv?from={}&to={}{seg_param}",
-        survey.id,
-        fmt_date(range.from),
-        fmt_date(range.to)
-    );
+    let (from, to) = (fmt_date(range.from), fmt_date(range.to));
+    let period = [("from", from.as_str()), ("to", to.as_str()), ("segment_id", seg)];
+    let csv = paths::with_query(paths::responses_csv(survey.id), &period);
     let next_status = match survey.status {
         SurveyStatus::Draft => Some(("active", "Activate")),
         SurveyStatus::Active => Some(("closed", "Close survey")),
@@ -369,14 +367,14 @@ pub async fn survey_dashboard(
     let body = html! {
         div.actions {
             h1.grow { (survey.title) " " (status_badge(survey.status)) }
-            a.btn.secondary href=(format!("/s/{}", survey.slug)) { "Open survey page" }
-            a.btn.secondary href=(format!("/surveys/{}/themes?from={}&to={}{seg_param}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Wows & woes" }
-            @if segments.len() >= 2 { a.btn.secondary href=(format!("/surveys/{}/compare?from={}&to={}", survey.id, fmt_date(range.from), fmt_date(range.to))) { "Compare segments" } }
-            a.btn.secondary href=(format!("/surveys/{}/invitations", survey.id)) { "Invitations" }
-            @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href=(format!("/surveys/{}/edit", survey.id)) { "Edit" } }
+            a.btn.secondary href=(paths::public_survey(&survey.slug)) { "Open survey page" }
+            a.btn.secondary href=(paths::with_query(paths::survey_themes(survey.id), &period)) { "Wows & woes" }
+            @if segments.len() >= 2 { a.btn.secondary href=(paths::with_query(paths::survey_compare(survey.id), &[("from", &fmt_date(range.from)), ("to", &fmt_date(range.to))])) { "Compare segments" } }
+            a.btn.secondary href=(paths::survey_invitations(survey.id)) { "Invitations" }
+            @if user.can(cxloop_core::access::Permission::ManageSurveys) { a.btn.secondary href=(paths::survey_edit(survey.id)) { "Edit" } }
             @if user.can(cxloop_core::access::Permission::ExportData) { a.btn.secondary href=(csv) download { "Export CSV" } }
             @if let Some((status, label)) = next_status.filter(|_| user.can(cxloop_core::access::Permission::ManageSurveys)) {
-                form method="post" action=(format!("/surveys/{}/status", survey.id)) {
+                form method="post" action=(paths::survey_status(survey.id)) {
                     input type="hidden" name="_csrf" value=(user.csrf);
                     input type="hidden" name="status" value=(status);
                     button.btn type="submit" { (label) }
@@ -387,8 +385,8 @@ pub async fn survey_dashboard(
             @if let Some(tp) = &survey.touchpoint { "Touchpoint: " (tp) " · " }
             "Public link: " a.mono href=(public_url) { (public_url) }
         }
-        (filters(&format!("/surveys/{}", survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
-        (segment_picker(&format!("/surveys/{}", survey.id), range, interval, &segments, q.segment_id.as_deref()))
+        (filters(&paths::survey(survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
+        (segment_picker(&paths::survey(survey.id), range, interval, &segments, q.segment_id.as_deref()))
         @if let Some((name, members)) = &segment {
             p.note role="status" { "KPIs, trends, distributions and the CSV export count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Comments and recent responses are everyone's." }
         }
@@ -432,7 +430,7 @@ pub async fn survey_dashboard(
             }
         }
         h2 { "Personal link" }
-        form.filters method="get" action=(format!("/surveys/{}", survey.id)) {
+        form.filters method="get" action=(paths::survey(survey.id)) {
             input type="hidden" name="from" value=(fmt_date(range.from));
             input type="hidden" name="to" value=(fmt_date(range.to));
             label { "Customer external id" input type="text" name="link_for" value=(q.link_for.as_deref().unwrap_or("")); }
@@ -443,8 +441,8 @@ pub async fn survey_dashboard(
             p.muted { "Answers through this link are attributed to this customer. A changed link counts as anonymous." }
         }
         h2 { "QR code" }
-        @let qr = format!("/api/v1/surveys/{}/qr", survey.id);
-        @let who = link.as_ref().map(|(c, _)| format!("&customer={}", super::layout::url_encode(c))).unwrap_or_default();
+        @let qr = paths::survey_qr(survey.id);
+        @let who = link.as_ref().map(|(c, _)| format!("&customer={}", crate::ui::layout::url_encode(c))).unwrap_or_default();
         div.actions {
             img src=(format!("{qr}?format=svg{who}")) alt=(format!("QR code of the {} link", if link.is_some() { "personal" } else { "public" })) width="160" height="160";
             div.stack {
@@ -523,13 +521,13 @@ pub async fn compare_page(
     let body = html! {
         div.actions {
             h1.grow { "Compare segments: " (survey.title) }
-            a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
+            a.btn.secondary href=(paths::survey(survey.id)) { "Back to the survey" }
         }
         @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
         @if segments.len() < 2 {
-            p.muted { "Save at least two segments on the " a href="/segments" { "Segments" } " page to compare them." }
+            p.muted { "Save at least two segments on the " a href=(paths::SEGMENT_LIST) { "Segments" } " page to compare them." }
         } @else {
-            form.filters method="get" action=(format!("/surveys/{}/compare", survey.id)) aria-label="Segments to compare" {
+            form.filters method="get" action=(paths::survey_compare(survey.id)) aria-label="Segments to compare" {
                 label { "From" input type="date" name="from" value=(fmt_date(range.from)); }
                 label { "To" input type="date" name="to" value=(fmt_date(range.to)); }
                 @for (name, label, chosen) in [("a", "Segment A", &a_id), ("b", "Segment B", &b_id)] {

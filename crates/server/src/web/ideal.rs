@@ -4,12 +4,13 @@
 //! and each saved segment's average value against its NPS with n and a 95%
 //! interval.
 
-use super::layout::{num, page};
-use crate::AppState;
-use crate::auth::{Staff, can};
-use crate::error::PageError;
 use crate::kernel::segments::{matching, parse_segment};
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, can};
+use crate::platform::error::PageError;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::layout::{num, page};
+use crate::ui::paths;
 use axum::extract::State;
 use cxloop_core::customer::AttrType;
 use cxloop_core::stats::{self, Histogram};
@@ -99,7 +100,7 @@ pub async fn ideal(
         @if numeric.is_empty() {
             p { "Define a number attribute (for example annual revenue or seats) to plot customers by value." }
         } @else {
-            form.filters method="get" action="/ideal" {
+            form.filters method="get" action=(paths::IDEAL_PAGE) {
                 label { "Value"
                     select name="value" { @for d in &numeric { option value=(d.key) selected[chosen.is_some_and(|c| c.key == d.key)] { (d.label) } } }
                 }

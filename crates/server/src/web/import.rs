@@ -2,12 +2,13 @@
 //! map (and change the mapping), every problem by line and column and the
 //! first rows, then import — all rows or none, or only the valid ones.
 
-use super::StaffForm;
-use super::layout::page;
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::PageError;
 use crate::kernel::customer_import::{Plan, plan};
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::PageError;
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::page;
+use crate::ui::paths;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,7 @@ const MAX_FILE: usize = 200 * 1024;
 fn upload_form(user: &WebUser, error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-        form.stack method="post" action="/import/customers" enctype="multipart/form-data" {
+        form.stack method="post" action=(paths::CUSTOMER_IMPORT) enctype="multipart/form-data" {
             input type="hidden" name="_csrf" value=(user.csrf);
             div {
                 label for="file" { "CSV file with a header row (up to 200 KB here; use cxloop import customers for bigger files)" }
@@ -50,7 +51,7 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
                 ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
             }
         }
-        form.stack method="post" action="/import/customers/confirm" {
+        form.stack method="post" action=(paths::CUSTOMER_IMPORT_CONFIRM) {
             input type="hidden" name="_csrf" value=(user.csrf);
             textarea name="csv" hidden { (csv) }
             h2 { "Columns" }
@@ -90,7 +91,7 @@ pub async fn upload(
     Staff(user, _): Staff<can::ManageCustomers>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = super::read_upload(&user, form, "file").await?;
+    let up = crate::platform::form::read_upload(&user, form, "file").await?;
     let file = up.file.map(|(_, b)| b);
     let render_error = |msg: &str| {
         (
@@ -170,7 +171,7 @@ pub async fn confirm(
         html! {
             h1 { "Import customers" }
             p.note role="status" { (msg) }
-            p { a href="/customers" { "Back to customers" } }
+            p { a href=(paths::CUSTOMER_DIRECTORY) { "Back to customers" } }
         },
     )
     .into_response())

@@ -1,11 +1,12 @@
 //! Login and logout. The login form carries a CSRF token bound to a
 //! short-lived cookie (there is no session yet); logout uses the session's.
 
-use crate::AppState;
-use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, cookie, log_in, set_cookie};
-use crate::crypto::{ct_eq, new_token};
-use crate::error::{AppError, PageError};
-use crate::query::PageQuery;
+use crate::platform::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_DAYS, cookie, log_in, set_cookie};
+use crate::platform::crypto::{ct_eq, new_token};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -46,7 +47,7 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users
                     @if let Some(e) = error {
                         div.error-summary role="alert" { p.field-error { (e) } }
                     }
-                    form.stack method="post" action="/login" {
+                    form.stack method="post" action=(paths::LOGIN) {
                         input type="hidden" name="_csrf" value=(csrf);
                         input type="hidden" name="next" value=(next);
                         div {
@@ -61,7 +62,7 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users
                     }
                 }
     };
-    crate::web::layout::shell("Sign in · cxloop", crate::web::layout::Sheet::Staff, body)
+    crate::ui::layout::shell("Sign in · cxloop", crate::ui::layout::Sheet::Staff, body)
 }
 
 fn with_login_cookie(state: &AppState, body: Markup, token: &str, status: StatusCode) -> Response {
@@ -99,7 +100,8 @@ pub async fn submit_login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let form: LoginForm = crate::query::from_pairs(&super::form_pairs(&body)?, "invalid form field")?;
+    let form: LoginForm =
+        crate::platform::query::from_pairs(&crate::platform::form::form_pairs(&body)?, "invalid form field")?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let next = safe_next(&form.next).to_string();
     if expected.is_empty() || !ct_eq(&expected, &form.csrf) {
@@ -135,10 +137,10 @@ pub async fn submit_login(
 
 pub async fn logout(
     State(state): State<AppState>,
-    super::SessionForm(user, _): super::SessionForm<super::NoFields>,
+    crate::platform::form::SessionForm(user, _): crate::platform::form::SessionForm<crate::platform::form::NoFields>,
 ) -> Result<Response, PageError> {
     state.store.delete_session(&user.session_hash).await?;
-    let mut resp = Redirect::to("/login").into_response();
+    let mut resp = Redirect::to(paths::LOGIN).into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies));
     Ok(resp)
 }

@@ -2,12 +2,13 @@
 //! without JavaScript, mobile-first, a few kilobytes. Errors re-render the
 //! form with what was typed and a summary that links to each question.
 
-use crate::AppState;
-use crate::auth::MaybeWebUser;
-use crate::crypto::verify_customer;
-use crate::error::{AppError, PageError};
 use crate::kernel::ingest::{CustomerClaim, Submission, SubmitError, Trust, submit};
-use crate::query::PageQuery;
+use crate::platform::auth::MaybeWebUser;
+use crate::platform::crypto::verify_customer;
+use crate::platform::error::{AppError, PageError};
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,7 +33,7 @@ type Values = HashMap<String, Vec<String>>;
 
 /// A respondent page: the public styles and one centred column.
 pub(crate) fn shell(title: &str, body: Markup) -> Markup {
-    crate::web::layout::shell(title, crate::web::layout::Sheet::Public, html! { main.box { (body) } })
+    crate::ui::layout::shell(title, crate::ui::layout::Sheet::Public, html! { main.box { (body) } })
 }
 
 fn scale(q: &Question, lo: i32, hi: i32, chosen: Option<&str>, err: bool) -> Markup {
@@ -142,7 +143,7 @@ fn form_page(
                     }
                 }
             }
-            form method="post" action=(format!("/s/{}", survey.slug)) novalidate {
+            form method="post" action=(paths::public_survey(&survey.slug)) novalidate {
                 @if let (Some(c), Some(sig)) = (&link.c, &link.sig) {
                     input type="hidden" name="c" value=(c);
                     input type="hidden" name="sig" value=(sig);
@@ -331,7 +332,7 @@ pub async fn submit_survey(
         invitation: link.i.clone(),
     };
     match submit(&state, &survey, &sub, None, Trust::Page, "link").await {
-        Ok(_) => Ok(Redirect::to(&format!("/s/{}/thanks", survey.slug)).into_response()),
+        Ok(_) => Ok(Redirect::to(&paths::public_thanks(&survey.slug)).into_response()),
         Err(SubmitError::Answers(errors)) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&survey, &link, &values, &errors, false, notice))
                 .into_response())

@@ -3,14 +3,15 @@
 //! with its interval, trend and example comments (escaped like all input).
 
 use super::dashboard::{DashQuery, filters, segment_picker};
-use super::layout::{datetime, num, page};
-use crate::AppState;
-use crate::auth::{Staff, can};
-use crate::error::PageError;
 use crate::kernel::report::RangeQuery;
 use crate::kernel::surveys::load_survey;
 use crate::kernel::themes_report::{ThemeRow, WowsWoes, wows_and_woes};
-use crate::query::PageQuery;
+use crate::platform::auth::{Staff, can};
+use crate::platform::error::PageError;
+use crate::platform::query::PageQuery;
+use crate::state::AppState;
+use crate::ui::layout::{datetime, num, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 
@@ -39,7 +40,7 @@ fn theme_card(r: &ThemeRow, w: &WowsWoes, woe: bool) -> Markup {
             div { "Impact: " (impact_text(r, w)) }
             @for e in &r.examples {
                 blockquote class=(format!("comment {}", if e.sentiment < 0.0 { "neg" } else { "pos" })) {
-                    (crate::web::layout::long_text(&e.body))
+                    (crate::ui::layout::long_text(&e.body))
                     div.meta {
                         @if let Some(s) = e.score { "Score " strong { (s) } " · " }
                         "sentiment " (format!("{:+.2}", e.sentiment)) " · " (datetime(e.submitted_at))
@@ -79,15 +80,15 @@ pub async fn survey_themes(
     let body = html! {
         div.actions {
             h1.grow { "Wows & woes: " (survey.title) }
-            a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
+            a.btn.secondary href=(paths::survey(survey.id)) { "Back to the survey" }
         }
         p.muted {
             "Themes from taxonomy version " (w.taxonomy_version) " · " (w.responses) " responses in the period · "
             (w.analysed) " of " (w.texts) " comments analysed"
             @if let Some(m) = &w.measure { " · impact is the difference in " (m.name) " between responses that mention a theme and those that do not" }
         }
-        (filters(&format!("/surveys/{}/themes", survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
-        (segment_picker(&format!("/surveys/{}/themes", survey.id), range, interval, &segments, q.segment_id.as_deref()))
+        (filters(&paths::survey_themes(survey.id), range, interval, error.as_deref(), q.segment_id.as_deref()))
+        (segment_picker(&paths::survey_themes(survey.id), range, interval, &segments, q.segment_id.as_deref()))
         @if let Some((name, members)) = &segment {
             p.note role="status" { "Themes, impact, trends and examples count only responses from the segment " strong { (name) } " (" (members.len()) " customers). Emerging phrases are everyone's." }
         }
@@ -119,7 +120,7 @@ pub async fn survey_themes(
                                 td { @for x in &e.examples { div.muted { "“" (x) "”" } } }
                                 td {
                                     @if user.can(cxloop_core::access::Permission::ManageTaxonomy) {
-                                    form method="post" action=(format!("/surveys/{}/themes/add", survey.id)) {
+                                    form method="post" action=(paths::survey_themes_add(survey.id)) {
                                         input type="hidden" name="_csrf" value=(user.csrf);
                                         input type="hidden" name="phrase" value=(e.phrase);
                                         button.btn.secondary type="submit" { "Make this a theme" }
@@ -148,10 +149,10 @@ pub struct PhraseForm {
 pub async fn add_theme(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    super::StaffForm(user, form, _): super::StaffForm<can::ManageTaxonomy, PhraseForm>,
+    crate::platform::form::StaffForm(user, form, _): crate::platform::form::StaffForm<can::ManageTaxonomy, PhraseForm>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
     let survey = load_survey(&state, &id).await?;
     crate::kernel::textwork::add_theme_from_phrase(&state, &user.user.email, &form.phrase, None).await?;
-    Ok(Redirect::to(&format!("/surveys/{}/themes", survey.id)).into_response())
+    Ok(Redirect::to(&paths::survey_themes(survey.id)).into_response())
 }

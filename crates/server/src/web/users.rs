@@ -2,11 +2,12 @@
 //! change its role, deactivate, reactivate or remove it (never leaving no
 //! admin, never one's own), and see and revoke everyone's API tokens.
 
-use super::StaffForm;
-use super::layout::{Confirm, Confirmation, page};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can, check_new_password, hash_password};
-use crate::error::{AppError, PageError};
+use crate::platform::auth::{Staff, WebUser, can, check_new_password, hash_password};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -61,7 +62,7 @@ async fn render(
         "/users",
         html! {
             h1 { "Staff accounts" }
-            p { a href="/audit" { "Audit log" } " of account, token and privacy changes." }
+            p { a href=(paths::AUDIT_PAGE) { "Audit log" } " of account, token and privacy changes." }
             @match &note {
                 Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e.public_message()) } },
                 Some(Note::Done(msg)) => p.note role="status" { (msg) },
@@ -75,7 +76,7 @@ async fn render(
                             td { (u.email) }
                             td { (u.name) }
                             td {
-                                form.inline method="post" action=(format!("/users/{}/role", u.id)) {
+                                form.inline method="post" action=(paths::user_role(u.id)) {
                                     input type="hidden" name="_csrf" value=(user.csrf);
                                     label.visually-hidden for=(format!("role-{}", u.id)) { "Role of " (u.email) }
                                     select id=(format!("role-{}", u.id)) name="role" {
@@ -90,13 +91,13 @@ async fn render(
                             td { @if u.active { "active" } @else { strong { "deactivated" } } }
                             td {
                                 @if u.id != user.user.id {
-                                    form.inline method="post" action=(format!("/users/{}/active", u.id)) {
+                                    form.inline method="post" action=(paths::user_active(u.id)) {
                                         input type="hidden" name="_csrf" value=(user.csrf);
                                         input type="hidden" name="active" value=(if u.active { "false" } else { "true" });
                                         button.btn.secondary type="submit" { @if u.active { "Deactivate" } @else { "Reactivate" } }
                                     }
                                     " "
-                                    form.inline method="post" action=(format!("/users/{}/remove", u.id)) {
+                                    form.inline method="post" action=(paths::user_remove(u.id)) {
                                         input type="hidden" name="_csrf" value=(user.csrf);
                                         button.btn.secondary type="submit" { "Remove" }
                                     }
@@ -111,7 +112,7 @@ async fn render(
             h2 { "Roles" }
             ul { @for r in Role::ALL { li { (r.describe()) } } }
             h2 { "Add an account" }
-            form.stack method="post" action="/users" {
+            form.stack method="post" action=(paths::USER_LIST) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="email" { "Email" } input #email type="email" name="email" value=(form.email) required; }
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name); }
@@ -124,7 +125,7 @@ async fn render(
                 button.btn type="submit" { "Add account" }
             }
             h2 { "API tokens" }
-            p { "Every account's tokens. Each person makes their own on " a href="/account" { "their account page" } "." }
+            p { "Every account's tokens. Each person makes their own on " a href=(paths::ACCOUNT_PAGE) { "their account page" } "." }
             (super::account::token_table(user, &tokens, "/users/tokens", true))
         },
     ))
@@ -187,7 +188,7 @@ pub async fn add_user(
         Ok(added) => {
             let detail = serde_json::json!({ "email": added.email, "role": added.role.as_str() });
             state.store.audit(&user.user.email, "user.add", &added.id.to_string(), &detail).await?;
-            Ok(Redirect::to("/users").into_response())
+            Ok(Redirect::to(paths::USER_LIST).into_response())
         }
         Err(e) => with_error(&state, &user, Some(&form), e).await,
     }
@@ -282,7 +283,7 @@ pub async fn remove_user(
                 (tokens) " API token" @if tokens != 1 { "s" } ". It cannot be undone." }
             p { "To keep the record but stop access, deactivate the account instead." }
         };
-        let action = format!("/users/{}/remove", target.id);
+        let action = paths::user_remove(target.id);
         let question = format!("Remove {}?", target.email);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/users", "Remove account", "/users").into_response());
@@ -297,7 +298,7 @@ pub async fn remove_user(
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    StaffForm(user, _, _): StaffForm<can::ManageUsers, super::NoFields>,
+    StaffForm(user, _, _): StaffForm<can::ManageUsers, crate::platform::form::NoFields>,
 ) -> Result<Response, PageError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
     state.store.delete_token(id, None).await.map_err(|e| match e {
@@ -305,5 +306,5 @@ pub async fn revoke_token(
         other => other.into(),
     })?;
     state.store.audit(&user.user.email, "token.revoke", &id.to_string(), &serde_json::json!({})).await?;
-    Ok(Redirect::to("/users").into_response())
+    Ok(Redirect::to(paths::USER_LIST).into_response())
 }

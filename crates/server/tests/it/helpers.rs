@@ -1,6 +1,7 @@
 //! Starting the real app for a test, and small HTTP conveniences.
 
-use cxloop_server::{Application, Config, auth, crypto};
+use cxloop_server::platform::{auth, crypto};
+use cxloop_server::{Application, Config};
 use cxloop_store::testing::{Backend, TempDatabase};
 use cxloop_store::{NewUser, Role, Store};
 use serde_json::{Value, json};

@@ -238,7 +238,7 @@ async fn a_signed_helpdesk_event_sends_the_mapped_survey_with_ticket_and_agent()
 
     let post = |body: Value, sign_with: &str| {
         let bytes = serde_json::to_vec(&body).unwrap();
-        let sig = cxloop_server::crypto::sign_body(sign_with, &bytes);
+        let sig = cxloop_server::platform::crypto::sign_body(sign_with, &bytes);
         app.client.post(&url).header("x-cxloop-signature", format!("sha256={sig}")).body(bytes).send()
     };
     let event = json!({
@@ -294,7 +294,7 @@ async fn a_failed_event_can_be_delivered_again() {
         &json!({"id": "d-1", "event": "deal.won", "customer": {"external_id": "z", "email": "z@example.com"}}),
     )
     .unwrap();
-    let sig = format!("sha256={}", cxloop_server::crypto::sign_body(secret, &bytes));
+    let sig = format!("sha256={}", cxloop_server::platform::crypto::sign_body(secret, &bytes));
     for _ in 0..2 {
         let r = app.client.post(url).header("x-cxloop-signature", &sig).body(bytes.clone()).send().await.unwrap();
         assert_eq!(r.status(), 409, "no SMTP: refused, and the retry is not taken for a duplicate");

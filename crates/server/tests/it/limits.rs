@@ -14,7 +14,7 @@ async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Respo
 async fn wrong_passwords_are_limited_per_account_and_the_right_one_works_after_the_window() {
     let app = spawn_app_with(|c| c.rate_window = Duration::from_secs(2)).await;
     let (email, password) = (app.email.clone(), app.password.clone());
-    for _ in 0..cxloop_server::limits::LOGIN_PER_ACCOUNT {
+    for _ in 0..cxloop_server::platform::limits::LOGIN_PER_ACCOUNT {
         assert_eq!(try_login(&app, &email, "wrong password!").await.status(), 422);
     }
     let r = try_login(&app, &email, &password).await;
@@ -31,7 +31,7 @@ async fn wrong_passwords_are_limited_per_account_and_the_right_one_works_after_t
 #[tokio::test]
 async fn wrong_passwords_are_limited_per_address_across_accounts() {
     let app = spawn_app_with(|c| c.rate_window = Duration::from_secs(30)).await;
-    for i in 0..cxloop_server::limits::LOGIN_PER_ADDRESS {
+    for i in 0..cxloop_server::platform::limits::LOGIN_PER_ADDRESS {
         let r = try_login(&app, &format!("guess{i}@example.com"), "wrong password!").await;
         assert_eq!(r.status(), 422);
     }

@@ -8,7 +8,7 @@
 
 use crate::helpers::spawn_app;
 use cxloop_core::access::{Permission, Permissions, Role};
-use cxloop_server::crypto;
+use cxloop_server::platform::crypto;
 use cxloop_store::{NewSession, NewUser};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -96,34 +96,61 @@ fn documented_routes() -> BTreeMap<(String, String), Needs> {
 /// Every (method, path) the router source registers.
 fn routes_in_source() -> BTreeSet<(String, String)> {
     let sources = server_sources();
-    let mut consts = BTreeMap::new();
-    for line in sources.iter().flat_map(|(_, text)| text.lines()) {
-        if let Some(rest) = line.trim().strip_prefix("pub const ")
-            && let Some((name, value)) = rest.split_once(": &str = ")
-        {
-            consts.insert(name.to_string(), value.trim_end_matches(';').trim_matches('"').to_string());
+    // Path constants by (file, name): two modules may use one name
+    // (`api::CUSTOMER_ERASE`, `paths::CUSTOMER_ERASE`) for different paths.
+    let mut consts: BTreeMap<(std::path::PathBuf, String), String> = BTreeMap::new();
+    for (file, text) in &sources {
+        for line in text.lines() {
+            if let Some(rest) = line.trim().strip_prefix("pub const ")
+                && let Some((name, value)) = rest.split_once(": &str = ")
+            {
+                let value = value.trim_end_matches(';').trim_matches('"').to_string();
+                consts.insert((file.clone(), name.to_string()), value);
+            }
         }
     }
-    let mut out = BTreeSet::new();
-    for line in sources.iter().flat_map(|(_, text)| text.lines()) {
-        let Some(rest) = line.trim().strip_prefix(".route(") else { continue };
-        let (target, handlers) = rest.split_once(',').expect("a route and its handlers");
-        let path = match target.trim().strip_prefix('"') {
-            Some(p) => p.trim_end_matches('"').to_string(),
-            // A constant, perhaps through its module (`api::PERSONAS`).
-            None => {
-                let name = target.trim().rsplit("::").next().unwrap();
-                consts.get(name).unwrap_or_else(|| panic!("unknown path constant {target}")).clone()
+    // `module::NAME` is the constant in a file of that module (`paths.rs`
+    // or `paths/mod.rs`), the nearest to the file naming it; a bare `NAME`
+    // is the file's own.
+    let resolve = |file: &std::path::Path, target: &str| -> String {
+        let (module, name) = match target.rsplit_once("::") {
+            Some((m, n)) => (m.rsplit("::").next(), n),
+            None => (None, target),
+        };
+        let in_module = |f: &std::path::Path| match module {
+            None => f == file,
+            Some(m) => {
+                f.file_stem().is_some_and(|s| s == m)
+                    || f.file_stem().is_some_and(|s| s == "mod")
+                        && f.parent().and_then(|d| d.file_name()).is_some_and(|d| d == m)
             }
         };
-        for method in ["get", "post", "put", "patch", "delete", "options"] {
-            // `get(` as a routing function, not `get_survey(`.
-            let call = format!("{method}(");
-            let hits = handlers.match_indices(&call).filter(|(i, _)| {
-                *i == 0 || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric() && handlers.as_bytes()[i - 1] != b'_'
-            });
-            if hits.count() > 0 {
-                out.insert((method.to_uppercase(), path.clone()));
+        let mut hits: Vec<_> = consts.iter().filter(|((f, n), _)| n == name && in_module(f)).collect();
+        let dir = file.parent().unwrap();
+        if hits.len() > 1 {
+            hits.retain(|((f, _), _)| f.starts_with(dir));
+        }
+        assert_eq!(hits.len(), 1, "path constant {target} in {} resolves to {hits:?}", file.display());
+        hits[0].1.clone()
+    };
+    let mut out = BTreeSet::new();
+    for (file, text) in &sources {
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix(".route(") else { continue };
+            let (target, handlers) = rest.split_once(',').expect("a route and its handlers");
+            let path = match target.trim().strip_prefix('"') {
+                Some(p) => p.trim_end_matches('"').to_string(),
+                None => resolve(file, target.trim()),
+            };
+            for method in ["get", "post", "put", "patch", "delete", "options"] {
+                // `get(` as a routing function, not `get_survey(`.
+                let call = format!("{method}(");
+                let hits = handlers.match_indices(&call).filter(|(i, _)| {
+                    *i == 0 || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric() && handlers.as_bytes()[i - 1] != b'_'
+                });
+                if hits.count() > 0 {
+                    out.insert((method.to_uppercase(), path.clone()));
+                }
             }
         }
     }
@@ -172,7 +199,7 @@ async fn every_route_answers_every_role_as_documented() {
     assert!(stale.is_empty(), "docs/roles.md lists routes the server does not have: {stale:?}");
     assert!(source.len() > 100, "the route scan found only {} routes", source.len());
     // The OpenAPI document names the same permission for each staff call.
-    let openapi: serde_json::Value = serde_json::from_str(cxloop_server::api::openapi_document().unwrap()).unwrap();
+    let openapi: serde_json::Value = serde_json::from_str(cxloop_server::openapi_document().unwrap()).unwrap();
     for ((method, path), needs) in &documented {
         let op = &openapi["paths"][path.as_str()][method.to_lowercase()];
         if op.is_null() {
@@ -401,7 +428,7 @@ async fn a_token_never_gets_more_than_its_scopes_or_its_role() {
             email: "viewer@example.com".into(),
             name: "Viewer".into(),
             role: Role::Viewer,
-            password_hash: Some(cxloop_server::auth::hash_password("viewer password long").unwrap()),
+            password_hash: Some(cxloop_server::platform::auth::hash_password("viewer password long").unwrap()),
         })
         .await
         .unwrap();
@@ -438,7 +465,7 @@ async fn admins_change_roles_deactivate_and_remove_accounts_but_never_the_last_a
             email: "agent@example.com".into(),
             name: "Agent".into(),
             role: Role::Agent,
-            password_hash: Some(cxloop_server::auth::hash_password("agent password long").unwrap()),
+            password_hash: Some(cxloop_server::platform::auth::hash_password("agent password long").unwrap()),
         })
         .await
         .unwrap();
@@ -543,7 +570,7 @@ async fn pages_offer_only_the_actions_the_role_may_take() {
                 email: email.clone(),
                 name: role.as_str().into(),
                 role,
-                password_hash: Some(cxloop_server::auth::hash_password("a long password here").unwrap()),
+                password_hash: Some(cxloop_server::platform::auth::hash_password("a long password here").unwrap()),
             })
             .await
             .unwrap();

@@ -1,7 +1,8 @@
 //! The dependency rules of the server's layout (ARCHITECTURE.md), read
 //! from the source: pages, features and the kernel import nothing from the
 //! API handlers; features never import each other; the kernel never
-//! imports a feature.
+//! imports a feature; the platform and the UI components import nothing
+//! domain-specific (only the feature registry, for the navigation).
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +24,10 @@ fn files_under(part: &str) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Lines that use a path, comments left out.
+/// Lines that use a path, comments and unit tests left out.
 fn uses<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    text.lines().filter(move |l| !l.trim_start().starts_with("//") && l.contains(prefix))
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    code.lines().filter(move |l| !l.trim_start().starts_with("//") && l.contains(prefix))
 }
 
 #[test]
@@ -65,18 +67,37 @@ fn features_do_not_import_each_other_and_the_kernel_imports_no_feature() {
     assert!(found.is_empty(), "forbidden imports: {found:#?}");
 }
 
-/// Every page is framed by `web::layout::shell` (one HTML head), and the
+#[test]
+fn the_platform_and_the_ui_import_nothing_domain_specific() {
+    let mut found = Vec::new();
+    for part in ["platform", "ui"] {
+        for (path, text) in files_under(part) {
+            for prefix in ["crate::kernel::", "crate::features::", "crate::web::", "crate::api::"] {
+                for line in uses(&text, prefix) {
+                    // The registry of features (what the navigation lists) is wiring, not a feature.
+                    if line.contains("crate::features::ALL") && line.matches("crate::").count() == 1 {
+                        continue;
+                    }
+                    found.push(format!("{}: {}", path.display(), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "domain imports in platform/ or ui/: {found:#?}");
+}
+
+/// Every page is framed by `ui::layout::shell` (one HTML head), and the
 /// templates style through the stylesheets, never inline. The invitation
 /// email is the exception: mail clients ignore stylesheets.
 #[test]
 fn pages_have_one_shell_and_no_inline_styles() {
     let mut heads = Vec::new();
     let mut inline = Vec::new();
-    for part in ["web", "features", "kernel"] {
+    for part in ["web", "features", "kernel", "ui"] {
         for (path, text) in files_under(part) {
             let rel = path.to_string_lossy().replace('\\', "/");
             for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-                if line.contains("(DOCTYPE)") && !rel.ends_with("web/layout.rs") {
+                if line.contains("(DOCTYPE)") && !rel.ends_with("ui/layout.rs") {
                     heads.push(format!("{rel}: {}", line.trim()));
                 }
                 if line.contains("style=\"") || line.contains(" style=(") {
@@ -85,8 +106,8 @@ fn pages_have_one_shell_and_no_inline_styles() {
             }
         }
     }
-    let layout = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/layout.rs")).unwrap();
-    assert_eq!(layout.matches("(DOCTYPE)").count(), 1, "one document frame in web/layout.rs");
-    assert!(heads.is_empty(), "pages framed outside web::layout::shell: {heads:#?}");
+    let layout = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/layout.rs")).unwrap();
+    assert_eq!(layout.matches("(DOCTYPE)").count(), 1, "one document frame in ui/layout.rs");
+    assert!(heads.is_empty(), "pages framed outside ui::layout::shell: {heads:#?}");
     assert!(inline.is_empty(), "inline styles (use a class in assets/app.css): {inline:#?}");
 }

@@ -3,11 +3,11 @@
 //! CSV or JSON body, every bad row reported by line or item and column.
 
 use super::service::{FeedbackPlan, Format, apply, plan};
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
 use crate::kernel::surveys::load_survey;
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -9,7 +9,8 @@ pub mod api;
 pub mod pages;
 pub mod service;
 
-use crate::AppState;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -26,6 +27,6 @@ pub const FEATURE: super::Feature = super::Feature {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(api::FEEDBACK_IMPORT, post(api::import_feedback))
-        .route("/import/feedback", get(pages::import_page).post(pages::upload))
-        .route("/import/feedback/confirm", post(pages::confirm))
+        .route(paths::FEEDBACK_IMPORT, get(pages::import_page).post(pages::upload))
+        .route(paths::FEEDBACK_IMPORT_CONFIRM, post(pages::confirm))
 }

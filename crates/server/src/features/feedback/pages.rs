@@ -4,11 +4,12 @@
 //! items, then import — all or nothing, or only the valid ones.
 
 use super::service::{FeedbackPlan, Format, TARGETS, apply, plan, suggested_mapping};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
-use crate::web::StaffForm;
-use crate::web::layout::{datetime, page};
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{datetime, page};
+use crate::ui::paths;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,9 +39,9 @@ fn upload_form(user: &WebUser, surveys: &[Survey], error: Option<&str>) -> Marku
         p.muted { "Reviews, interview and focus-group notes, social posts: each row (or JSON object) becomes a response of the survey you choose, marked by its source, so it counts in the same KPIs and text analytics. Columns map by name to text, date, rating, customer, author, touchpoint and source_id; you can change the mapping next." }
         @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
         @if surveys.is_empty() {
-            p { "No survey has a free-text question yet. " a href="/surveys/new" { "Create one" } " (a rating and a text question make a good home for reviews)." }
+            p { "No survey has a free-text question yet. " a href=(paths::SURVEY_NEW) { "Create one" } " (a rating and a text question make a good home for reviews)." }
         } @else {
-            form.stack method="post" action="/import/feedback" enctype="multipart/form-data" {
+            form.stack method="post" action=(paths::FEEDBACK_IMPORT) enctype="multipart/form-data" {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="survey" { "Into survey" }
                     select #survey name="survey" required { @for s in surveys { option value=(s.id) { (s.title) } } }
@@ -78,7 +79,7 @@ fn preview(
                 ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
             }
         }
-        form.stack method="post" action="/import/feedback/confirm" {
+        form.stack method="post" action=(paths::FEEDBACK_IMPORT_CONFIRM) {
             input type="hidden" name="_csrf" value=(user.csrf);
             input type="hidden" name="survey" value=(survey.id);
             input type="hidden" name="source" value=(source);
@@ -145,7 +146,7 @@ pub async fn upload(
     Staff(user, _): Staff<can::ManageSurveys>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = crate::web::read_upload(&user, form, "file").await?;
+    let up = crate::platform::form::read_upload(&user, form, "file").await?;
     let (survey, source) = (up.get("survey").to_string(), up.get("source").to_string());
     let (name, file) = match up.file {
         Some((n, b)) => (n, Some(b)),
@@ -218,7 +219,7 @@ pub async fn confirm(
     let body = html! {
         h1 { (TITLE) }
         p.note role="status" { "Imported " (n) " of " (p.rows) " rows into " strong { (target.title) } " as " strong { (source) } "." @if !p.errors.is_empty() { " " (p.errors.len()) " rows with problems were left out." } }
-        p { a href=(format!("/surveys/{}", target.id)) { "See the survey" } " · " a href="/import/feedback" { "Import another file" } }
+        p { a href=(paths::survey(target.id)) { "See the survey" } " · " a href=(paths::FEEDBACK_IMPORT) { "Import another file" } }
     };
     Ok(page(TITLE, &user, "/surveys", body).into_response())
 }

@@ -8,9 +8,9 @@
 //! item's id in its system. Shared by the CLI, the API and the browser;
 //! nothing is written here.
 
-use crate::AppState;
-use crate::error::AppError;
 use crate::kernel::customer_import::{FileError, RowError};
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::answer::validate_answers;
 use cxloop_core::period::parse_date;
 use cxloop_core::{QuestionType, Survey};

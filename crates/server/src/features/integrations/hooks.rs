@@ -5,11 +5,11 @@
 //! to the survey by email, carrying the ticket and agent onto the response.
 
 use super::service::{self, HookRequest, check_hook, save_hook};
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::invite::{Recipient, Reminders, invite};
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -97,7 +97,7 @@ pub async fn receive(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let hook = service::find_hook(&state, &id).await?;
     let signature = headers.get("x-cxloop-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !crate::crypto::verify_body(&hook.secret, &body, signature) {
+    if !crate::platform::crypto::verify_body(&hook.secret, &body, signature) {
         return Err(AppError::Forbidden(
             "bad or missing X-Cxloop-Signature: send sha256=HMAC-SHA256(secret, body) in hex".into(),
         ));

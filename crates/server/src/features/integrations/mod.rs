@@ -12,7 +12,8 @@ pub mod pages;
 pub mod service;
 pub mod widget;
 
-use crate::AppState;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::Router;
 use axum::routing::{delete, get, post};
 
@@ -31,7 +32,7 @@ pub const PATHS: &[&str] = &[HOOKS, HOOK, HOOK_RECEIVE, SURVEY_WIDGET, WIDGET_CO
 pub const FEATURE: super::Feature = super::Feature {
     name: "integrations",
     routes,
-    nav: Some(super::Nav { href: "/channels", label: "Channels", after: "/surveys" }),
+    nav: Some(super::Nav { href: paths::CHANNELS_PAGE, label: "Channels", after: "/surveys" }),
     api_paths: PATHS,
     openapi: include_str!("openapi.json"),
 };
@@ -46,8 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route(WIDGET_CONFIG, get(widget::config))
         .route(WIDGET_RESPONSES, post(widget::submit_response).options(widget::preflight))
         .route(WIDGET_SCRIPT, get(widget::script))
-        .route("/channels", get(pages::channels_page))
-        .route("/channels/hooks", post(pages::create_hook))
-        .route("/channels/hooks/{id}/delete", post(pages::delete_hook))
-        .route("/channels/widget/{id}", post(pages::save_widget))
+        .route(paths::CHANNELS_PAGE, get(pages::channels_page))
+        .route(paths::CHANNEL_HOOKS, post(pages::create_hook))
+        .route(paths::CHANNEL_HOOK_DELETE, post(pages::delete_hook))
+        .route(paths::CHANNEL_WIDGET, post(pages::save_widget))
 }

@@ -5,11 +5,12 @@
 //! tag to paste) and feedback imports.
 
 use super::service::{self, HookRequest, WidgetRequest, check_hook, save_hook};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
-use crate::web::StaffForm;
-use crate::web::layout::{Confirm, Confirmation, page};
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -59,7 +60,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
             } @else {
                 p.note { "Email is not set up: start cxloop serve with " code { "--smtp-url" } " and " code { "--mail-from" } "." }
             }
-            ul { @for s in &surveys { li { a href=(format!("/surveys/{}/invitations", s.id)) { (s.title) } } } }
+            ul { @for s in &surveys { li { a href=(paths::survey_invitations(s.id)) { (s.title) } } } }
 
             h2 { "Inbound webhooks" }
             table {
@@ -72,7 +73,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                             td.mono { (state.base_url) "/hooks/" (h.id) }
                             td {
                                 @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
-                                form method="post" action=(format!("/channels/hooks/{}/delete", h.id)) {
+                                form method="post" action=(paths::channel_hook_delete(h.id)) {
                                     input type="hidden" name="_csrf" value=(user.csrf);
                                     button.btn.secondary type="submit" { "Delete" }
                                 }
@@ -84,7 +85,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                 }
             }
             @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
-            form.filters method="post" action="/channels/hooks" aria-label="New webhook" {
+            form.filters method="post" action=(paths::CHANNEL_HOOKS) aria-label="New webhook" {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 label { "Name" input type="text" name="name" required placeholder="Helpdesk"; }
                 label { "Event" input type="text" name="event" required placeholder="ticket.solved"; }
@@ -102,7 +103,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                 section.card.stack.spaced {
                     strong { (s.title) }
                     @if user.can(cxloop_core::access::Permission::ManageIntegrations) {
-                    form.stack method="post" action=(format!("/channels/widget/{}", s.id)) {
+                    form.stack method="post" action=(paths::channel_widget(s.id)) {
                         input type="hidden" name="_csrf" value=(user.csrf);
                         label { "Allowed origins, one per line (e.g. https://app.example.com)"
                             textarea name="origins" rows="2" { @if let Some(w) = w { (w.origins.join("\n")) } }
@@ -122,7 +123,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
             }
 
             h2 { "Feedback from elsewhere" }
-            p { "Reviews, interview and focus-group notes, social posts: " a href="/import/feedback" { "import a CSV or JSON file" } " into a survey, or use " code { "cxloop import feedback" } "." }
+            p { "Reviews, interview and focus-group notes, social posts: " a href=(paths::FEEDBACK_IMPORT) { "import a CSV or JSON file" } " into a survey, or use " code { "cxloop import feedback" } "." }
         },
     ))
 }
@@ -184,12 +185,12 @@ pub async fn delete_hook(
             p { "Events sent to " code { (state.base_url) "/hooks/" (hook.id) } " will be refused from now on, so the system that sends them must be told. Responses it brought in stay." }
         };
         let question = format!("Delete the webhook {}?", hook.name);
-        let action = format!("/channels/hooks/{}/delete", hook.id);
+        let action = paths::channel_hook_delete(hook.id);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/channels", "Delete webhook", "/channels").into_response());
     }
     service::delete_hook(&state, &id).await?;
-    Ok(Redirect::to("/channels").into_response())
+    Ok(Redirect::to(paths::CHANNELS_PAGE).into_response())
 }
 
 /// A survey's widget settings: allowed origins, one per line, and how
@@ -217,7 +218,7 @@ pub async fn save_widget(
     }
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to("/channels").into_response()),
+        Ok(()) => Ok(Redirect::to(paths::CHANNELS_PAGE).into_response()),
         Err(e) => with_error(&state, &user, e).await,
     }
 }

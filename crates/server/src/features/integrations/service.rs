@@ -3,8 +3,8 @@
 //! normalised). The API (`hooks`, `widget`) and the Channels page call
 //! these and nothing else writes.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_core::Survey;
 use cxloop_store::{Hook, StoreError, Widget};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, App
     Ok(Hook {
         id: uuid::Uuid::now_v7(),
         name: name.to_string(),
-        secret: crate::crypto::new_token(),
+        secret: crate::platform::crypto::new_token(),
         events,
         created_at: time::OffsetDateTime::now_utc(),
     })

@@ -3,13 +3,13 @@
 //! and the staff endpoint that sets those origins and the display frequency.
 
 use super::service::{self, WidgetRequest, normalise_origin};
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::ingest::{Submission, Trust, submit};
 use crate::kernel::surveys::load_survey;
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -96,7 +96,7 @@ pub struct VisitorQuery {
 /// widget stays away on every device, not only in the browser that answered.
 async fn answered_recently(state: &AppState, survey: &Survey, q: &VisitorQuery, days: u32) -> Result<bool, AppError> {
     let (Some(c), Some(sig)) = (q.customer.as_deref(), q.signature.as_deref()) else { return Ok(false) };
-    if !crate::crypto::verify_customer(&state.link_key, &survey.slug, c, sig) {
+    if !crate::platform::crypto::verify_customer(&state.link_key, &survey.slug, c, sig) {
         return Ok(false);
     }
     let customer = match state.store.customer_by_external_id(c).await {

@@ -2,13 +2,13 @@
 //! response rate, report a bounce.
 
 use super::service::{SendRequest, recipients};
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
 use crate::kernel::invite::{Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
-use crate::query::ApiQuery;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::platform::query::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

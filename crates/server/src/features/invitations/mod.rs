@@ -11,7 +11,8 @@ pub mod pages;
 pub mod service;
 pub mod unsubscribe;
 
-use crate::AppState;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -30,6 +31,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(api::INVITATIONS, post(api::send_invitations).get(api::list_invitations))
         .route(api::BOUNCES, post(api::report_bounce))
-        .route("/surveys/{id}/invitations", get(pages::invitations_page).post(pages::send))
-        .route("/u/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
+        .route(paths::SURVEY_INVITATIONS, get(pages::invitations_page).post(pages::send))
+        .route(paths::UNSUBSCRIBE_PAGE, get(unsubscribe::show).post(unsubscribe::confirm))
 }

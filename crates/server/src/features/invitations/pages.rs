@@ -3,13 +3,14 @@
 //! addresses with a reminder policy.
 
 use super::service::{Address, SendRequest, recipients};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
 use crate::kernel::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
-use crate::web::StaffForm;
-use crate::web::layout::{datetime, num, page};
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{datetime, num, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -48,7 +49,7 @@ async fn render(
         html! {
             div.actions {
                 h1.grow { "Invitations: " (survey.title) }
-                a.btn.secondary href=(format!("/surveys/{}", survey.id)) { "Back to the survey" }
+                a.btn.secondary href=(paths::survey(survey.id)) { "Back to the survey" }
             }
             @match &note {
                 Some(Ok(r)) => p.note role="status" {
@@ -73,7 +74,7 @@ async fn render(
             }
             @if user.can(cxloop_core::access::Permission::SendInvitations) {
             h2 { "Send" }
-            form.stack method="post" action=(format!("/surveys/{}/invitations", survey.id)) {
+            form.stack method="post" action=(paths::survey_invitations(survey.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="segment_id" { "To a saved segment (its customers with an email)" }
                     select #segment_id name="segment_id" {

@@ -3,9 +3,9 @@
 //! the API and the page alike. Queueing and delivery are the kernel's
 //! (`crate::kernel::invite`), which inbound webhooks use too.
 
-use crate::AppState;
-use crate::error::AppError;
 use crate::kernel::invite::Recipient;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_store::CustomerRef;
 use serde::Deserialize;
 use serde_json::Value;

@@ -2,8 +2,9 @@
 //! button; the POST (the button, or a mail client's one-click RFC 8058
 //! request) records it. The token is the only credential needed.
 
-use crate::AppState;
-use crate::error::{AppError, PageError};
+use crate::platform::error::{AppError, PageError};
+use crate::state::AppState;
+use crate::ui::paths;
 use crate::web::public::shell;
 use axum::extract::{Path, State};
 use maud::{Markup, html};
@@ -30,7 +31,7 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
                 p { "You will not get surveys from us at " strong { (email) } " any more." }
             } @else {
                 p { "Stop all survey invitations to " strong { (email) } "?" }
-                form method="post" action=(format!("/u/{token}")) { button type="submit" { "Unsubscribe" } }
+                form method="post" action=(paths::unsubscribe(&token)) { button type="submit" { "Unsubscribe" } }
             }
         },
     ))

@@ -1,10 +1,10 @@
 //! The personas API: extract, call the service, answer JSON.
 
 use super::service;
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
-use crate::json::ApiJson;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::platform::json::ApiJson;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

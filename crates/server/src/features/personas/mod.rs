@@ -10,8 +10,9 @@ pub mod api;
 pub mod pages;
 pub mod service;
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -20,7 +21,7 @@ use axum::routing::{get, post, put};
 pub const FEATURE: super::Feature = super::Feature {
     name: "personas",
     routes,
-    nav: Some(super::Nav { href: "/personas", label: "Personas", after: "/customers" }),
+    nav: Some(super::Nav { href: paths::PERSONA_LIST, label: "Personas", after: "/customers" }),
     api_paths: api::PATHS,
     openapi: include_str!("openapi.json"),
 };
@@ -31,10 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route(api::PERSONAS, get(api::list_personas).post(api::create_persona))
         .route(api::PERSONA, put(api::update_persona).delete(api::delete_persona))
         .route(api::PERSONA_PICTURE, get(api::get_picture).put(api::put_picture).delete(api::delete_picture))
-        .route("/personas", get(pages::personas_page).post(pages::create_persona))
-        .route("/personas/{id}", get(pages::edit_persona).post(pages::update_persona))
-        .route("/personas/{id}/delete", post(pages::delete_persona))
-        .route("/personas/{id}/picture", get(pages::picture).post(pages::upload_picture))
+        .route(paths::PERSONA_LIST, get(pages::personas_page).post(pages::create_persona))
+        .route(paths::PERSONA_PAGE, get(pages::edit_persona).post(pages::update_persona))
+        .route(paths::PERSONA_DELETE, post(pages::delete_persona))
+        .route(paths::PERSONA_PICTURE, get(pages::picture).post(pages::upload_picture))
 }
 
 /// The picture as an HTTP answer, for the API and the page alike: its

@@ -3,12 +3,13 @@
 //! form to add one; each persona's page edits, re-pictures or deletes it.
 
 use super::service::{self, cards, find};
-use crate::AppState;
-use crate::auth::{Staff, WebUser, can};
-use crate::error::{AppError, PageError};
-use crate::web::StaffForm;
+use crate::platform::auth::{Staff, WebUser, can};
+use crate::platform::error::{AppError, PageError};
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, page};
+use crate::ui::paths;
 use crate::web::dashboard::tile;
-use crate::web::layout::{Confirm, Confirmation, page};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -67,7 +68,7 @@ async fn render(
                                 div.muted { "Segment: " a href=(format!("/customers?segment_id={}", s["id"].as_str().unwrap_or(""))) { (s["name"].as_str().unwrap_or("")) } " · " (s["customers"]) " customers" }
                             } @else { div.muted { "No segment linked" } }
                         }
-                        @if user.can(cxloop_core::access::Permission::ManageSegments) { a.btn.secondary href=(format!("/personas/{}", c.persona.id)) { "Edit" } }
+                        @if user.can(cxloop_core::access::Permission::ManageSegments) { a.btn.secondary href=(paths::persona(c.persona.id)) { "Edit" } }
                     }
                     @if !c.persona.description.is_empty() { p { (c.persona.description) } }
                     div.grid {
@@ -95,7 +96,7 @@ async fn render(
 fn avatar(p: &Persona) -> Markup {
     html! {
         @if p.has_picture {
-            img src=(format!("/personas/{}/picture", p.id)) alt=(format!("Picture of {}", p.name)) width="56" height="56" class="avatar";
+            img src=(paths::persona_picture(p.id)) alt=(format!("Picture of {}", p.name)) width="56" height="56" class="avatar";
         } @else {
             span.avatar.initials aria-hidden="true" { (p.initials) }
         }
@@ -159,11 +160,11 @@ async fn render_edit(
         user,
         "/personas",
         html! {
-            div.actions { (avatar(p)) h1.grow { (p.name) } a.btn.secondary href="/personas" { "All personas" } }
+            div.actions { (avatar(p)) h1.grow { (p.name) } a.btn.secondary href=(paths::PERSONA_LIST) { "All personas" } }
             @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
-            (persona_form(&format!("/personas/{}", p.id), user, &form, &segments, "Save changes"))
+            (persona_form(&paths::persona(p.id), user, &form, &segments, "Save changes"))
             h2 { "Picture" }
-            form.stack method="post" action=(format!("/personas/{}/picture", p.id)) enctype="multipart/form-data" {
+            form.stack method="post" action=(paths::persona_picture(p.id)) enctype="multipart/form-data" {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div {
                     label for="picture" { "PNG, JPEG, GIF or WebP, up to 200 KB" }
@@ -172,14 +173,14 @@ async fn render_edit(
                 button.btn.secondary type="submit" { "Upload picture" }
             }
             @if p.has_picture {
-                form method="post" action=(format!("/personas/{}/picture", p.id)) enctype="multipart/form-data" {
+                form method="post" action=(paths::persona_picture(p.id)) enctype="multipart/form-data" {
                     input type="hidden" name="_csrf" value=(user.csrf);
                     input type="hidden" name="remove" value="1";
                     button.btn.secondary type="submit" { "Remove picture (show initials)" }
                 }
             }
             h2 { "Delete" }
-            form method="post" action=(format!("/personas/{}/delete", p.id)) {
+            form method="post" action=(paths::persona_delete(p.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 button.btn.danger type="submit" { "Delete this persona" }
             }
@@ -206,7 +207,7 @@ pub async fn update_persona(
         Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
     };
-    crate::web::form_outcome(result, "/personas", |m| async move {
+    crate::platform::form::form_outcome(result, "/personas", |m| async move {
         render_edit(&state, &user, &current, Some(&form), Some(&m)).await
     })
     .await
@@ -221,13 +222,13 @@ pub async fn delete_persona(
     if !form.confirmed() {
         let consequence = html! { p { "Its description, goals, pain points and picture go; the customers and segment it describes stay." } };
         let question = format!("Delete the persona {}?", p.name);
-        let action = format!("/personas/{}/delete", p.id);
-        let back = format!("/personas/{}", p.id);
+        let action = paths::persona_delete(p.id);
+        let back = paths::persona(p.id);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/personas", "Delete persona", &back).into_response());
     }
     service::delete(&state, p.id).await?;
-    Ok(Redirect::to("/personas").into_response())
+    Ok(Redirect::to(paths::PERSONA_LIST).into_response())
 }
 
 /// Upload (or with `remove`, take away) the picture; a bad file shows the
@@ -238,7 +239,7 @@ pub async fn upload_picture(
     Path(id): Path<String>,
     form: Multipart,
 ) -> Result<Response, PageError> {
-    let up = crate::web::read_upload(&user, form, "picture").await?;
+    let up = crate::platform::form::read_upload(&user, form, "picture").await?;
     let p = find(&state, &id).await?;
     let remove = up.fields.contains_key("remove");
     let file = up.file.map(|(_, b)| b.to_vec()).unwrap_or_default();
@@ -248,7 +249,7 @@ pub async fn upload_picture(
         service::store_picture(&state, p.id, &file).await
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/personas/{}", p.id)).into_response()),
+        Ok(()) => Ok(Redirect::to(&paths::persona(p.id)).into_response()),
         Err(e @ AppError::Invalid { .. }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_edit(&state, &user, &p, None, Some(&e.public_message())).await?,
@@ -282,6 +283,8 @@ pub async fn create_persona(
         Ok(p) => service::save(&state, p).await,
         Err(e) => Err(e),
     };
-    crate::web::form_outcome(result, "/personas", |m| async move { render(&state, &user, Some(&form), Some(&m)).await })
-        .await
+    crate::platform::form::form_outcome(result, "/personas", |m| async move {
+        render(&state, &user, Some(&form), Some(&m)).await
+    })
+    .await
 }

@@ -3,8 +3,8 @@
 //! figures are computed here. Transport-free: it takes the state and plain
 //! values and answers typed results or an `AppError`.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use cxloop_store::{Persona, StoreError};
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! The privacy API: export or erase one customer, read the audit log.
 
 use super::service::{customer_data, erase};
-use crate::AppState;
-use crate::auth::{Api, can};
-use crate::error::AppError;
+use crate::platform::auth::{Api, can};
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};

@@ -8,7 +8,8 @@ pub mod api;
 pub mod pages;
 pub mod service;
 
-use crate::AppState;
+use crate::state::AppState;
+use crate::ui::paths;
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -23,7 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route(api::CUSTOMER_EXPORT, get(api::export_customer))
         .route(api::CUSTOMER_ERASE, post(api::erase_customer))
         .route(api::AUDIT, get(api::get_audit))
-        .route("/customers/{external_id}/privacy", get(pages::privacy_page))
-        .route("/customers/{external_id}/erase", post(pages::erase_customer))
-        .route("/audit", get(pages::audit_page))
+        .route(paths::CUSTOMER_PRIVACY, get(pages::privacy_page))
+        .route(paths::CUSTOMER_ERASE, post(pages::erase_customer))
+        .route(paths::AUDIT_PAGE, get(pages::audit_page))
 }

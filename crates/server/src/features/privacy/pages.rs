@@ -3,12 +3,13 @@
 //! audit log that records both. The same services as the API do the work.
 
 use super::service::erase;
-use crate::AppState;
-use crate::auth::{Staff, can};
-use crate::error::PageError;
 use crate::kernel::customers::customer_or_404;
-use crate::web::StaffForm;
-use crate::web::layout::{Confirm, Confirmation, page, path_segment};
+use crate::platform::auth::{Staff, can};
+use crate::platform::error::PageError;
+use crate::platform::form::StaffForm;
+use crate::state::AppState;
+use crate::ui::layout::{Confirm, Confirmation, page};
+use crate::ui::paths;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -21,7 +22,6 @@ pub async fn privacy_page(
     let c = customer_or_404(&state, &external_id).await?;
     let events = state.store.customer_events(c.id).await?.len();
     let responses = state.store.customer_response_count(c.id).await?;
-    let seg = path_segment(&c.external_id);
     let title = c.name.clone().unwrap_or_else(|| c.external_id.clone());
     Ok(page(
         "Privacy request",
@@ -29,15 +29,15 @@ pub async fn privacy_page(
         "/customers",
         html! {
             h1 { "Privacy request: " (title) }
-            p { a href=(format!("/customers/{seg}")) { "Back to the customer" } " · " a href="/audit" { "Audit log" } }
+            p { a href=(paths::customer(&c.external_id)) { "Back to the customer" } " · " a href=(paths::AUDIT_PAGE) { "Audit log" } }
             p { "cxloop holds for this customer: their record (id " code { (c.external_id) } ", name, email, "
                 (c.attributes.len()) " attributes), " (events) " lifecycle events and " (responses) " responses." }
             h2 { "Export (right of access)" }
             p { "Everything above as one JSON file. The export is recorded in the audit log under your name." }
-            p { a.btn href=(format!("/api/v1/customers/{seg}/export")) download=(format!("customer-{}.json", c.id)) { "Download everything (JSON)" } }
+            p { a.btn href=(paths::customer_export(&c.external_id)) download=(format!("customer-{}.json", c.id)) { "Download everything (JSON)" } }
             h2 { "Erase (right to erasure)" }
             p { "Removes their name, email, attributes and the text of every comment they wrote. Scores stay, without the person, so that KPIs over past periods do not change." }
-            form method="post" action=(format!("/customers/{seg}/erase")) {
+            form method="post" action=(paths::customer_erase(&c.external_id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 button.btn.danger type="submit" { "Erase this customer…" }
             }
@@ -51,15 +51,14 @@ pub async fn erase_customer(
     StaffForm(user, form, _): StaffForm<can::ManagePrivacy, Confirmation>,
 ) -> Result<Response, PageError> {
     let c = customer_or_404(&state, &external_id).await?;
-    let seg = path_segment(&c.external_id);
     if !form.confirmed() {
         let responses = state.store.customer_response_count(c.id).await?;
         let consequence = html! {
             p { "Their identity and the text of their comments across " (responses) " responses are erased for good. This cannot be undone; export first if they asked for a copy." }
         };
         let question = format!("Erase {}?", c.name.as_deref().unwrap_or(&c.external_id));
-        let action = format!("/customers/{seg}/erase");
-        let back = format!("/customers/{seg}/privacy");
+        let action = paths::customer_erase(&c.external_id);
+        let back = paths::customer_privacy(&c.external_id);
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/customers", "Erase for good", &back).into_response());
     }
@@ -71,7 +70,7 @@ pub async fn erase_customer(
         html! {
             h1 { "Customer erased" }
             p role="status" { "Their identity is gone and " (comments) " comments were erased. The audit log records it." }
-            p { a href="/customers" { "Customers" } " · " a href="/audit" { "Audit log" } }
+            p { a href=(paths::CUSTOMER_DIRECTORY) { "Customers" } " · " a href=(paths::AUDIT_PAGE) { "Audit log" } }
         },
     )
     .into_response())

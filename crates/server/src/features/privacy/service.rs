@@ -1,9 +1,9 @@
 //! The privacy service: a customer's data export and erasure, each
 //! recorded in the audit log, for the API and the pages alike.
 
-use crate::AppState;
-use crate::error::AppError;
 use crate::kernel::customers::customer_or_404;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use serde_json::{Value, json};
 
 /// Everything cxloop holds about one customer (logged in the audit trail

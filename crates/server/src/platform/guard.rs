@@ -4,7 +4,7 @@
 //! address, and a panic anywhere becomes an opaque 500 with one log line
 //! instead of a dropped connection.
 
-use crate::error::{AppError, PageError};
+use crate::platform::error::{AppError, PageError};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -45,13 +45,13 @@ fn is_public_work(req: &Request) -> bool {
 
 /// Refuses public work beyond the per-address limit with 429 and `Retry-After`.
 pub async fn limit_public(
-    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     req: Request,
     next: Next,
 ) -> Response {
     if is_public_work(&req)
         && let Some(addr) = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        && let Err(retry_after) = state.limits.public.hit(&crate::limits::address_key(addr.0.ip()))
+        && let Err(retry_after) = state.limits.public.hit(&crate::platform::limits::address_key(addr.0.ip()))
     {
         let e = AppError::TooMany { retry_after };
         return if req.uri().path().starts_with("/api/") { e.into_response() } else { PageError(e).into_response() };

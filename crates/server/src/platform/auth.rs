@@ -4,9 +4,9 @@
 //! and [`Api`] also require a permission, decided by
 //! [`cxloop_core::access::decide`].
 
-use crate::AppState;
-use crate::crypto::{ct_eq, new_token, sha256_hex};
-use crate::error::AppError;
+use crate::platform::crypto::{ct_eq, new_token, sha256_hex};
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
@@ -24,7 +24,7 @@ pub const SESSION_DAYS: i64 = 7;
 
 /// Hashes a password with argon2id and a fresh random salt.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::encode_b64(&crate::crypto::random_bytes::<16>())
+    let salt = SaltString::encode_b64(&crate::platform::crypto::random_bytes::<16>())
         .map_err(|e| AppError::Internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -94,7 +94,7 @@ pub async fn log_in(
     // answer takes as long either way.
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let email = email.trim().to_lowercase();
-    let address = addr.map(crate::limits::address_key);
+    let address = addr.map(crate::platform::limits::address_key);
     let limits = &state.limits;
     limits.login_account.check(&email).map_err(|retry_after| AppError::TooMany { retry_after })?;
     if let Some(a) = &address {
@@ -176,8 +176,7 @@ pub struct LoginRedirect(String);
 
 impl IntoResponse for LoginRedirect {
     fn into_response(self) -> Response {
-        let next: String = form_urlencoded::byte_serialize(self.0.as_bytes()).collect();
-        Redirect::to(&format!("/login?next={next}")).into_response()
+        Redirect::to(&crate::ui::paths::login_then(&self.0)).into_response()
     }
 }
 
@@ -191,7 +190,7 @@ impl FromRequestParts<AppState> for WebUser {
                 let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
                 Err(LoginRedirect(path).into_response())
             }
-            Err(e) => Err(crate::error::PageError(e).into_response()),
+            Err(e) => Err(crate::platform::error::PageError(e).into_response()),
         }
     }
 }
@@ -324,7 +323,7 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
         let user = WebUser::from_request_parts(parts, state).await?;
         if !user.can(P::PERMISSION) {
             let e = AppError::Forbidden(role_lacks(user.user.role, P::PERMISSION));
-            return Err(crate::error::PageError(e).into_response());
+            return Err(crate::platform::error::PageError(e).into_response());
         }
         Ok(Staff(user, PhantomData))
     }
@@ -354,7 +353,7 @@ impl<P: Needs> FromRequestParts<AppState> for MaybeApi<P> {
 pub struct MaybeWebUser(pub Option<WebUser>);
 
 impl FromRequestParts<AppState> for MaybeWebUser {
-    type Rejection = crate::error::PageError;
+    type Rejection = crate::platform::error::PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(MaybeWebUser(session_user(parts, state).await?))
@@ -365,7 +364,7 @@ impl FromRequestParts<AppState> for MaybeWebUser {
 pub struct PurgeSessions;
 
 #[async_trait::async_trait]
-impl crate::jobs::Sweeper for PurgeSessions {
+impl crate::platform::jobs::Sweeper for PurgeSessions {
     fn name(&self) -> &'static str {
         "purge sessions"
     }
@@ -374,7 +373,7 @@ impl crate::jobs::Sweeper for PurgeSessions {
         std::time::Duration::from_secs(3600)
     }
 
-    async fn sweep(&self, ctx: &crate::jobs::JobContext) -> Result<usize, String> {
+    async fn sweep(&self, ctx: &crate::platform::jobs::JobContext) -> Result<usize, String> {
         let n = ctx.store.purge_sessions(time::OffsetDateTime::now_utc()).await.map_err(|e| e.to_string())?;
         if n > 0 {
             tracing::info!(sessions = n, "purged expired sessions");

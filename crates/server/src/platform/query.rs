@@ -4,7 +4,7 @@
 //! ([`ApiQuery`]) and the same message on a kind page ([`PageQuery`]),
 //! never axum's plain-text 400.
 
-use crate::error::{AppError, PageError};
+use crate::platform::error::{AppError, PageError};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;

@@ -1,16 +1,12 @@
 //! The OpenAPI document, written by hand beside the handlers: the kernel's
-//! part here (`openapi.json`), each feature's in its folder
-//! ([`crate::features::Feature::openapi`]), merged once. Tests check it
-//! against the routed paths (each part against its own), its references,
-//! its strictness and the statuses each operation can answer.
+//! part in `api/openapi.json`, each feature's in its folder
+//! ([`crate::features::Feature::openapi`]), merged once by [`merge`] when
+//! the application serves it ([`crate::openapi_document`]). Tests check
+//! the served document against the routed paths (each part against its
+//! own), its references, its strictness and the statuses each operation
+//! can answer.
 
-use axum::http::header;
-use axum::response::IntoResponse;
 use serde_json::Value;
-use std::sync::LazyLock;
-
-/// The kernel's part: its paths, the shared schemas, parameters and responses.
-pub const KERNEL: &str = include_str!("openapi.json");
 
 /// The kernel's part merged with every feature's: paths and schemas are
 /// added, and a name two parts both define is refused.
@@ -32,31 +28,15 @@ pub fn merge(kernel: &str, parts: &[(&str, &str)]) -> Result<Value, String> {
     Ok(doc)
 }
 
-/// The served document, merged once (the parts are compiled in and the
-/// tests below merge them, so the error is for a build that skipped them).
-pub static DOCUMENT: LazyLock<Result<String, String>> = LazyLock::new(|| {
-    let parts: Vec<(&str, &str)> = crate::features::ALL.iter().map(|f| (f.name, f.openapi)).collect();
-    merge(KERNEL, &parts).and_then(|doc| serde_json::to_string_pretty(&doc).map_err(|e| e.to_string()))
-});
-
-/// The merged document's text.
-pub fn document_text() -> Result<&'static str, crate::error::AppError> {
-    DOCUMENT.as_deref().map_err(|e| crate::error::AppError::Internal(format!("the OpenAPI document: {e}")))
-}
-
-pub async fn document() -> Result<impl IntoResponse, crate::error::AppError> {
-    Ok(([(header::CONTENT_TYPE, "application/json")], document_text()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn document_lists_exactly_the_routed_paths() {
-        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi_document().unwrap()).unwrap();
         let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
-        let mut routed: Vec<&str> = super::super::PATHS.to_vec();
+        let mut routed: Vec<&str> = crate::api::PATHS.to_vec();
         for f in crate::features::ALL {
             routed.extend(f.api_paths);
         }
@@ -75,9 +55,9 @@ mod tests {
             p.sort_unstable();
             p
         };
-        let mut kernel: Vec<String> = super::super::PATHS.iter().map(|p| p.to_string()).collect();
+        let mut kernel: Vec<String> = crate::api::PATHS.iter().map(|p| p.to_string()).collect();
         kernel.sort_unstable();
-        assert_eq!(paths(KERNEL), kernel, "kernel");
+        assert_eq!(paths(crate::KERNEL_OPENAPI), kernel, "kernel");
         for f in crate::features::ALL {
             let mut own: Vec<String> = f.api_paths.iter().map(|p| p.to_string()).collect();
             own.sort_unstable();
@@ -88,16 +68,16 @@ mod tests {
     #[test]
     fn merging_refuses_a_name_defined_twice() {
         let part = r#"{"paths": {"/api/v1/surveys": {}}}"#;
-        let e = merge(KERNEL, &[("clash", part)]).unwrap_err();
+        let e = merge(crate::KERNEL_OPENAPI, &[("clash", part)]).unwrap_err();
         assert!(e.contains("\"/api/v1/surveys\" is defined twice"), "{e}");
         let part = r#"{"paths": {}, "components": {"schemas": {"Submission": {}}}}"#;
-        assert!(merge(KERNEL, &[("clash", part)]).unwrap_err().contains("schemas \"Submission\""));
+        assert!(merge(crate::KERNEL_OPENAPI, &[("clash", part)]).unwrap_err().contains("schemas \"Submission\""));
     }
 
     #[test]
     fn every_reference_resolves() {
-        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
-        let text = document_text().unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi_document().unwrap()).unwrap();
+        let text = crate::openapi_document().unwrap();
         for piece in text.split("\"$ref\": \"#/").skip(1) {
             let path = &piece[..piece.find('"').unwrap()];
             let mut node = &doc;
@@ -147,7 +127,7 @@ mod tests {
     /// says `true` itself: senders post their own payloads.
     #[test]
     fn every_request_object_says_whether_other_fields_are_allowed() {
-        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi_document().unwrap()).unwrap();
         let open = [doc["components"]["schemas"]["Persona"].clone()];
         let mut objects = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
@@ -172,7 +152,7 @@ mod tests {
     /// (`query::parse_query`); the document says so for every optional one.
     #[test]
     fn every_optional_query_parameter_allows_an_empty_value() {
-        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi_document().unwrap()).unwrap();
         let mut missing = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for (key, item) in ops.as_object().unwrap() {
@@ -195,7 +175,7 @@ mod tests {
     /// unknown; a query can be invalid; public posts can be rate limited.
     #[test]
     fn every_operation_lists_every_status_it_can_answer() {
-        let doc: serde_json::Value = serde_json::from_str(document_text().unwrap()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi_document().unwrap()).unwrap();
         let mut missing = Vec::new();
         for (path, ops) in doc["paths"].as_object().unwrap() {
             for (method, op) in ops.as_object().unwrap() {

@@ -2,7 +2,7 @@
 //! or PNG (greyscale, `scale` pixels a module), with the standard quiet
 //! zone of four modules. The matrix comes from `qrcodegen`.
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 use qrcodegen::{QrCode, QrCodeEcc};
 
 const QUIET: i32 = 4;

@@ -174,7 +174,7 @@ impl IntoResponse for PageError {
             ),
             other => ("That did not work", other.public_message()),
         };
-        let mut resp = (e.status(), crate::web::layout::message_page(title, &text)).into_response();
+        let mut resp = (e.status(), crate::ui::layout::message_page(title, &text)).into_response();
         if let Some(secs) = e.retry_after() {
             resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }

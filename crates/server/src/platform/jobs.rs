@@ -110,16 +110,6 @@ impl Registry {
     }
 }
 
-/// The registry of a `serve` process: one line per job kind and sweeper.
-/// Invitation delivery is registered only when mail is configured.
-pub fn registry(delivery: Option<Arc<crate::kernel::invite::Delivery>>) -> Registry {
-    let mut r = Registry::default().job(Probe).job(crate::kernel::textwork::Retag);
-    if let Some(d) = delivery {
-        r = r.sweeper(crate::kernel::invite::DeliverInvitations(d));
-    }
-    r.sweeper(crate::kernel::textwork::AnalysePending::default()).sweeper(crate::auth::PurgeSessions)
-}
-
 /// Queues a job of kind `K` with its typed payload.
 pub async fn enqueue<K: JobKind>(
     store: &dyn Store,
@@ -134,7 +124,11 @@ pub async fn enqueue<K: JobKind>(
 /// A name for this process's worker: host, pid and a random suffix.
 pub fn worker_id() -> String {
     let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "cxloop".into());
-    format!("{host}-{}-{}", std::process::id(), crate::crypto::hex(&crate::crypto::random_bytes::<2>()))
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::platform::crypto::hex(&crate::platform::crypto::random_bytes::<2>())
+    )
 }
 
 /// Seconds until the next try after `attempts` failures: 2, 4, 8 … capped at an hour.
@@ -266,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_registry_knows_every_kind_once() {
-        let r = registry(None);
+        let r = crate::job_registry(None);
         assert_eq!(r.kinds(), vec!["probe", "retag"]);
         assert_eq!(r.sweeper_names(), vec!["analyse comments", "purge sessions"]);
     }

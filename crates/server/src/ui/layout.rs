@@ -2,7 +2,8 @@
 //! helpers shared by the templates. Everything user-supplied goes through
 //! maud's escaping; nothing here emits raw strings built from input.
 
-use crate::auth::WebUser;
+use crate::platform::auth::WebUser;
+use crate::ui::paths;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
@@ -33,7 +34,7 @@ pub fn shell(title: &str, sheet: Sheet, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
                 @match sheet {
-                    Sheet::Staff => link rel="stylesheet" href="/assets/app.css";,
+                    Sheet::Staff => link rel="stylesheet" href=(paths::APP_CSS);,
                     Sheet::Public => style { (PreEscaped(PUBLIC_CSS)) },
                 }
             }
@@ -115,7 +116,7 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     div.wrap {
-                        a.brand href="/dashboard" { "cxloop" }
+                        a.brand href=(paths::DASHBOARD) { "cxloop" }
                         nav aria-label="Main" {
                             @for (href, label) in nav {
                                 @if current == href {
@@ -125,9 +126,9 @@ pub fn page(title: &str, user: &WebUser, current: &str, body: Markup) -> Markup 
                                 }
                             }
                         }
-                        form method="post" action="/logout" {
+                        form method="post" action=(paths::LOGOUT) {
                             input type="hidden" name="_csrf" value=(user.csrf);
-                            a href="/account" title="Your account and API tokens" { (user.user.email) }
+                            a href=(paths::ACCOUNT_PAGE) title="Your account and API tokens" { (user.user.email) }
                             button type="submit" { "Log out" }
                         }
                     }

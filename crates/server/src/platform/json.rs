@@ -3,8 +3,8 @@
 //! so `questions[0].type: unknown variant` comes back as
 //! `field: "questions[0].type"`.
 
-use crate::AppState;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
