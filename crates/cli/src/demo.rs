@@ -678,7 +678,7 @@ fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, an
     attributes.insert("seats".into(), c.seats.into());
     let slug = c.name.to_lowercase().replace(' ', "-");
     NewResponse {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::ResponseId::new(),
         survey: survey.clone(),
         customer: Some(CustomerRef {
             external_id: c.external_id.clone(),

@@ -476,7 +476,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Jobs(JobsCommand::Show { data, id }) => {
             let store = data.open().await?;
-            match store.job(id).await {
+            match store.job(id.into()).await {
                 Ok(job) => println!("{}", serde_json::to_string_pretty(&job)?),
                 Err(StoreError::NotFound) => bail!("no job {id}"),
                 Err(e) => return Err(e.into()),

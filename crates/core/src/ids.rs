@@ -83,6 +83,35 @@ id!(
     PersonaId
 );
 
+id!(
+    /// A response to a survey.
+    ResponseId
+);
+id!(
+    /// A staff account.
+    UserId
+);
+id!(
+    /// An API token.
+    TokenId
+);
+id!(
+    /// An inbound webhook.
+    HookId
+);
+id!(
+    /// An email invitation.
+    InvitationId
+);
+id!(
+    /// A background job.
+    JobId
+);
+id!(
+    /// A customer lifecycle event.
+    EventId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ fn main() {
 
         let batch: Vec<NewInvitation> = (0..n)
             .map(|i| NewInvitation {
-                id: uuid::Uuid::now_v7(),
+                id: cxloop_core::ids::InvitationId::new(),
                 token: format!("{:064x}", i),
                 email: format!("person{i}@example.com"),
                 customer_id: None,

@@ -114,7 +114,7 @@ async fn run(backend: cxloop_store::testing::Backend, http_n: usize, clients: us
                     answers.insert("why".into(), cxloop_core::AnswerValue::Text(COMMENTS[i % 4].into()));
                 }
                 NewResponse {
-                    id: uuid::Uuid::now_v7(),
+                    id: cxloop_core::ids::ResponseId::new(),
                     survey: survey.clone(),
                     customer: None,
                     submitted_at: now - time::Duration::seconds((i as i64 * 31_536_000) / bulk_n.max(1) as i64),

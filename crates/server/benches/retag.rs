@@ -44,7 +44,7 @@ fn main() {
                     answers.insert("nps".into(), cxloop_core::AnswerValue::Score((i % 11) as i32));
                     answers.insert("why".into(), cxloop_core::AnswerValue::Text(format!("{} #{i}", COMMENTS[i % 6])));
                     NewResponse {
-                        id: uuid::Uuid::now_v7(),
+                        id: cxloop_core::ids::ResponseId::new(),
                         survey: survey.clone(),
                         customer: None,
                         submitted_at: now - time::Duration::seconds(i as i64 * 30),

@@ -80,7 +80,7 @@ fn response(
         answers.insert("why".into(), AnswerValue::Text(t.into()));
     }
     NewResponse {
-        id: Uuid::now_v7(),
+        id: Uuid::now_v7().into(),
         survey: s.clone(),
         customer: customer.map(|c| CustomerRef {
             external_id: c.into(),
@@ -184,7 +184,8 @@ async fn concurrent_inserts_are_group_committed_exactly_once(store: Arc<dyn Stor
         }));
     }
     let mut created = 0;
-    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<Uuid>> = Default::default();
+    let mut by_key: std::collections::HashMap<String, std::collections::HashSet<cxloop_core::ids::ResponseId>> =
+        Default::default();
     for (i, t) in tasks.into_iter().enumerate() {
         let (Inserted::Created(r) | Inserted::Replayed(r)) = t.await.unwrap();
         if i % 3 == 0 {
@@ -676,7 +677,7 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     store.create_survey(&other).await.unwrap();
     let now = datetime!(2026-06-01 9:00 UTC);
     let inv = |email: &str, token: &str| NewInvitation {
-        id: Uuid::now_v7(),
+        id: Uuid::now_v7().into(),
         token: token.into(),
         email: email.into(),
         customer_id: None,
@@ -733,7 +734,7 @@ async fn invitations_honour_unsubscribes_and_the_contact_rule(store: Arc<dyn Sto
     assert!(store.due_reminders(due + time::Duration::days(30), 10).await.unwrap().is_empty(), "one reminder at most");
     let by_token = store.invitation_by_token("t-a").await.unwrap();
     assert_eq!((by_token.status.as_str(), by_token.reminders, by_token.sent_at), ("opened", 1, Some(now)));
-    let rid = Uuid::now_v7();
+    let rid: cxloop_core::ids::ResponseId = Uuid::now_v7().into();
     // Answering is claimed first: once only; a failed store gives the claim back.
     assert!(store.claim_invitation_answer(first.id, due).await.unwrap());
     assert!(!store.claim_invitation_answer(first.id, due).await.unwrap());
@@ -792,7 +793,7 @@ async fn hooks_record_each_event_once_and_widgets_keep_their_origins(store: Arc<
     let s = survey("hooked");
     store.create_survey(&s).await.unwrap();
     let hook = Hook {
-        id: Uuid::now_v7(),
+        id: Uuid::now_v7().into(),
         name: "Helpdesk".into(),
         secret: "s3cret".into(),
         events: [("ticket.solved".to_string(), s.id)].into_iter().collect(),
@@ -800,7 +801,7 @@ async fn hooks_record_each_event_once_and_widgets_keep_their_origins(store: Arc<
     };
     store.create_hook(&hook).await.unwrap();
     assert!(matches!(
-        store.create_hook(&Hook { id: Uuid::now_v7(), ..hook.clone() }).await,
+        store.create_hook(&Hook { id: Uuid::now_v7().into(), ..hook.clone() }).await,
         Err(StoreError::Conflict { what: "name" })
     ));
     let back = store.hook(hook.id).await.unwrap();
@@ -952,7 +953,7 @@ async fn statuses_and_kinds_are_checked_by_the_database(backend: Backend) {
     store.create_survey(&s).await.unwrap();
     let now = datetime!(2026-06-01 9:00 UTC);
     let inv = NewInvitation {
-        id: Uuid::now_v7(),
+        id: Uuid::now_v7().into(),
         token: "t-checked".into(),
         email: "a@example.com".into(),
         customer_id: None,

@@ -149,7 +149,7 @@ pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateT
         .step_by(3)
         .take(320)
         .map(|f| NewInvitation {
-            id: uuid::Uuid::now_v7(),
+            id: cxloop_core::ids::InvitationId::new(),
             token: cxloop_server::platform::crypto::new_token(),
             email: f.customer.email.clone().unwrap_or_default(),
             customer_id: Some(f.customer.id),
@@ -193,7 +193,7 @@ pub async fn invitations(store: &dyn Store, rng: &mut SmallRng, now: OffsetDateT
             let mut context = inv.context.clone().unwrap_or_default();
             context.insert("invitation".into(), inv.id.to_string().into());
             let r = NewResponse {
-                id: uuid::Uuid::now_v7(),
+                id: cxloop_core::ids::ResponseId::new(),
                 survey: survey.clone(),
                 customer: f.map(|f| CustomerRef {
                     external_id: f.customer.external_id.clone(),
@@ -227,7 +227,7 @@ pub async fn integrations(store: &dyn Store, now: OffsetDateTime) -> Result<()> 
     let nps = store.get_survey_by_slug("relationship-nps").await?;
     store
         .create_hook(&cxloop_store::Hook {
-            id: uuid::Uuid::now_v7(),
+            id: cxloop_core::ids::HookId::new(),
             name: "Helpdesk".into(),
             secret: cxloop_server::platform::crypto::new_token(),
             events: [("ticket.solved".to_string(), csat.id)].into_iter().collect(),

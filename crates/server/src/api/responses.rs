@@ -108,15 +108,15 @@ fn window(from: Option<&str>, to: Option<&str>) -> Result<TimeWindow, AppError> 
 }
 
 fn encode_cursor(r: &StoredResponse) -> String {
-    format!("{}_{}", r.submitted_at.unix_timestamp_nanos() / 1000, r.id.simple())
+    format!("{}_{}", r.submitted_at.unix_timestamp_nanos() / 1000, r.id.uuid().simple())
 }
 
-fn decode_cursor(s: &str) -> Result<(OffsetDateTime, uuid::Uuid), AppError> {
+fn decode_cursor(s: &str) -> Result<(OffsetDateTime, cxloop_core::ids::ResponseId), AppError> {
     let bad = || AppError::invalid("cursor", "cursor is not one this API returned");
     let (micros, id) = s.split_once('_').ok_or_else(bad)?;
     let micros: i128 = micros.parse().map_err(|_| bad())?;
     let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
-    Ok((at, uuid::Uuid::parse_str(id).map_err(|_| bad())?))
+    Ok((at, id.parse().map_err(|_| bad())?))
 }
 
 pub async fn list_responses(

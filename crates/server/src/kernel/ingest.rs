@@ -190,7 +190,7 @@ pub async fn submit(
         None => None,
     };
     let record = NewResponse {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::ResponseId::new(),
         survey: survey.clone(),
         customer,
         submitted_at,

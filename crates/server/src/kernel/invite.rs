@@ -98,7 +98,7 @@ pub async fn invite(
             continue;
         }
         batch.push(NewInvitation {
-            id: uuid::Uuid::now_v7(),
+            id: cxloop_core::ids::InvitationId::new(),
             token: crate::platform::crypto::new_token(),
             email: email.to_string(),
             customer_id: r.customer_id,

@@ -91,7 +91,7 @@ pub async fn save_taxonomy(
     taxonomy: &Taxonomy,
     note: Option<&str>,
     by: Option<&str>,
-) -> Result<(TaxonomyVersion, uuid::Uuid), crate::platform::error::AppError> {
+) -> Result<(TaxonomyVersion, cxloop_core::ids::JobId), crate::platform::error::AppError> {
     taxonomy.validate().map_err(|e| crate::platform::error::AppError::invalid(e.field.clone(), e.message.clone()))?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 500) {
@@ -283,7 +283,7 @@ pub async fn add_theme_from_phrase(
     by: &str,
     phrase: &str,
     name: Option<&str>,
-) -> Result<(u32, uuid::Uuid, Theme), AppError> {
+) -> Result<(u32, cxloop_core::ids::JobId, Theme), AppError> {
     let (_, mut tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let theme = crate::kernel::themes_report::theme_from_phrase(&tax, phrase, name)?;
     tax.themes.push(theme.clone());

@@ -6,6 +6,7 @@
 use crate::kernel::report::RangeOut;
 use crate::platform::error::AppError;
 use crate::state::AppState;
+use cxloop_core::ids::ResponseId;
 use cxloop_core::period::{DateRange, Interval, fmt_date, parse_date};
 use cxloop_core::stats::{self, Difference, Histogram};
 use cxloop_core::{QuestionType, Survey};
@@ -13,7 +14,6 @@ use cxloop_store::{StoreError, ThemeExample, ThemeMention, ThemeVolume, TimeWind
 use cxloop_text::Taxonomy;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendPoint {
@@ -157,7 +157,7 @@ async fn counts_for_members(
     }
     let mentions: Vec<ThemeMention> =
         store.theme_mentions(version, survey, window).await?.into_iter().filter(|m| member(&m.customer_id)).collect();
-    let mut seen: HashSet<(&str, Uuid)> = HashSet::new();
+    let mut seen: HashSet<(&str, ResponseId)> = HashSet::new();
     let mut with: HashMap<String, Histogram> = HashMap::new();
     let mut days: HashMap<(String, String), u64> = HashMap::new();
     let mut volumes: HashMap<&str, (u64, f64, u64)> = HashMap::new();
@@ -207,7 +207,7 @@ async fn member_examples(
         by.then(b.submitted_at.cmp(&a.submitted_at))
     });
     rows.truncate(limit);
-    let ids: Vec<(Uuid, String)> = rows.iter().map(|m| (m.response_id, m.question_key.clone())).collect();
+    let ids: Vec<(ResponseId, String)> = rows.iter().map(|m| (m.response_id, m.question_key.clone())).collect();
     let bodies = state.store.text_bodies(&ids).await?;
     Ok(rows
         .into_iter()

@@ -116,7 +116,7 @@ pub async fn enqueue<K: JobKind>(
     payload: &K::Payload,
     run_at: OffsetDateTime,
     max_attempts: u32,
-) -> Result<uuid::Uuid, StoreError> {
+) -> Result<cxloop_core::ids::JobId, StoreError> {
     let payload = serde_json::to_value(payload).map_err(StoreError::from)?;
     store.enqueue(&NewJob { kind: K::KIND.into(), payload, run_at, max_attempts }).await
 }

@@ -4,8 +4,7 @@
 //! page that does not exist or put an unescaped customer id in a URL.
 //! Query strings are added with [`with_query`].
 
-use cxloop_core::ids::{PersonaId, SegmentId, SurveyId};
-use uuid::Uuid;
+use cxloop_core::ids::{HookId, PersonaId, SegmentId, SurveyId, TokenId, UserId};
 
 pub const HOME: &str = "/";
 pub const LOGIN: &str = "/login";
@@ -67,26 +66,18 @@ pub trait Segment {
     fn segment(&self) -> String;
 }
 
-impl Segment for SurveyId {
-    fn segment(&self) -> String {
-        self.to_string()
-    }
+/// Typed ids write as their UUID.
+macro_rules! id_segments {
+    ($($id:ty),*) => {
+        $(impl Segment for $id {
+            fn segment(&self) -> String {
+                self.to_string()
+            }
+        })*
+    };
 }
-impl Segment for SegmentId {
-    fn segment(&self) -> String {
-        self.to_string()
-    }
-}
-impl Segment for PersonaId {
-    fn segment(&self) -> String {
-        self.to_string()
-    }
-}
-impl Segment for Uuid {
-    fn segment(&self) -> String {
-        self.to_string()
-    }
-}
+id_segments!(SurveyId, SegmentId, PersonaId, UserId, TokenId, HookId);
+
 /// Text (an external id, a slug, a token) is percent-encoded: a `/`, `?`
 /// or `#` in it stays inside its segment.
 impl Segment for &str {
@@ -175,22 +166,22 @@ pub fn persona_delete(id: PersonaId) -> String {
 pub fn persona_picture(id: PersonaId) -> String {
     fill(PERSONA_PICTURE, &[&id])
 }
-pub fn user_role(id: Uuid) -> String {
+pub fn user_role(id: UserId) -> String {
     fill(USER_ROLE, &[&id])
 }
-pub fn user_active(id: Uuid) -> String {
+pub fn user_active(id: UserId) -> String {
     fill(USER_ACTIVE, &[&id])
 }
-pub fn user_remove(id: Uuid) -> String {
+pub fn user_remove(id: UserId) -> String {
     fill(USER_REMOVE, &[&id])
 }
-pub fn user_token_revoke(id: Uuid) -> String {
+pub fn user_token_revoke(id: TokenId) -> String {
     fill(USER_TOKEN_REVOKE, &[&id])
 }
-pub fn account_token_revoke(id: Uuid) -> String {
+pub fn account_token_revoke(id: TokenId) -> String {
     fill(ACCOUNT_TOKEN_REVOKE, &[&id])
 }
-pub fn channel_hook_delete(id: Uuid) -> String {
+pub fn channel_hook_delete(id: HookId) -> String {
     fill(CHANNEL_HOOK_DELETE, &[&id])
 }
 pub fn channel_widget(survey: SurveyId) -> String {
@@ -234,7 +225,8 @@ mod tests {
 
     #[test]
     fn every_builder_fills_its_own_pattern() {
-        let (s, g, p, u) = (SurveyId::new(), SegmentId::new(), PersonaId::new(), Uuid::now_v7());
+        let (s, g, p, u, t, h) =
+            (SurveyId::new(), SegmentId::new(), PersonaId::new(), UserId::new(), TokenId::new(), HookId::new());
         let cases: Vec<(&str, String)> = vec![
             (SURVEY_PAGE, survey(s)),
             (SURVEY_EDIT, survey_edit(s)),
@@ -255,9 +247,9 @@ mod tests {
             (USER_ROLE, user_role(u)),
             (USER_ACTIVE, user_active(u)),
             (USER_REMOVE, user_remove(u)),
-            (USER_TOKEN_REVOKE, user_token_revoke(u)),
-            (ACCOUNT_TOKEN_REVOKE, account_token_revoke(u)),
-            (CHANNEL_HOOK_DELETE, channel_hook_delete(u)),
+            (USER_TOKEN_REVOKE, user_token_revoke(t)),
+            (ACCOUNT_TOKEN_REVOKE, account_token_revoke(t)),
+            (CHANNEL_HOOK_DELETE, channel_hook_delete(h)),
             (CHANNEL_WIDGET, channel_widget(s)),
             (PUBLIC_SURVEY, public_survey("nps")),
             (PUBLIC_THANKS, public_thanks("nps")),

@@ -164,7 +164,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     crate::platform::form::SessionForm(user, _): crate::platform::form::SessionForm<crate::platform::form::NoFields>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
+    let id: cxloop_core::ids::TokenId = id.parse().map_err(|_| AppError::NotFound("token"))?;
     // Only one's own: someone else's token is "not found", not "forbidden".
     state.store.delete_token(id, Some(user.user.id)).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("token"),

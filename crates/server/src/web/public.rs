@@ -198,7 +198,7 @@ async fn checked_link(
     state: &AppState,
     survey: &Survey,
     link: LinkParams,
-) -> Result<(Checked, Option<uuid::Uuid>), PageError> {
+) -> Result<(Checked, Option<cxloop_core::ids::InvitationId>), PageError> {
     if let Some(token) = link.i.as_deref().filter(|t| !t.is_empty()) {
         return match crate::kernel::ingest::open_invitation(state, survey, token).await {
             Ok(inv) => Ok((Checked::Ok(LinkParams { i: Some(token.to_string()), ..Default::default() }), Some(inv.id))),

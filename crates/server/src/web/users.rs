@@ -201,7 +201,7 @@ fn parse_role(s: &str) -> Result<Role, AppError> {
 /// The account a form is about, named in the path (malformed or unknown
 /// ids are 404).
 async fn account_form(state: &AppState, id: &str) -> Result<User, AppError> {
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("account"))?;
+    let id: cxloop_core::ids::UserId = id.parse().map_err(|_| AppError::NotFound("account"))?;
     let target = state.store.user(id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("account"),
         other => other.into(),
@@ -300,7 +300,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     StaffForm(user, _, _): StaffForm<can::ManageUsers, crate::platform::form::NoFields>,
 ) -> Result<Response, PageError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("token"))?;
+    let id: cxloop_core::ids::TokenId = id.parse().map_err(|_| AppError::NotFound("token"))?;
     state.store.delete_token(id, None).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("token"),
         other => other.into(),

@@ -116,7 +116,7 @@ async fn csv_export_streams_many_pages() {
             let mut answers = cxloop_core::Answers::new();
             answers.insert("nps".into(), cxloop_core::AnswerValue::Score(i % 11));
             cxloop_store::NewResponse {
-                id: uuid::Uuid::now_v7(),
+                id: cxloop_core::ids::ResponseId::new(),
                 survey: survey.clone(),
                 customer: None,
                 submitted_at: base + time::Duration::minutes(i64::from(i)),

@@ -57,7 +57,10 @@ async fn health(app: &TestApp) -> (u16, Value) {
 /// Every acknowledged id is readable through `store`.
 async fn all_stored(store: &dyn Store, ids: &[Uuid]) {
     for id in ids {
-        store.get_response(*id).await.unwrap_or_else(|e| panic!("acknowledged response {id} is not stored: {e}"));
+        store
+            .get_response((*id).into())
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged response {id} is not stored: {e}"));
     }
 }
 

@@ -97,7 +97,7 @@ async fn invitations_are_sent_opened_answered_reminded_and_unsubscribed() {
     // A reminder goes to those who have not answered, once.
     let (_, listed) = app.get_json(&format!("/api/v1/surveys/{id}/invitations")).await;
     let ann_inv = listed["invitations"].as_array().unwrap().iter().find(|i| i["email"] == "ann@example.com").unwrap();
-    let ann_id = uuid::Uuid::parse_str(ann_inv["id"].as_str().unwrap()).unwrap();
+    let ann_id: cxloop_core::ids::InvitationId = ann_inv["id"].as_str().unwrap().parse().unwrap();
     let now = time::OffsetDateTime::now_utc();
     app.store.mark_invitation_sent(ann_id, now, 0, Some(now - time::Duration::seconds(1))).await.unwrap();
     let mail = sink.wait_for(3).await;

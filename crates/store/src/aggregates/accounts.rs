@@ -2,8 +2,8 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::UserId;
 use serde::Serialize;
-use uuid::Uuid;
 
 /// Staff accounts and instance settings.
 #[async_trait]
@@ -11,7 +11,7 @@ pub trait AccountStore: Send + Sync {
     /// Fails with `Conflict { what: "email" }` when the email is taken.
     async fn create_user(&self, user: &NewUser) -> Result<User>;
     async fn user_by_email(&self, email: &str) -> Result<UserWithPassword>;
-    async fn user(&self, id: Uuid) -> Result<User>;
+    async fn user(&self, id: UserId) -> Result<User>;
     async fn count_users(&self) -> Result<u64>;
     async fn list_users(&self) -> Result<Vec<User>>;
     /// Changes an account's role or whether it is active, recording it in
@@ -19,10 +19,10 @@ pub trait AccountStore: Send + Sync {
     /// Deactivating ends its sessions. Fails with
     /// `Conflict { what: "last_admin" }` when the change would leave no
     /// active admin.
-    async fn update_user(&self, id: Uuid, change: UserChange, actor: &str) -> Result<User>;
+    async fn update_user(&self, id: UserId, change: UserChange, actor: &str) -> Result<User>;
     /// Removes an account with its sessions and tokens, audited likewise;
     /// the same `last_admin` conflict as [`AccountStore::update_user`].
-    async fn delete_user(&self, id: Uuid, actor: &str) -> Result<()>;
+    async fn delete_user(&self, id: UserId, actor: &str) -> Result<()>;
     /// Reads a setting, or stores `init` under `key` if there is none yet and
     /// returns it (first writer wins, so processes agree).
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
@@ -36,7 +36,7 @@ pub use cxloop_core::access::{Permissions, Role};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,

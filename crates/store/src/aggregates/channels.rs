@@ -2,22 +2,22 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::HookId;
 use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Inbound webhooks and website widgets: how outside systems reach a survey.
 #[async_trait]
 pub trait ChannelStore: Send + Sync {
     async fn create_hook(&self, hook: &Hook) -> Result<()>;
     async fn hooks(&self) -> Result<Vec<Hook>>;
-    async fn hook(&self, id: Uuid) -> Result<Hook>;
-    async fn delete_hook(&self, id: Uuid) -> Result<()>;
+    async fn hook(&self, id: HookId) -> Result<Hook>;
+    async fn delete_hook(&self, id: HookId) -> Result<()>;
     /// Records an event id once; false when it was handled before.
-    async fn record_hook_event(&self, hook_id: Uuid, event_id: &str, outcome: &str) -> Result<bool>;
+    async fn record_hook_event(&self, hook_id: HookId, event_id: &str, outcome: &str) -> Result<bool>;
     /// Forgets an event whose handling failed, so that its redelivery is handled.
-    async fn forget_hook_event(&self, hook_id: Uuid, event_id: &str) -> Result<()>;
+    async fn forget_hook_event(&self, hook_id: HookId, event_id: &str) -> Result<()>;
     async fn put_widget(&self, w: &Widget) -> Result<()>;
     async fn widget(&self, survey_id: SurveyId) -> Result<Widget>;
 }
@@ -26,7 +26,7 @@ pub trait ChannelStore: Send + Sync {
 /// event name (e.g. `ticket.solved`) to the survey to send.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hook {
-    pub id: Uuid,
+    pub id: HookId,
     pub name: String,
     #[serde(skip)]
     pub secret: String,

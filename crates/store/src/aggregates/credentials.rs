@@ -2,17 +2,17 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::{TokenId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::{Permissions, User};
 
 /// An API token as listed (never its secret, which is shown once).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: TokenId,
+    pub user_id: UserId,
     pub user_email: String,
     pub name: String,
     #[serde(serialize_with = "scopes_text")]
@@ -28,7 +28,7 @@ fn scopes_text<S: serde::Serializer>(p: &Permissions, s: S) -> std::result::Resu
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub id_hash: String,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub csrf: String,
     pub expires_at: OffsetDateTime,
 }
@@ -47,11 +47,12 @@ pub trait CredentialStore: Send + Sync {
     async fn session(&self, id_hash: &str, now: time::OffsetDateTime) -> Result<(User, SessionInfo)>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     async fn purge_sessions(&self, now: time::OffsetDateTime) -> Result<u64>;
-    async fn create_token(&self, user_id: Uuid, name: &str, token_hash: &str, scopes: Permissions) -> Result<Uuid>;
+    async fn create_token(&self, user_id: UserId, name: &str, token_hash: &str, scopes: Permissions)
+    -> Result<TokenId>;
     /// The active account a token belongs to, and the token's scopes.
     async fn user_by_token(&self, token_hash: &str) -> Result<(User, Permissions)>;
     /// Tokens, newest first: one account's, or everyone's.
-    async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<TokenInfo>>;
+    async fn list_tokens(&self, user_id: Option<UserId>) -> Result<Vec<TokenInfo>>;
     /// Revokes a token; with `owner`, only if it is that account's.
-    async fn delete_token(&self, id: Uuid, owner: Option<Uuid>) -> Result<()>;
+    async fn delete_token(&self, id: TokenId, owner: Option<UserId>) -> Result<()>;
 }

@@ -2,9 +2,9 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::EventId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 pub use cxloop_core::customer::Lifecycle;
 
@@ -29,7 +29,7 @@ pub trait CustomerStore: Send + Sync {
         kind: Lifecycle,
         at: time::OffsetDateTime,
         note: Option<&str>,
-    ) -> Result<Uuid>;
+    ) -> Result<EventId>;
     async fn customer_events(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<Vec<CustomerEvent>>;
     /// Removes a customer's identity and free text everywhere, keeping the
     /// scores (aggregates stay right), and records it in the audit log, in
@@ -75,7 +75,7 @@ pub struct CustomerFacts {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerEvent {
-    pub id: Uuid,
+    pub id: EventId,
     pub kind: Lifecycle,
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,

@@ -3,9 +3,9 @@
 use crate::Result;
 use async_trait::async_trait;
 use cxloop_core::ids::SurveyId;
+use cxloop_core::ids::{InvitationId, ResponseId};
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Email invitations and the contact-frequency rule (checked against [`crate::SuppressionStore`]).
 #[async_trait]
@@ -29,7 +29,7 @@ pub trait InvitationStore: Send + Sync {
     /// reminder due at `reminder_due`. False when another process took it.
     async fn claim_delivery(
         &self,
-        id: Uuid,
+        id: InvitationId,
         reminder_due: Option<time::OffsetDateTime>,
         now: time::OffsetDateTime,
     ) -> Result<bool>;
@@ -38,24 +38,29 @@ pub trait InvitationStore: Send + Sync {
     /// Records a delivery (first send or reminder): `reminders` counts reminders sent.
     async fn mark_invitation_sent(
         &self,
-        id: Uuid,
+        id: InvitationId,
         at: time::OffsetDateTime,
         reminders: u32,
         next_reminder_at: Option<time::OffsetDateTime>,
     ) -> Result<()>;
     /// Records a permanent failure: `bounced` (the server refused the
     /// address) or `failed`, with the reason.
-    async fn mark_invitation_failed(&self, id: Uuid, failure: DeliveryFailure, error: &str) -> Result<()>;
+    async fn mark_invitation_failed(&self, id: InvitationId, failure: DeliveryFailure, error: &str) -> Result<()>;
     async fn invitation_by_token(&self, token: &str) -> Result<Invitation>;
     /// The recipient opened the survey page (only moves queued or sent).
-    async fn mark_invitation_opened(&self, id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    async fn mark_invitation_opened(&self, id: InvitationId, at: time::OffsetDateTime) -> Result<()>;
     /// Takes the right to answer an invitation before the answer is stored:
     /// false when it was answered (or is being answered) already.
-    async fn claim_invitation_answer(&self, id: Uuid, at: time::OffsetDateTime) -> Result<bool>;
+    async fn claim_invitation_answer(&self, id: InvitationId, at: time::OffsetDateTime) -> Result<bool>;
     /// Gives the right back when storing the answer failed.
-    async fn release_invitation_answer(&self, id: Uuid) -> Result<()>;
+    async fn release_invitation_answer(&self, id: InvitationId) -> Result<()>;
     /// The recipient answered; no reminders follow.
-    async fn mark_invitation_answered(&self, id: Uuid, response_id: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    async fn mark_invitation_answered(
+        &self,
+        id: InvitationId,
+        response_id: ResponseId,
+        at: time::OffsetDateTime,
+    ) -> Result<()>;
     /// A survey's invitations, newest first.
     async fn invitations(&self, survey_id: SurveyId, limit: u32) -> Result<Vec<Invitation>>;
     /// A survey's invitations counted by status.
@@ -65,7 +70,7 @@ pub trait InvitationStore: Send + Sync {
 /// One invitation to ask for (the caller makes the id and the token).
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub token: String,
     pub email: String,
     pub customer_id: Option<cxloop_core::ids::CustomerId>,
@@ -154,7 +159,7 @@ impl DeliveryFailure {
 /// An invitation and where it stands.
 #[derive(Debug, Clone, Serialize)]
 pub struct Invitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub survey_id: SurveyId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_external_id: Option<String>,
@@ -172,7 +177,7 @@ pub struct Invitation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_id: Option<Uuid>,
+    pub response_id: Option<ResponseId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]

@@ -2,10 +2,10 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::ResponseId;
 use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::CustomerRef;
 use cxloop_core::answer::Answers;
@@ -30,7 +30,7 @@ pub trait ResponseStore: Send + Sync {
         channel: &str,
         refs: &[String],
     ) -> Result<std::collections::HashSet<String>>;
-    async fn get_response(&self, id: Uuid) -> Result<StoredResponse>;
+    async fn get_response(&self, id: ResponseId) -> Result<StoredResponse>;
     /// A page of responses in `submitted_at` order, after an optional cursor.
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>>;
     /// Per-day score counts of one question inside `range` (from the rollup).
@@ -72,7 +72,7 @@ pub trait ResponseStore: Send + Sync {
 /// A validated response ready to store.
 #[derive(Debug, Clone)]
 pub struct NewResponse {
-    pub id: Uuid,
+    pub id: ResponseId,
     pub survey: cxloop_core::Survey,
     pub customer: Option<CustomerRef>,
     pub submitted_at: OffsetDateTime,
@@ -100,7 +100,7 @@ pub enum Inserted {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredResponse {
-    pub id: Uuid,
+    pub id: ResponseId,
     pub survey_id: SurveyId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_external_id: Option<String>,
@@ -127,7 +127,7 @@ pub struct ResponseQuery {
     pub survey_id: SurveyId,
     pub window: TimeWindow,
     /// Continue after this `(submitted_at, id)`, in the chosen order.
-    pub after: Option<(OffsetDateTime, Uuid)>,
+    pub after: Option<(OffsetDateTime, ResponseId)>,
     pub newest_first: bool,
     pub limit: u32,
 }
@@ -135,7 +135,7 @@ pub struct ResponseQuery {
 /// A free-text answer with the headline score of its response.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comment {
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub survey_id: SurveyId,
     pub survey_title: String,
     pub question_key: String,

@@ -2,10 +2,10 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use cxloop_core::ids::ResponseId;
 use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Text analytics: taxonomy versions and, per free-text answer, its
 /// sentiment and themes under a version (the reports over them are
@@ -26,7 +26,7 @@ pub trait TextStore: Send + Sync {
     /// Free-text answers without an analysis yet, oldest first.
     async fn unanalysed_texts(&self, limit: u32) -> Result<Vec<TextRow>>;
     /// Free-text answers in `(response_id, question_key)` order after a cursor.
-    async fn texts_after(&self, after: Option<(Uuid, String)>, limit: u32) -> Result<Vec<TextRow>>;
+    async fn texts_after(&self, after: Option<(ResponseId, String)>, limit: u32) -> Result<Vec<TextRow>>;
     /// Saves analyses and their themes under `version`; a text analysed
     /// twice (by two processes) keeps the first result.
     async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()>;
@@ -34,7 +34,7 @@ pub trait TextStore: Send + Sync {
     /// tags of a text are fixed by its rules, so writing them twice is a no-op.
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()>;
     /// The bodies of the given free-text answers, as `(response_id, question_key, body)`.
-    async fn text_bodies(&self, ids: &[(Uuid, String)]) -> Result<Vec<(Uuid, String, String)>>;
+    async fn text_bodies(&self, ids: &[(ResponseId, String)]) -> Result<Vec<(ResponseId, String, String)>>;
     /// (free-text answers, analysed ones).
     async fn analysis_progress(&self) -> Result<(u64, u64)>;
     /// All taxonomy versions, newest first (without their themes).
@@ -55,7 +55,7 @@ pub struct TaxonomyVersion {
 /// A free-text answer to analyse.
 #[derive(Debug, Clone)]
 pub struct TextRow {
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub question_key: String,
     pub survey_id: SurveyId,
     pub submitted_at: OffsetDateTime,
@@ -65,7 +65,7 @@ pub struct TextRow {
 /// What text analytics found in one free-text answer.
 #[derive(Debug, Clone)]
 pub struct TextAnalysis {
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub question_key: String,
     pub survey_id: SurveyId,
     pub submitted_at: OffsetDateTime,

@@ -3,10 +3,10 @@
 use crate::Result;
 use crate::{TextRow, TimeWindow};
 use async_trait::async_trait;
+use cxloop_core::ids::ResponseId;
 use cxloop_core::ids::SurveyId;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Per theme: how many responses mention it, and their average sentiment.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +21,7 @@ pub struct ThemeVolume {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThemeMention {
     pub theme: String,
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub question_key: String,
     pub customer_id: Option<cxloop_core::ids::CustomerId>,
     /// The response's headline score.
@@ -33,7 +33,7 @@ pub struct ThemeMention {
 /// A comment that mentions a theme, with its sentiment and score.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThemeExample {
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub body: String,
     pub sentiment: f64,
     pub score: Option<i32>,
@@ -63,7 +63,7 @@ pub struct CommentFilter {
 /// A comment with its sentiment, reasons and themes.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnalysedComment {
-    pub response_id: Uuid,
+    pub response_id: ResponseId,
     pub question_key: String,
     pub survey_id: SurveyId,
     pub survey_title: String,

@@ -51,7 +51,7 @@ pub(super) async fn audit_in(
 /// Inside a write transaction: fails with `last_admin` unless some active
 /// admin other than `except` remains. Locks the admins' rows (PostgreSQL) so
 /// that two admins demoting each other at once cannot both succeed.
-async fn keep_an_admin(conn: &mut super::Conn, except: uuid::Uuid) -> Result<()> {
+async fn keep_an_admin(conn: &mut super::Conn, except: cxloop_core::ids::UserId) -> Result<()> {
     let others: Vec<String> = sqlx::query_scalar(super::qs(format!(
         "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id <> $1{lock}",
         lock = super::FOR_UPDATE
@@ -65,7 +65,7 @@ async fn keep_an_admin(conn: &mut super::Conn, except: uuid::Uuid) -> Result<()>
 #[async_trait]
 impl AccountStore for Backend {
     async fn create_user(&self, u: &NewUser) -> Result<User> {
-        let id = uuid::Uuid::now_v7();
+        let id = cxloop_core::ids::UserId::new();
         sqlx::query(
             "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -90,7 +90,7 @@ impl AccountStore for Backend {
         Ok(UserWithPassword { user: decode_user(&row)?, password_hash: row.try_get("password_hash")? })
     }
 
-    async fn user(&self, id: uuid::Uuid) -> Result<User> {
+    async fn user(&self, id: cxloop_core::ids::UserId) -> Result<User> {
         let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)
@@ -110,7 +110,7 @@ impl AccountStore for Backend {
         rows.iter().map(decode_user).collect()
     }
 
-    async fn update_user(&self, id: uuid::Uuid, change: UserChange, actor: &str) -> Result<User> {
+    async fn update_user(&self, id: cxloop_core::ids::UserId, change: UserChange, actor: &str) -> Result<User> {
         let mut tx = self.write.begin().await?;
         let current = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())
@@ -161,7 +161,7 @@ impl AccountStore for Backend {
         Ok(user)
     }
 
-    async fn delete_user(&self, id: uuid::Uuid, actor: &str) -> Result<()> {
+    async fn delete_user(&self, id: cxloop_core::ids::UserId, actor: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
             .bind(id.to_string())

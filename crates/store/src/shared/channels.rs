@@ -44,7 +44,7 @@ impl ChannelStore for Backend {
         rows.iter().map(decode_hook).collect()
     }
 
-    async fn hook(&self, id: uuid::Uuid) -> Result<Hook> {
+    async fn hook(&self, id: cxloop_core::ids::HookId) -> Result<Hook> {
         let row = sqlx::query("SELECT id, name, secret, events, created_at FROM hooks WHERE id = $1")
             .bind(id.to_string())
             .fetch_one(&self.read)
@@ -52,7 +52,7 @@ impl ChannelStore for Backend {
         decode_hook(&row)
     }
 
-    async fn delete_hook(&self, id: uuid::Uuid) -> Result<()> {
+    async fn delete_hook(&self, id: cxloop_core::ids::HookId) -> Result<()> {
         let done = sqlx::query("DELETE FROM hooks WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -60,7 +60,12 @@ impl ChannelStore for Backend {
         Ok(())
     }
 
-    async fn record_hook_event(&self, hook_id: uuid::Uuid, event_id: &str, outcome: &str) -> Result<bool> {
+    async fn record_hook_event(
+        &self,
+        hook_id: cxloop_core::ids::HookId,
+        event_id: &str,
+        outcome: &str,
+    ) -> Result<bool> {
         let done = sqlx::query("INSERT INTO hook_events (hook_id, event_id, received_at, outcome) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
         .bind(hook_id.to_string())
         .bind(event_id)
@@ -71,7 +76,7 @@ impl ChannelStore for Backend {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn forget_hook_event(&self, hook_id: uuid::Uuid, event_id: &str) -> Result<()> {
+    async fn forget_hook_event(&self, hook_id: cxloop_core::ids::HookId, event_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM hook_events WHERE hook_id = $1 AND event_id = $2")
             .bind(hook_id.to_string())
             .bind(event_id)

@@ -52,12 +52,12 @@ impl CredentialStore for Backend {
 
     async fn create_token(
         &self,
-        user_id: uuid::Uuid,
+        user_id: cxloop_core::ids::UserId,
         name: &str,
         token_hash: &str,
         scopes: Permissions,
-    ) -> Result<uuid::Uuid> {
-        let id = uuid::Uuid::now_v7();
+    ) -> Result<cxloop_core::ids::TokenId> {
+        let id = cxloop_core::ids::TokenId::new();
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.to_string())
             .bind(user_id.to_string())
@@ -81,7 +81,7 @@ impl CredentialStore for Backend {
         Ok((decode_user(&row)?, decode_scopes(&scopes)?))
     }
 
-    async fn list_tokens(&self, user_id: Option<uuid::Uuid>) -> Result<Vec<TokenInfo>> {
+    async fn list_tokens(&self, user_id: Option<cxloop_core::ids::UserId>) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query("SELECT t.id, t.user_id, u.email, t.name, t.scopes, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE ($1 IS NULL OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC")
         .bind(user_id.map(|u| u.to_string()))
@@ -103,7 +103,7 @@ impl CredentialStore for Backend {
             .collect()
     }
 
-    async fn delete_token(&self, id: uuid::Uuid, owner: Option<uuid::Uuid>) -> Result<()> {
+    async fn delete_token(&self, id: cxloop_core::ids::TokenId, owner: Option<cxloop_core::ids::UserId>) -> Result<()> {
         let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $3)")
             .bind(id.to_string())
             .bind(owner.map(|o| o.to_string()))

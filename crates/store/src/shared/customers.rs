@@ -129,8 +129,8 @@ impl CustomerStore for Backend {
         kind: Lifecycle,
         at: OffsetDateTime,
         note: Option<&str>,
-    ) -> Result<uuid::Uuid> {
-        let id = uuid::Uuid::now_v7();
+    ) -> Result<cxloop_core::ids::EventId> {
+        let id = cxloop_core::ids::EventId::new();
         sqlx::query("INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.to_string())
         .bind(customer_id.to_string())

@@ -158,7 +158,7 @@ impl InvitationStore for Backend {
 
     async fn claim_delivery(
         &self,
-        id: uuid::Uuid,
+        id: cxloop_core::ids::InvitationId,
         reminder_due: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<bool> {
@@ -203,7 +203,7 @@ impl InvitationStore for Backend {
 
     async fn mark_invitation_sent(
         &self,
-        id: uuid::Uuid,
+        id: cxloop_core::ids::InvitationId,
         at: OffsetDateTime,
         reminders: u32,
         next_reminder_at: Option<OffsetDateTime>,
@@ -224,7 +224,12 @@ impl InvitationStore for Backend {
         Ok(())
     }
 
-    async fn mark_invitation_failed(&self, id: uuid::Uuid, failure: DeliveryFailure, error: &str) -> Result<()> {
+    async fn mark_invitation_failed(
+        &self,
+        id: cxloop_core::ids::InvitationId,
+        failure: DeliveryFailure,
+        error: &str,
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE invitations SET status = $1, error = $2, next_reminder_at = NULL WHERE id = $3 AND status <> 'answered'")
         .bind(failure.status().as_str())
         .bind(error.chars().take(500).collect::<String>())
@@ -243,7 +248,7 @@ impl InvitationStore for Backend {
         decode(&row)
     }
 
-    async fn mark_invitation_opened(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<()> {
+    async fn mark_invitation_opened(&self, id: cxloop_core::ids::InvitationId, at: OffsetDateTime) -> Result<()> {
         sqlx::query("UPDATE invitations SET status = 'opened', opened_at = $1 WHERE id = $2 AND status IN ('queued', 'sending', 'sent')")
         .bind(ts::fmt(at))
         .bind(id.to_string())
@@ -252,7 +257,7 @@ impl InvitationStore for Backend {
         Ok(())
     }
 
-    async fn claim_invitation_answer(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool> {
+    async fn claim_invitation_answer(&self, id: cxloop_core::ids::InvitationId, at: OffsetDateTime) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE invitations SET status = 'answered', answered_at = $1, next_reminder_at = NULL,
              opened_at = COALESCE(opened_at, $2) WHERE id = $3 AND status <> 'answered'",
@@ -265,7 +270,7 @@ impl InvitationStore for Backend {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn release_invitation_answer(&self, id: uuid::Uuid) -> Result<()> {
+    async fn release_invitation_answer(&self, id: cxloop_core::ids::InvitationId) -> Result<()> {
         sqlx::query("UPDATE invitations SET status = 'opened', answered_at = NULL WHERE id = $1 AND status = 'answered' AND response_id IS NULL")
         .bind(id.to_string())
         .execute(&self.write)
@@ -275,8 +280,8 @@ impl InvitationStore for Backend {
 
     async fn mark_invitation_answered(
         &self,
-        id: uuid::Uuid,
-        response_id: uuid::Uuid,
+        id: cxloop_core::ids::InvitationId,
+        response_id: cxloop_core::ids::ResponseId,
         at: OffsetDateTime,
     ) -> Result<()> {
         sqlx::query(

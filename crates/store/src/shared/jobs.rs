@@ -15,8 +15,8 @@ use time::{Duration, OffsetDateTime};
 
 #[async_trait]
 impl JobStore for Backend {
-    async fn enqueue(&self, job: &NewJob) -> Result<uuid::Uuid> {
-        let id = uuid::Uuid::now_v7();
+    async fn enqueue(&self, job: &NewJob) -> Result<cxloop_core::ids::JobId> {
+        let id = cxloop_core::ids::JobId::new();
         sqlx::query(
             "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -58,7 +58,7 @@ impl JobStore for Backend {
         .transpose()
     }
 
-    async fn complete_job(&self, id: uuid::Uuid, worker: &str, now: OffsetDateTime) -> Result<bool> {
+    async fn complete_job(&self, id: cxloop_core::ids::JobId, worker: &str, now: OffsetDateTime) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', finished_by = $1, finished_at = $2, locked_until = NULL
              WHERE id = $3 AND locked_by = $4 AND state = 'queued'",
@@ -72,7 +72,13 @@ impl JobStore for Backend {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn fail_job(&self, id: uuid::Uuid, worker: &str, error: &str, retry_at: OffsetDateTime) -> Result<()> {
+    async fn fail_job(
+        &self,
+        id: cxloop_core::ids::JobId,
+        worker: &str,
+        error: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2,
              state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -89,7 +95,7 @@ impl JobStore for Backend {
         Ok(())
     }
 
-    async fn job(&self, id: uuid::Uuid) -> Result<JobRecord> {
+    async fn job(&self, id: cxloop_core::ids::JobId) -> Result<JobRecord> {
         let row =
             sqlx::query("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = $1")
                 .bind(id.to_string())

@@ -290,7 +290,7 @@ impl ResponseStore for Backend {
         Ok(out)
     }
 
-    async fn get_response(&self, id: uuid::Uuid) -> Result<StoredResponse> {
+    async fn get_response(&self, id: cxloop_core::ids::ResponseId) -> Result<StoredResponse> {
         let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = $1")))
             .bind(id.to_string())
             .fetch_one(&self.read)

@@ -116,7 +116,11 @@ impl TextStore for Backend {
         rows.iter().map(decode_text).collect()
     }
 
-    async fn texts_after(&self, after: Option<(uuid::Uuid, String)>, limit: u32) -> Result<Vec<TextRow>> {
+    async fn texts_after(
+        &self,
+        after: Option<(cxloop_core::ids::ResponseId, String)>,
+        limit: u32,
+    ) -> Result<Vec<TextRow>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT response_id, question_key, survey_id, submitted_at, body FROM answer_texts WHERE 1 = 1",
         );
@@ -195,7 +199,10 @@ impl TextStore for Backend {
         Ok(())
     }
 
-    async fn text_bodies(&self, ids: &[(uuid::Uuid, String)]) -> Result<Vec<(uuid::Uuid, String, String)>> {
+    async fn text_bodies(
+        &self,
+        ids: &[(cxloop_core::ids::ResponseId, String)],
+    ) -> Result<Vec<(cxloop_core::ids::ResponseId, String, String)>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(200) {
             let mut qb = QueryBuilder::<Db>::new(

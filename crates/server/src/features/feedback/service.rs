@@ -336,7 +336,7 @@ pub fn plan(
         plan.items.push((
             n,
             NewResponse {
-                id: uuid::Uuid::now_v7(),
+                id: cxloop_core::ids::ResponseId::new(),
                 survey: survey.clone(),
                 customer,
                 submitted_at,

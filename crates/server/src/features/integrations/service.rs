@@ -47,7 +47,7 @@ pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, App
         events.insert(event.clone(), id);
     }
     Ok(Hook {
-        id: uuid::Uuid::now_v7(),
+        id: cxloop_core::ids::HookId::new(),
         name: name.to_string(),
         secret: crate::platform::crypto::new_token(),
         events,
@@ -75,8 +75,8 @@ pub async fn delete_hook(state: &AppState, id: &str) -> Result<(), AppError> {
     state.store.delete_hook(hook_id(id)?).await.map_err(hook_not_found)
 }
 
-fn hook_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound("hook"))
+fn hook_id(id: &str) -> Result<cxloop_core::ids::HookId, AppError> {
+    id.parse().map_err(|_| AppError::NotFound("hook"))
 }
 
 fn hook_not_found(e: StoreError) -> AppError {
