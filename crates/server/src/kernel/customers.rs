@@ -1,7 +1,6 @@
 //! Customers as the kernel serves them to every feature.
 
 use crate::platform::error::AppError;
-use crate::state::AppState;
 use cxloop_core::customer::AttributeDef;
 use cxloop_store::{CustomerRef, StoreError};
 use serde::Deserialize;
@@ -9,8 +8,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// A customer by external id (as a path gives it); unknown ones are 404.
-pub async fn customer_or_404(state: &AppState, external_id: &str) -> Result<cxloop_store::Customer, AppError> {
-    state.store.customer_by_external_id(external_id).await.map_err(|e| match e {
+pub async fn customer_or_404<S: cxloop_store::CustomerStore + ?Sized>(
+    store: &S,
+    external_id: &str,
+) -> Result<cxloop_store::Customer, AppError> {
+    store.customer_by_external_id(external_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::NotFound("customer"),
         other => other.into(),
     })

@@ -37,8 +37,8 @@ pub async fn create_hook(
     _u: Api<can::ManageIntegrations>,
     ApiJson(req): ApiJson<HookRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let hook = check_hook(&state, &req).await?;
-    save_hook(&state, &hook).await?;
+    let hook = check_hook(state.store.as_ref(), &req).await?;
+    save_hook(state.store.as_ref(), &hook).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &hook, true))))
 }
 
@@ -52,7 +52,7 @@ pub async fn delete_hook(
     _u: Api<can::ManageIntegrations>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    service::delete_hook(&state, &id).await?;
+    service::delete_hook(state.store.as_ref(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,7 +95,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let hook = service::find_hook(&state, &id).await?;
+    let hook = service::find_hook(state.store.as_ref(), &id).await?;
     let signature = headers.get("x-cxloop-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !crate::platform::crypto::verify_body(&hook.secret, &body, signature) {
         return Err(AppError::Forbidden(

@@ -163,8 +163,8 @@ pub async fn create_hook(
         events: [(form.event.trim().to_string(), form.survey_id)].into_iter().collect(),
     };
     let result = async {
-        let hook = check_hook(&state, &req).await?;
-        save_hook(&state, &hook).await?;
+        let hook = check_hook(state.store.as_ref(), &req).await?;
+        save_hook(state.store.as_ref(), &hook).await?;
         Ok::<Hook, AppError>(hook)
     }
     .await;
@@ -180,7 +180,7 @@ pub async fn delete_hook(
     StaffForm(user, form, _): StaffForm<can::ManageIntegrations, Confirmation>,
 ) -> Result<Response, PageError> {
     if !form.confirmed() {
-        let hook = service::find_hook(&state, &id).await?;
+        let hook = service::find_hook(state.store.as_ref(), &id).await?;
         let consequence = html! {
             p { "Events sent to " code { (state.base_url) "/hooks/" (hook.id) } " will be refused from now on, so the system that sends them must be told. Responses it brought in stay." }
         };
@@ -189,7 +189,7 @@ pub async fn delete_hook(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/channels", "Delete webhook", "/channels").into_response());
     }
-    service::delete_hook(&state, &id).await?;
+    service::delete_hook(state.store.as_ref(), &id).await?;
     Ok(Redirect::to(paths::CHANNELS_PAGE).into_response())
 }
 
@@ -214,7 +214,7 @@ pub async fn save_widget(
             v => Some(v.parse().map_err(|_| AppError::invalid("every_days", "every_days must be a whole number"))?),
         };
         let origins = form.origins.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
-        service::save_widget(&state, &survey, &WidgetRequest { origins, every_days }).await.map(|_| ())
+        service::save_widget(state.store.as_ref(), &survey, &WidgetRequest { origins, every_days }).await.map(|_| ())
     }
     .await;
     match result {

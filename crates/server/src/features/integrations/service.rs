@@ -4,9 +4,8 @@
 //! these and nothing else writes.
 
 use crate::platform::error::AppError;
-use crate::state::AppState;
 use cxloop_core::Survey;
-use cxloop_store::{Hook, StoreError, Widget};
+use cxloop_store::{ChannelStore, Hook, StoreError, SurveyStore, Widget};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -19,7 +18,7 @@ pub struct HookRequest {
 }
 
 /// Checks a hook definition; every survey must exist.
-pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, AppError> {
+pub async fn check_hook(surveys: &dyn SurveyStore, req: &HookRequest) -> Result<Hook, AppError> {
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid("name", "name must be 1–100 characters"));
@@ -40,7 +39,7 @@ pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, App
             .trim()
             .parse::<cxloop_core::ids::SurveyId>()
             .map_err(|_| AppError::invalid(field.clone(), "is not a survey id"))?;
-        state.store.get_survey(id).await.map_err(|e| match e {
+        surveys.get_survey(id).await.map_err(|e| match e {
             StoreError::NotFound => AppError::invalid(field.clone(), "there is no such survey"),
             other => other.into(),
         })?;
@@ -56,8 +55,8 @@ pub async fn check_hook(state: &AppState, req: &HookRequest) -> Result<Hook, App
 }
 
 /// Saves a hook, naming a taken name as a conflict.
-pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
-    state.store.create_hook(hook).await.map_err(|e| match e {
+pub async fn save_hook(store: &dyn ChannelStore, hook: &Hook) -> Result<(), AppError> {
+    store.create_hook(hook).await.map_err(|e| match e {
         StoreError::Conflict { .. } => {
             AppError::Conflict { field: Some("name".into()), message: format!("a hook named {:?} exists", hook.name) }
         }
@@ -66,13 +65,13 @@ pub async fn save_hook(state: &AppState, hook: &Hook) -> Result<(), AppError> {
 }
 
 /// A hook by the id a path gives (malformed or unknown: 404).
-pub async fn find_hook(state: &AppState, id: &str) -> Result<Hook, AppError> {
-    state.store.hook(hook_id(id)?).await.map_err(hook_not_found)
+pub async fn find_hook(store: &dyn ChannelStore, id: &str) -> Result<Hook, AppError> {
+    store.hook(hook_id(id)?).await.map_err(hook_not_found)
 }
 
 /// Deletes a hook: its URL refuses events from then on.
-pub async fn delete_hook(state: &AppState, id: &str) -> Result<(), AppError> {
-    state.store.delete_hook(hook_id(id)?).await.map_err(hook_not_found)
+pub async fn delete_hook(store: &dyn ChannelStore, id: &str) -> Result<(), AppError> {
+    store.delete_hook(hook_id(id)?).await.map_err(hook_not_found)
 }
 
 fn hook_id(id: &str) -> Result<cxloop_core::ids::HookId, AppError> {
@@ -159,8 +158,8 @@ pub fn check_widget(survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppE
 }
 
 /// Checks and stores a survey's widget settings.
-pub async fn save_widget(state: &AppState, survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppError> {
+pub async fn save_widget(store: &dyn ChannelStore, survey: &Survey, req: &WidgetRequest) -> Result<Widget, AppError> {
     let w = check_widget(survey, req)?;
-    state.store.put_widget(&w).await?;
+    store.put_widget(&w).await?;
     Ok(w)
 }

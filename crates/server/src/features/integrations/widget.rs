@@ -40,7 +40,7 @@ pub async fn put_widget(
     ApiJson(req): ApiJson<WidgetRequest>,
 ) -> Result<Json<Widget>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    Ok(Json(service::save_widget(&state, &survey, &req).await?))
+    Ok(Json(service::save_widget(state.store.as_ref(), &survey, &req).await?))
 }
 
 pub async fn get_widget(

@@ -32,7 +32,7 @@ pub async fn create_persona(
     ApiJson(mut p): ApiJson<Persona>,
 ) -> Result<(StatusCode, Json<Persona>), AppError> {
     p.id = cxloop_core::ids::PersonaId::nil();
-    Ok((StatusCode::CREATED, Json(service::save(&state, p).await?)))
+    Ok((StatusCode::CREATED, Json(service::save(state.store.as_ref(), p).await?)))
 }
 
 pub async fn update_persona(
@@ -43,7 +43,7 @@ pub async fn update_persona(
 ) -> Result<Json<Persona>, AppError> {
     p.id =
         id.parse::<cxloop_core::ids::PersonaId>().ok().filter(|u| !u.is_nil()).ok_or(AppError::NotFound("persona"))?;
-    Ok(Json(service::save(&state, p).await?))
+    Ok(Json(service::save(state.store.as_ref(), p).await?))
 }
 
 pub async fn delete_persona(
@@ -51,7 +51,7 @@ pub async fn delete_persona(
     _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    service::delete(&state, persona_id(&id)?).await?;
+    service::delete(state.store.as_ref(), persona_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -62,7 +62,7 @@ pub async fn put_picture(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, AppError> {
-    service::store_picture(&state, persona_id(&id)?, &body).await?;
+    service::store_picture(state.store.as_ref(), persona_id(&id)?, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,6 +79,6 @@ pub async fn delete_picture(
     _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    service::remove_picture(&state, persona_id(&id)?).await?;
+    service::remove_picture(state.store.as_ref(), persona_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 /// checked type, no sniffing, private caching.
 async fn picture_reply(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<Response, AppError> {
     use axum::http::header;
-    let (kind, bytes) = service::picture(state, id).await?;
+    let (kind, bytes) = service::picture(state.store.as_ref(), id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, kind),

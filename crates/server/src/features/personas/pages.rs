@@ -65,7 +65,7 @@ async fn render(
                         div.grow {
                             h2.flush { (c.persona.name) }
                             @if let Some(s) = &c.segment {
-                                div.muted { "Segment: " a href=(format!("/customers?segment_id={}", s["id"].as_str().unwrap_or(""))) { (s["name"].as_str().unwrap_or("")) } " · " (s["customers"]) " customers" }
+                                div.muted { "Segment: " a href=(paths::customers_in(s.id)) { (s.name) } " · " (s.customers) " customers" }
                             } @else { div.muted { "No segment linked" } }
                         }
                         @if user.can(cxloop_core::access::Permission::ManageSegments) { a.btn.secondary href=(paths::persona(c.persona.id)) { "Edit" } }
@@ -79,7 +79,7 @@ async fn render(
                         div.grid { @for k in &c.kpis { div { div.muted { (k.survey) } (tile(&k.measure, 90)) } } }
                     }
                     @if !c.top_themes.is_empty() {
-                        div { strong { "They talk about: " } @for t in &c.top_themes { span.badge { (t["name"].as_str().unwrap_or("")) " (" (t["mentions"]) ")" } } }
+                        div { strong { "They talk about: " } @for t in &c.top_themes { span.badge { (t.name) " (" (t.mentions) ")" } } }
                     }
                 }
             }
@@ -193,7 +193,7 @@ pub async fn edit_persona(
     Staff(user, _): Staff<can::ManageSegments>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let p = find(&state, &id).await?;
+    let p = find(state.store.as_ref(), &id).await?;
     render_edit(&state, &user, &p, None, None).await
 }
 
@@ -202,9 +202,9 @@ pub async fn update_persona(
     Path(id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::ManageSegments, PersonaForm>,
 ) -> Result<Response, PageError> {
-    let current = find(&state, &id).await?;
+    let current = find(state.store.as_ref(), &id).await?;
     let result = match from_form(&form, current.id) {
-        Ok(p) => service::save(&state, p).await,
+        Ok(p) => service::save(state.store.as_ref(), p).await,
         Err(e) => Err(e),
     };
     crate::platform::form::form_outcome(result, "/personas", |m| async move {
@@ -218,7 +218,7 @@ pub async fn delete_persona(
     Path(id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::ManageSegments, Confirmation>,
 ) -> Result<Response, PageError> {
-    let p = find(&state, &id).await?;
+    let p = find(state.store.as_ref(), &id).await?;
     if !form.confirmed() {
         let consequence = html! { p { "Its description, goals, pain points and picture go; the customers and segment it describes stay." } };
         let question = format!("Delete the persona {}?", p.name);
@@ -227,7 +227,7 @@ pub async fn delete_persona(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/personas", "Delete persona", &back).into_response());
     }
-    service::delete(&state, p.id).await?;
+    service::delete(state.store.as_ref(), p.id).await?;
     Ok(Redirect::to(paths::PERSONA_LIST).into_response())
 }
 
@@ -240,13 +240,13 @@ pub async fn upload_picture(
     form: Multipart,
 ) -> Result<Response, PageError> {
     let up = crate::platform::form::read_upload(&user, form, "picture").await?;
-    let p = find(&state, &id).await?;
+    let p = find(state.store.as_ref(), &id).await?;
     let remove = up.fields.contains_key("remove");
     let file = up.file.map(|(_, b)| b.to_vec()).unwrap_or_default();
     let result = if remove {
-        service::remove_picture(&state, p.id).await
+        service::remove_picture(state.store.as_ref(), p.id).await
     } else {
-        service::store_picture(&state, p.id, &file).await
+        service::store_picture(state.store.as_ref(), p.id, &file).await
     };
     match result {
         Ok(()) => Ok(Redirect::to(&paths::persona(p.id)).into_response()),
@@ -280,7 +280,7 @@ pub async fn create_persona(
     StaffForm(user, form, _): StaffForm<can::ManageSegments, PersonaForm>,
 ) -> Result<Response, PageError> {
     let result = match from_form(&form, cxloop_core::ids::PersonaId::nil()) {
-        Ok(p) => service::save(&state, p).await,
+        Ok(p) => service::save(state.store.as_ref(), p).await,
         Err(e) => Err(e),
     };
     crate::platform::form::form_outcome(result, "/personas", |m| async move {

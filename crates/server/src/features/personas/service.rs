@@ -5,9 +5,9 @@
 
 use crate::platform::error::AppError;
 use crate::state::AppState;
-use cxloop_store::{Persona, StoreError};
+use cxloop_store::{Persona, PersonaStore, SegmentStore, StoreError};
 use serde::Serialize;
-use serde_json::{Value, json};
+
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
@@ -21,9 +21,25 @@ pub struct Kpi {
 pub struct PersonaCard {
     #[serde(flatten)]
     pub persona: Persona,
-    pub segment: Option<Value>,
+    pub segment: Option<CardSegment>,
     pub kpis: Vec<Kpi>,
-    pub top_themes: Vec<Value>,
+    pub top_themes: Vec<TopTheme>,
+}
+
+/// The segment a persona stands for, with its size now.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardSegment {
+    pub id: cxloop_core::ids::SegmentId,
+    pub name: String,
+    pub customers: usize,
+}
+
+/// A theme the persona's customers mention, by the number of mentions.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopTheme {
+    pub key: String,
+    pub name: String,
+    pub mentions: u64,
 }
 
 /// Validates a persona's fields; errors name the field.
@@ -71,7 +87,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
         if let Some(seg) = seg {
             let sid = seg.id.to_string();
             if let Some((_, members)) = crate::kernel::segments::resolve_segment(state, None, Some(&sid)).await? {
-                segment = Some(json!({ "id": seg.id, "name": seg.name, "customers": members.len() }));
+                segment = Some(CardSegment { id: seg.id, name: seg.name.clone(), customers: members.len() });
                 for s in &surveys {
                     let m =
                         crate::kernel::report::survey_metrics_for(state, &s.survey, range, interval, Some(&members))
@@ -96,7 +112,11 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
                     .into_iter()
                     .filter(|(_, n)| *n > 0)
                     .take(5)
-                    .map(|(k, n)| json!({ "key": k, "name": tax.themes.iter().find(|t| t.key == k).map_or(k, |t| t.name.as_str()), "mentions": n }))
+                    .map(|(k, n)| TopTheme {
+                        name: tax.themes.iter().find(|t| t.key == k).map_or(k, |t| t.name.as_str()).to_string(),
+                        key: k.to_string(),
+                        mentions: n,
+                    })
                     .collect();
             }
         }
@@ -107,14 +127,14 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
 
 /// Checks and stores a persona (new when its id is nil): the one path the
 /// API and the persona pages both take, so a bad segment is a 422 on each.
-pub async fn save(state: &AppState, mut p: Persona) -> Result<Persona, AppError> {
+pub async fn save<S: PersonaStore + SegmentStore + ?Sized>(store: &S, mut p: Persona) -> Result<Persona, AppError> {
     check(&mut p)?;
     if let Some(id) = p.segment_id
-        && state.store.segment(id).await.is_err()
+        && store.segment(id).await.is_err()
     {
         return Err(AppError::invalid("segment_id", "there is no such segment"));
     }
-    state.store.save_persona(&p).await.map_err(|e| match e {
+    store.save_persona(&p).await.map_err(|e| match e {
         StoreError::Conflict { .. } => {
             AppError::Conflict { field: Some("name".into()), message: format!("a persona named {:?} exists", p.name) }
         }
@@ -157,26 +177,25 @@ fn not_found(e: StoreError) -> AppError {
 }
 
 /// One persona by its id (as given in a path).
-pub async fn find(state: &AppState, id: &str) -> Result<Persona, AppError> {
+pub async fn find(store: &dyn PersonaStore, id: &str) -> Result<Persona, AppError> {
     let id: cxloop_core::ids::PersonaId = id.parse().map_err(|_| AppError::NotFound("persona"))?;
-    state.store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
+    store.personas().await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound("persona"))
 }
 
 /// Deletes a persona; its segment and customers stay.
-pub async fn delete(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
-    state.store.delete_persona(id).await.map_err(not_found)
+pub async fn delete(store: &dyn PersonaStore, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
+    store.delete_persona(id).await.map_err(not_found)
 }
 
 /// Takes the persona's picture away (its initials show again).
-pub async fn remove_picture(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
-    state.store.set_persona_picture(id, None).await.map_err(not_found)
+pub async fn remove_picture(store: &dyn PersonaStore, id: cxloop_core::ids::PersonaId) -> Result<(), AppError> {
+    store.set_persona_picture(id, None).await.map_err(not_found)
 }
 
 /// The persona's picture: its checked content type and its bytes.
-pub async fn picture(state: &AppState, id: cxloop_core::ids::PersonaId) -> Result<(String, Vec<u8>), AppError> {
+pub async fn picture(store: &dyn PersonaStore, id: cxloop_core::ids::PersonaId) -> Result<(String, Vec<u8>), AppError> {
     use base64::Engine;
-    let (kind, data) =
-        state.store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
+    let (kind, data) = store.persona_picture(id).await.map_err(not_found)?.ok_or(AppError::NotFound("picture"))?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|e| AppError::Internal(format!("picture: {e}")))?;
@@ -184,11 +203,15 @@ pub async fn picture(state: &AppState, id: cxloop_core::ids::PersonaId) -> Resul
 }
 
 /// Stores `bytes` as the persona's picture after checking what it is.
-pub async fn store_picture(state: &AppState, id: cxloop_core::ids::PersonaId, bytes: &[u8]) -> Result<(), AppError> {
+pub async fn store_picture(
+    store: &dyn PersonaStore,
+    id: cxloop_core::ids::PersonaId,
+    bytes: &[u8],
+) -> Result<(), AppError> {
     use base64::Engine;
     let kind = picture_type(bytes)?;
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-    state.store.set_persona_picture(id, Some((kind, &data))).await.map_err(not_found)
+    store.set_persona_picture(id, Some((kind, &data))).await.map_err(not_found)
 }
 
 #[cfg(test)]

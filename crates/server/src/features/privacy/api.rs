@@ -20,8 +20,8 @@ pub async fn export_customer(
     State(state): State<AppState>,
     Api(user, _): Api<can::ManagePrivacy>,
     Path(external_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(customer_data(&state, &user.email, &external_id).await?))
+) -> Result<Json<super::service::CustomerData>, AppError> {
+    Ok(Json(customer_data(state.store.as_ref(), &user.email, &external_id).await?))
 }
 
 /// Erases a customer's identity and free text everywhere; scores stay so aggregates stay right.
@@ -30,7 +30,7 @@ pub async fn erase_customer(
     Api(user, _): Api<can::ManagePrivacy>,
     Path(external_id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let comments = erase(&state, &user.email, &external_id).await?;
+    let comments = erase(state.store.as_ref(), &user.email, &external_id).await?;
     Ok(Json(json!({ "erased": true, "comments_erased": comments })))
 }
 

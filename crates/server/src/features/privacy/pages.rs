@@ -19,7 +19,7 @@ pub async fn privacy_page(
     Staff(user, _): Staff<can::ManagePrivacy>,
     Path(external_id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let c = customer_or_404(&state, &external_id).await?;
+    let c = customer_or_404(state.store.as_ref(), &external_id).await?;
     let events = state.store.customer_events(c.id).await?.len();
     let responses = state.store.customer_response_count(c.id).await?;
     let title = c.name.clone().unwrap_or_else(|| c.external_id.clone());
@@ -50,7 +50,7 @@ pub async fn erase_customer(
     Path(external_id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::ManagePrivacy, Confirmation>,
 ) -> Result<Response, PageError> {
-    let c = customer_or_404(&state, &external_id).await?;
+    let c = customer_or_404(state.store.as_ref(), &external_id).await?;
     if !form.confirmed() {
         let responses = state.store.customer_response_count(c.id).await?;
         let consequence = html! {
@@ -62,7 +62,7 @@ pub async fn erase_customer(
         let ask = Confirm { question: &question, consequence, action: &action, fields: &[] };
         return Ok(ask.page(&user, "/customers", "Erase for good", &back).into_response());
     }
-    let comments = erase(&state, &user.user.email, &external_id).await?;
+    let comments = erase(state.store.as_ref(), &user.user.email, &external_id).await?;
     Ok(page(
         "Customer erased",
         &user,
