@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The kinds of question a survey can ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionType {
     /// Net Promoter Score, 0–10.
@@ -89,7 +89,7 @@ impl FromStr for QuestionType {
 }
 
 /// Lifecycle of a survey. Only active surveys accept responses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SurveyStatus {
     Draft,
@@ -159,7 +159,7 @@ impl SurveyError {
 
 /// One question as stored and served. Unknown fields are refused, so a
 /// misspelt `requried` is an error rather than silently ignored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub key: String,
@@ -244,7 +244,7 @@ pub struct SurveySpec {
 }
 
 /// A survey: a validated definition plus identity and lifecycle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Survey {
     pub id: crate::ids::SurveyId,
     pub slug: String,
@@ -255,8 +255,10 @@ pub struct Survey {
     pub status: SurveyStatus,
     pub questions: Vec<Question>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: time::OffsetDateTime,
 }
 

@@ -9,6 +9,8 @@
 pub mod api;
 pub mod features;
 pub mod kernel;
+#[cfg(test)]
+mod openapi_check;
 pub mod platform;
 pub mod state;
 pub mod ui;

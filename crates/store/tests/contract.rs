@@ -652,6 +652,14 @@ async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {
     assert!(store.persona_picture(renamed.id).await.unwrap().is_none());
     store.set_persona_picture(renamed.id, Some(("image/png", "iVBORw0KGgo="))).await.unwrap();
     assert!(store.personas().await.unwrap()[0].has_picture);
+    // Saving says what the store holds, whatever the caller claimed.
+    let claimed = Persona { has_picture: false, ..renamed.clone() };
+    assert!(store.save_persona(&claimed).await.unwrap().has_picture, "a saved persona keeps its picture");
+    let fresh =
+        Persona { name: "Analyst".into(), id: cxloop_core::ids::PersonaId::nil(), has_picture: true, ..p.clone() };
+    let fresh = store.save_persona(&fresh).await.unwrap();
+    assert!(!fresh.has_picture, "a new persona has no picture");
+    store.delete_persona(fresh.id).await.unwrap();
     assert_eq!(
         store.persona_picture(renamed.id).await.unwrap(),
         Some(("image/png".to_string(), "iVBORw0KGgo=".to_string()))

@@ -3,7 +3,7 @@
 //! drift test can compare them.
 
 pub mod customers;
-mod responses;
+pub(crate) mod responses;
 pub mod surveys;
 pub mod text;
 

@@ -124,7 +124,7 @@ pub async fn list_responses(
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<ResponsePage>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let limit = match q.limit.as_deref() {
         None | Some("") => 100,
@@ -159,7 +159,14 @@ pub async fn list_responses(
     // The cursor is the last row returned, so rows read beyond it come again on the next page.
     page.truncate(limit as usize);
     let next = (more || page.len() == limit as usize).then(|| page.last().map(encode_cursor)).flatten();
-    Ok(Json(serde_json::json!({ "responses": page, "next_cursor": next })))
+    Ok(Json(ResponsePage { responses: page, next_cursor: next }))
+}
+
+/// One page of a survey's responses; `next_cursor` reads the next page.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ResponsePage {
+    pub responses: Vec<cxloop_store::StoredResponse>,
+    pub next_cursor: Option<String>,
 }
 
 /// Guards spreadsheet users: text that starts like a formula gets a leading

@@ -14,13 +14,27 @@ use cxloop_core::{Survey, SurveySpec, SurveyStatus};
 use serde::{Deserialize, Serialize};
 
 /// A survey as the API returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SurveyResponse {
     #[serde(flatten)]
     pub survey: Survey,
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responses: Option<u64>,
+}
+
+/// `GET /api/v1/surveys`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SurveyList {
+    pub surveys: Vec<SurveyResponse>,
+}
+
+/// A signed personal link to a survey.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedLink {
+    pub url: String,
+    pub external_id: String,
+    pub signature: String,
 }
 
 pub fn to_response(state: &AppState, survey: Survey, responses: Option<u64>) -> SurveyResponse {
@@ -46,7 +60,7 @@ pub async fn create_survey(
 pub async fn list_surveys(
     State(state): State<AppState>,
     _user: Api<can::ViewReports>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SurveyList>, AppError> {
     let surveys: Vec<SurveyResponse> = state
         .store
         .list_surveys()
@@ -54,7 +68,7 @@ pub async fn list_surveys(
         .into_iter()
         .map(|s| to_response(&state, s.survey, Some(s.responses)))
         .collect();
-    Ok(Json(serde_json::json!({ "surveys": surveys })))
+    Ok(Json(SurveyList { surveys }))
 }
 
 pub async fn get_survey(
@@ -88,14 +102,14 @@ pub async fn create_link(
     _user: Api<can::SendInvitations>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LinkRequest>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SignedLink>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let external_id = req.external_id.trim();
     if external_id.is_empty() || external_id.chars().count() > 200 {
         return Err(AppError::invalid("external_id", "external_id must be 1–200 characters"));
     }
     let (url, signature) = crate::kernel::surveys::signed_link(&state, &survey, external_id);
-    Ok(Json(serde_json::json!({ "url": url, "external_id": external_id, "signature": signature })))
+    Ok(Json(SignedLink { url, external_id: external_id.to_string(), signature }))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cxloop_store::StoreError;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -123,14 +122,34 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// The one JSON shape of every API failure.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code (`invalid`, `not_found`, …).
+    pub code: String,
+    pub message: String,
+    /// The field at fault, as a path (`answers.nps`, `questions[0].type`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        let mut body = json!({ "code": self.code(), "message": self.public_message() });
-        if let Some(f) = self.field() {
-            body["field"] = json!(f);
-        }
-        let mut resp = (self.status(), axum::Json(json!({ "error": body }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message: self.public_message(),
+                field: self.field().map(str::to_string),
+            },
+        };
+        let mut resp = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after() {
             resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }

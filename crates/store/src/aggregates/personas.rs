@@ -18,26 +18,35 @@ pub trait PersonaStore: Send + Sync {
     async fn persona_picture(&self, id: PersonaId) -> Result<Option<(String, String)>>;
 }
 
-/// A persona: who the organisation designs for.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+/// A persona: who the organisation designs for. Every field is always
+/// sent (the schema says so); on input all but `name` may be left out.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Persona {
     #[serde(default)]
+    #[schema(required = true)]
     pub id: PersonaId,
     pub name: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub description: String,
     /// One goal per line.
     #[serde(default)]
+    #[schema(required = true)]
     pub goals: String,
     /// One pain point per line.
     #[serde(default)]
+    #[schema(required = true)]
     pub pain_points: String,
     /// Shown as the persona's picture when there is no uploaded one.
     #[serde(default)]
+    #[schema(required = true)]
     pub initials: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub segment_id: Option<SegmentId>,
     /// An uploaded picture exists (served at `/personas/{id}/picture`).
-    #[serde(default, skip_deserializing)]
+    /// Set by the store; ignored on input.
+    #[serde(default)]
+    #[schema(required = true)]
     pub has_picture: bool,
 }

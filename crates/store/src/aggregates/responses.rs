@@ -98,19 +98,23 @@ pub enum Inserted {
     Replayed(StoredResponse),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Response)]
 pub struct StoredResponse {
     pub id: ResponseId,
     pub survey_id: SurveyId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_external_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub submitted_at: OffsetDateTime,
     pub channel: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub touchpoint: Option<String>,
+    #[schema(value_type = Object)]
     pub answers: Answers,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub context: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

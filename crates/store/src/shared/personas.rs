@@ -47,7 +47,15 @@ impl PersonaStore for Backend {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(Persona { id, ..p.clone() })
+        // Whether it has a picture is the store's to say, never the caller's.
+        let has_picture = !p.id.is_nil()
+            && sqlx::query("SELECT picture_type FROM personas WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_one(&self.write)
+                .await?
+                .try_get::<Option<String>, _>("picture_type")?
+                .is_some();
+        Ok(Persona { id, has_picture, ..p.clone() })
     }
 
     async fn personas(&self) -> Result<Vec<Persona>> {
