@@ -146,7 +146,7 @@ pub fn check_email(email: &str) -> Result<String, CustomerError> {
 }
 
 /// Stages of a customer's life with the organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     SignedUp,

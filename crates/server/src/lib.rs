@@ -123,9 +123,27 @@ pub const KERNEL_OPENAPI: &str = include_str!("api/openapi.json");
 /// the error is for a build that skipped them).
 static OPENAPI: std::sync::LazyLock<Result<String, String>> = std::sync::LazyLock::new(|| {
     let parts: Vec<(&str, &str)> = features::ALL.iter().map(|f| (f.name, f.openapi)).collect();
-    platform::openapi::merge(KERNEL_OPENAPI, &parts)
-        .and_then(|doc| serde_json::to_string_pretty(&doc).map_err(|e| e.to_string()))
+    let mut doc = platform::openapi::merge(KERNEL_OPENAPI, &parts)?;
+    platform::openapi::add_generated(&mut doc, generated_schemas())?;
+    serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())
 });
+
+/// The answer schemas generated from the code (utoipa): these types are
+/// described only by their `ToSchema` derive, and the document refers to
+/// them by name.
+fn generated_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)> {
+    use platform::openapi::generate;
+    let mut out = Vec::new();
+    generate::<api::customers::CustomerList>(&mut out);
+    generate::<api::customers::CustomerDetail>(&mut out);
+    generate::<cxloop_store::Customer>(&mut out);
+    generate::<api::customers::SegmentList>(&mut out);
+    generate::<api::customers::SegmentDetail>(&mut out);
+    generate::<api::customers::SegmentPreview>(&mut out);
+    generate::<api::customers::Upserted>(&mut out);
+    generate::<api::customers::EventCreated>(&mut out);
+    out
+}
 
 /// The merged OpenAPI document's text, served at `/api/openapi.json`.
 pub fn openapi_document() -> Result<&'static str, platform::error::AppError> {

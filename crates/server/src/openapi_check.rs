@@ -152,6 +152,14 @@ fn the_document_describes_what_the_code_answers() {
     check::<api::responses::ResponsePage>(&doc, &answer(api::RESPONSES, "get", "200"), &mut out);
     check::<crate::platform::error::ErrorBody>(&doc, "/components/schemas/Error", &mut out);
     check::<cxloop_store::Persona>(&doc, "/components/schemas/Persona", &mut out);
+    check::<cxloop_store::Customer>(&doc, &answer(api::CUSTOMER, "put", "200"), &mut out);
+    check::<api::customers::CustomerList>(&doc, &answer(api::CUSTOMERS, "get", "200"), &mut out);
+    check::<api::customers::CustomerDetail>(&doc, &answer(api::CUSTOMER, "get", "200"), &mut out);
+    check::<api::customers::SegmentList>(&doc, &answer(api::SEGMENTS, "get", "200"), &mut out);
+    check::<cxloop_store::Segment>(&doc, &answer(api::SEGMENTS, "post", "201"), &mut out);
+    check::<cxloop_store::Segment>(&doc, &answer(api::SEGMENT, "put", "200"), &mut out);
+    check::<api::customers::SegmentDetail>(&doc, &answer(api::SEGMENT, "get", "200"), &mut out);
+    check::<api::customers::SegmentPreview>(&doc, &answer(api::SEGMENT_PREVIEW, "post", "200"), &mut out);
     assert!(out.is_empty(), "the document and the code disagree:\n{}", out.join("\n"));
 }
 

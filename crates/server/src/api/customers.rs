@@ -12,8 +12,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_core::customer::{AttributeDef, Lifecycle};
-use cxloop_store::{CustomerFacts, CustomerRef, StoreError};
-use serde::Deserialize;
+use cxloop_store::{Customer, CustomerFacts, CustomerRef, Segment, StoreError};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -96,13 +96,13 @@ pub async fn put_customer(
     _u: Api<can::ManageCustomers>,
     Path(external_id): Path<String>,
     ApiJson(input): ApiJson<CustomerInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Customer>, AppError> {
     if input.external_id.as_deref().is_some_and(|e| e != external_id) {
         return Err(AppError::invalid("external_id", "the external_id in the body must match the path"));
     }
     let c = check_customer(&input, &external_id, &defs(&state).await?, "")?;
     state.store.upsert_customer(&c).await?;
-    Ok(Json(json!(state.store.customer_by_external_id(&c.external_id).await?)))
+    Ok(Json(state.store.customer_by_external_id(&c.external_id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,7 +115,7 @@ pub async fn bulk_customers(
     State(state): State<AppState>,
     _u: Api<can::ManageCustomers>,
     ApiJson(req): ApiJson<BulkCustomers>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Upserted>, AppError> {
     if req.customers.len() > 10_000 {
         return Err(AppError::invalid("customers", "at most 10,000 customers per request"));
     }
@@ -135,7 +135,13 @@ pub async fn bulk_customers(
         refs.push(r);
     }
     let n = state.store.upsert_customers(&refs).await?;
-    Ok(Json(json!({ "upserted": n })))
+    Ok(Json(Upserted { upserted: n }))
+}
+
+/// How many customers a bulk request created or updated.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Upserted {
+    pub upserted: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,7 +156,7 @@ pub async fn list_customers(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<ListCustomers>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<CustomerList>, AppError> {
     let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
         None => 100,
         Some(l) => l
@@ -188,17 +194,56 @@ pub async fn list_customers(
         matched = state.store.count_customers().await?;
     }
     let next = (customers.len() == limit).then(|| customers.last().map(|c| c.customer.external_id.clone())).flatten();
-    Ok(Json(json!({ "customers": customers, "matched": matched, "next_cursor": next })))
+    Ok(Json(CustomerList { customers, matched, next_cursor: next }))
 }
 
 pub async fn get_customer(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
     Path(external_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let f = one(&state, &external_id).await?;
-    let events = state.store.customer_events(f.customer.id).await?;
-    Ok(Json(json!({ "customer": f, "events": events })))
+) -> Result<Json<CustomerDetail>, AppError> {
+    let customer = one(&state, &external_id).await?;
+    let events = state.store.customer_events(customer.customer.id).await?;
+    Ok(Json(CustomerDetail { customer, events }))
+}
+
+/// `GET /api/v1/customers`: a page of the directory (or of a segment).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomerList {
+    pub customers: Vec<CustomerFacts>,
+    /// How many customers match in all (the whole directory without a filter).
+    pub matched: u64,
+    pub next_cursor: Option<String>,
+}
+
+/// One customer with their facts and lifecycle events.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CustomerDetail {
+    pub customer: CustomerFacts,
+    pub events: Vec<cxloop_store::CustomerEvent>,
+}
+
+/// `GET /api/v1/segments`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SegmentList {
+    pub segments: Vec<Segment>,
+}
+
+/// A segment with how many customers match it now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SegmentDetail {
+    pub segment: Segment,
+    pub customers: u64,
+}
+
+/// What a segment expression would match, before it is saved.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SegmentPreview {
+    pub customers: u64,
+    /// Customers in the directory.
+    pub of: u64,
+    /// Up to 10 matching external ids.
+    pub sample: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,7 +261,7 @@ pub async fn add_event(
     _u: Api<can::ManageCustomers>,
     Path(external_id): Path<String>,
     ApiJson(e): ApiJson<EventInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<EventCreated>), AppError> {
     let kind: Lifecycle = e
         .kind
         .parse()
@@ -231,7 +276,14 @@ pub async fn add_event(
     }
     let at = e.occurred_at.unwrap_or_else(time::OffsetDateTime::now_utc);
     let id = state.store.add_customer_event(c.id, kind, at, note).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "kind": kind.as_str() }))))
+    Ok((StatusCode::CREATED, Json(EventCreated { id, kind })))
+}
+
+/// A lifecycle event just recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventCreated {
+    pub id: cxloop_core::ids::EventId,
+    pub kind: Lifecycle,
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,19 +295,22 @@ pub struct SegmentInput {
     pub description: Option<String>,
 }
 
-pub async fn list_segments(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "segments": state.store.segments().await? })))
+pub async fn list_segments(
+    State(state): State<AppState>,
+    _u: Api<can::ViewReports>,
+) -> Result<Json<SegmentList>, AppError> {
+    Ok(Json(SegmentList { segments: state.store.segments().await? }))
 }
 
 pub async fn create_segment(
     State(state): State<AppState>,
     _u: Api<can::ManageSegments>,
     ApiJson(s): ApiJson<SegmentInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Segment>), AppError> {
     let (name, expression, description) =
         check_segment(&state, &s.name, &s.expression, s.description.as_deref()).await?;
     let seg = state.store.create_segment(&name, &expression, description.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(json!(seg))))
+    Ok((StatusCode::CREATED, Json(seg)))
 }
 
 fn segment_id(id: &str) -> Result<cxloop_core::ids::SegmentId, AppError> {
@@ -273,11 +328,11 @@ pub async fn get_segment(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SegmentDetail>, AppError> {
     let seg = state.store.segment(segment_id(&id)?).await.map_err(not_found)?;
     let expr = parse_segment(&seg.expression, &state.store.attribute_defs().await?)?;
     let (_, members) = matching(&state, Some(&expr), None, 0).await?;
-    Ok(Json(json!({ "segment": seg, "customers": members })))
+    Ok(Json(SegmentDetail { segment: seg, customers: members }))
 }
 
 pub async fn update_segment(
@@ -285,7 +340,7 @@ pub async fn update_segment(
     _u: Api<can::ManageSegments>,
     Path(id): Path<String>,
     ApiJson(s): ApiJson<SegmentInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Segment>, AppError> {
     let (name, expression, description) =
         check_segment(&state, &s.name, &s.expression, s.description.as_deref()).await?;
     let seg = state
@@ -293,7 +348,7 @@ pub async fn update_segment(
         .update_segment(segment_id(&id)?, &name, &expression, description.as_deref())
         .await
         .map_err(not_found)?;
-    Ok(Json(json!(seg)))
+    Ok(Json(seg))
 }
 
 pub async fn delete_segment(
@@ -315,12 +370,12 @@ pub async fn preview_segment(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
     ApiJson(p): ApiJson<Preview>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SegmentPreview>, AppError> {
     let expr = parse_segment(&p.expression, &state.store.attribute_defs().await?)?;
     let (sample, matched) = matching(&state, Some(&expr), None, 10).await?;
     let total = state.store.count_customers().await?;
-    let sample: Vec<&str> = sample.iter().map(|f| f.customer.external_id.as_str()).collect();
-    Ok(Json(json!({ "customers": matched, "of": total, "sample": sample })))
+    let sample = sample.into_iter().map(|f| f.customer.external_id).collect();
+    Ok(Json(SegmentPreview { customers: matched, of: total, sample }))
 }
 
 #[derive(Debug, Default, Deserialize)]

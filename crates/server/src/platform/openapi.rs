@@ -28,6 +28,36 @@ pub fn merge(kernel: &str, parts: &[(&str, &str)]) -> Result<Value, String> {
     Ok(doc)
 }
 
+/// Adds `T`'s generated schema, and those it refers to, to `out`.
+pub fn generate<T: utoipa::ToSchema>(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+    out.push((T::name().into_owned(), T::schema()));
+    T::schemas(out);
+}
+
+/// Puts generated schemas among the document's components. A name the
+/// document already defines differently is refused (one description per
+/// name); the same schema reached twice is kept once.
+pub fn add_generated(
+    doc: &mut Value,
+    schemas: Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+) -> Result<(), String> {
+    let into = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
+    let into = into.ok_or("the document has no components.schemas")?;
+    for (name, schema) in schemas {
+        let schema = serde_json::to_value(schema).map_err(|e| format!("{name}: {e}"))?;
+        match into.get(&name) {
+            Some(existing) if *existing != schema => {
+                return Err(format!("schemas {name:?} is both written in the document and generated"));
+            }
+            Some(_) => {}
+            None => {
+                into.insert(name, schema);
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +102,21 @@ mod tests {
         assert!(e.contains("\"/api/v1/surveys\" is defined twice"), "{e}");
         let part = r#"{"paths": {}, "components": {"schemas": {"Submission": {}}}}"#;
         assert!(merge(crate::KERNEL_OPENAPI, &[("clash", part)]).unwrap_err().contains("schemas \"Submission\""));
+    }
+
+    #[test]
+    fn a_generated_schema_may_not_redefine_a_written_one() {
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        #[schema(as = Error)]
+        #[allow(dead_code)]
+        struct Other {
+            something_else: String,
+        }
+        let mut doc: Value = serde_json::from_str(crate::KERNEL_OPENAPI).unwrap();
+        let mut schemas = Vec::new();
+        generate::<Other>(&mut schemas);
+        let e = add_generated(&mut doc, schemas).unwrap_err();
+        assert!(e.contains("\"Error\" is both written"), "{e}");
     }
 
     #[test]

@@ -49,17 +49,18 @@ pub struct CustomerRef {
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Customer {
     pub id: cxloop_core::ids::CustomerId,
     pub external_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    #[schema(value_type = Object)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A customer with the facts segments can filter on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerFacts {
     #[serde(flatten)]
     pub customer: Customer,
@@ -67,17 +68,19 @@ pub struct CustomerFacts {
     pub stage: Option<String>,
     pub responses: u64,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_response_at: Option<OffsetDateTime>,
     pub last_nps: Option<i32>,
     pub last_csat: Option<i32>,
     pub last_ces: Option<i32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerEvent {
     pub id: EventId,
     pub kind: Lifecycle,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub occurred_at: OffsetDateTime,
     pub note: Option<String>,
 }

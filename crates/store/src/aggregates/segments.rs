@@ -23,14 +23,16 @@ pub trait SegmentStore: Send + Sync {
     async fn segments(&self) -> Result<Vec<Segment>>;
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Segment {
     pub id: SegmentId,
     pub name: String,
     pub expression: String,
     pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
