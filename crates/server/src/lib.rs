@@ -142,6 +142,10 @@ fn generated_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::s
     generate::<api::customers::SegmentPreview>(&mut out);
     generate::<api::customers::Upserted>(&mut out);
     generate::<api::customers::EventCreated>(&mut out);
+    generate::<api::text::TaxonomyAnswer>(&mut out);
+    generate::<api::text::TaxonomySaved>(&mut out);
+    generate::<api::text::EmergingAnswer>(&mut out);
+    generate::<api::text::CommentPage>(&mut out);
     out
 }
 

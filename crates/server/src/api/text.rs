@@ -2,7 +2,7 @@
 //! add a theme from an emerging phrase), emerging phrases of a survey, and
 //! the comment explorer.
 
-use crate::kernel::report::RangeQuery;
+use crate::kernel::report::{RangeOut, RangeQuery};
 use crate::kernel::surveys::load_survey;
 use crate::kernel::textwork::{CommentsQuery, add_theme_from_phrase, parse_version};
 use crate::platform::auth::{Api, can};
@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_store::StoreError;
 use cxloop_text::{Taxonomy, Theme};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct VersionQuery {
@@ -27,7 +27,7 @@ pub async fn get_taxonomy(
     State(state): State<AppState>,
     _user: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<VersionQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TaxonomyAnswer>, AppError> {
     let store = state.store.as_ref();
     let (current, _) = crate::kernel::textwork::current_taxonomy(store).await?;
     let v = match parse_version(q.version.as_deref())? {
@@ -37,19 +37,75 @@ pub async fn get_taxonomy(
             other => other.into(),
         })?,
     };
-    let versions: Vec<Value> = store
+    let versions = store
         .taxonomy_versions()
         .await?
         .into_iter()
-        .map(|v| json!({"version": v.version, "note": v.note, "created_by": v.created_by, "created_at": v.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()}))
+        .map(|v| VersionInfo { version: v.version, note: v.note, created_by: v.created_by, created_at: v.created_at })
         .collect();
-    Ok(Json(json!({
-        "version": v.version,
-        "note": v.note,
-        "created_by": v.created_by,
-        "taxonomy": v.taxonomy,
-        "versions": versions,
-    })))
+    Ok(Json(TaxonomyAnswer {
+        version: v.version,
+        note: v.note,
+        created_by: v.created_by,
+        taxonomy: v.taxonomy,
+        versions,
+    }))
+}
+
+/// A taxonomy version with the list of every version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaxonomyAnswer {
+    pub version: u32,
+    pub note: Option<String>,
+    pub created_by: Option<String>,
+    /// `{"themes": [Theme, …]}`.
+    #[schema(value_type = Object)]
+    pub taxonomy: Value,
+    pub versions: Vec<VersionInfo>,
+}
+
+/// One saved version of the taxonomy.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VersionInfo {
+    pub version: u32,
+    pub note: Option<String>,
+    pub created_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// A saved taxonomy version and the job re-tagging every comment under it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaxonomySaved {
+    pub version: u32,
+    pub retag_job: cxloop_core::ids::JobId,
+}
+
+/// A theme made from a phrase, saved as a new taxonomy version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThemeAdded {
+    pub version: u32,
+    pub retag_job: cxloop_core::ids::JobId,
+    /// The new theme (a `Theme`).
+    #[schema(value_type = Object)]
+    pub theme: Theme,
+}
+
+/// Phrases comments mention that no theme covers, this period against the last.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmergingAnswer {
+    pub taxonomy_version: u32,
+    pub range: RangeOut,
+    pub previous: RangeOut,
+    pub phrases: Vec<crate::kernel::themes_report::Emerging>,
+}
+
+/// Comments found, newest first, with the taxonomy version their themes are from.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommentPage {
+    pub taxonomy_version: u32,
+    pub comments: Vec<cxloop_store::AnalysedComment>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,12 +120,12 @@ pub async fn put_taxonomy(
     State(state): State<AppState>,
     Api(user, _): Api<can::ManageTaxonomy>,
     ApiJson(req): ApiJson<PutTaxonomy>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<TaxonomySaved>), AppError> {
     let tax = Taxonomy { themes: req.themes };
     let (v, job) =
         crate::kernel::textwork::save_taxonomy(state.store.as_ref(), &tax, req.note.as_deref(), Some(&user.email))
             .await?;
-    Ok((StatusCode::CREATED, Json(json!({"version": v.version, "retag_job": job}))))
+    Ok((StatusCode::CREATED, Json(TaxonomySaved { version: v.version, retag_job: job })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,9 +140,9 @@ pub async fn post_theme(
     State(state): State<AppState>,
     Api(user, _): Api<can::ManageTaxonomy>,
     ApiJson(req): ApiJson<AddTheme>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<ThemeAdded>), AppError> {
     let (version, job, theme) = add_theme_from_phrase(&state, &user.email, &req.phrase, req.name.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"version": version, "retag_job": job, "theme": theme}))))
+    Ok((StatusCode::CREATED, Json(ThemeAdded { version, retag_job: job, theme })))
 }
 
 pub async fn get_emerging(
@@ -94,21 +150,24 @@ pub async fn get_emerging(
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<EmergingAnswer>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, _) = q.resolve()?;
     let (version, phrases) = crate::kernel::themes_report::emerging(&state, &survey, range, 20).await?;
-    Ok(Json(
-        json!({"taxonomy_version": version, "range": crate::kernel::report::RangeOut::from(range), "previous": crate::kernel::report::RangeOut::from(range.previous()), "phrases": phrases}),
-    ))
+    Ok(Json(EmergingAnswer {
+        taxonomy_version: version,
+        range: RangeOut::from(range),
+        previous: RangeOut::from(range.previous()),
+        phrases,
+    }))
 }
 
 pub async fn get_comments(
     State(state): State<AppState>,
     _user: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<CommentsQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<CommentPage>, AppError> {
     let f = q.filter(&state).await?;
     let comments = state.store.search_comments(&f).await?;
-    Ok(Json(json!({"taxonomy_version": f.version, "comments": comments})))
+    Ok(Json(CommentPage { taxonomy_version: f.version, comments }))
 }

@@ -56,9 +56,12 @@ impl RangeQuery {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An inclusive date range, as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RangeOut {
+    #[schema(format = Date)]
     pub from: String,
+    #[schema(format = Date)]
     pub to: String,
 }
 

@@ -322,7 +322,7 @@ pub async fn wows_and_woes(
 }
 
 /// A phrase that comments mention but no theme covers yet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Emerging {
     pub phrase: String,
     /// Uncovered comments in the period that contain it.

@@ -61,7 +61,7 @@ pub struct CommentFilter {
 }
 
 /// A comment with its sentiment, reasons and themes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnalysedComment {
     pub response_id: ResponseId,
     pub question_key: String,
@@ -72,10 +72,15 @@ pub struct AnalysedComment {
     pub body: String,
     pub score: Option<i32>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub submitted_at: OffsetDateTime,
     pub label: Option<String>,
     pub sentiment: Option<f64>,
     pub language: Option<String>,
+    /// What moved the sentiment score: the words and rules that fired,
+    /// each with its kind and weight.
+    /// Null while the comment waits for its analysis.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub reasons: serde_json::Value,
     pub themes: Vec<String>,
 }
