@@ -295,8 +295,7 @@ async fn accounts_sessions_and_tokens(store: Arc<dyn Store>) {
     assert!(matches!(store.user_by_token("agenthash").await, Err(StoreError::NotFound)));
     assert!(store.list_tokens(None).await.unwrap().is_empty());
     assert_eq!(store.list_users().await.unwrap().len(), 1);
-    let audited: Vec<String> =
-        store.audit_log(50).await.unwrap().iter().map(|e| e["action"].as_str().unwrap_or("").to_string()).collect();
+    let audited: Vec<String> = store.audit_log(50).await.unwrap().iter().map(|e| e.action.clone()).collect();
     assert!(
         audited.iter().filter(|a| *a == "user.active").count() == 2 && audited.contains(&"user.remove".to_string())
     );

@@ -5,7 +5,7 @@
 // The audit log, on either backend.
 
 use super::Backend;
-use crate::{AuditStore, Result};
+use crate::{AuditEntry, AuditStore, Result};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -15,7 +15,7 @@ impl AuditStore for Backend {
         super::accounts::audit_in(&mut conn, actor, action, subject, detail).await
     }
 
-    async fn audit_log(&self, limit: u32) -> Result<Vec<serde_json::Value>> {
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let rows: Vec<(String, String, String, String, String)> =
             sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
                 .bind(i64::from(limit))
@@ -23,7 +23,8 @@ impl AuditStore for Backend {
                 .await?;
         rows.into_iter()
             .map(|(at, actor, action, subject, detail)| {
-                Ok(serde_json::json!({"at": at, "actor": actor, "action": action, "subject": subject, "detail": serde_json::from_str::<serde_json::Value>(&detail)?}))
+                let detail = serde_json::from_str(&detail)?;
+                Ok(AuditEntry { at, actor, action, subject, detail })
             })
             .collect()
     }

@@ -16,35 +16,78 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use cxloop_store::{CustomerRef, Hook};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-fn view(state: &AppState, h: &Hook, with_secret: bool) -> Value {
-    let mut v = json!({
-        "id": h.id,
-        "name": h.name,
-        "events": h.events,
-        "url": format!("{}/hooks/{}", state.base_url, h.id),
-        "created_at": h.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-    });
-    if with_secret {
-        v["secret"] = h.secret.clone().into();
+/// An inbound webhook as the API shows it: the secret only once, when it
+/// is created.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HookView {
+    pub id: cxloop_core::ids::HookId,
+    pub name: String,
+    /// Event name → the survey it sends.
+    pub events: std::collections::BTreeMap<String, cxloop_core::ids::SurveyId>,
+    /// Where the sender posts its events.
+    pub url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: time::OffsetDateTime,
+    /// Signs each request (HMAC-SHA256 of the body); shown only on creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// `GET /api/v1/hooks`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HookList {
+    pub hooks: Vec<HookView>,
+}
+
+/// What became of a delivered event.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EventOutcome {
+    pub event: String,
+    /// The survey sent (absent for a duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey_id: Option<cxloop_core::ids::SurveyId>,
+    pub outcome: Outcome,
+}
+
+/// `invited`, or why nobody was: already handled, unsubscribed, asked
+/// recently, or no email address known.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Duplicate,
+    Invited,
+    Unsubscribed,
+    RecentlyContacted,
+    NoEmail,
+}
+
+fn view(state: &AppState, h: &Hook, with_secret: bool) -> HookView {
+    HookView {
+        id: h.id,
+        name: h.name.clone(),
+        events: h.events.clone(),
+        url: format!("{}/hooks/{}", state.base_url, h.id),
+        created_at: h.created_at,
+        secret: with_secret.then(|| h.secret.clone()),
     }
-    v
 }
 
 pub async fn create_hook(
     State(state): State<AppState>,
     _u: Api<can::ManageIntegrations>,
     ApiJson(req): ApiJson<HookRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<HookView>), AppError> {
     let hook = check_hook(state.store.as_ref(), &req).await?;
     save_hook(state.store.as_ref(), &hook).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &hook, true))))
 }
 
-pub async fn list_hooks(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
-    let hooks: Vec<Value> = state.store.hooks().await?.iter().map(|h| view(&state, h, false)).collect();
-    Ok(Json(json!({ "hooks": hooks })))
+pub async fn list_hooks(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<HookList>, AppError> {
+    let hooks = state.store.hooks().await?.iter().map(|h| view(&state, h, false)).collect();
+    Ok(Json(HookList { hooks }))
 }
 
 pub async fn delete_hook(
@@ -94,7 +137,7 @@ pub async fn receive(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<EventOutcome>), AppError> {
     let hook = service::find_hook(state.store.as_ref(), &id).await?;
     let signature = headers.get("x-cxloop-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !crate::platform::crypto::verify_body(&hook.secret, &body, signature) {
@@ -124,7 +167,8 @@ pub async fn receive(
     };
     // Claim the event id first: a redelivery while this one is handled is a duplicate.
     if !state.store.record_hook_event(hook.id, &ev.id, "received").await? {
-        return Ok((StatusCode::OK, Json(json!({ "event": ev.event, "outcome": "duplicate" }))));
+        let duplicate = EventOutcome { event: ev.event.clone(), survey_id: None, outcome: Outcome::Duplicate };
+        return Ok((StatusCode::OK, Json(duplicate)));
     }
     match handle(&state, &hook, &ev, *survey_id).await {
         Ok(v) => Ok((StatusCode::ACCEPTED, Json(v))),
@@ -140,7 +184,7 @@ async fn handle(
     hook: &Hook,
     ev: &Event,
     survey_id: cxloop_core::ids::SurveyId,
-) -> Result<Value, AppError> {
+) -> Result<EventOutcome, AppError> {
     let ext = ev.customer.external_id.trim();
     let email = crate::kernel::customers::optional_email("customer.email", ev.customer.email.as_deref())?;
     let name = crate::kernel::customers::optional_name("customer.name", ev.customer.name.as_deref())?;
@@ -171,13 +215,13 @@ async fn handle(
     let to = vec![Recipient { email, customer_id: Some(customer_id), label: ext.to_string() }];
     let report = invite(state, &survey, to, Reminders { after_days: 3, max: 1 }, Some(context)).await?;
     let outcome = if report.queued == 1 {
-        "invited"
+        Outcome::Invited
     } else if report.unsubscribed == 1 {
-        "unsubscribed"
+        Outcome::Unsubscribed
     } else if report.recently_contacted == 1 {
-        "recently_contacted"
+        Outcome::RecentlyContacted
     } else {
-        "no_email"
+        Outcome::NoEmail
     };
-    Ok(json!({ "event": ev.event, "survey_id": survey.id, "outcome": outcome }))
+    Ok(EventOutcome { event: ev.event.clone(), survey_id: Some(survey.id), outcome })
 }

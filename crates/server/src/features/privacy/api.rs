@@ -6,7 +6,6 @@ use crate::platform::error::AppError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
 
 pub const CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
 pub const CUSTOMER_ERASE: &str = "/api/v1/customers/{external_id}/erase";
@@ -29,11 +28,24 @@ pub async fn erase_customer(
     State(state): State<AppState>,
     Api(user, _): Api<can::ManagePrivacy>,
     Path(external_id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Erased>, AppError> {
     let comments = erase(state.store.as_ref(), &user.email, &external_id).await?;
-    Ok(Json(json!({ "erased": true, "comments_erased": comments })))
+    Ok(Json(Erased { erased: true, comments_erased: comments }))
 }
 
-pub async fn get_audit(State(state): State<AppState>, _u: Api<can::ManagePrivacy>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "entries": state.store.audit_log(500).await? })))
+/// A customer erased: identity gone, comments blanked.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    pub erased: bool,
+    pub comments_erased: u64,
+}
+
+/// The last 500 lines of the audit log, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditLog {
+    pub entries: Vec<cxloop_store::AuditEntry>,
+}
+
+pub async fn get_audit(State(state): State<AppState>, _u: Api<can::ManagePrivacy>) -> Result<Json<AuditLog>, AppError> {
+    Ok(Json(AuditLog { entries: state.store.audit_log(500).await? }))
 }

@@ -81,7 +81,6 @@ pub async fn audit_page(
     Staff(user, _): Staff<can::ManagePrivacy>,
 ) -> Result<Markup, PageError> {
     let entries = state.store.audit_log(500).await?;
-    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
     Ok(page(
         "Audit log",
         &user,
@@ -94,11 +93,11 @@ pub async fn audit_page(
                 tbody {
                     @for e in &entries {
                         tr {
-                            td.mono { (text(e, "at")) }
-                            td { (text(e, "actor")) }
-                            td { code { (text(e, "action")) } }
-                            td.mono { (text(e, "subject")) }
-                            td.mono { (e["detail"].to_string()) }
+                            td.mono { (e.at) }
+                            td { (e.actor) }
+                            td { code { (e.action) } }
+                            td.mono { (e.subject) }
+                            td.mono { (e.detail.to_string()) }
                         }
                     }
                     @if entries.is_empty() { tr { td colspan="5" { "Nothing recorded yet." } } }

@@ -7,7 +7,7 @@ use cxloop_store::{AuditStore, Customer, CustomerEvent, CustomerStore, ResponseS
 use serde::Serialize;
 
 /// Everything cxloop holds about one customer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CustomerData {
     pub customer: Customer,
     pub events: Vec<CustomerEvent>,
