@@ -157,6 +157,9 @@ fn generated_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::s
     generate::<features::integrations::hooks::HookView>(&mut out);
     generate::<features::integrations::hooks::HookList>(&mut out);
     generate::<features::integrations::hooks::EventOutcome>(&mut out);
+    generate::<kernel::invite::InviteReport>(&mut out);
+    generate::<features::invitations::api::InvitationList>(&mut out);
+    generate::<features::invitations::api::Bounced>(&mut out);
     out
 }
 

@@ -44,7 +44,7 @@ pub struct Reminders {
 }
 
 /// How a send went, by outcome.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct InviteReport {
     pub queued: u64,
     pub unsubscribed: u64,
@@ -217,8 +217,10 @@ async fn send_one(
 
 /// Counts by status and the response rate: answered over delivered
 /// (everything that reached an inbox: sent, opened, answered).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct InviteSummary {
+    /// Invitations by status.
+    #[schema(value_type = std::collections::BTreeMap<String, u64>)]
     pub counts: std::collections::BTreeMap<InvitationStatus, u64>,
     pub delivered: u64,
     pub answered: u64,

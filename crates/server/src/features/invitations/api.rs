@@ -2,7 +2,7 @@
 //! response rate, report a bounce.
 
 use super::service::{SendRequest, recipients};
-use crate::kernel::invite::{Reminders, invite, summary};
+use crate::kernel::invite::{InviteReport, Reminders, invite, summary};
 use crate::kernel::surveys::load_survey;
 use crate::platform::auth::{Api, can};
 use crate::platform::error::AppError;
@@ -13,7 +13,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 pub const INVITATIONS: &str = "/api/v1/surveys/{id}/invitations";
 pub const BOUNCES: &str = "/api/v1/invitations/bounces";
@@ -26,7 +25,7 @@ pub async fn send_invitations(
     _u: Api<can::SendInvitations>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SendRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<InviteReport>), AppError> {
     let survey = load_survey(&state, &id).await?;
     if req.segment.is_none() && req.segment_id.is_none() && req.customers.is_empty() && req.emails.is_empty() {
         return Err(AppError::invalid("segment_id", "say whom to invite: segment_id, segment, customers or emails"));
@@ -34,7 +33,7 @@ pub async fn send_invitations(
     let to = recipients(&state, &req).await?;
     let reminders = Reminders { after_days: req.reminder_after_days.unwrap_or(3), max: req.max_reminders.unwrap_or(1) };
     let report = invite(&state, &survey, to, reminders, req.context.clone()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(report))))
+    Ok((StatusCode::ACCEPTED, Json(report)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,14 +46,28 @@ pub async fn list_invitations(
     _u: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<InvitationList>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::invalid("limit", "limit must be 1–1000"));
     }
     let list = state.store.invitations(survey.id, limit).await?;
-    Ok(Json(json!({ "summary": summary(&state, survey.id).await?, "invitations": list })))
+    Ok(Json(InvitationList { summary: summary(&state, survey.id).await?, invitations: list }))
+}
+
+/// A survey's invitations (newest first) with the counts by status.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationList {
+    pub summary: crate::kernel::invite::InviteSummary,
+    pub invitations: Vec<cxloop_store::Invitation>,
+}
+
+/// A reported bounce: how many open invitations to the address it closed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Bounced {
+    pub email: String,
+    pub invitations: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +84,7 @@ pub async fn report_bounce(
     State(state): State<AppState>,
     _u: Api<can::SendInvitations>,
     ApiJson(b): ApiJson<Bounce>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Bounced>, AppError> {
     let email =
         cxloop_core::customer::check_email(b.email.trim()).map_err(|e| AppError::invalid("email", e.to_string()))?;
     let reason = b
@@ -84,5 +97,5 @@ pub async fn report_bounce(
         return Err(AppError::invalid("reason", "reason is longer than 500 characters"));
     }
     let n = state.store.report_bounce(&email, reason).await?;
-    Ok(Json(json!({ "email": email, "invitations": n })))
+    Ok(Json(Bounced { email, invitations: n }))
 }
