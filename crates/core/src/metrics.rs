@@ -17,7 +17,7 @@ pub struct DayCount {
 }
 
 /// One measure (NPS, CSAT top-2-box, a mean ...) with its 95% interval.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Measure {
     /// Stable name: `nps`, `top2`, `easy`, `mean`.
     pub name: &'static str,
@@ -31,45 +31,48 @@ pub struct Measure {
 }
 
 /// A measure's change against the previous period of equal length.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Change {
     pub previous: Option<f64>,
     pub previous_n: u64,
     pub delta: Option<f64>,
     pub p_value: Option<f64>,
+    /// p < 0.05 (NPS: pooled z-test; shares: two-proportion z-test; means: Welch t-test).
     pub significant: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MeasureWithChange {
     #[serde(flatten)]
     pub measure: Measure,
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NpsParts {
     pub promoters: u64,
     pub passives: u64,
     pub detractors: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ScoreCount {
     pub score: i32,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
+    #[schema(format = Date)]
     pub start: String,
+    #[schema(format = Date)]
     pub end: String,
     pub n: u64,
     pub measures: Vec<Measure>,
 }
 
 /// Everything the API and dashboard show about one scored question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QuestionMetrics {
     pub key: String,
     #[serde(rename = "type")]

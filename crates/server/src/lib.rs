@@ -131,7 +131,7 @@ static OPENAPI: std::sync::LazyLock<Result<String, String>> = std::sync::LazyLoc
 /// Schemas the document keeps as written although the code generates them
 /// too: they are request bodies as well (their patterns and bounds are what
 /// the handlers check), and `openapi_check` holds each to its type.
-const WRITTEN_SCHEMAS: &[&str] = &["Response", "Error", "Persona"];
+const WRITTEN_SCHEMAS: &[&str] = &["Response", "Error", "Persona", "Measure"];
 
 /// The answer schemas generated from the code (utoipa): these types are
 /// described only by their `ToSchema` derive, and the document refers to
@@ -160,6 +160,16 @@ fn generated_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::s
     generate::<kernel::invite::InviteReport>(&mut out);
     generate::<features::invitations::api::InvitationList>(&mut out);
     generate::<features::invitations::api::Bounced>(&mut out);
+    generate::<api::Health>(&mut out);
+    generate::<api::responses::MetricsAnswer>(&mut out);
+    generate::<api::responses::Comparison>(&mut out);
+    generate::<api::customers::AttributeList>(&mut out);
+    generate::<api::customers::CustomerImport>(&mut out);
+    generate::<features::feedback::api::FeedbackImport>(&mut out);
+    generate::<features::integrations::widget::WidgetSettings>(&mut out);
+    generate::<features::integrations::widget::WidgetConfig>(&mut out);
+    generate::<features::integrations::widget::WidgetStored>(&mut out);
+    generate::<features::personas::api::PersonaCards>(&mut out);
     out
 }
 

@@ -50,13 +50,52 @@ fn add(out: &mut Shape, schema: &Value, lookup: &dyn Fn(&str) -> Option<Value>, 
         let target = lookup(r).unwrap_or_else(|| panic!("unresolved reference {r}"));
         return add(out, &target, lookup, depth + 1);
     }
-    for key in ["allOf", "oneOf", "anyOf"] {
+    if let Some(arms) = schema.get("allOf").and_then(Value::as_array) {
+        for arm in arms {
+            add(out, arm, lookup, depth + 1);
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
         if let Some(arms) = schema.get(key).and_then(Value::as_array) {
             let arms: Vec<&Value> = arms.iter().filter(|a| a.get("type") != Some(&Value::from("null"))).collect();
-            // A oneOf / anyOf of several real arms is a union this check does not model: take the first.
-            let take = if key == "allOf" { arms.len() } else { arms.len().min(1) };
-            for arm in arms.into_iter().take(take) {
-                add(out, arm, lookup, depth + 1);
+            // A union (a tagged enum: one arm per variant) is compared as
+            // the object any arm can be: every arm's properties, required
+            // what every arm requires, each tag's values united.
+            let mut union: Option<Shape> = None;
+            for arm in arms {
+                let mut one = Shape::default();
+                add(&mut one, arm, lookup, depth + 1);
+                union = Some(match union {
+                    None => one,
+                    Some(mut u) => {
+                        u.types.extend(one.types);
+                        for (k, v) in one.properties {
+                            // A property of several arms is any of its arms' schemas.
+                            let merged = match u.properties.remove(&k) {
+                                Some(seen) if seen != v => serde_json::json!({ "anyOf": [seen, v] }),
+                                _ => v,
+                            };
+                            u.properties.insert(k, merged);
+                        }
+                        u.required.retain(|r| one.required.contains(r));
+                        u.items = u.items.or(one.items);
+                        u.enumeration = match (u.enumeration, one.enumeration) {
+                            (Some(mut a), Some(b)) => {
+                                a.extend(b);
+                                Some(a)
+                            }
+                            (a, b) => a.or(b),
+                        };
+                        u
+                    }
+                });
+            }
+            if let Some(u) = union {
+                out.types.extend(u.types);
+                out.properties.extend(u.properties);
+                out.required.extend(u.required);
+                out.items = out.items.take().or(u.items);
+                out.enumeration = out.enumeration.take().or(u.enumeration);
             }
         }
     }
@@ -167,6 +206,7 @@ fn the_document_describes_what_the_code_answers() {
     check::<api::customers::SegmentDetail>(&doc, &answer(api::SEGMENT, "get", "200"), &mut out);
     check::<api::customers::SegmentPreview>(&doc, &answer(api::SEGMENT_PREVIEW, "post", "200"), &mut out);
     check::<api::text::ThemeAdded>(&doc, &answer(api::TAXONOMY_THEMES, "post", "201"), &mut out);
+    check::<cxloop_core::metrics::Measure>(&doc, "/components/schemas/Measure", &mut out);
     assert!(out.is_empty(), "the document and the code disagree:\n{}", out.join("\n"));
 }
 
@@ -215,4 +255,33 @@ fn a_difference_is_found_and_named() {
         "a free-form value is not held to its description: {out:#?}"
     );
     assert!(out.iter().any(|e| e.starts_with("Probe.id: the document says {\"integer\"}")), "{out:#?}");
+}
+
+/// A tagged enum (one `oneOf` arm per variant) is compared as the object
+/// any arm can be: a tag value or a variant's field the document lacks is
+/// found, and a document describing the union as one object agrees.
+#[test]
+fn a_tagged_union_is_compared_as_the_object_its_arms_make() {
+    #[derive(serde::Serialize, utoipa::ToSchema)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Shape {
+        Dot,
+        Circle { radius: f64 },
+    }
+    let object = |kinds: serde_json::Value, props: serde_json::Value| {
+        let mut properties = serde_json::json!({ "type": { "type": "string", "enum": kinds } });
+        properties.as_object_mut().unwrap().extend(props.as_object().unwrap().clone());
+        serde_json::json!({ "s": { "type": "object", "required": ["type"], "properties": properties } })
+    };
+    let agrees = object(serde_json::json!(["dot", "circle"]), serde_json::json!({ "radius": { "type": "number" } }));
+    let mut out = Vec::new();
+    check::<Shape>(&agrees, "/s", &mut out);
+    assert!(out.is_empty(), "{out:#?}");
+
+    let differs = object(serde_json::json!(["dot", "square"]), serde_json::json!({}));
+    check::<Shape>(&differs, "/s", &mut out);
+    assert_eq!(out.len(), 2, "{out:#?}");
+    assert!(out.iter().any(|e| e.contains("Shape.type: the document's values") && e.contains("circle")), "{out:#?}");
+    assert!(out.iter().any(|e| e.contains("Shape.radius: answered by the code, missing")), "{out:#?}");
 }

@@ -14,16 +14,23 @@ use axum::http::StatusCode;
 use cxloop_core::customer::{AttributeDef, Lifecycle};
 use cxloop_store::{Customer, CustomerFacts, CustomerRef, Segment, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 
+use crate::kernel::customer_import::{MappedColumn, RowError, mapped, parse_map};
 use crate::kernel::segments::{check_segment, matching, parse_segment};
+
+/// The attributes the organisation defines.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttributeList {
+    pub attributes: Vec<AttributeDef>,
+}
 
 pub async fn list_attributes(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "attributes": state.store.attribute_defs().await? })))
+) -> Result<Json<AttributeList>, AppError> {
+    Ok(Json(AttributeList { attributes: state.store.attribute_defs().await? }))
 }
 
 /// An attribute definition as the API takes it: unknown fields are refused,
@@ -387,6 +394,18 @@ pub struct ImportQuery {
     pub map: Option<String>,
 }
 
+/// The report of a customer import (or a dry run).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CustomerImport {
+    /// Data rows read (the header not counted).
+    pub rows: u64,
+    pub valid: u64,
+    /// Rows written: 0 on a dry run, or with all_or_nothing and any error.
+    pub imported: u64,
+    pub errors: Vec<RowError>,
+    pub mapping: Vec<MappedColumn>,
+}
+
 /// Imports customers from a CSV body; reports every bad row by line and column.
 pub async fn import_customers(
     State(state): State<AppState>,
@@ -394,17 +413,12 @@ pub async fn import_customers(
     ApiQuery(q): ApiQuery<ImportQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<CustomerImport>), AppError> {
     let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !ct.starts_with("text/csv") {
         return Err(AppError::UnsupportedMediaType("send the file as Content-Type: text/csv".into()));
     }
-    let mut explicit = HashMap::new();
-    for pair in q.map.as_deref().unwrap_or("").split(';').filter(|p| !p.trim().is_empty()) {
-        let (h, t) =
-            pair.split_once(':').ok_or_else(|| AppError::invalid("map", format!("{pair:?}: use HEADER:TARGET")))?;
-        explicit.insert(h.trim().to_string(), t.trim().to_string());
-    }
+    let explicit = parse_map(q.map.as_deref())?;
     let defs = state.store.attribute_defs().await?;
     let plan =
         crate::kernel::customer_import::plan(&body, &defs, &explicit).map_err(|e| AppError::invalid("file", e.0))?;
@@ -415,15 +429,16 @@ pub async fn import_customers(
         state.store.upsert_customers(&refs).await?;
     }
     let status = if plan.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let valid = refs.len() as u64;
     Ok((
         status,
-        Json(json!({
-            "rows": plan.rows,
-            "valid": refs.len(),
-            "imported": if import { refs.len() } else { 0 },
-            "errors": plan.errors,
-            "mapping": plan.mapping.iter().map(|(h, t)| json!({"column": h, "target": t})).collect::<Vec<_>>(),
-        })),
+        Json(CustomerImport {
+            rows: plan.rows,
+            valid,
+            imported: if import { valid } else { 0 },
+            mapping: mapped(&plan.mapping),
+            errors: plan.errors,
+        }),
     ))
 }
 

@@ -127,9 +127,7 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
         (Ok(()), None) => Ok(()),
     };
     match outcome {
-        Ok(()) => {
-            axum::Json(serde_json::json!({ "status": "ok", "backend": backend, "version": version })).into_response()
-        }
+        Ok(()) => axum::Json(Health { status: HealthStatus::Ok, reason: None, backend, version }).into_response(),
         Err(e) => {
             let reason = match e {
                 cxloop_store::StoreError::Unavailable(r) => r,
@@ -138,12 +136,30 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
                     "the health probe failed; the cause has been logged".into()
                 }
             };
-            let body = serde_json::json!({
-                "status": "unavailable", "reason": reason, "backend": backend, "version": version
-            });
+            let body = Health { status: HealthStatus::Unavailable, reason: Some(reason), backend, version };
             let mut resp = (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
             resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
             resp
         }
     }
+}
+
+/// Whether the storage takes writes.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Unavailable,
+}
+
+/// The health check's answer, ready or not.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: HealthStatus,
+    /// Why the storage cannot take writes (only when unavailable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    pub version: &'static str,
 }

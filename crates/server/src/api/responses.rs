@@ -278,24 +278,44 @@ impl MetricsQuery {
     }
 }
 
+/// The segment an answer was restricted to: its expression or name, and
+/// how many customers it held.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SegmentUsed {
+    pub label: String,
+    pub customers: u64,
+}
+
+impl SegmentUsed {
+    fn new(label: &str, members: &std::collections::HashSet<cxloop_core::ids::CustomerId>) -> Self {
+        SegmentUsed { label: label.to_string(), customers: members.len() as u64 }
+    }
+}
+
+/// The metrics of a survey, with the segment they were cut by, if any.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MetricsAnswer {
+    #[serde(flatten)]
+    pub metrics: crate::kernel::report::SurveyMetrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentUsed>,
+}
+
 pub async fn get_metrics(
     State(state): State<AppState>,
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<MetricsQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<MetricsAnswer>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, interval) = q.range().resolve()?;
     let segment =
         crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
-    let m =
+    let metrics =
         crate::kernel::report::survey_metrics_for(&state, &survey, range, interval, segment.as_ref().map(|(_, m)| m))
             .await?;
-    let mut v = serde_json::to_value(&m).map_err(|e| AppError::Internal(e.to_string()))?;
-    if let Some((label, members)) = &segment {
-        v["segment"] = serde_json::json!({ "label": label, "customers": members.len() });
-    }
-    Ok(Json(v))
+    let segment = segment.as_ref().map(|(label, members)| SegmentUsed::new(label, members));
+    Ok(Json(MetricsAnswer { metrics, segment }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -309,6 +329,16 @@ pub struct CompareQuery {
     pub b_expr: Option<String>,
 }
 
+/// Two segments compared on every scored question of a survey.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    pub survey_id: cxloop_core::ids::SurveyId,
+    pub range: crate::kernel::report::RangeOut,
+    pub a: SegmentUsed,
+    pub b: SegmentUsed,
+    pub questions: Vec<crate::kernel::report::QuestionComparison>,
+}
+
 /// Two segments side by side on every scored question, with the
 /// significance of each difference (same tests as period changes).
 pub async fn compare_segments(
@@ -316,7 +346,7 @@ pub async fn compare_segments(
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CompareQuery>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Comparison>, AppError> {
     let survey = load_survey(&state, &id).await?;
     let (range, _) = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None }.resolve()?;
     let seg = |e: &Option<String>, i: &Option<String>, field: &'static str| {
@@ -331,13 +361,13 @@ pub async fn compare_segments(
     let (a_label, a) = seg(&q.a_expr, &q.a, "a").await?;
     let (b_label, b) = seg(&q.b_expr, &q.b, "b").await?;
     let questions = crate::kernel::report::compare_segments(&state, &survey, range, &a, &b).await?;
-    Ok(Json(serde_json::json!({
-        "survey_id": survey.id,
-        "range": crate::kernel::report::RangeOut::from(range),
-        "a": { "label": a_label, "customers": a.len() },
-        "b": { "label": b_label, "customers": b.len() },
-        "questions": questions,
-    })))
+    Ok(Json(Comparison {
+        survey_id: survey.id,
+        range: range.into(),
+        a: SegmentUsed::new(&a_label, &a),
+        b: SegmentUsed::new(&b_label, &b),
+        questions,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]

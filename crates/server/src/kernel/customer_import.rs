@@ -12,15 +12,42 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// A problem in the file, by 1-based line (the header is line 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The line of a CSV file, or the 1-based item of a JSON array.
     pub line: u64,
     pub column: Option<String>,
     pub message: String,
-    /// `line` counts JSON items, not lines.
+    /// `line` counts JSON items, not lines (sent only when true).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
     pub item: bool,
+}
+
+/// What a column of an imported file was read as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MappedColumn {
+    /// The column's header.
+    pub column: String,
+    /// What it maps to (a field, an attribute key, or `ignore`).
+    pub target: String,
+}
+
+/// The mapping of a plan as the import reports answer it.
+pub fn mapped(mapping: &[(String, String)]) -> Vec<MappedColumn> {
+    mapping.iter().map(|(h, t)| MappedColumn { column: h.clone(), target: t.clone() }).collect()
+}
+
+/// `HEADER:TARGET;HEADER:TARGET` as a map; a malformed pair names `map`.
+pub fn parse_map(map: Option<&str>) -> Result<HashMap<String, String>, crate::platform::error::AppError> {
+    let mut explicit = HashMap::new();
+    for pair in map.unwrap_or("").split(';').filter(|p| !p.trim().is_empty()) {
+        let (h, t) = pair
+            .split_once(':')
+            .ok_or_else(|| crate::platform::error::AppError::invalid("map", format!("{pair:?}: use HEADER:TARGET")))?;
+        explicit.insert(h.trim().to_string(), t.trim().to_string());
+    }
+    Ok(explicit)
 }
 
 impl std::fmt::Display for RowError {

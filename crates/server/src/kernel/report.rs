@@ -72,7 +72,8 @@ impl From<DateRange> for RangeOut {
 }
 
 /// The metrics document of the API and the dashboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Metrics)]
 pub struct SurveyMetrics {
     pub survey_id: cxloop_core::ids::SurveyId,
     pub range: RangeOut,
@@ -133,7 +134,7 @@ pub async fn survey_metrics_for(
 }
 
 /// One measure of one question in two segments, and whether A − B is significant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeasureTest {
     pub measure: &'static str,
     pub delta: Option<f64>,
@@ -142,7 +143,7 @@ pub struct MeasureTest {
 }
 
 /// A scored question's measures in segment A and in segment B.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionComparison {
     pub key: String,
     #[serde(rename = "type")]

@@ -36,7 +36,7 @@ pub struct Hook {
 }
 
 /// A survey's website widget settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Widget {
     pub survey_id: SurveyId,
     /// Origins allowed to show it, like `https://app.example.com`.

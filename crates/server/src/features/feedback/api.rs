@@ -3,6 +3,7 @@
 //! CSV or JSON body, every bad row reported by line or item and column.
 
 use super::service::{FeedbackPlan, Format, apply, plan};
+use crate::kernel::customer_import::{MappedColumn, RowError, mapped, parse_map};
 use crate::kernel::surveys::load_survey;
 use crate::platform::auth::{Api, can};
 use crate::platform::error::AppError;
@@ -11,9 +12,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
 
 pub const FEEDBACK_IMPORT: &str = "/api/v1/surveys/{id}/feedback";
 
@@ -30,27 +29,30 @@ pub struct FeedbackQuery {
     pub map: Option<String>,
 }
 
-/// `HEADER:TARGET;HEADER:TARGET` as a map; a malformed pair names `map`.
-pub fn parse_map(map: Option<&str>) -> Result<HashMap<String, String>, AppError> {
-    let mut explicit = HashMap::new();
-    for pair in map.unwrap_or("").split(';').filter(|p| !p.trim().is_empty()) {
-        let (h, t) =
-            pair.split_once(':').ok_or_else(|| AppError::invalid("map", format!("{pair:?}: use HEADER:TARGET")))?;
-        explicit.insert(h.trim().to_string(), t.trim().to_string());
-    }
-    Ok(explicit)
+/// The report of a feedback import (or a dry run).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedbackImport {
+    /// Items read (CSV data rows or JSON array items).
+    pub rows: u64,
+    pub valid: u64,
+    /// Items written as responses: 0 on a dry run, or with all_or_nothing and any error.
+    pub imported: u64,
+    /// Items left out because the survey already holds their source id.
+    pub already_imported: u64,
+    pub errors: Vec<RowError>,
+    pub mapping: Vec<MappedColumn>,
 }
 
-/// The report of an import (or a dry run) as JSON.
-pub fn report(p: &FeedbackPlan, imported: usize) -> Value {
-    json!({
-        "rows": p.rows,
-        "valid": p.items.len(),
-        "imported": imported,
-        "already_imported": p.already_imported.len(),
-        "errors": p.errors,
-        "mapping": p.mapping.iter().map(|(h, t)| json!({"column": h, "target": t})).collect::<Vec<_>>(),
-    })
+/// The report of an import (or a dry run).
+pub fn report(p: &FeedbackPlan, imported: usize) -> FeedbackImport {
+    FeedbackImport {
+        rows: p.rows,
+        valid: p.items.len() as u64,
+        imported: imported as u64,
+        already_imported: p.already_imported.len() as u64,
+        errors: p.errors.clone(),
+        mapping: mapped(&p.mapping),
+    }
 }
 
 pub async fn import_feedback(
@@ -60,7 +62,7 @@ pub async fn import_feedback(
     ApiQuery(q): ApiQuery<FeedbackQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<FeedbackImport>), AppError> {
     let survey = load_survey(&state, &id).await?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if ct.starts_with("text/csv") {

@@ -16,8 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cxloop_core::{QuestionType, Survey, SurveyStatus};
 use cxloop_store::{StoreError, Widget};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// The script, served as is: cxloop's own code.
 pub const SCRIPT: &str = include_str!("../../../assets/widget.js");
@@ -43,15 +42,23 @@ pub async fn put_widget(
     Ok(Json(service::save_widget(state.store.as_ref(), &survey, &req).await?))
 }
 
+/// A widget's settings with the script tag that shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetSettings {
+    pub widget: Widget,
+    /// The `<script>` tag to paste into the site.
+    pub snippet: String,
+}
+
 pub async fn get_widget(
     State(state): State<AppState>,
     _u: Api<can::ViewReports>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<WidgetSettings>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    let w = widget_of(&state, survey.id).await?;
+    let widget = widget_of(&state, survey.id).await?;
     let snippet = format!("<script src=\"{}/widget.js\" data-survey=\"{}\" async></script>", state.base_url, survey.id);
-    Ok(Json(json!({ "widget": w, "snippet": snippet })))
+    Ok(Json(WidgetSettings { widget, snippet }))
 }
 
 async fn widget_of(state: &AppState, survey_id: cxloop_core::ids::SurveyId) -> Result<Widget, AppError> {
@@ -109,6 +116,51 @@ async fn answered_recently(state: &AppState, survey: &Survey, q: &VisitorQuery, 
     Ok(recent.iter().any(|r| r.survey_id == survey.id && r.submitted_at >= since))
 }
 
+/// What the widget script shows. When a signed visitor answered within the
+/// display frequency only `survey_id` and `show: false` are sent.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetConfig {
+    pub survey_id: cxloop_core::ids::SurveyId,
+    pub show: bool,
+    #[serde(flatten)]
+    pub shown: Option<WidgetShown>,
+}
+
+/// The survey as the widget shows it: sent only with `show: true`, so the
+/// document marks none of it required.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetShown {
+    #[schema(required = false)]
+    pub title: String,
+    #[schema(required = false)]
+    pub question: WidgetQuestion,
+    /// The survey's first text question, asked after the score (null when it has none).
+    pub follow_up: Option<WidgetFollowUp>,
+    #[schema(required = false)]
+    pub every_days: u32,
+    #[schema(required = false)]
+    pub thank_you: String,
+}
+
+/// The headline scored question with its scale.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetQuestion {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    pub text: String,
+    pub min: i32,
+    pub max: i32,
+    pub min_label: String,
+    pub max_label: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetFollowUp {
+    pub key: String,
+    pub text: String,
+}
+
 /// `GET /api/v1/widget/{survey_id}`: what the script shows (`"show": false`
 /// when a signed visitor answered within the display frequency).
 pub async fn config(
@@ -122,21 +174,28 @@ pub async fn config(
         return Err(AppError::Conflict { field: Some("status".into()), message: "this survey is not open".into() });
     }
     if answered_recently(&state, &survey, &visitor, w.every_days).await? {
-        return Ok(cors(Json(json!({ "survey_id": survey.id, "show": false })).into_response(), &origin));
+        let hidden = WidgetConfig { survey_id: survey.id, show: false, shown: None };
+        return Ok(cors(Json(hidden).into_response(), &origin));
     }
     let q = survey.headline_question().ok_or(AppError::NotFound("widget"))?;
     let (min, max) = q.range().unwrap_or((0, 10));
     let follow = survey.questions.iter().find(|x| x.kind == QuestionType::Text);
-    let body = json!({
-        "survey_id": survey.id,
-        "show": true,
-        "title": survey.title,
-        "question": { "key": q.key, "type": q.kind, "text": q.text, "min": min, "max": max,
-                      "min_label": q.low_label(), "max_label": q.high_label() },
-        "follow_up": follow.map(|f| json!({ "key": f.key, "text": f.text })),
-        "every_days": w.every_days,
-        "thank_you": survey.thank_you.clone().unwrap_or_else(|| "Thank you! We read every answer.".into()),
-    });
+    let shown = WidgetShown {
+        title: survey.title.clone(),
+        question: WidgetQuestion {
+            key: q.key.clone(),
+            kind: q.kind,
+            text: q.text.clone(),
+            min,
+            max,
+            min_label: q.low_label().to_string(),
+            max_label: q.high_label().to_string(),
+        },
+        follow_up: follow.map(|f| WidgetFollowUp { key: f.key.clone(), text: f.text.clone() }),
+        every_days: w.every_days,
+        thank_you: survey.thank_you.clone().unwrap_or_else(|| "Thank you! We read every answer.".into()),
+    };
+    let body = WidgetConfig { survey_id: survey.id, show: true, shown: Some(shown) };
     Ok(cors(Json(body).into_response(), &origin))
 }
 
@@ -172,7 +231,13 @@ pub async fn submit_response(
     let r = match stored {
         cxloop_store::Inserted::Created(r) | cxloop_store::Inserted::Replayed(r) => r,
     };
-    Ok(cors((StatusCode::CREATED, Json(json!({ "id": r.id }))).into_response(), &origin))
+    Ok(cors((StatusCode::CREATED, Json(WidgetStored { id: r.id })).into_response(), &origin))
+}
+
+/// A widget answer as stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WidgetStored {
+    pub id: cxloop_core::ids::ResponseId,
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cxloop_store::Persona;
-use serde_json::{Value, json};
 
 pub const PERSONAS: &str = "/api/v1/personas";
 pub const PERSONA: &str = "/api/v1/personas/{id}";
@@ -22,8 +21,17 @@ fn persona_id(id: &str) -> Result<cxloop_core::ids::PersonaId, AppError> {
     id.parse().map_err(|_| AppError::NotFound("persona"))
 }
 
-pub async fn list_personas(State(state): State<AppState>, _u: Api<can::ViewReports>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "personas": service::cards(&state).await? })))
+/// Every persona with its live figures.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PersonaCards {
+    pub personas: Vec<service::PersonaCard>,
+}
+
+pub async fn list_personas(
+    State(state): State<AppState>,
+    _u: Api<can::ViewReports>,
+) -> Result<Json<PersonaCards>, AppError> {
+    Ok(Json(PersonaCards { personas: service::cards(&state).await? }))
 }
 
 pub async fn create_persona(

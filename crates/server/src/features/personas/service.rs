@@ -10,14 +10,14 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Kpi {
     pub survey_id: cxloop_core::ids::SurveyId,
     pub survey: String,
     pub measure: cxloop_core::metrics::MeasureWithChange,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonaCard {
     #[serde(flatten)]
     pub persona: Persona,
@@ -27,15 +27,15 @@ pub struct PersonaCard {
 }
 
 /// The segment a persona stands for, with its size now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CardSegment {
     pub id: cxloop_core::ids::SegmentId,
     pub name: String,
-    pub customers: usize,
+    pub customers: u64,
 }
 
 /// A theme the persona's customers mention, by the number of mentions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TopTheme {
     pub key: String,
     pub name: String,
@@ -87,7 +87,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
         if let Some(seg) = seg {
             let sid = seg.id.to_string();
             if let Some((_, members)) = crate::kernel::segments::resolve_segment(state, None, Some(&sid)).await? {
-                segment = Some(CardSegment { id: seg.id, name: seg.name.clone(), customers: members.len() });
+                segment = Some(CardSegment { id: seg.id, name: seg.name.clone(), customers: members.len() as u64 });
                 for s in &surveys {
                     let m =
                         crate::kernel::report::survey_metrics_for(state, &s.survey, range, interval, Some(&members))
