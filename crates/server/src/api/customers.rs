@@ -6,7 +6,7 @@ use crate::kernel::customers::{CustomerInput, check_customer};
 use crate::platform::auth::{Api, can};
 use crate::platform::error::AppError;
 use crate::platform::json::ApiJson;
-use crate::platform::query::ApiQuery;
+use crate::platform::query::{ApiQuery, Limit};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -156,7 +156,8 @@ pub struct ListCustomers {
     pub segment: Option<String>,
     pub segment_id: Option<String>,
     pub after: Option<String>,
-    pub limit: Option<String>,
+    #[serde(default)]
+    pub limit: Limit,
 }
 
 pub async fn list_customers(
@@ -164,14 +165,7 @@ pub async fn list_customers(
     _u: Api<can::ViewReports>,
     ApiQuery(q): ApiQuery<ListCustomers>,
 ) -> Result<Json<CustomerList>, AppError> {
-    let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => 100,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| AppError::invalid("limit", "limit must be 1–1000"))?,
-    };
+    let limit = q.limit.rows();
     let expression = match (
         q.segment.as_deref().filter(|s| !s.trim().is_empty()),
         q.segment_id.as_deref().filter(|s| !s.is_empty()),

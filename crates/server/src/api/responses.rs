@@ -7,7 +7,7 @@ use crate::kernel::surveys::load_survey;
 use crate::platform::auth::{Api, MaybeApi, can};
 use crate::platform::error::AppError;
 use crate::platform::json::ApiJson;
-use crate::platform::query::ApiQuery;
+use crate::platform::query::{ApiQuery, Limit};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -55,8 +55,9 @@ pub async fn create_response(
 pub struct ListQuery {
     pub from: Option<String>,
     pub to: Option<String>,
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Limit,
+    pub cursor: Option<ResponseCursor>,
     pub order: Option<String>,
     /// A segment expression or a saved segment: only its customers' responses.
     pub segment: Option<String>,
@@ -111,12 +112,26 @@ fn encode_cursor(r: &StoredResponse) -> String {
     format!("{}_{}", r.submitted_at.unix_timestamp_nanos() / 1000, r.id.uuid().simple())
 }
 
-fn decode_cursor(s: &str) -> Result<(OffsetDateTime, cxloop_core::ids::ResponseId), AppError> {
-    let bad = || AppError::invalid("cursor", "cursor is not one this API returned");
-    let (micros, id) = s.split_once('_').ok_or_else(bad)?;
-    let micros: i128 = micros.parse().map_err(|_| bad())?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
-    Ok((at, id.parse().map_err(|_| bad())?))
+/// Where a page of responses starts: the last response of the page before
+/// (its time in microseconds and its id), as `next_cursor` gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseCursor(OffsetDateTime, cxloop_core::ids::ResponseId);
+
+impl std::str::FromStr for ResponseCursor {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (micros, id) = s.split_once('_').ok_or(())?;
+        let micros: i128 = micros.parse().map_err(|_| ())?;
+        let at = OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1000).ok_or(())?).map_err(|_| ())?;
+        Ok(ResponseCursor(at, id.parse().map_err(|_| ())?))
+    }
+}
+
+impl<'de> Deserialize<'de> for ResponseCursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(|()| serde::de::Error::custom("cursor is not one this API returned"))
+    }
 }
 
 pub async fn list_responses(
@@ -126,14 +141,7 @@ pub async fn list_responses(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ResponsePage>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 100,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| AppError::invalid("limit", "limit must be 1–1000"))?,
-    };
+    let limit = q.limit.get();
     let newest_first = match q.order.as_deref() {
         None | Some("") | Some("desc") => true,
         Some("asc") => false,
@@ -143,7 +151,7 @@ pub async fn list_responses(
     let mut query = ResponseQuery {
         survey_id: survey.id,
         window: window(q.from.as_deref(), q.to.as_deref())?,
-        after: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
+        after: q.cursor.map(|ResponseCursor(at, id)| (at, id)),
         newest_first,
         limit,
     };

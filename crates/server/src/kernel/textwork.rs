@@ -4,6 +4,7 @@
 //! it; a text analysed by two processes at once keeps the first result.
 
 use crate::platform::error::AppError;
+use crate::platform::query::Limit;
 use crate::state::AppState;
 use cxloop_store::{CommentFilter, Store, StoreError, TaxonomyVersion, TextAnalysis, TimeWindow};
 use cxloop_text::{Analyzer, Label, Matcher, Taxonomy, Theme};
@@ -209,7 +210,8 @@ pub struct CommentsQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub version: Option<String>,
-    pub limit: Option<String>,
+    #[serde(default)]
+    pub limit: Limit<500>,
     pub channel: Option<String>,
 }
 
@@ -236,14 +238,6 @@ impl CommentsQuery {
             blank(s)
                 .map(|v| v.parse::<i32>().map_err(|_| AppError::invalid(f, format!("{f} must be a whole number"))))
                 .transpose()
-        };
-        let limit = match blank(&self.limit) {
-            None => 100,
-            Some(l) => l
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=500).contains(n))
-                .ok_or_else(|| AppError::invalid("limit", "limit must be 1–500"))?,
         };
         let version = match parse_version(self.version.as_deref())? {
             Some(v) => v,
@@ -272,7 +266,7 @@ impl CommentsQuery {
             max_score: score(&self.max_score, "max_score")?,
             contains,
             channel: blank(&self.channel).map(str::to_string),
-            limit,
+            limit: self.limit.get(),
         })
     }
 }

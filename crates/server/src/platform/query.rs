@@ -62,9 +62,90 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     }
 }
 
+/// A page size from `limit=N`: 1 to `MAX`, 100 when left out. Parsed with
+/// the rest of the query, so a bad one is a 422 naming `limit` before the
+/// handler runs, and every list reads it the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<const MAX: u32 = 1000>(u32);
+
+impl<const MAX: u32> Limit<MAX> {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    pub fn rows(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl<const MAX: u32> Default for Limit<MAX> {
+    fn default() -> Self {
+        Limit(100.min(MAX))
+    }
+}
+
+impl<'de, const MAX: u32> serde::Deserialize<'de> for Limit<MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Query strings carry text; a JSON-ish number is taken too.
+        struct V<const MAX: u32>;
+        impl<const MAX: u32> serde::de::Visitor<'_> for V<MAX> {
+            type Value = Limit<MAX>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a whole number from 1 to {MAX}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                match u32::try_from(n) {
+                    Ok(n) if (1..=MAX).contains(&n) => Ok(Limit(n)),
+                    _ => Err(E::custom(format!("limit must be 1–{MAX}"))),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                self.visit_u64(u64::try_from(n).unwrap_or(0))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| E::custom(format!("limit must be 1–{MAX}")))
+                    .and_then(|n| self.visit_u64(n))
+            }
+        }
+        d.deserialize_any(V::<MAX>)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Listing {
+        #[serde(default)]
+        limit: Limit,
+        #[serde(default)]
+        small: Limit<500>,
+    }
+
+    #[test]
+    fn a_limit_is_one_to_its_maximum_and_100_when_left_out() {
+        let q: Listing = parse_query("").unwrap();
+        assert_eq!((q.limit.get(), q.small.get()), (100, 100));
+        let q: Listing = parse_query("limit=1000&small=500").unwrap();
+        assert_eq!((q.limit.get(), q.small.get()), (1000, 500));
+        let q: Listing = parse_query("limit=&small=%207%20").unwrap();
+        assert_eq!((q.limit.get(), q.small.get()), (100, 7));
+        for (query, field, message) in [
+            ("limit=0", "limit", "limit must be 1–1000"),
+            ("limit=1001", "limit", "limit must be 1–1000"),
+            ("limit=-3", "limit", "limit must be 1–1000"),
+            ("limit=ten", "limit", "limit must be 1–1000"),
+            ("limit=99999999999", "limit", "limit must be 1–1000"),
+            ("small=501", "small", "limit must be 1–500"),
+        ] {
+            let e = parse_query::<Listing>(query).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{query}: {e}");
+            assert!(e.to_string().contains(message), "{query}: {e}");
+        }
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]

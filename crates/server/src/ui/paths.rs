@@ -60,6 +60,8 @@ pub const UNSUBSCRIBE_PAGE: &str = "/u/{token}";
 const API_RESPONSES_CSV: &str = "/api/v1/surveys/{id}/responses.csv";
 const API_SURVEY_QR: &str = "/api/v1/surveys/{id}/qr";
 const API_CUSTOMER_EXPORT: &str = "/api/v1/customers/{external_id}/export";
+/// Every customer as CSV.
+pub const CUSTOMERS_CSV: &str = "/api/v1/customers.csv";
 
 /// A value that can stand for one `{…}` segment of a path.
 pub trait Segment {
@@ -263,6 +265,7 @@ mod tests {
         assert_eq!(API_RESPONSES_CSV, crate::api::RESPONSES_CSV);
         assert_eq!(API_SURVEY_QR, crate::api::SURVEY_QR);
         assert_eq!(API_CUSTOMER_EXPORT, crate::features::privacy::api::CUSTOMER_EXPORT);
+        assert_eq!(CUSTOMERS_CSV, crate::api::CUSTOMERS_CSV);
         assert!(matches(API_RESPONSES_CSV, &responses_csv(s)) && matches(API_SURVEY_QR, &survey_qr(s)));
         assert!(matches(API_CUSTOMER_EXPORT, &customer_export("c/1")));
     }

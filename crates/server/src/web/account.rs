@@ -7,6 +7,7 @@ use crate::platform::crypto::{new_token, sha256_hex};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::FormData;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{datetime, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -44,7 +45,7 @@ async fn render(
             p { (user.user.name) " · " (user.user.email) }
             p { "Role: " strong { (role.describe()) } }
             @match &note {
-                Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e.public_message()) } },
+                Some(Note::Error(e)) => (error_summary(e.public_message())),
                 Some(Note::Created(name, secret)) => div.note role="status" {
                     p { "Token " strong { (name) } " was created. Copy it now: it is not shown again." }
                     p.token-secret { (secret) }

@@ -243,9 +243,9 @@ fn form_markup(
         }
         @if is_new {
             p.muted { "Start from a template: "
-                a href="/surveys/new?template=nps" { "NPS" } " · "
-                a href="/surveys/new?template=csat" { "CSAT" } " · "
-                a href="/surveys/new?template=ces" { "CES" } " · "
+                a href=(paths::with_query(paths::SURVEY_NEW.into(), &[("template", "nps")])) { "NPS" } " · "
+                a href=(paths::with_query(paths::SURVEY_NEW.into(), &[("template", "csat")])) { "CSAT" } " · "
+                a href=(paths::with_query(paths::SURVEY_NEW.into(), &[("template", "ces")])) { "CES" } " · "
                 a href=(paths::SURVEY_NEW) { "blank" }
             }
         }

@@ -8,6 +8,7 @@ use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::platform::query::PageQuery;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{datetime, page};
 use crate::ui::paths;
 use axum::extract::State;
@@ -44,7 +45,7 @@ pub async fn explorer(
     let theme_name = |k: &str| tax.themes.iter().find(|t| t.key == k).map_or(k.to_string(), |t| t.name.clone());
     let body = html! {
         h1 { "Comments" }
-        @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = &error { (error_summary(e)) }
         form.filters method="get" action=(paths::COMMENT_EXPLORER) aria-label="Filter comments" {
             label { "Search" input type="search" name="q" value=(q.q.as_deref().unwrap_or("")); }
             label { "Survey"
@@ -136,7 +137,7 @@ async fn render_taxonomy(
             }
             @if user.can(cxloop_core::access::Permission::ManageTaxonomy) {
             h2 { "Edit" }
-            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            @if let Some(e) = error { (error_summary(e)) }
             form.stack method="post" action=(paths::TAXONOMY_PAGE) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div {

@@ -8,6 +8,7 @@ use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::platform::query::PageQuery;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{Confirm, Confirmation, datetime, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -73,10 +74,10 @@ pub async fn directory(
                 a href=(paths::SEGMENT_LIST) { "Manage segments" }
                 a href=(paths::IDEAL_PAGE) { "Ideal customers" }
                 @if user.can(cxloop_core::access::Permission::ManageCustomers) { a href=(paths::CUSTOMER_IMPORT) { "Import CSV" } }
-                @if user.can(cxloop_core::access::Permission::ExportData) { a href="/api/v1/customers.csv" download { "Export CSV" } }
+                @if user.can(cxloop_core::access::Permission::ExportData) { a href=(paths::CUSTOMERS_CSV) download { "Export CSV" } }
             }
         }
-        @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = &error { (error_summary(e)) }
         p.muted {
             (matched) " of " (total) " customers match"
             @if customers.len() < matched as usize { " (showing the first " (customers.len()) ")" }
@@ -201,7 +202,7 @@ async fn render_segments(
             }
             @if user.can(cxloop_core::access::Permission::ManageSegments) {
             h2 { "New segment" }
-            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            @if let Some(e) = error { (error_summary(e)) }
             form.stack method="post" action=(paths::SEGMENT_LIST) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }
@@ -307,7 +308,7 @@ async fn render_edit_segment(
                 @if let Some(n) = count { a href=(paths::customers_in(seg.id)) { (n) " customers" } " match it now." }
                 @if !personas.is_empty() { " Linked to the personas: " (personas.join(", ")) "." }
             }
-            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            @if let Some(e) = error { (error_summary(e)) }
             form.stack method="post" action=(paths::segment(seg.id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 div { label for="name" { "Name" } input #name type="text" name="name" value=(form.name) required; }

@@ -9,6 +9,7 @@ use crate::platform::error::PageError;
 use crate::platform::query::PageQuery;
 use crate::state::AppState;
 use crate::ui::charts;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{datetime, measure_value, num, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -80,7 +81,7 @@ pub(crate) fn filters(
     segment_id: Option<&str>,
 ) -> Markup {
     html! {
-        @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = error { (error_summary(e)) }
         form.filters method="get" action=(action) aria-label="Date range" {
             @if let Some(id) = segment_id.filter(|s| !s.is_empty()) { input type="hidden" name="segment_id" value=(id); }
             label { "From" input type="date" name="from" value=(fmt_date(range.from)); }
@@ -523,7 +524,7 @@ pub async fn compare_page(
             h1.grow { "Compare segments: " (survey.title) }
             a.btn.secondary href=(paths::survey(survey.id)) { "Back to the survey" }
         }
-        @if let Some(e) = &error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = &error { (error_summary(e)) }
         @if segments.len() < 2 {
             p.muted { "Save at least two segments on the " a href=(paths::SEGMENT_LIST) { "Segments" } " page to compare them." }
         } @else {

@@ -7,6 +7,7 @@ use crate::platform::auth::{Staff, WebUser, can};
 use crate::platform::error::PageError;
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::{column_mapping, error_summary, import_actions, row_problems};
 use crate::ui::layout::page;
 use crate::ui::paths;
 use axum::extract::{Multipart, State};
@@ -21,7 +22,7 @@ const MAX_FILE: usize = 200 * 1024;
 
 fn upload_form(user: &WebUser, error: Option<&str>) -> Markup {
     html! {
-        @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = error { (error_summary(e)) }
         form.stack method="post" action=(paths::CUSTOMER_IMPORT) enctype="multipart/form-data" {
             input type="hidden" name="_csrf" value=(user.csrf);
             div {
@@ -45,27 +46,11 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
         h1 { "Import customers" }
         @if let Some(d) = done { p.note role="status" { (d) } }
         p { (p.rows) " rows: " strong { (p.customers.len()) } " valid, " strong { (p.errors.len()) } " with problems." }
-        @if !p.errors.is_empty() {
-            div.error-summary role="alert" {
-                p.field-error { "Problems" }
-                ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
-            }
-        }
+        (row_problems(&p.errors))
         form.stack method="post" action=(paths::CUSTOMER_IMPORT_CONFIRM) {
             input type="hidden" name="_csrf" value=(user.csrf);
             textarea name="csv" hidden { (csv) }
-            h2 { "Columns" }
-            table {
-                thead { tr { th { "Column in the file" } th { "Imported as" } } }
-                tbody {
-                    @for (i, (h, t)) in p.mapping.iter().enumerate() {
-                        tr {
-                            td { (h) input type="hidden" name=(format!("h{i}")) value=(h); }
-                            td { select name=(format!("t{i}")) aria-label=(format!("Target of {h}")) { @for x in &targets { option value=(x) selected[x == t] { (x) } } } }
-                        }
-                    }
-                }
-            }
+            (column_mapping(&p.mapping, &targets))
             @if !p.customers.is_empty() {
                 h2 { "First rows" }
                 table {
@@ -77,11 +62,7 @@ fn preview(user: &WebUser, csv: &str, p: &Plan, defs: &[AttributeDef], done: Opt
                     }
                 }
             }
-            label { input type="checkbox" name="all_or_nothing" checked; " All or nothing: import no row if any row has a problem" }
-            div.actions {
-                button.btn.secondary type="submit" name="action" value="preview" { "Preview again with this mapping" }
-                button.btn type="submit" name="action" value="import" { "Import" }
-            }
+            (import_actions())
         }
     }
 }

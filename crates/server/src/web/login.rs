@@ -6,6 +6,7 @@ use crate::platform::crypto::{ct_eq, new_token};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::query::PageQuery;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::paths;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -45,7 +46,7 @@ fn login_page(csrf: &str, next: &str, email: &str, error: Option<&str>, no_users
                         }
                     }
                     @if let Some(e) = error {
-                        div.error-summary role="alert" { p.field-error { (e) } }
+                        (error_summary(e))
                     }
                     form.stack method="post" action=(paths::LOGIN) {
                         input type="hidden" name="_csrf" value=(csrf);

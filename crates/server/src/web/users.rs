@@ -6,6 +6,7 @@ use crate::platform::auth::{Staff, WebUser, can, check_new_password, hash_passwo
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{Confirm, Confirmation, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -64,7 +65,7 @@ async fn render(
             h1 { "Staff accounts" }
             p { a href=(paths::AUDIT_PAGE) { "Audit log" } " of account, token and privacy changes." }
             @match &note {
-                Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e.public_message()) } },
+                Some(Note::Error(e)) => (error_summary(e.public_message())),
                 Some(Note::Done(msg)) => p.note role="status" { (msg) },
                 None => {},
             }

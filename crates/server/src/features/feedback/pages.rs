@@ -8,6 +8,7 @@ use crate::platform::auth::{Staff, WebUser, can};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::{column_mapping, error_summary, import_actions, row_problems};
 use crate::ui::layout::{datetime, page};
 use crate::ui::paths;
 use axum::extract::{Multipart, State};
@@ -37,7 +38,7 @@ fn upload_form(user: &WebUser, surveys: &[Survey], error: Option<&str>) -> Marku
     html! {
         h1 { (TITLE) }
         p.muted { "Reviews, interview and focus-group notes, social posts: each row (or JSON object) becomes a response of the survey you choose, marked by its source, so it counts in the same KPIs and text analytics. Columns map by name to text, date, rating, customer, author, touchpoint and source_id; you can change the mapping next." }
-        @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+        @if let Some(e) = error { (error_summary(e)) }
         @if surveys.is_empty() {
             p { "No survey has a free-text question yet. " a href=(paths::SURVEY_NEW) { "Create one" } " (a rating and a text question make a good home for reviews)." }
         } @else {
@@ -73,30 +74,14 @@ fn preview(
         @if let Some(d) = done { p.note role="status" { (d) } }
         p { "Into " strong { (survey.title) } " as " strong { (source) } ": " (p.rows) " rows, " strong { (p.items.len()) } " valid, " strong { (p.errors.len()) } " with problems."
             @if !p.already_imported.is_empty() { " " (p.already_imported.len()) " were imported before (same source and id) and are left out." } }
-        @if !p.errors.is_empty() {
-            div.error-summary role="alert" {
-                p.field-error { "Problems" }
-                ul { @for e in p.errors.iter().take(200) { li { (e.to_string()) } } }
-            }
-        }
+        (row_problems(&p.errors))
         form.stack method="post" action=(paths::FEEDBACK_IMPORT_CONFIRM) {
             input type="hidden" name="_csrf" value=(user.csrf);
             input type="hidden" name="survey" value=(survey.id);
             input type="hidden" name="source" value=(source);
             input type="hidden" name="format" value=(if format == Format::Json { "json" } else { "csv" });
             textarea name="file" hidden { (file) }
-            h2 { "Columns" }
-            table {
-                thead { tr { th { "Column in the file" } th { "Imported as" } } }
-                tbody {
-                    @for (i, (h, t)) in p.mapping.iter().enumerate() {
-                        tr {
-                            td { (h) input type="hidden" name=(format!("h{i}")) value=(h); }
-                            td { select name=(format!("t{i}")) aria-label=(format!("Target of {h}")) { @for x in TARGETS { option value=(x) selected[x == t] { (x) } } } }
-                        }
-                    }
-                }
-            }
+            (column_mapping(&p.mapping, TARGETS))
             @if !p.items.is_empty() {
                 h2 { "First items" }
                 table {
@@ -114,11 +99,7 @@ fn preview(
                     }
                 }
             }
-            label { input type="checkbox" name="all_or_nothing" checked; " All or nothing: import no row if any row has a problem" }
-            div.actions {
-                button.btn.secondary type="submit" name="action" value="preview" { "Preview again with this mapping" }
-                button.btn type="submit" name="action" value="import" { "Import" }
-            }
+            (import_actions())
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::platform::auth::{Staff, WebUser, can};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{Confirm, Confirmation, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -51,7 +52,7 @@ async fn render(state: &AppState, user: &WebUser, note: Option<Note<'_>>) -> Res
                     p { code.mono { (h.secret) } }
                     p { "Post events to " code { (state.base_url) "/hooks/" (h.id) } " with the header " code { "X-Cxloop-Signature: sha256=" } "followed by the hex HMAC-SHA256 of the body under the secret." }
                 },
-                Some(Note::Error(e)) => div.error-summary role="alert" { p.field-error { (e) } },
+                Some(Note::Error(e)) => (error_summary(e)),
                 None => {},
             }
             h2 { "Email invitations" }

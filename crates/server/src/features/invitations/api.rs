@@ -7,7 +7,7 @@ use crate::kernel::surveys::load_survey;
 use crate::platform::auth::{Api, can};
 use crate::platform::error::AppError;
 use crate::platform::json::ApiJson;
-use crate::platform::query::ApiQuery;
+use crate::platform::query::{ApiQuery, Limit};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -38,7 +38,8 @@ pub async fn send_invitations(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    pub limit: Option<u32>,
+    #[serde(default)]
+    pub limit: Limit,
 }
 
 pub async fn list_invitations(
@@ -48,11 +49,7 @@ pub async fn list_invitations(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<InvitationList>, AppError> {
     let survey = load_survey(&state, &id).await?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid("limit", "limit must be 1–1000"));
-    }
-    let list = state.store.invitations(survey.id, limit).await?;
+    let list = state.store.invitations(survey.id, q.limit.get()).await?;
     Ok(Json(InvitationList { summary: summary(&state, survey.id).await?, invitations: list }))
 }
 

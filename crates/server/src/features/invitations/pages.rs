@@ -9,6 +9,7 @@ use crate::platform::auth::{Staff, WebUser, can};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{datetime, num, page};
 use crate::ui::paths;
 use axum::extract::{Path, State};
@@ -58,7 +59,7 @@ async fn render(
                     (r.unsubscribed) " unsubscribed, " (r.no_email) " without an email, " (r.invalid_email) " with an invalid one, "
                     (r.duplicates) " listed twice."
                 },
-                Some(Err(e)) => div.error-summary role="alert" { p.field-error { (e) } },
+                Some(Err(e)) => (error_summary(e)),
                 None => {},
             }
             @if state.delivery.is_none() {

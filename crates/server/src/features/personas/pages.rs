@@ -7,6 +7,7 @@ use crate::platform::auth::{Staff, WebUser, can};
 use crate::platform::error::{AppError, PageError};
 use crate::platform::form::StaffForm;
 use crate::state::AppState;
+use crate::ui::components::error_summary;
 use crate::ui::layout::{Confirm, Confirmation, page};
 use crate::ui::paths;
 use crate::web::dashboard::tile;
@@ -85,7 +86,7 @@ async fn render(
             }
             @if user.can(cxloop_core::access::Permission::ManageSegments) {
                 h2 { "New persona" }
-                @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+                @if let Some(e) = error { (error_summary(e)) }
                 (persona_form("/personas", user, form, &segments, "Save persona"))
             }
         },
@@ -161,7 +162,7 @@ async fn render_edit(
         "/personas",
         html! {
             div.actions { (avatar(p)) h1.grow { (p.name) } a.btn.secondary href=(paths::PERSONA_LIST) { "All personas" } }
-            @if let Some(e) = error { div.error-summary role="alert" { p.field-error { (e) } } }
+            @if let Some(e) = error { (error_summary(e)) }
             (persona_form(&paths::persona(p.id), user, &form, &segments, "Save changes"))
             h2 { "Picture" }
             form.stack method="post" action=(paths::persona_picture(p.id)) enctype="multipart/form-data" {
