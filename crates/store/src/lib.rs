@@ -8,6 +8,7 @@
 //! [`open`] picks the backend from a database URL.
 
 mod aggregates;
+pub mod codec;
 pub mod health;
 pub mod migrations;
 pub mod postgres;

@@ -1008,3 +1008,66 @@ async fn statuses_and_kinds_are_checked_by_sqlite() {
 async fn statuses_and_kinds_are_checked_by_postgres() {
     statuses_and_kinds_are_checked_by_the_database(Backend::Postgres).await;
 }
+
+/// Runs one statement on the test database behind the store's back.
+async fn raw(backend: Backend, db: &TempDatabase, sql: &str) {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match backend {
+        Backend::Sqlite => {
+            let path = db.url.trim_start_matches("sqlite:");
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// The column codecs refuse what does not read back as its type: a stored
+/// timestamp, id or JSON text that is not one, or a tally beyond its width,
+/// is an error naming the column, never a silent default or a wrapped number.
+async fn a_value_that_does_not_read_back_is_an_error(backend: Backend) {
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let store = open(&db.url).await.unwrap();
+    let s = survey("codecs");
+    store.create_survey(&s).await.unwrap();
+    let now = datetime!(2026-06-01 9:00 UTC);
+    let inv = NewInvitation {
+        id: Uuid::now_v7().into(),
+        token: "t-codecs".into(),
+        email: "a@example.com".into(),
+        customer_id: None,
+        context: Some(serde_json::Map::from_iter([("plan".to_string(), serde_json::json!("pro"))])),
+        max_reminders: 1,
+        reminder_days: 3,
+    };
+    store.create_invitations(s.id, &[inv], now - time::Duration::days(30), now).await.unwrap();
+    let read = store.invitations(s.id, 10).await.unwrap();
+    assert_eq!(read[0].context.as_ref().and_then(|c| c.get("plan")), Some(&serde_json::json!("pro")));
+    for (sql, named) in [
+        ("UPDATE invitations SET context = '{not json'", "\"context\""),
+        ("UPDATE invitations SET context = NULL, id = 'not-a-uuid'", "\"id\""),
+        ("UPDATE invitations SET id = '0190aaaa-0000-7000-8000-000000000001', reminder_days = -1", "does not fit in u32"),
+    ] {
+        raw(backend, &db, sql).await;
+        let e = store.invitations(s.id, 10).await.expect_err(sql);
+        assert!(e.to_string().contains(named), "{sql}: {e}");
+    }
+    let survey_row = format!("UPDATE surveys SET created_at = 'yesterday' WHERE id = '{}'", s.id);
+    raw(backend, &db, &survey_row).await;
+    let e = store.get_survey(s.id).await.expect_err("a bad timestamp");
+    assert!(e.to_string().contains("\"created_at\""), "{e}");
+}
+
+#[tokio::test]
+async fn a_value_that_does_not_read_back_is_an_error_on_sqlite() {
+    a_value_that_does_not_read_back_is_an_error(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_value_that_does_not_read_back_is_an_error_on_postgres() {
+    a_value_that_does_not_read_back_is_an_error(Backend::Postgres).await;
+}

@@ -6,8 +6,9 @@
 // tokens are `credentials`).
 
 use super::DbRow;
-use super::{Backend, unique, uuid};
-use crate::{AccountStore, NewUser, Permissions, Result, Role, StoreError, User, UserChange, UserWithPassword, ts};
+use super::{Backend, unique};
+use crate::codec::{Id, Json, Ts, count};
+use crate::{AccountStore, NewUser, Permissions, Result, Role, StoreError, User, UserChange, UserWithPassword};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -15,7 +16,7 @@ use time::OffsetDateTime;
 pub(super) fn decode_user(row: &DbRow) -> Result<User> {
     let role: String = row.try_get("role")?;
     Ok(User {
-        id: uuid(row.try_get("id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("bad stored role {role:?}")))?,
@@ -37,12 +38,12 @@ pub(super) async fn audit_in(
     detail: &serde_json::Value,
 ) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (id, at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(Id(uuid::Uuid::now_v7()))
+        .bind(Ts(OffsetDateTime::now_utc()))
         .bind(actor)
         .bind(action)
         .bind(subject)
-        .bind(detail.to_string())
+        .bind(Json(detail))
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -56,7 +57,7 @@ async fn keep_an_admin(conn: &mut super::Conn, except: cxloop_core::ids::UserId)
         "SELECT id FROM users WHERE role = 'admin' AND deactivated_at IS NULL AND id <> $1{lock}",
         lock = super::FOR_UPDATE
     )))
-    .bind(except.to_string())
+    .bind(Id(except))
     .fetch_all(&mut *conn)
     .await?;
     if others.is_empty() { Err(StoreError::Conflict { what: "last_admin" }) } else { Ok(()) }
@@ -69,12 +70,12 @@ impl AccountStore for Backend {
         sqlx::query(
             "INSERT INTO users (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(id.to_string())
+        .bind(Id(id))
         .bind(&u.email)
         .bind(&u.name)
         .bind(u.role.as_str())
         .bind(&u.password_hash)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(Ts(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await
         .map_err(|e| unique(e, "email"))?;
@@ -92,7 +93,7 @@ impl AccountStore for Backend {
 
     async fn user(&self, id: cxloop_core::ids::UserId) -> Result<User> {
         let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&self.read)
             .await?;
         decode_user(&row)
@@ -100,7 +101,7 @@ impl AccountStore for Backend {
 
     async fn count_users(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?;
-        Ok(n.max(0) as u64)
+        Ok(count(n)?)
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
@@ -113,7 +114,7 @@ impl AccountStore for Backend {
     async fn update_user(&self, id: cxloop_core::ids::UserId, change: UserChange, actor: &str) -> Result<User> {
         let mut tx = self.write.begin().await?;
         let current = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&mut *tx)
             .await?;
         let current = decode_user(&current)?;
@@ -128,27 +129,27 @@ impl AccountStore for Backend {
             UserChange::Role(r) => {
                 sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
                     .bind(r.as_str())
-                    .bind(id.to_string())
+                    .bind(Id(id))
                     .execute(&mut *tx)
                     .await?;
             }
             UserChange::Active(true) => {
                 sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1")
-                    .bind(id.to_string())
+                    .bind(Id(id))
                     .execute(&mut *tx)
                     .await?;
             }
             UserChange::Active(false) => {
                 sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL")
-                    .bind(ts::fmt(OffsetDateTime::now_utc()))
-                    .bind(id.to_string())
+                    .bind(Ts(OffsetDateTime::now_utc()))
+                    .bind(Id(id))
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(Id(id)).execute(&mut *tx).await?;
             }
         }
         let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&mut *tx)
             .await?;
         let user = decode_user(&row)?;
@@ -164,7 +165,7 @@ impl AccountStore for Backend {
     async fn delete_user(&self, id: cxloop_core::ids::UserId, actor: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query("SELECT id, email, name, role, deactivated_at FROM users WHERE id = $1")
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&mut *tx)
             .await?;
         let user = decode_user(&row)?;
@@ -173,9 +174,9 @@ impl AccountStore for Backend {
         }
         // Sessions and tokens go with the account (ON DELETE CASCADE), but
         // deleting them first does not depend on foreign keys being enforced.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(Id(id)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(Id(id)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(Id(id)).execute(&mut *tx).await?;
         let detail = serde_json::json!({ "email": user.email, "role": user.role.as_str() });
         audit_in(&mut tx, actor, "user.remove", &id.to_string(), &detail).await?;
         tx.commit().await?;

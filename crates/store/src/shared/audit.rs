@@ -5,6 +5,7 @@
 // The audit log, on either backend.
 
 use super::Backend;
+use crate::codec::Json;
 use crate::{AuditEntry, AuditStore, Result};
 use async_trait::async_trait;
 
@@ -16,16 +17,14 @@ impl AuditStore for Backend {
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows: Vec<(String, String, String, String, String)> =
+        let rows: Vec<(String, String, String, String, Json<serde_json::Value>)> =
             sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log ORDER BY at DESC LIMIT $1")
                 .bind(i64::from(limit))
                 .fetch_all(&self.read)
                 .await?;
-        rows.into_iter()
-            .map(|(at, actor, action, subject, detail)| {
-                let detail = serde_json::from_str(&detail)?;
-                Ok(AuditEntry { at, actor, action, subject, detail })
-            })
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, action, subject, Json(detail))| AuditEntry { at, actor, action, subject, detail })
+            .collect())
     }
 }

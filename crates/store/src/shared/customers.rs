@@ -6,7 +6,8 @@
 // events and the facts segments filter on, on either backend.
 
 use super::{Backend, Db, uuid};
-use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Lifecycle, Result, StoreError, ts};
+use crate::codec::{Id, Json, Ts, count, narrow};
+use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Lifecycle, Result, StoreError};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -14,11 +15,11 @@ use time::OffsetDateTime;
 
 fn decode_customer(row: &super::DbRow) -> Result<Customer> {
     Ok(Customer {
-        id: uuid(row.try_get("id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
         external_id: row.try_get("external_id")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
-        attributes: serde_json::from_str(row.try_get("attributes")?)?,
+        attributes: row.try_get::<Json<_>, _>("attributes")?.0,
     })
 }
 
@@ -44,13 +45,12 @@ fn facts_query() -> QueryBuilder<Db> {
 }
 
 fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
-    let at: Option<String> = r.try_get("last_response_at")?;
-    let score = |k: &str| -> Result<Option<i32>> { Ok(r.try_get::<Option<i64>, _>(k)?.map(|s| s as i32)) };
+    let score = |k: &str| -> Result<Option<i32>> { r.try_get::<Option<i64>, _>(k)?.map(narrow).transpose() };
     Ok(CustomerFacts {
         customer: decode_customer(r)?,
         stage: r.try_get("stage")?,
-        responses: r.try_get::<i64, _>("responses")?.max(0) as u64,
-        last_response_at: at.as_deref().map(ts::parse).transpose()?,
+        responses: count(r.try_get::<i64, _>("responses")?)?,
+        last_response_at: r.try_get::<Option<Ts>, _>("last_response_at")?.map(|t| t.0),
         last_nps: score("last_nps")?,
         last_csat: score("last_csat")?,
         last_ces: score("last_ces")?,
@@ -83,7 +83,7 @@ impl CustomerStore for Backend {
 
     async fn count_customers(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers").fetch_one(&self.read).await?;
-        Ok(n.max(0) as u64)
+        Ok(count(n)?)
     }
 
     async fn customer_facts(&self, after: Option<&str>, limit: u32) -> Result<Vec<CustomerFacts>> {
@@ -104,9 +104,9 @@ impl CustomerStore for Backend {
     }
 
     async fn attribute_defs(&self) -> Result<Vec<AttributeDef>> {
-        let rows: Vec<(String,)> =
+        let rows: Vec<(Json<AttributeDef>,)> =
             sqlx::query_as("SELECT definition FROM customer_attributes ORDER BY key").fetch_all(&self.read).await?;
-        rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::from)).collect()
+        Ok(rows.into_iter().map(|(d,)| d.0).collect())
     }
 
     async fn put_attribute_def(&self, def: &AttributeDef) -> Result<()> {
@@ -116,8 +116,8 @@ impl CustomerStore for Backend {
         )
         .bind(&def.key)
         .bind(&def.label)
-        .bind(serde_json::to_string(def)?)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(Json(def))
+        .bind(Ts(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -132,12 +132,12 @@ impl CustomerStore for Backend {
     ) -> Result<cxloop_core::ids::EventId> {
         let id = cxloop_core::ids::EventId::new();
         sqlx::query("INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_string())
-        .bind(customer_id.to_string())
+        .bind(Id(id))
+        .bind(Id(customer_id))
         .bind(kind.as_str())
-        .bind(ts::fmt(at))
+        .bind(Ts(at))
         .bind(note)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(Ts(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await?;
         Ok(id)
@@ -147,18 +147,18 @@ impl CustomerStore for Backend {
         let rows = sqlx::query(
             "SELECT id, kind, occurred_at, note FROM customer_events WHERE customer_id = $1 ORDER BY occurred_at",
         )
-        .bind(customer_id.to_string())
+        .bind(Id(customer_id))
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(CustomerEvent {
-                    id: uuid(r.try_get("id")?)?,
+                    id: r.try_get::<Id<_>, _>("id")?.0,
                     kind: r
                         .try_get::<&str, _>("kind")?
                         .parse()
                         .map_err(|e| StoreError::Other(format!("bad stored lifecycle event: {e}")))?,
-                    occurred_at: ts::parse(r.try_get("occurred_at")?)?,
+                    occurred_at: r.try_get::<Ts, _>("occurred_at")?.0,
                     note: r.try_get("note")?,
                 })
             })
@@ -192,12 +192,12 @@ impl CustomerStore for Backend {
                 .execute(&mut *tx)
                 .await?;
         }
-        let answers: Vec<(String, String)> = sqlx::query_as("SELECT id, answers FROM responses WHERE customer_id = $1")
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-        for (rid, json) in answers {
-            let mut v: serde_json::Value = serde_json::from_str(&json)?;
+        let answers: Vec<(String, Json<serde_json::Value>)> =
+            sqlx::query_as("SELECT id, answers FROM responses WHERE customer_id = $1")
+                .bind(&id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (rid, Json(mut v)) in answers {
             if let Some(map) = v.as_object_mut() {
                 for (key, a) in map.iter_mut() {
                     if texts.iter().any(|(r, k)| *r == rid && k == key) {
@@ -206,7 +206,7 @@ impl CustomerStore for Backend {
                 }
             }
             sqlx::query("UPDATE responses SET answers = $1 WHERE id = $2")
-                .bind(v.to_string())
+                .bind(Json(v))
                 .bind(&rid)
                 .execute(&mut *tx)
                 .await?;
@@ -225,11 +225,11 @@ impl CustomerStore for Backend {
     }
 
     async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(cxloop_core::ids::CustomerId, String, u64)>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
+        let rows: Vec<(Id<cxloop_core::ids::CustomerId>, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
              WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
         .bind(i64::from(version))
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter().map(|(c, t, n)| Ok((uuid(&c)?, t, n.max(0) as u64))).collect()
+        rows.into_iter().map(|(c, t, n)| Ok((c.0, t, count(n)?))).collect()
     }
 }

@@ -6,9 +6,9 @@
 // unsubscribes (`suppressions`), delivery and reminders, opens and answers.
 
 use super::{Backend, Db, uuid};
+use crate::codec::{Id, Json, Ts, count, narrow};
 use crate::{
     DeliveryFailure, Invitation, InvitationStatus, InvitationStore, InviteOutcome, NewInvitation, Result, StoreError,
-    ts,
 };
 use async_trait::async_trait;
 use cxloop_core::ids::SurveyId;
@@ -25,25 +25,23 @@ fn status(s: &str) -> Result<InvitationStatus> {
 }
 
 fn decode(row: &super::DbRow) -> Result<Invitation> {
-    let when = |col: &str| -> Result<Option<OffsetDateTime>> {
-        row.try_get::<Option<String>, _>(col)?.as_deref().map(ts::parse).transpose()
-    };
-    let count = |col: &str| -> Result<u32> { Ok(row.try_get::<i64, _>(col)?.clamp(0, i64::from(u32::MAX)) as u32) };
+    let when = |col: &str| -> Result<Option<OffsetDateTime>> { Ok(row.try_get::<Option<Ts>, _>(col)?.map(|t| t.0)) };
+    let count = |col: &str| -> Result<u32> { narrow(row.try_get::<i64, _>(col)?) };
     Ok(Invitation {
-        id: uuid(row.try_get("id")?)?,
-        survey_id: uuid(row.try_get("survey_id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
+        survey_id: row.try_get::<Id<_>, _>("survey_id")?.0,
         customer_external_id: row.try_get("external_id")?,
         email: row.try_get("email")?,
         token: row.try_get("token")?,
         status: status(row.try_get("status")?)?,
-        context: row.try_get::<Option<String>, _>("context")?.as_deref().map(serde_json::from_str).transpose()?,
+        context: row.try_get::<Option<Json<_>>, _>("context")?.map(|j| j.0),
         max_reminders: count("max_reminders")?,
         reminder_days: count("reminder_days")?,
         reminders: count("reminders")?,
         next_reminder_at: when("next_reminder_at")?,
         error: row.try_get("error")?,
         response_id: row.try_get::<Option<String>, _>("response_id")?.as_deref().map(uuid).transpose()?,
-        created_at: ts::parse(row.try_get("created_at")?)?,
+        created_at: row.try_get::<Ts, _>("created_at")?.0,
         sent_at: when("sent_at")?,
         opened_at: when("opened_at")?,
         answered_at: when("answered_at")?,
@@ -64,7 +62,7 @@ impl InvitationStore for Backend {
         now: OffsetDateTime,
     ) -> Result<Vec<InviteOutcome>> {
         let mut tx = self.write.begin().await?;
-        let (now_s, cutoff) = (ts::fmt(now), ts::fmt(contacted_before));
+        let (now_s, cutoff) = (Ts(now), Ts(contacted_before));
         let emails: Vec<String> = batch.iter().map(|i| normal(&i.email)).collect();
         let mut out = vec![InviteOutcome::RecentlyContacted; batch.len()];
         // A statement per step for a chunk of addresses, not per address.
@@ -100,13 +98,13 @@ impl InvitationStore for Backend {
             // enough; the rows written are the addresses claimed.
             let mut qb = QueryBuilder::<Db>::new("INSERT INTO contact_log (email, last_contact_at) ");
             qb.push_values(&ask, |mut b, (_, e)| {
-                b.push_bind((*e).clone()).push_bind(now_s.clone());
+                b.push_bind((*e).clone()).push_bind(now_s);
             });
             qb.push(
                 " ON CONFLICT (email) DO UPDATE SET last_contact_at = excluded.last_contact_at
                   WHERE contact_log.last_contact_at < ",
             )
-            .push_bind(cutoff.clone())
+            .push_bind(cutoff)
             .push(" RETURNING email");
             let claimed: HashSet<String> = qb
                 .build()
@@ -124,16 +122,16 @@ impl InvitationStore for Backend {
             );
             qb.push_values(&new, |mut b, i| {
                 let inv = &batch[*i];
-                b.push_bind(inv.id.to_string())
-                    .push_bind(survey_id.to_string())
-                    .push_bind(inv.customer_id.map(|c| c.to_string()))
+                b.push_bind(Id(inv.id))
+                    .push_bind(Id(survey_id))
+                    .push_bind(inv.customer_id.map(Id))
                     .push_bind(emails[*i].clone())
                     .push_bind(inv.token.clone())
                     .push_bind("queued")
-                    .push_bind(inv.context.as_ref().map(|c| serde_json::Value::Object(c.clone()).to_string()))
+                    .push_bind(inv.context.as_ref().map(Json))
                     .push_bind(i64::from(inv.max_reminders))
                     .push_bind(i64::from(inv.reminder_days))
-                    .push_bind(now_s.clone());
+                    .push_bind(now_s);
             });
             qb.build().execute(&mut *tx).await.map_err(|e| crate::unique(e, "invitation"))?;
             for i in new {
@@ -145,7 +143,7 @@ impl InvitationStore for Backend {
     }
 
     async fn queued_invitations(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Invitation>> {
-        let stale = ts::fmt(now - time::Duration::minutes(15));
+        let stale = Ts(now - time::Duration::minutes(15));
         let rows = sqlx::query(super::qs(format!(
             "{SELECT} WHERE i.status = 'queued' OR (i.status = 'sending' AND i.sent_at < $1) ORDER BY i.created_at, i.id LIMIT $2"
         )))
@@ -164,13 +162,13 @@ impl InvitationStore for Backend {
     ) -> Result<bool> {
         let done = match reminder_due {
             None => {
-                let stale = ts::fmt(now - time::Duration::minutes(15));
+                let stale = Ts(now - time::Duration::minutes(15));
                 sqlx::query(
                     "UPDATE invitations SET status = 'sending', sent_at = $1
                      WHERE id = $2 AND (status = 'queued' OR (status = 'sending' AND sent_at < $3))",
                 )
-                .bind(ts::fmt(now))
-                .bind(id.to_string())
+                .bind(Ts(now))
+                .bind(Id(id))
                 .bind(stale)
                 .execute(&self.write)
                 .await?
@@ -180,8 +178,8 @@ impl InvitationStore for Backend {
                     "UPDATE invitations SET next_reminder_at = NULL
                      WHERE id = $1 AND next_reminder_at = $2 AND status IN ('sent', 'opened')",
                 )
-                .bind(id.to_string())
-                .bind(ts::fmt(due))
+                .bind(Id(id))
+                .bind(Ts(due))
                 .execute(&self.write)
                 .await?
             }
@@ -194,7 +192,7 @@ impl InvitationStore for Backend {
             "{SELECT} WHERE i.status IN ('sent', 'opened') AND i.next_reminder_at IS NOT NULL AND i.next_reminder_at <= $1
              AND i.reminders < i.max_reminders ORDER BY i.next_reminder_at LIMIT $2"
         )))
-        .bind(ts::fmt(now))
+        .bind(Ts(now))
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
@@ -215,10 +213,10 @@ impl InvitationStore for Backend {
              next_reminder_at = $3, error = NULL
              WHERE id = $4 AND status IN ('queued', 'sending', 'sent', 'opened')",
         )
-        .bind(ts::fmt(at))
+        .bind(Ts(at))
         .bind(i64::from(reminders))
-        .bind(next_reminder_at.map(ts::fmt))
-        .bind(id.to_string())
+        .bind(next_reminder_at.map(Ts))
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -233,7 +231,7 @@ impl InvitationStore for Backend {
         let done = sqlx::query("UPDATE invitations SET status = $1, error = $2, next_reminder_at = NULL WHERE id = $3 AND status <> 'answered'")
         .bind(failure.status().as_str())
         .bind(error.chars().take(500).collect::<String>())
-        .bind(id.to_string())
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         if done.rows_affected() == 0 {
@@ -250,8 +248,8 @@ impl InvitationStore for Backend {
 
     async fn mark_invitation_opened(&self, id: cxloop_core::ids::InvitationId, at: OffsetDateTime) -> Result<()> {
         sqlx::query("UPDATE invitations SET status = 'opened', opened_at = $1 WHERE id = $2 AND status IN ('queued', 'sending', 'sent')")
-        .bind(ts::fmt(at))
-        .bind(id.to_string())
+        .bind(Ts(at))
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -262,9 +260,9 @@ impl InvitationStore for Backend {
             "UPDATE invitations SET status = 'answered', answered_at = $1, next_reminder_at = NULL,
              opened_at = COALESCE(opened_at, $2) WHERE id = $3 AND status <> 'answered'",
         )
-        .bind(ts::fmt(at))
-        .bind(ts::fmt(at))
-        .bind(id.to_string())
+        .bind(Ts(at))
+        .bind(Ts(at))
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -272,7 +270,7 @@ impl InvitationStore for Backend {
 
     async fn release_invitation_answer(&self, id: cxloop_core::ids::InvitationId) -> Result<()> {
         sqlx::query("UPDATE invitations SET status = 'opened', answered_at = NULL WHERE id = $1 AND status = 'answered' AND response_id IS NULL")
-        .bind(id.to_string())
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -288,10 +286,10 @@ impl InvitationStore for Backend {
             "UPDATE invitations SET status = 'answered', answered_at = $1, response_id = $2, next_reminder_at = NULL,
              opened_at = COALESCE(opened_at, $3) WHERE id = $4",
         )
-        .bind(ts::fmt(at))
-        .bind(response_id.to_string())
-        .bind(ts::fmt(at))
-        .bind(id.to_string())
+        .bind(Ts(at))
+        .bind(Id(response_id))
+        .bind(Ts(at))
+        .bind(Id(id))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -301,7 +299,7 @@ impl InvitationStore for Backend {
         let rows = sqlx::query(super::qs(format!(
             "{SELECT} WHERE i.survey_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
         )))
-        .bind(survey_id.to_string())
+        .bind(Id(survey_id))
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
@@ -312,9 +310,9 @@ impl InvitationStore for Backend {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*) FROM invitations WHERE survey_id = $1 GROUP BY status ORDER BY status",
         )
-        .bind(survey_id.to_string())
+        .bind(Id(survey_id))
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter().map(|(s, n)| Ok((status(&s)?, n.max(0) as u64))).collect()
+        rows.into_iter().map(|(s, n)| Ok((status(&s)?, count(n)?))).collect()
     }
 }

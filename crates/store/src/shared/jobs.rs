@@ -7,8 +7,9 @@
 // adds `FOR UPDATE SKIP LOCKED` so that workers in many processes never
 // take the same job nor wait on each other.
 
-use super::{Backend, uuid};
-use crate::{Job, JobRecord, JobStore, NewJob, Result, StoreError, ts};
+use super::Backend;
+use crate::codec::{Id, Json, Ts, narrow};
+use crate::{Job, JobRecord, JobStore, NewJob, Result, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::{Duration, OffsetDateTime};
@@ -20,19 +21,19 @@ impl JobStore for Backend {
         sqlx::query(
             "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(id.to_string())
+        .bind(Id(id))
         .bind(&job.kind)
-        .bind(job.payload.to_string())
-        .bind(ts::fmt(job.run_at))
+        .bind(Json(&job.payload))
+        .bind(Ts(job.run_at))
         .bind(i64::from(job.max_attempts.max(1)))
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
+        .bind(Ts(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await?;
         Ok(id)
     }
 
     async fn claim_job(&self, worker: &str, now: OffsetDateTime, lease: Duration) -> Result<Option<Job>> {
-        let now_s = ts::fmt(now);
+        let now_s = Ts(now);
         let row = sqlx::query(super::qs(format!(
             "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3
@@ -41,18 +42,18 @@ impl JobStore for Backend {
             lock = super::SKIP_LOCKED
         )))
         .bind(worker)
-        .bind(ts::fmt(now + lease))
-        .bind(&now_s)
-        .bind(&now_s)
+        .bind(Ts(now + lease))
+        .bind(now_s)
+        .bind(now_s)
         .fetch_optional(&self.write)
         .await?;
         row.map(|row| {
             Ok(Job {
-                id: uuid(row.try_get("id")?)?,
+                id: row.try_get::<Id<_>, _>("id")?.0,
                 kind: row.try_get("kind")?,
-                payload: serde_json::from_str(row.try_get("payload")?)?,
-                attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-                max_attempts: row.try_get::<i64, _>("max_attempts")?.max(0) as u32,
+                payload: row.try_get::<Json<_>, _>("payload")?.0,
+                attempts: narrow(row.try_get::<i64, _>("attempts")?)?,
+                max_attempts: narrow(row.try_get::<i64, _>("max_attempts")?)?,
             })
         })
         .transpose()
@@ -64,8 +65,8 @@ impl JobStore for Backend {
              WHERE id = $3 AND locked_by = $4 AND state = 'queued'",
         )
         .bind(worker)
-        .bind(ts::fmt(now))
-        .bind(id.to_string())
+        .bind(Ts(now))
+        .bind(Id(id))
         .bind(worker)
         .execute(&self.write)
         .await?;
@@ -86,9 +87,9 @@ impl JobStore for Backend {
              WHERE id = $4 AND locked_by = $5 AND state = 'queued'",
         )
         .bind(error)
-        .bind(ts::fmt(retry_at))
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
-        .bind(id.to_string())
+        .bind(Ts(retry_at))
+        .bind(Ts(OffsetDateTime::now_utc()))
+        .bind(Id(id))
         .bind(worker)
         .execute(&self.write)
         .await?;
@@ -98,14 +99,14 @@ impl JobStore for Backend {
     async fn job(&self, id: cxloop_core::ids::JobId) -> Result<JobRecord> {
         let row =
             sqlx::query("SELECT id, kind, state, attempts, last_error, locked_by, finished_by FROM jobs WHERE id = $1")
-                .bind(id.to_string())
+                .bind(Id(id))
                 .fetch_one(&self.read)
                 .await?;
         Ok(JobRecord {
-            id: uuid(row.try_get("id")?)?,
+            id: row.try_get::<Id<_>, _>("id")?.0,
             kind: row.try_get("kind")?,
             state: row.try_get("state")?,
-            attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
+            attempts: narrow(row.try_get::<i64, _>("attempts")?)?,
             last_error: row.try_get("last_error")?,
             locked_by: row.try_get("locked_by")?,
             finished_by: row.try_get("finished_by")?,

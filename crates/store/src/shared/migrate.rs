@@ -27,7 +27,7 @@ pub(super) async fn apply(conn: &mut super::Conn) -> Result<()> {
         sqlx::query("INSERT INTO cxloop_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(version)
             .bind(name)
-            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .bind(crate::codec::Ts(time::OffsetDateTime::now_utc()))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -5,7 +5,8 @@
 // Personas and their pictures, on either backend.
 
 use super::{Backend, unique, uuid};
-use crate::{Persona, PersonaStore, Result, StoreError, ts};
+use crate::codec::{Id, Ts};
+use crate::{Persona, PersonaStore, Result, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -13,20 +14,20 @@ use time::OffsetDateTime;
 #[async_trait]
 impl PersonaStore for Backend {
     async fn save_persona(&self, p: &Persona) -> Result<Persona> {
-        let now = ts::fmt(OffsetDateTime::now_utc());
+        let now = Ts(OffsetDateTime::now_utc());
         let id = if p.id.is_nil() { cxloop_core::ids::PersonaId::new() } else { p.id };
         let done = if p.id.is_nil() {
             sqlx::query("INSERT INTO personas (id, name, description, goals, pain_points, initials, segment_id, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(id.to_string())
+            .bind(Id(id))
             .bind(&p.name)
             .bind(&p.description)
             .bind(&p.goals)
             .bind(&p.pain_points)
             .bind(&p.initials)
-            .bind(p.segment_id.map(|s| s.to_string()))
-            .bind(&now)
-            .bind(&now)
+            .bind(p.segment_id.map(Id))
+            .bind(now)
+            .bind(now)
             .execute(&self.write)
             .await
         } else {
@@ -37,9 +38,9 @@ impl PersonaStore for Backend {
             .bind(&p.goals)
             .bind(&p.pain_points)
             .bind(&p.initials)
-            .bind(p.segment_id.map(|s| s.to_string()))
-            .bind(&now)
-            .bind(id.to_string())
+            .bind(p.segment_id.map(Id))
+            .bind(now)
+            .bind(Id(id))
             .execute(&self.write)
             .await
         }
@@ -50,7 +51,7 @@ impl PersonaStore for Backend {
         // Whether it has a picture is the store's to say, never the caller's.
         let has_picture = !p.id.is_nil()
             && sqlx::query("SELECT picture_type FROM personas WHERE id = $1")
-                .bind(id.to_string())
+                .bind(Id(id))
                 .fetch_one(&self.write)
                 .await?
                 .try_get::<Option<String>, _>("picture_type")?
@@ -66,7 +67,7 @@ impl PersonaStore for Backend {
             .map(|r| {
                 let seg: Option<String> = r.try_get("segment_id")?;
                 Ok(Persona {
-                    id: uuid(r.try_get("id")?)?,
+                    id: r.try_get::<Id<_>, _>("id")?.0,
                     name: r.try_get("name")?,
                     description: r.try_get("description")?,
                     goals: r.try_get("goals")?,
@@ -80,7 +81,7 @@ impl PersonaStore for Backend {
     }
 
     async fn delete_persona(&self, id: cxloop_core::ids::PersonaId) -> Result<()> {
-        let done = sqlx::query("DELETE FROM personas WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM personas WHERE id = $1").bind(Id(id)).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -91,8 +92,8 @@ impl PersonaStore for Backend {
         let done = sqlx::query("UPDATE personas SET picture_type = $1, picture = $2, updated_at = $3 WHERE id = $4")
             .bind(picture.map(|p| p.0))
             .bind(picture.map(|p| p.1))
-            .bind(ts::fmt(OffsetDateTime::now_utc()))
-            .bind(id.to_string())
+            .bind(Ts(OffsetDateTime::now_utc()))
+            .bind(Id(id))
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {
@@ -104,7 +105,7 @@ impl PersonaStore for Backend {
     async fn persona_picture(&self, id: cxloop_core::ids::PersonaId) -> Result<Option<(String, String)>> {
         let row: Option<(Option<String>, Option<String>)> =
             sqlx::query_as("SELECT picture_type, picture FROM personas WHERE id = $1")
-                .bind(id.to_string())
+                .bind(Id(id))
                 .fetch_optional(&self.read)
                 .await?;
         match row {

@@ -9,6 +9,7 @@
 use super::DbRow;
 use super::{Backend, uuid};
 use super::{Conn, Db};
+use crate::codec::{Id, Json, Ts, count, narrow};
 use crate::{
     Comment, CustomerRef, Idempotency, Inserted, NewResponse, ResponseQuery, ResponseStore, Result, StoreError,
     StoredResponse, TimeWindow, ts,
@@ -27,14 +28,14 @@ const SELECT: &str =
 
 fn decode(row: &DbRow) -> Result<StoredResponse> {
     Ok(StoredResponse {
-        id: uuid(row.try_get("id")?)?,
-        survey_id: uuid(row.try_get("survey_id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
+        survey_id: row.try_get::<Id<_>, _>("survey_id")?.0,
         customer_external_id: row.try_get("external_id")?,
-        submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+        submitted_at: row.try_get::<Ts, _>("submitted_at")?.0,
         channel: row.try_get("channel")?,
         touchpoint: row.try_get("touchpoint")?,
-        answers: serde_json::from_str(row.try_get("answers")?)?,
-        context: row.try_get::<Option<String>, _>("context")?.as_deref().map(serde_json::from_str).transpose()?,
+        answers: row.try_get::<Json<_>, _>("answers")?.0,
+        context: row.try_get::<Option<Json<_>>, _>("context")?.map(|j| j.0),
     })
 }
 
@@ -48,12 +49,12 @@ pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<
          RETURNING id",
         merge = super::MERGE_ATTRIBUTES
     )))
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(Id(uuid::Uuid::now_v7()))
     .bind(&c.external_id)
     .bind(&c.name)
     .bind(&c.email)
-    .bind(serde_json::to_string(&c.attributes)?)
-    .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+    .bind(Json(&c.attributes))
+    .bind(Ts(time::OffsetDateTime::now_utc()))
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -145,7 +146,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             answers: serde_json::to_string(&r.answers)?,
         });
     }
-    let now = ts::fmt(time::OffsetDateTime::now_utc());
+    let now = Ts(time::OffsetDateTime::now_utc());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO responses (id, survey_id, customer_id, submitted_at, channel, touchpoint, context, source_ref, headline_score, headline_type, answers, created_at) ",
@@ -162,7 +163,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .push_bind(r.headline)
                 .push_bind(r.headline_type)
                 .push_bind(r.answers.clone())
-                .push_bind(now.clone());
+                .push_bind(now);
         });
         qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id or imported item"))?;
     }
@@ -233,10 +234,10 @@ pub(super) async fn fetch_response(conn: &mut Conn, id: &str) -> Result<StoredRe
 
 fn push_window(qb: &mut QueryBuilder<Db>, column: &str, w: &TimeWindow) {
     if let Some(from) = w.from {
-        qb.push(format!(" AND {column} >= ")).push_bind(ts::fmt(from));
+        qb.push(format!(" AND {column} >= ")).push_bind(Ts(from));
     }
     if let Some(to) = w.to {
-        qb.push(format!(" AND {column} < ")).push_bind(ts::fmt(to));
+        qb.push(format!(" AND {column} < ")).push_bind(Ts(to));
     }
 }
 
@@ -269,7 +270,7 @@ impl ResponseStore for Backend {
         // list reads the source's refs once (one index scan) rather than many
         // IN lists, which a planner without fresh statistics runs as scans.
         let mut qb = sqlx::QueryBuilder::<super::Db>::new("SELECT source_ref FROM responses WHERE survey_id = ");
-        qb.push_bind(survey_id.to_string()).push(" AND channel = ").push_bind(channel.to_string());
+        qb.push_bind(Id(survey_id)).push(" AND channel = ").push_bind(channel.to_string());
         qb.push(" AND source_ref IS NOT NULL");
         if refs.len() <= 500 {
             qb.push(" AND source_ref IN (");
@@ -291,24 +292,22 @@ impl ResponseStore for Backend {
     }
 
     async fn get_response(&self, id: cxloop_core::ids::ResponseId) -> Result<StoredResponse> {
-        let row = sqlx::query(super::qs(format!("{SELECT} WHERE r.id = $1")))
-            .bind(id.to_string())
-            .fetch_one(&self.read)
-            .await?;
+        let row =
+            sqlx::query(super::qs(format!("{SELECT} WHERE r.id = $1"))).bind(Id(id)).fetch_one(&self.read).await?;
         decode(&row)
     }
 
     async fn list_responses(&self, q: &ResponseQuery) -> Result<Vec<StoredResponse>> {
         let mut qb = QueryBuilder::<Db>::new(SELECT);
-        qb.push(" WHERE r.survey_id = ").push_bind(q.survey_id.to_string());
+        qb.push(" WHERE r.survey_id = ").push_bind(Id(q.survey_id));
         push_window(&mut qb, "r.submitted_at", &q.window);
         let (cmp, dir) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
         if let Some((at, id)) = q.after {
             // A row-value comparison walks the (survey_id, submitted_at, id) index.
             qb.push(format!(" AND (r.submitted_at, r.id) {cmp} ("))
-                .push_bind(ts::fmt(at))
+                .push_bind(Ts(at))
                 .push(", ")
-                .push_bind(id.to_string())
+                .push_bind(Id(id))
                 .push(")");
         }
         qb.push(format!(" ORDER BY r.submitted_at {dir}, r.id {dir} LIMIT ")).push_bind(i64::from(q.limit));
@@ -318,7 +317,7 @@ impl ResponseStore for Backend {
 
     async fn daily_scores(&self, survey_id: SurveyId, key: &str, range: DateRange) -> Result<Vec<DayCount>> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as("SELECT day, score, n FROM score_daily WHERE survey_id = $1 AND question_key = $2 AND day >= $3 AND day <= $4")
-        .bind(survey_id.to_string())
+        .bind(Id(survey_id))
         .bind(key)
         .bind(fmt_date(range.from))
         .bind(fmt_date(range.to))
@@ -329,7 +328,7 @@ impl ResponseStore for Backend {
                 Ok(DayCount {
                     day: parse_date(&day, "day").map_err(|e| StoreError::Other(e.to_string()))?,
                     score: i32::try_from(score).map_err(|e| StoreError::Other(e.to_string()))?,
-                    count: n.max(0) as u64,
+                    count: count(n)?,
                 })
             })
             .collect()
@@ -337,10 +336,10 @@ impl ResponseStore for Backend {
 
     async fn customer_response_count(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE customer_id = $1")
-            .bind(customer_id.to_string())
+            .bind(Id(customer_id))
             .fetch_one(&self.read)
             .await?;
-        Ok(n.max(0) as u64)
+        Ok(count(n)?)
     }
 
     async fn customer_responses(
@@ -350,7 +349,7 @@ impl ResponseStore for Backend {
     ) -> Result<Vec<StoredResponse>> {
         let rows =
             sqlx::query(super::qs(format!("{SELECT} WHERE r.customer_id = $1 ORDER BY r.submitted_at DESC LIMIT $2")))
-                .bind(customer_id.to_string())
+                .bind(Id(customer_id))
                 .bind(i64::from(limit))
                 .fetch_all(&self.read)
                 .await?;
@@ -371,10 +370,10 @@ impl ResponseStore for Backend {
              WHERE s.survey_id = $1 AND s.question_key = $2 AND s.submitted_at >= $3 AND s.submitted_at < $4
              GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score",
         )
-        .bind(survey_id.to_string())
+        .bind(Id(survey_id))
         .bind(key)
-        .bind(ts::fmt(from))
-        .bind(ts::fmt(to))
+        .bind(Ts(from))
+        .bind(Ts(to))
         .fetch_all(&self.read)
         .await?;
         rows.into_iter()
@@ -384,7 +383,7 @@ impl ResponseStore for Backend {
                     DayCount {
                         day: parse_date(&day, "day").map_err(|e| StoreError::Other(e.to_string()))?,
                         score: i32::try_from(score).map_err(|e| StoreError::Other(e.to_string()))?,
-                        count: n.max(0) as u64,
+                        count: count(n)?,
                     },
                 ))
             })
@@ -397,7 +396,7 @@ impl ResponseStore for Backend {
              FROM answer_texts t JOIN responses r ON r.id = t.response_id JOIN surveys s ON s.id = t.survey_id WHERE 1 = 1",
         );
         if let Some(id) = survey_id {
-            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+            qb.push(" AND t.survey_id = ").push_bind(Id(id));
         }
         push_window(&mut qb, "t.submitted_at", w);
         qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
@@ -405,13 +404,13 @@ impl ResponseStore for Backend {
         rows.iter()
             .map(|row| {
                 Ok(Comment {
-                    response_id: uuid(row.try_get("response_id")?)?,
-                    survey_id: uuid(row.try_get("survey_id")?)?,
+                    response_id: row.try_get::<Id<_>, _>("response_id")?.0,
+                    survey_id: row.try_get::<Id<_>, _>("survey_id")?.0,
                     survey_title: row.try_get("title")?,
                     question_key: row.try_get("question_key")?,
                     body: row.try_get("body")?,
-                    score: row.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+                    score: row.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    submitted_at: row.try_get::<Ts, _>("submitted_at")?.0,
                 })
             })
             .collect()

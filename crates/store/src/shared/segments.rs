@@ -4,20 +4,21 @@
 //
 // Saved segments, on either backend.
 
-use super::{Backend, unique, uuid};
-use crate::{Result, Segment, SegmentStore, StoreError, ts};
+use super::{Backend, unique};
+use crate::codec::{Id, Ts};
+use crate::{Result, Segment, SegmentStore, StoreError};
 use async_trait::async_trait;
 use sqlx::Row;
 use time::OffsetDateTime;
 
 fn decode_segment(row: &super::DbRow) -> Result<Segment> {
     Ok(Segment {
-        id: uuid(row.try_get("id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
         name: row.try_get("name")?,
         expression: row.try_get("expression")?,
         description: row.try_get("description")?,
-        created_at: ts::parse(row.try_get("created_at")?)?,
-        updated_at: ts::parse(row.try_get("updated_at")?)?,
+        created_at: row.try_get::<Ts, _>("created_at")?.0,
+        updated_at: row.try_get::<Ts, _>("updated_at")?.0,
     })
 }
 
@@ -27,14 +28,14 @@ const SEGMENT_COLUMNS: &str = "id, name, expression, description, created_at, up
 impl SegmentStore for Backend {
     async fn create_segment(&self, name: &str, expression: &str, description: Option<&str>) -> Result<Segment> {
         let id = cxloop_core::ids::SegmentId::new();
-        let now = ts::fmt(OffsetDateTime::now_utc());
+        let now = Ts(OffsetDateTime::now_utc());
         sqlx::query("INSERT INTO segments (id, name, expression, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_string())
+        .bind(Id(id))
         .bind(name)
         .bind(expression)
         .bind(description)
-        .bind(&now)
-        .bind(&now)
+        .bind(now)
+        .bind(now)
         .execute(&self.write)
         .await
         .map_err(|e| unique(e, "name"))?;
@@ -54,8 +55,8 @@ impl SegmentStore for Backend {
         .bind(name)
         .bind(expression)
         .bind(description)
-        .bind(ts::fmt(OffsetDateTime::now_utc()))
-        .bind(id.to_string())
+        .bind(Ts(OffsetDateTime::now_utc()))
+        .bind(Id(id))
         .execute(&self.write)
         .await
         .map_err(|e| unique(e, "name"))?;
@@ -66,7 +67,7 @@ impl SegmentStore for Backend {
     }
 
     async fn delete_segment(&self, id: cxloop_core::ids::SegmentId) -> Result<()> {
-        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(id.to_string()).execute(&self.write).await?;
+        let done = sqlx::query("DELETE FROM segments WHERE id = $1").bind(Id(id)).execute(&self.write).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -75,7 +76,7 @@ impl SegmentStore for Backend {
 
     async fn segment(&self, id: cxloop_core::ids::SegmentId) -> Result<Segment> {
         let row = sqlx::query(super::qs(format!("SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1")))
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&self.write)
             .await?;
         decode_segment(&row)

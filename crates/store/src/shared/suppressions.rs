@@ -6,7 +6,8 @@
 
 use super::Backend;
 use super::invitations::normal;
-use crate::{Result, SuppressionStore, ts};
+use crate::codec::Ts;
+use crate::{Result, SuppressionStore};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -19,7 +20,7 @@ impl SuppressionStore for Backend {
             "INSERT INTO unsubscribes (email, created_at, via) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
         )
         .bind(&email)
-        .bind(ts::fmt(at))
+        .bind(Ts(at))
         .bind(via)
         .execute(&mut *tx)
         .await?;

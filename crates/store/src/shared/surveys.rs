@@ -5,8 +5,9 @@
 // Surveys, on either backend.
 
 use super::DbRow;
-use super::{Backend, unique, uuid};
-use crate::{Result, StoreError, SurveyStore, SurveySummary, ts};
+use super::{Backend, unique};
+use crate::codec::{Id, Json, Ts, count};
+use crate::{Result, StoreError, SurveyStore, SurveySummary};
 use async_trait::async_trait;
 use cxloop_core::Survey;
 use cxloop_core::ids::SurveyId;
@@ -17,16 +18,16 @@ const COLUMNS: &str = "id, slug, title, description, touchpoint, thank_you, stat
 fn decode(row: &DbRow) -> Result<Survey> {
     let status: String = row.try_get("status")?;
     Ok(Survey {
-        id: uuid(row.try_get("id")?)?,
+        id: row.try_get::<Id<_>, _>("id")?.0,
         slug: row.try_get("slug")?,
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         touchpoint: row.try_get("touchpoint")?,
         thank_you: row.try_get("thank_you")?,
         status: status.parse().map_err(|e| StoreError::Other(format!("{e}")))?,
-        questions: serde_json::from_str(row.try_get("questions")?)?,
-        created_at: ts::parse(row.try_get("created_at")?)?,
-        updated_at: ts::parse(row.try_get("updated_at")?)?,
+        questions: row.try_get::<Json<_>, _>("questions")?.0,
+        created_at: row.try_get::<Ts, _>("created_at")?.0,
+        updated_at: row.try_get::<Ts, _>("updated_at")?.0,
     })
 }
 
@@ -35,16 +36,16 @@ impl SurveyStore for Backend {
     async fn create_survey(&self, s: &Survey) -> Result<()> {
         sqlx::query("INSERT INTO surveys (id, slug, title, description, touchpoint, thank_you, status, questions, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(s.id.to_string())
+        .bind(Id(s.id))
         .bind(&s.slug)
         .bind(&s.title)
         .bind(&s.description)
         .bind(&s.touchpoint)
         .bind(&s.thank_you)
         .bind(s.status.as_str())
-        .bind(serde_json::to_string(&s.questions)?)
-        .bind(ts::fmt(s.created_at))
-        .bind(ts::fmt(s.updated_at))
+        .bind(Json(&s.questions))
+        .bind(Ts(s.created_at))
+        .bind(Ts(s.updated_at))
         .execute(&self.write)
         .await
         .map_err(|e| unique(e, "slug"))?;
@@ -62,9 +63,9 @@ impl SurveyStore for Backend {
         .bind(&s.touchpoint)
         .bind(&s.thank_you)
         .bind(s.status.as_str())
-        .bind(serde_json::to_string(&s.questions)?)
-        .bind(ts::fmt(s.updated_at))
-        .bind(s.id.to_string())
+        .bind(Json(&s.questions))
+        .bind(Ts(s.updated_at))
+        .bind(Id(s.id))
         .execute(&self.write)
         .await
         .map_err(|e| unique(e, "slug"))?;
@@ -76,7 +77,7 @@ impl SurveyStore for Backend {
 
     async fn get_survey(&self, id: SurveyId) -> Result<Survey> {
         let row = sqlx::query(super::qs(format!("SELECT {COLUMNS} FROM surveys WHERE id = $1")))
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&self.read)
             .await?;
         decode(&row)
@@ -96,11 +97,10 @@ impl SurveyStore for Backend {
             .await?;
         rows.iter()
             .map(|row| {
-                let last: Option<String> = row.try_get("last_response_at")?;
                 Ok(SurveySummary {
                     survey: decode(row)?,
-                    responses: row.try_get::<i64, _>("response_count")?.max(0) as u64,
-                    last_response_at: last.as_deref().map(ts::parse).transpose()?,
+                    responses: count(row.try_get::<i64, _>("response_count")?)?,
+                    last_response_at: row.try_get::<Option<Ts>, _>("last_response_at")?.map(|t| t.0),
                 })
             })
             .collect()
@@ -108,9 +108,9 @@ impl SurveyStore for Backend {
 
     async fn response_count(&self, id: SurveyId) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT response_count FROM surveys WHERE id = $1")
-            .bind(id.to_string())
+            .bind(Id(id))
             .fetch_one(&self.read)
             .await?;
-        Ok(n.max(0) as u64)
+        Ok(count(n)?)
     }
 }

@@ -5,37 +5,37 @@
 // Text analytics storage: taxonomy versions, analyses and theme tags, on
 // either backend (the reports over them are `theme_reports`).
 
-use super::{Backend, Db, uuid};
-use crate::{Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, TimeWindow, ts};
+use super::{Backend, Db};
+use crate::codec::{Id, Json, Ts, count, narrow};
+use crate::{Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, TimeWindow};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
 
 pub(super) fn window(qb: &mut QueryBuilder<Db>, column: &str, w: &TimeWindow) {
     if let Some(from) = w.from {
-        qb.push(format!(" AND {column} >= ")).push_bind(ts::fmt(from));
+        qb.push(format!(" AND {column} >= ")).push_bind(Ts(from));
     }
     if let Some(to) = w.to {
-        qb.push(format!(" AND {column} < ")).push_bind(ts::fmt(to));
+        qb.push(format!(" AND {column} < ")).push_bind(Ts(to));
     }
 }
 
 fn decode_version(row: &super::DbRow) -> Result<TaxonomyVersion> {
-    let created: String = row.try_get("created_at")?;
     Ok(TaxonomyVersion {
-        version: row.try_get::<i64, _>("version")?.max(0) as u32,
-        taxonomy: serde_json::from_str(row.try_get("taxonomy")?)?,
+        version: narrow(row.try_get::<i64, _>("version")?)?,
+        taxonomy: row.try_get::<Json<_>, _>("taxonomy")?.0,
         note: row.try_get("note")?,
         created_by: row.try_get("created_by")?,
-        created_at: ts::parse(&created)?,
+        created_at: row.try_get::<Ts, _>("created_at")?.0,
     })
 }
 
 pub(super) fn decode_text(row: &super::DbRow) -> Result<TextRow> {
     Ok(TextRow {
-        response_id: uuid(row.try_get("response_id")?)?,
+        response_id: row.try_get::<Id<_>, _>("response_id")?.0,
         question_key: row.try_get("question_key")?,
-        survey_id: uuid(row.try_get("survey_id")?)?,
-        submitted_at: ts::parse(row.try_get("submitted_at")?)?,
+        survey_id: row.try_get::<Id<_>, _>("survey_id")?.0,
+        submitted_at: row.try_get::<Ts, _>("submitted_at")?.0,
         body: row.try_get("body")?,
     })
 }
@@ -64,9 +64,9 @@ impl TextStore for Backend {
     async fn init_taxonomy(&self, taxonomy: &serde_json::Value) -> Result<TaxonomyVersion> {
         sqlx::query("INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES (1, $1, $2, NULL, $3)
              ON CONFLICT (version) DO NOTHING")
-        .bind(taxonomy.to_string())
+        .bind(Json(taxonomy))
         .bind("the default customer-experience taxonomy")
-        .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+        .bind(Ts(time::OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await?;
         let row = sqlx::query(super::qs(format!(
@@ -91,14 +91,14 @@ impl TextStore for Backend {
             let done = sqlx::query("INSERT INTO taxonomy_versions (version, taxonomy, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (version) DO NOTHING")
             .bind(next)
-            .bind(taxonomy.to_string())
+            .bind(Json(taxonomy))
             .bind(note)
             .bind(by)
-            .bind(ts::fmt(time::OffsetDateTime::now_utc()))
+            .bind(Ts(time::OffsetDateTime::now_utc()))
             .execute(&self.write)
             .await?;
             if done.rows_affected() == 1 {
-                return self.taxonomy(next as u32).await;
+                return self.taxonomy(narrow(next)?).await;
             }
         }
         Err(StoreError::Conflict { what: "taxonomy version" })
@@ -126,11 +126,7 @@ impl TextStore for Backend {
         );
         if let Some((id, key)) = after {
             // A row-value comparison walks the primary key index on both backends.
-            qb.push(" AND (response_id, question_key) > (")
-                .push_bind(id.to_string())
-                .push(", ")
-                .push_bind(key)
-                .push(")");
+            qb.push(" AND (response_id, question_key) > (").push_bind(Id(id)).push(", ").push_bind(key).push(")");
         }
         qb.push(" ORDER BY response_id, question_key LIMIT ").push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -139,19 +135,19 @@ impl TextStore for Backend {
 
     async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let now = ts::fmt(time::OffsetDateTime::now_utc());
+        let now = Ts(time::OffsetDateTime::now_utc());
         for r in rows {
             let inserted = sqlx::query("INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (response_id, question_key) DO NOTHING")
-            .bind(r.response_id.to_string())
+            .bind(Id(r.response_id))
             .bind(&r.question_key)
-            .bind(r.survey_id.to_string())
-            .bind(ts::fmt(r.submitted_at))
+            .bind(Id(r.survey_id))
+            .bind(Ts(r.submitted_at))
             .bind(&r.language)
             .bind(&r.label)
             .bind(r.sentiment)
-            .bind(r.reasons.to_string())
-            .bind(&now)
+            .bind(Json(&r.reasons))
+            .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -163,10 +159,10 @@ impl TextStore for Backend {
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
                 .bind(i64::from(version))
                 .bind(theme)
-                .bind(r.response_id.to_string())
+                .bind(Id(r.response_id))
                 .bind(&r.question_key)
-                .bind(r.survey_id.to_string())
-                .bind(ts::fmt(r.submitted_at))
+                .bind(Id(r.survey_id))
+                .bind(Ts(r.submitted_at))
                 .execute(&mut *tx)
                 .await?;
             }
@@ -187,10 +183,10 @@ impl TextStore for Backend {
             qb.push_values(chunk, |mut b, (t, theme)| {
                 b.push_bind(i64::from(version))
                     .push_bind((*theme).clone())
-                    .push_bind(t.response_id.to_string())
+                    .push_bind(Id(t.response_id))
                     .push_bind(t.question_key.clone())
-                    .push_bind(t.survey_id.to_string())
-                    .push_bind(ts::fmt(t.submitted_at));
+                    .push_bind(Id(t.survey_id))
+                    .push_bind(Ts(t.submitted_at));
             });
             qb.push(" ON CONFLICT DO NOTHING");
             qb.build().execute(&mut *tx).await?;
@@ -210,11 +206,11 @@ impl TextStore for Backend {
             );
             let mut sep = qb.separated(", ");
             for (id, _) in chunk {
-                sep.push_bind(id.to_string());
+                sep.push_bind(Id(*id));
             }
             qb.push(")");
             for r in qb.build().fetch_all(&self.read).await? {
-                let id = uuid(r.try_get("response_id")?)?;
+                let id = r.try_get::<Id<_>, _>("response_id")?.0;
                 let key: String = r.try_get("question_key")?;
                 if chunk.iter().any(|(i, k)| *i == id && *k == key) {
                     out.push((id, key, r.try_get("body")?));
@@ -234,6 +230,6 @@ impl TextStore for Backend {
     async fn analysis_progress(&self) -> Result<(u64, u64)> {
         let texts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answer_texts").fetch_one(&self.read).await?;
         let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM text_analysis").fetch_one(&self.read).await?;
-        Ok((texts.max(0) as u64, done.max(0) as u64))
+        Ok((count(texts)?, count(done)?))
     }
 }

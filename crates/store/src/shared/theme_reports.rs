@@ -6,9 +6,10 @@
 
 use super::text::{decode_text, window};
 use super::{Backend, Db, uuid};
+use crate::codec::{Id, Json, Ts, count, narrow};
 use crate::{
     AnalysedComment, CommentFilter, Result, TextRow, ThemeExample, ThemeMention, ThemeReportStore, ThemeVolume,
-    TimeWindow, ts,
+    TimeWindow,
 };
 use async_trait::async_trait;
 use cxloop_core::ids::SurveyId;
@@ -26,7 +27,7 @@ impl ThemeReportStore for Backend {
             "SELECT tt.theme, r.headline_score, COUNT(DISTINCT r.id) AS n FROM text_themes tt
              JOIN responses r ON r.id = tt.response_id WHERE tt.taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(Id(survey_id));
         window(&mut qb, "tt.submitted_at", w);
         qb.push(" GROUP BY tt.theme, r.headline_score");
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -34,8 +35,8 @@ impl ThemeReportStore for Backend {
             .map(|r| {
                 Ok((
                     r.try_get("theme")?,
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    count(r.try_get::<i64, _>("n")?)?,
                 ))
             })
             .collect()
@@ -43,15 +44,15 @@ impl ThemeReportStore for Backend {
 
     async fn headline_counts(&self, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
         let mut qb = QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
-        qb.push_bind(survey_id.to_string());
+        qb.push_bind(Id(survey_id));
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY headline_score");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
                 Ok((
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    count(r.try_get::<i64, _>("n")?)?,
                 ))
             })
             .collect()
@@ -63,7 +64,7 @@ impl ThemeReportStore for Backend {
              JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
              WHERE tt.taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(Id(survey_id));
         window(&mut qb, "tt.submitted_at", w);
         qb.push(" GROUP BY tt.theme");
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -71,7 +72,7 @@ impl ThemeReportStore for Backend {
             .map(|r| {
                 Ok(ThemeVolume {
                     theme: r.try_get("theme")?,
-                    mentions: r.try_get::<i64, _>("n")?.max(0) as u64,
+                    mentions: count(r.try_get::<i64, _>("n")?)?,
                     avg_sentiment: r.try_get::<Option<f64>, _>("s")?.unwrap_or(0.0),
                 })
             })
@@ -88,13 +89,11 @@ impl ThemeReportStore for Backend {
             "SELECT theme, substr(submitted_at, 1, 10) AS day, COUNT(DISTINCT response_id) AS n FROM text_themes
              WHERE taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(survey_id.to_string());
+        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(Id(survey_id));
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY theme, substr(submitted_at, 1, 10)");
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("theme")?, r.try_get("day")?, r.try_get::<i64, _>("n")?.max(0) as u64)))
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get("theme")?, r.try_get("day")?, count(r.try_get::<i64, _>("n")?)?))).collect()
     }
 
     async fn theme_examples(
@@ -115,7 +114,7 @@ impl ThemeReportStore for Backend {
         );
         qb.push_bind(i64::from(version))
             .push(" AND tt.survey_id = ")
-            .push_bind(survey_id.to_string())
+            .push_bind(Id(survey_id))
             .push(" AND tt.theme = ")
             .push_bind(theme.to_string());
         window(&mut qb, "tt.submitted_at", w);
@@ -125,11 +124,11 @@ impl ThemeReportStore for Backend {
         rows.iter()
             .map(|r| {
                 Ok(ThemeExample {
-                    response_id: uuid(r.try_get("response_id")?)?,
+                    response_id: r.try_get::<Id<_>, _>("response_id")?.0,
                     body: r.try_get("body")?,
                     sentiment: r.try_get("sentiment")?,
-                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    submitted_at: r.try_get::<Ts, _>("submitted_at")?.0,
                 })
             })
             .collect()
@@ -143,18 +142,18 @@ impl ThemeReportStore for Backend {
              JOIN responses r ON r.id = tt.response_id
              WHERE tt.taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(survey_id.to_string());
+        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(Id(survey_id));
         window(&mut qb, "tt.submitted_at", w);
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
                 Ok(ThemeMention {
                     theme: r.try_get("theme")?,
-                    response_id: uuid(r.try_get("response_id")?)?,
+                    response_id: r.try_get::<Id<_>, _>("response_id")?.0,
                     question_key: r.try_get("question_key")?,
                     customer_id: r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
-                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    submitted_at: r.try_get::<Ts, _>("submitted_at")?.0,
                     sentiment: r.try_get("sentiment")?,
                 })
             })
@@ -169,7 +168,7 @@ impl ThemeReportStore for Backend {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT customer_id, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ",
         );
-        qb.push_bind(survey_id.to_string());
+        qb.push_bind(Id(survey_id));
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY customer_id, headline_score");
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -177,8 +176,8 @@ impl ThemeReportStore for Backend {
             .map(|r| {
                 Ok((
                     r.try_get::<Option<String>, _>("customer_id")?.as_deref().map(uuid).transpose()?,
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    count(r.try_get::<i64, _>("n")?)?,
                 ))
             })
             .collect()
@@ -191,7 +190,7 @@ impl ThemeReportStore for Backend {
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
         let mut qb =
             QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
-        qb.push_bind(survey_id.to_string());
+        qb.push_bind(Id(survey_id));
         window(&mut qb, "submitted_at", w);
         qb.push(" GROUP BY channel, headline_score");
         let rows = qb.build().fetch_all(&self.read).await?;
@@ -199,8 +198,8 @@ impl ThemeReportStore for Backend {
             .map(|r| {
                 Ok((
                     r.try_get("channel")?,
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    count(r.try_get::<i64, _>("n")?)?,
                 ))
             })
             .collect()
@@ -222,7 +221,7 @@ impl ThemeReportStore for Backend {
         );
         qb.push_bind(i64::from(version)).push(")");
         if let Some(id) = survey_id {
-            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+            qb.push(" AND t.survey_id = ").push_bind(Id(id));
         }
         window(&mut qb, "t.submitted_at", w);
         qb.push(" ORDER BY t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
@@ -239,7 +238,7 @@ impl ThemeReportStore for Backend {
              WHERE 1 = 1",
         );
         if let Some(id) = f.survey_id {
-            qb.push(" AND t.survey_id = ").push_bind(id.to_string());
+            qb.push(" AND t.survey_id = ").push_bind(Id(id));
         }
         window(&mut qb, "t.submitted_at", &f.window);
         if let Some(theme) = &f.theme {
@@ -272,20 +271,19 @@ impl ThemeReportStore for Backend {
         let rows = qb.build().fetch_all(&self.read).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let reasons: Option<String> = r.try_get("reasons")?;
             out.push(AnalysedComment {
-                response_id: uuid(r.try_get("response_id")?)?,
+                response_id: r.try_get::<Id<_>, _>("response_id")?.0,
                 question_key: r.try_get("question_key")?,
-                survey_id: uuid(r.try_get("survey_id")?)?,
+                survey_id: r.try_get::<Id<_>, _>("survey_id")?.0,
                 survey_title: r.try_get("title")?,
                 channel: r.try_get("channel")?,
                 body: r.try_get("body")?,
-                score: r.try_get::<Option<i64>, _>("headline_score")?.map(|s| s as i32),
-                submitted_at: ts::parse(r.try_get("submitted_at")?)?,
+                score: r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                submitted_at: r.try_get::<Ts, _>("submitted_at")?.0,
                 label: r.try_get("label")?,
                 sentiment: r.try_get("sentiment")?,
                 language: r.try_get("language")?,
-                reasons: reasons.as_deref().map(serde_json::from_str).transpose()?.unwrap_or(serde_json::Value::Null),
+                reasons: r.try_get::<Option<Json<_>>, _>("reasons")?.map_or(serde_json::Value::Null, |j| j.0),
                 themes: Vec::new(),
             });
         }
@@ -297,7 +295,7 @@ impl ThemeReportStore for Backend {
             qb.push_bind(i64::from(f.version)).push(" AND response_id IN (");
             let mut sep = qb.separated(", ");
             for c in &out {
-                sep.push_bind(c.response_id.to_string());
+                sep.push_bind(Id(c.response_id));
             }
             qb.push(") ORDER BY theme");
             for r in qb.build().fetch_all(&self.read).await? {

@@ -13,6 +13,7 @@
 
 use super::responses::{fetch_response, insert_batch, stored};
 use super::{Conn, Pool};
+use crate::codec::Id;
 use crate::health::Health;
 use crate::{Idempotency, Inserted, NewResponse, Result, StoreError};
 use std::collections::{HashSet, VecDeque};
@@ -149,11 +150,11 @@ async fn commit(conn: &mut Conn, jobs: &[(&NewResponse, Option<&Idempotency>)]) 
         if let Some(k) = idem {
             let claimed = sqlx::query("INSERT INTO idempotency (survey_id, key, request_hash, response_id, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (survey_id, key) DO NOTHING")
-            .bind(r.survey.id.to_string())
+            .bind(Id(r.survey.id))
             .bind(&k.key)
             .bind(&k.request_hash)
-            .bind(r.id.to_string())
-            .bind(crate::ts::fmt(time::OffsetDateTime::now_utc()))
+            .bind(Id(r.id))
+            .bind(crate::codec::Ts(time::OffsetDateTime::now_utc()))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -161,7 +162,7 @@ async fn commit(conn: &mut Conn, jobs: &[(&NewResponse, Option<&Idempotency>)]) 
                 let (hash, response_id): (String, String) = sqlx::query_as(
                     "SELECT request_hash, response_id FROM idempotency WHERE survey_id = $1 AND key = $2",
                 )
-                .bind(r.survey.id.to_string())
+                .bind(Id(r.survey.id))
                 .bind(&k.key)
                 .fetch_one(&mut *tx)
                 .await?;
