@@ -980,19 +980,7 @@ async fn statuses_and_kinds_are_checked_by_the_database(backend: Backend) {
         ("UPDATE customer_events SET kind = 'reactivated'", true),
     ];
     for (sql, allowed) in statements {
-        let outcome = match backend {
-            Backend::Sqlite => {
-                use sqlx::Connection;
-                let path = db.url.trim_start_matches("sqlite:");
-                let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.map(|_| ())
-            }
-            Backend::Postgres => {
-                use sqlx::Connection;
-                let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.map(|_| ())
-            }
-        };
+        let outcome = raw(backend, &db, sql).await;
         assert_eq!(outcome.is_ok(), allowed, "{sql}: {outcome:?}");
     }
     assert_eq!(store.invitation_by_token("t-checked").await.unwrap().status, InvitationStatus::Opened);
@@ -1010,18 +998,18 @@ async fn statuses_and_kinds_are_checked_by_postgres() {
 }
 
 /// Runs one statement on the test database behind the store's back.
-async fn raw(backend: Backend, db: &TempDatabase, sql: &str) {
+async fn raw(backend: Backend, db: &TempDatabase, sql: &str) -> std::result::Result<(), sqlx::Error> {
     use sqlx::Connection;
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     match backend {
         Backend::Sqlite => {
             let path = db.url.trim_start_matches("sqlite:");
-            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap();
-            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await?;
+            sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ())
         }
         Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            let mut c = sqlx::PgConnection::connect(&db.url).await?;
+            sqlx::raw_sql(sql).execute(&mut c).await.map(|_| ())
         }
     }
 }
@@ -1050,14 +1038,17 @@ async fn a_value_that_does_not_read_back_is_an_error(backend: Backend) {
     for (sql, named) in [
         ("UPDATE invitations SET context = '{not json'", "\"context\""),
         ("UPDATE invitations SET context = NULL, id = 'not-a-uuid'", "\"id\""),
-        ("UPDATE invitations SET id = '0190aaaa-0000-7000-8000-000000000001', reminder_days = -1", "does not fit in u32"),
+        (
+            "UPDATE invitations SET id = '0190aaaa-0000-7000-8000-000000000001', reminder_days = -1",
+            "does not fit in u32",
+        ),
     ] {
-        raw(backend, &db, sql).await;
+        raw(backend, &db, sql).await.unwrap();
         let e = store.invitations(s.id, 10).await.expect_err(sql);
         assert!(e.to_string().contains(named), "{sql}: {e}");
     }
     let survey_row = format!("UPDATE surveys SET created_at = 'yesterday' WHERE id = '{}'", s.id);
-    raw(backend, &db, &survey_row).await;
+    raw(backend, &db, &survey_row).await.unwrap();
     let e = store.get_survey(s.id).await.expect_err("a bad timestamp");
     assert!(e.to_string().contains("\"created_at\""), "{e}");
 }

@@ -33,7 +33,7 @@ pub async fn create_response(
 ) -> Result<Response, AppError> {
     // Only staff (a token that may submit responses) may name the channel.
     let trust = if user.is_some() { Trust::Staff } else { Trust::Public };
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
             v.to_str().map_err(|_| AppError::invalid("Idempotency-Key", "Idempotency-Key must be visible ASCII"))?,
@@ -140,7 +140,7 @@ pub async fn list_responses(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ResponsePage>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let limit = q.limit.get();
     let newest_first = match q.order.as_deref() {
         None | Some("") | Some("desc") => true,
@@ -220,7 +220,7 @@ pub async fn export_csv(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, AppError> {
     const PAGE: u32 = 2000;
-    let survey = Arc::new(load_survey(&state, &id).await?);
+    let survey = Arc::new(load_survey(state.store.as_ref(), &id).await?);
     let members = Arc::new(q.segment(&state).await?);
     let query = ResponseQuery {
         survey_id: survey.id,
@@ -315,7 +315,7 @@ pub async fn get_metrics(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<MetricsQuery>,
 ) -> Result<Json<MetricsAnswer>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (range, interval) = q.range().resolve()?;
     let segment =
         crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;
@@ -355,7 +355,7 @@ pub async fn compare_segments(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CompareQuery>,
 ) -> Result<Json<Comparison>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (range, _) = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None }.resolve()?;
     let seg = |e: &Option<String>, i: &Option<String>, field: &'static str| {
         let (e, i) = (e.clone(), i.clone());
@@ -408,7 +408,7 @@ pub async fn get_themes(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ThemesQuery>,
 ) -> Result<Json<crate::kernel::themes_report::WowsWoes>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (range, interval) = q.range().resolve()?;
     let segment =
         crate::kernel::segments::resolve_segment(&state, q.segment.as_deref(), q.segment_id.as_deref()).await?;

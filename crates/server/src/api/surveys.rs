@@ -76,7 +76,7 @@ pub async fn get_survey(
     _user: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Json<SurveyResponse>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     Ok(Json(to_response(&state, survey, None)))
 }
 
@@ -86,8 +86,8 @@ pub async fn update_survey(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateSurveyRequest>,
 ) -> Result<Json<SurveyResponse>, AppError> {
-    let survey = load_survey(&state, &id).await?;
-    let survey = apply_update(&state, survey, req).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
+    let survey = apply_update(state.store.as_ref(), survey, req).await?;
     Ok(Json(to_response(&state, survey, None)))
 }
 
@@ -103,7 +103,7 @@ pub async fn create_link(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LinkRequest>,
 ) -> Result<Json<SignedLink>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let external_id = req.external_id.trim();
     if external_id.is_empty() || external_id.chars().count() > 200 {
         return Err(AppError::invalid("external_id", "external_id must be 1–200 characters"));
@@ -132,7 +132,7 @@ pub async fn survey_qr(
 ) -> Result<axum::response::Response, AppError> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let url = match q.customer.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) if c.chars().count() > 200 => {
             return Err(AppError::invalid("customer", "customer must be 1–200 characters"));

@@ -151,7 +151,7 @@ pub async fn get_emerging(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<EmergingAnswer>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (range, _) = q.resolve()?;
     let (version, phrases) = crate::kernel::themes_report::emerging(&state, &survey, range, 20).await?;
     Ok(Json(EmergingAnswer {

@@ -228,9 +228,12 @@ pub struct InviteSummary {
     pub response_rate: Option<f64>,
 }
 
-pub async fn summary(state: &AppState, survey_id: cxloop_core::ids::SurveyId) -> Result<InviteSummary, AppError> {
+pub async fn summary(
+    store: &dyn cxloop_store::InvitationStore,
+    survey_id: cxloop_core::ids::SurveyId,
+) -> Result<InviteSummary, AppError> {
     let counts: std::collections::BTreeMap<InvitationStatus, u64> =
-        state.store.invitation_counts(survey_id).await?.into_iter().collect();
+        store.invitation_counts(survey_id).await?.into_iter().collect();
     let get = |k: InvitationStatus| counts.get(&k).copied().unwrap_or(0);
     let answered = get(InvitationStatus::Answered);
     let delivered = get(InvitationStatus::Sent) + get(InvitationStatus::Opened) + answered;

@@ -6,7 +6,7 @@ use crate::platform::error::AppError;
 use crate::state::AppState;
 use cxloop_core::survey::{check_edit, slugify};
 use cxloop_core::{Question, Survey, SurveySpec, SurveyStatus};
-use cxloop_store::StoreError;
+use cxloop_store::{ResponseStore, StoreError, SurveyStore};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -100,8 +100,12 @@ pub async fn create(
 
 /// Applies an edit: validates the new definition and refuses changes that
 /// would orphan stored answers once the survey has responses.
-pub async fn apply_update(state: &AppState, mut survey: Survey, req: UpdateSurveyRequest) -> Result<Survey, AppError> {
-    let responses = state.store.response_count(survey.id).await?;
+pub async fn apply_update(
+    store: &(impl SurveyStore + ResponseStore + ?Sized),
+    mut survey: Survey,
+    req: UpdateSurveyRequest,
+) -> Result<Survey, AppError> {
+    let responses = store.response_count(survey.id).await?;
     let spec = SurveySpec {
         title: req.title.unwrap_or_else(|| survey.title.clone()),
         description: req.description.or_else(|| survey.description.clone()),
@@ -129,14 +133,14 @@ pub async fn apply_update(state: &AppState, mut survey: Survey, req: UpdateSurve
         survey.status = s;
     }
     survey.updated_at = OffsetDateTime::now_utc();
-    state.store.update_survey(&survey).await?;
+    store.update_survey(&survey).await?;
     Ok(survey)
 }
 
 /// Loads a survey by the id in a path; malformed and unknown ids are 404.
-pub async fn load_survey(state: &AppState, id: &str) -> Result<Survey, AppError> {
+pub async fn load_survey(store: &dyn SurveyStore, id: &str) -> Result<Survey, AppError> {
     let id: cxloop_core::ids::SurveyId = id.parse().map_err(|_| AppError::NotFound("survey"))?;
-    state.store.get_survey(id).await.map_err(|e| match e {
+    store.get_survey(id).await.map_err(|e| match e {
         cxloop_store::StoreError::NotFound => AppError::NotFound("survey"),
         other => other.into(),
     })

@@ -335,7 +335,7 @@ pub async fn edit_survey(
     Staff(user, _): Staff<can::ManageSurveys>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let has_responses = state.store.response_count(survey.id).await? > 0;
     let d = Draft {
         title: survey.title.clone(),
@@ -360,7 +360,7 @@ pub async fn update_survey(
     // Untyped: the question rows are fields `q{i}_…` for each row shown.
     StaffForm(user, form, _): StaffForm<can::ManageSurveys>,
 ) -> Result<Response, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let has_responses = state.store.response_count(survey.id).await? > 0;
     let mut d = read_draft(&form);
     let action = paths::survey_edit(survey.id);
@@ -390,7 +390,7 @@ pub async fn update_survey(
                 status: None,
                 questions: Some(spec.questions),
             };
-            apply_update(&state, survey.clone(), req).await
+            apply_update(state.store.as_ref(), survey.clone(), req).await
         }
         Err(e) => Err(e),
     };
@@ -416,7 +416,7 @@ pub async fn set_status(
     Path(id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::ManageSurveys, StatusForm>,
 ) -> Result<Response, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let status: SurveyStatus =
         form.status.parse().map_err(|e: cxloop_core::SurveyError| AppError::invalid("status", e.to_string()))?;
     if status == SurveyStatus::Closed && survey.status != SurveyStatus::Closed && !Confirmation::is_yes(&form.confirm) {
@@ -432,6 +432,6 @@ pub async fn set_status(
         return Ok(ask.page(&user, "/surveys", "Close survey", &back).into_response());
     }
     let req = UpdateSurveyRequest { status: Some(status), ..Default::default() };
-    let survey = apply_update(&state, survey, req).await?;
+    let survey = apply_update(state.store.as_ref(), survey, req).await?;
     Ok(Redirect::to(&paths::survey(survey.id)).into_response())
 }

@@ -319,7 +319,7 @@ pub async fn survey_dashboard(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (resolved, error) = match q.range().resolve() {
         Ok(r) => (r, None),
         Err(e) => (RangeQuery::default().resolve()?, Some(e.to_string())),
@@ -496,7 +496,7 @@ pub async fn compare_page(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<CompareQuery>,
 ) -> Result<Markup, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let rq = RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: None };
     let (range, mut error) = match rq.resolve() {
         Ok((r, _)) => (r, None),

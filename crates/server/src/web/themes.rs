@@ -64,7 +64,7 @@ pub async fn survey_themes(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<DashQuery>,
 ) -> Result<Markup, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let (resolved, error) =
         match (RangeQuery { from: q.from.clone(), to: q.to.clone(), interval: q.interval.clone() }).resolve() {
             Ok(r) => (r, None),
@@ -152,7 +152,7 @@ pub async fn add_theme(
     crate::platform::form::StaffForm(user, form, _): crate::platform::form::StaffForm<can::ManageTaxonomy, PhraseForm>,
 ) -> Result<axum::response::Response, PageError> {
     use axum::response::{IntoResponse, Redirect};
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     crate::kernel::textwork::add_theme_from_phrase(&state, &user.user.email, &form.phrase, None).await?;
     Ok(Redirect::to(&paths::survey_themes(survey.id)).into_response())
 }

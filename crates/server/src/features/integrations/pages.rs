@@ -208,7 +208,7 @@ pub async fn save_widget(
     Path(id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::ManageIntegrations, WidgetForm>,
 ) -> Result<Response, PageError> {
-    let survey = crate::kernel::surveys::load_survey(&state, &id).await?;
+    let survey = crate::kernel::surveys::load_survey(state.store.as_ref(), &id).await?;
     let result = async {
         let every_days = match form.every_days.trim() {
             "" => None,

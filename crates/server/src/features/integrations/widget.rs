@@ -38,7 +38,7 @@ pub async fn put_widget(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<WidgetRequest>,
 ) -> Result<Json<Widget>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     Ok(Json(service::save_widget(state.store.as_ref(), &survey, &req).await?))
 }
 
@@ -55,7 +55,7 @@ pub async fn get_widget(
     _u: Api<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Json<WidgetSettings>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let widget = widget_of(&state, survey.id).await?;
     let snippet = format!("<script src=\"{}/widget.js\" data-survey=\"{}\" async></script>", state.base_url, survey.id);
     Ok(Json(WidgetSettings { widget, snippet }))
@@ -71,7 +71,7 @@ async fn widget_of(state: &AppState, survey_id: cxloop_core::ids::SurveyId) -> R
 /// The survey, its widget and the request's origin, if `Origin` is one the
 /// widget allows; the error says which origin was refused.
 async fn allowed(state: &AppState, id: &str, headers: &HeaderMap) -> Result<(Survey, Widget, String), AppError> {
-    let survey = load_survey(state, id).await?;
+    let survey = load_survey(state.store.as_ref(), id).await?;
     let w = state.store.widget(survey.id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::Forbidden("this survey has no website widget".into()),
         other => other.into(),

@@ -26,7 +26,7 @@ pub async fn send_invitations(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<InviteReport>), AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     if req.segment.is_none() && req.segment_id.is_none() && req.customers.is_empty() && req.emails.is_empty() {
         return Err(AppError::invalid("segment_id", "say whom to invite: segment_id, segment, customers or emails"));
     }
@@ -48,9 +48,9 @@ pub async fn list_invitations(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<InvitationList>, AppError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let list = state.store.invitations(survey.id, q.limit.get()).await?;
-    Ok(Json(InvitationList { summary: summary(&state, survey.id).await?, invitations: list }))
+    Ok(Json(InvitationList { summary: summary(state.store.as_ref(), survey.id).await?, invitations: list }))
 }
 
 /// A survey's invitations (newest first) with the counts by status.

@@ -37,7 +37,7 @@ async fn render(
     form: Option<&SendForm>,
     note: Option<Result<&InviteReport, String>>,
 ) -> Result<Markup, PageError> {
-    let sum = summary(state, survey.id).await?;
+    let sum = summary(state.store.as_ref(), survey.id).await?;
     let list = state.store.invitations(survey.id, 50).await?;
     let segments = state.store.segments().await?;
     let empty = SendForm::default();
@@ -119,7 +119,7 @@ pub async fn invitations_page(
     Staff(user, _): Staff<can::ViewReports>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     render(&state, &user, &survey, None, None).await
 }
 
@@ -128,7 +128,7 @@ pub async fn send(
     Path(id): Path<String>,
     StaffForm(user, form, _): StaffForm<can::SendInvitations, SendForm>,
 ) -> Result<Response, PageError> {
-    let survey = load_survey(&state, &id).await?;
+    let survey = load_survey(state.store.as_ref(), &id).await?;
     let number = |k: &str, v: &str, d: u32| -> Result<u32, AppError> {
         let v = v.trim();
         if v.is_empty() {
