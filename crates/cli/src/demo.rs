@@ -6,11 +6,12 @@
 //! from topic sentences whose tone follows the score.
 
 mod channels;
+pub mod scale;
 
 use anyhow::Result;
 use cxloop_core::answer::{AnswerValue, Answers};
 use cxloop_core::{Question, QuestionType, Survey, SurveySpec, SurveyStatus};
-use cxloop_store::{CustomerRef, Lifecycle, NewResponse, Store};
+use cxloop_store::{CustomerRef, Lifecycle, NewCustomerEvent, NewResponse, Store};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use time::{Duration, OffsetDateTime, Time};
@@ -28,6 +29,36 @@ pub async fn load(store: &dyn Store) -> Result<(String, String)> {
         let started = std::time::Instant::now();
         let n = generate(store, OffsetDateTime::now_utc(), 2026).await?;
         eprintln!("loaded the demo organisation: {n} responses in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    Ok((EMAIL.to_string(), PASSWORD.to_string()))
+}
+
+/// Builds the scale data set of `n` responses once (an existing installation
+/// is kept as it is) and makes sure the demo login exists.
+pub async fn load_scale(store: &dyn Store, n: u64) -> Result<(String, String)> {
+    if store.user_by_email(EMAIL).await.is_err() {
+        crate::add_user(store, EMAIL, Some("Demo admin"), "admin", PASSWORD).await?;
+    }
+    if store.list_surveys().await?.is_empty() {
+        let mut last = std::time::Instant::now();
+        let mut report = |written: u64| {
+            if last.elapsed().as_secs() >= 5 || written == n {
+                eprintln!("  {written} of {n} responses");
+                last = std::time::Instant::now();
+            }
+        };
+        let built = scale::generate(store, OffsetDateTime::now_utc(), n, 2026, &mut report).await?;
+        eprintln!(
+            "built the scale data set: {} responses, {} customers, {} lifecycle events in {:.1}s ({:.0} responses/s; \
+             writing the responses {:.1}s, {:.0}/s)",
+            built.responses,
+            built.customers,
+            built.events,
+            built.seconds,
+            built.responses as f64 / built.seconds.max(1e-9),
+            built.writing_seconds,
+            built.responses as f64 / built.writing_seconds.max(1e-9),
+        );
     }
     Ok((EMAIL.to_string(), PASSWORD.to_string()))
 }
@@ -140,8 +171,8 @@ fn normal(rng: &mut SmallRng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-fn customers(rng: &mut SmallRng, today: time::Date) -> Vec<Customer> {
-    (0..1400)
+fn customers(rng: &mut SmallRng, today: time::Date, count: u64) -> Vec<Customer> {
+    (0..count)
         .map(|i| {
             let plan = weighted(rng, &[("starter", 0.5), ("pro", 0.35), ("enterprise", 0.15)]);
             let seats = match plan {
@@ -370,63 +401,61 @@ fn moment(rng: &mut SmallRng, now: OffsetDateTime, ago: i64) -> OffsetDateTime {
 }
 
 /// Generates the demo into an empty store; returns the number of responses.
+/// The relationship NPS survey (score, reason, focus area).
+fn relationship_nps() -> SurveySpec {
+    use QuestionType::*;
+    SurveySpec {
+        title: "Relationship NPS".into(),
+        description: Some(
+            "Two minutes to tell us how we are doing. Your answers go straight to the team that can act on them."
+                .into(),
+        ),
+        touchpoint: Some("quarterly relationship check-in".into()),
+        thank_you: Some("Thank you! Someone from our team reads every answer.".into()),
+        questions: vec![
+            q("nps", Nps, "How likely are you to recommend us to a friend or colleague?", true, &[]),
+            q("reason", Text, "What is the main reason for your score?", false, &[]),
+            q(
+                "focus",
+                SingleChoice,
+                "Which area matters most to you right now?",
+                false,
+                &["Price", "Product quality", "Support", "Speed", "Ease of use"],
+            ),
+        ],
+    }
+}
+
+/// The post-support CSAT survey (score, what the agent did well, comment).
+fn support_csat() -> SurveySpec {
+    use QuestionType::*;
+    SurveySpec {
+        title: "Post-support CSAT".into(),
+        description: Some("You recently contacted our support team. How did it go?".into()),
+        touchpoint: Some("support ticket".into()),
+        thank_you: None,
+        questions: vec![
+            q("csat", Csat, "How satisfied are you with the support you received?", true, &[]),
+            q(
+                "agent",
+                MultipleChoice,
+                "What did the agent do well?",
+                false,
+                &["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"],
+            ),
+            q("comment", Text, "What could we have done better?", false, &[]),
+        ],
+    }
+}
+
 pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Result<u64> {
     use QuestionType::*;
     let mut rng = SmallRng::seed_from_u64(seed);
     let today = now.date();
     let created = now - Duration::days(380);
-    let custs = customers(&mut rng, today);
-    let nps = make_survey(
-        store,
-        "relationship-nps",
-        SurveySpec {
-            title: "Relationship NPS".into(),
-            description: Some(
-                "Two minutes to tell us how we are doing. Your answers go straight to the team that can act on them."
-                    .into(),
-            ),
-            touchpoint: Some("quarterly relationship check-in".into()),
-            thank_you: Some("Thank you! Someone from our team reads every answer.".into()),
-            questions: vec![
-                q("nps", Nps, "How likely are you to recommend us to a friend or colleague?", true, &[]),
-                q("reason", Text, "What is the main reason for your score?", false, &[]),
-                q(
-                    "focus",
-                    SingleChoice,
-                    "Which area matters most to you right now?",
-                    false,
-                    &["Price", "Product quality", "Support", "Speed", "Ease of use"],
-                ),
-            ],
-        },
-        SurveyStatus::Active,
-        created,
-    )
-    .await?;
-    let csat = make_survey(
-        store,
-        "support-csat",
-        SurveySpec {
-            title: "Post-support CSAT".into(),
-            description: Some("You recently contacted our support team. How did it go?".into()),
-            touchpoint: Some("support ticket".into()),
-            thank_you: None,
-            questions: vec![
-                q("csat", Csat, "How satisfied are you with the support you received?", true, &[]),
-                q(
-                    "agent",
-                    MultipleChoice,
-                    "What did the agent do well?",
-                    false,
-                    &["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"],
-                ),
-                q("comment", Text, "What could we have done better?", false, &[]),
-            ],
-        },
-        SurveyStatus::Active,
-        created,
-    )
-    .await?;
+    let custs = customers(&mut rng, today, 1400);
+    let nps = make_survey(store, "relationship-nps", relationship_nps(), SurveyStatus::Active, created).await?;
+    let csat = make_survey(store, "support-csat", support_csat(), SurveyStatus::Active, created).await?;
     let ces = make_survey(
         store,
         "onboarding-ces",
@@ -475,75 +504,14 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     for _ in 0..2700 {
         let ago = weighted(&mut rng, &weights);
         let c = pick(&mut rng, &custs);
-        let trend = 0.3 * (1.0 - ago as f64 / 365.0);
-        let s = plan_effect(c.plan) + region_effect(c.region, false) - 1.5 * incident(ago) + trend + normal(&mut rng);
-        let score = (8.0 + 1.7 * s).round().clamp(0.0, 10.0) as i32;
-        let mut a = Answers::new();
-        a.insert("nps".into(), AnswerValue::Score(score));
-        let inc = incident(ago);
-        let topics = [
-            (Topic::Price, if c.plan == "starter" { 2.0 } else { 1.0 }),
-            (Topic::Support, 1.4),
-            (Topic::Speed, 0.8),
-            (Topic::Quality, 1.5),
-            (Topic::Usability, 1.0),
-            (Topic::Reliability, 0.4 + 3.0 * inc),
-            (Topic::Billing, 0.2 + 4.0 * inc),
-        ];
-        let tone = if score >= 9 {
-            1
-        } else if score >= 7 {
-            0
-        } else {
-            -1
-        };
-        if rng.random_bool(0.62) {
-            a.insert("reason".into(), AnswerValue::Text(comment(&mut rng, &topics, tone)));
-        }
-        if rng.random_bool(0.7) {
-            let focus = weighted(
-                &mut rng,
-                &[("Price", 1.2), ("Product quality", 1.5), ("Support", 1.0), ("Speed", 0.6), ("Ease of use", 0.8)],
-            );
-            a.insert("focus".into(), AnswerValue::Choice(focus.into()));
-        }
+        let a = nps_answers(&mut rng, c, ago);
         all.push(response(&nps, c, moment(&mut rng, now, ago), "email", a));
     }
     // Post-support CSAT: region matters (APAC support is understaffed).
     for _ in 0..2100 {
         let ago = weighted(&mut rng, &weights);
         let c = pick(&mut rng, &custs);
-        let s = 0.5 * plan_effect(c.plan) + region_effect(c.region, true) - 1.0 * incident(ago) + normal(&mut rng);
-        let score = (4.1 + 0.95 * s).round().clamp(1.0, 5.0) as i32;
-        let mut a = Answers::new();
-        a.insert("csat".into(), AnswerValue::Score(score));
-        if score >= 4 && rng.random_bool(0.75) {
-            let mut picked: Vec<String> = ["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"]
-                .iter()
-                .filter(|_| rng.random_bool(0.45))
-                .map(|s| s.to_string())
-                .collect();
-            if picked.is_empty() {
-                picked.push("Helpful".into());
-            }
-            a.insert("agent".into(), AnswerValue::Choices(picked));
-        }
-        let topics = [
-            (Topic::Support, 4.0),
-            (Topic::Speed, 0.6),
-            (Topic::Billing, 0.3 + 3.0 * incident(ago)),
-            (Topic::Quality, 0.5),
-        ];
-        let tone = if score >= 4 {
-            1
-        } else if score == 3 {
-            0
-        } else {
-            -1
-        };
-        if rng.random_bool(0.5) {
-            a.insert("comment".into(), AnswerValue::Text(comment(&mut rng, &topics, tone)));
-        }
+        let a = csat_answers(&mut rng, c, ago);
         let identified = rng.random_bool(0.8);
         let mut r = response(&csat, c, moment(&mut rng, now, ago), "helpdesk", a);
         if !identified {
@@ -583,8 +551,90 @@ pub async fn generate(store: &dyn Store, now: OffsetDateTime, seed: u64) -> Resu
     Ok(n + imported + invited)
 }
 
+/// A relationship NPS answer from customer `c`, `ago` days back: plan and
+/// region effects, the incident's dip, a slow upward trend; a comment whose
+/// topics and tone follow the score.
+fn nps_answers(rng: &mut SmallRng, c: &Customer, ago: i64) -> Answers {
+    let trend = 0.3 * (1.0 - ago as f64 / 365.0);
+    let s = plan_effect(c.plan) + region_effect(c.region, false) - 1.5 * incident(ago) + trend + normal(rng);
+    let score = (8.0 + 1.7 * s).round().clamp(0.0, 10.0) as i32;
+    let mut a = Answers::new();
+    a.insert("nps".into(), AnswerValue::Score(score));
+    let inc = incident(ago);
+    let topics = [
+        (Topic::Price, if c.plan == "starter" { 2.0 } else { 1.0 }),
+        (Topic::Support, 1.4),
+        (Topic::Speed, 0.8),
+        (Topic::Quality, 1.5),
+        (Topic::Usability, 1.0),
+        (Topic::Reliability, 0.4 + 3.0 * inc),
+        (Topic::Billing, 0.2 + 4.0 * inc),
+    ];
+    let tone = if score >= 9 {
+        1
+    } else if score >= 7 {
+        0
+    } else {
+        -1
+    };
+    if rng.random_bool(0.62) {
+        a.insert("reason".into(), AnswerValue::Text(comment(rng, &topics, tone)));
+    }
+    if rng.random_bool(0.7) {
+        let focus = weighted(
+            rng,
+            &[("Price", 1.2), ("Product quality", 1.5), ("Support", 1.0), ("Speed", 0.6), ("Ease of use", 0.8)],
+        );
+        a.insert("focus".into(), AnswerValue::Choice(focus.into()));
+    }
+    a
+}
+
+/// A post-support CSAT answer: region matters (APAC support is understaffed).
+fn csat_answers(rng: &mut SmallRng, c: &Customer, ago: i64) -> Answers {
+    let s = 0.5 * plan_effect(c.plan) + region_effect(c.region, true) - 1.0 * incident(ago) + normal(rng);
+    let score = (4.1 + 0.95 * s).round().clamp(1.0, 5.0) as i32;
+    let mut a = Answers::new();
+    a.insert("csat".into(), AnswerValue::Score(score));
+    if score >= 4 && rng.random_bool(0.75) {
+        let mut picked: Vec<String> = ["Friendly", "Helpful", "Understood my problem", "Resolved it quickly"]
+            .iter()
+            .filter(|_| rng.random_bool(0.45))
+            .map(|s| s.to_string())
+            .collect();
+        if picked.is_empty() {
+            picked.push("Helpful".into());
+        }
+        a.insert("agent".into(), AnswerValue::Choices(picked));
+    }
+    let topics = [
+        (Topic::Support, 4.0),
+        (Topic::Speed, 0.6),
+        (Topic::Billing, 0.3 + 3.0 * incident(ago)),
+        (Topic::Quality, 0.5),
+    ];
+    let tone = if score >= 4 {
+        1
+    } else if score == 3 {
+        0
+    } else {
+        -1
+    };
+    if rng.random_bool(0.5) {
+        a.insert("comment".into(), AnswerValue::Text(comment(rng, &topics, tone)));
+    }
+    a
+}
+
 /// Attribute definitions, lifecycle events and saved segments of the demo.
 async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, today: time::Date) -> Result<()> {
+    attribute_defs(store).await?;
+    store.add_customer_events(&lifecycle(custs, rng, today)).await?;
+    segments_and_personas(store, today).await
+}
+
+/// The customer attributes the demo defines: plan, region, signup date, seats.
+async fn attribute_defs(store: &dyn Store) -> Result<()> {
     use cxloop_core::customer::{AttrType, AttributeDef};
     let one_of = |key: &str, label: &str, options: &[&str]| AttributeDef {
         key: key.into(),
@@ -599,10 +649,22 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
     ] {
         store.put_attribute_def(&def).await?;
     }
+    Ok(())
+}
+
+/// Each customer's signup, then a renewal, upgrade or churn every year
+/// (churn likelier on smaller plans).
+fn lifecycle(custs: &[Customer], rng: &mut SmallRng, today: time::Date) -> Vec<NewCustomerEvent> {
+    let at = |d: time::Date| d.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_utc();
+    let event = |c: &Customer, kind, day, note: Option<&str>| NewCustomerEvent {
+        external_id: c.external_id.clone(),
+        kind,
+        at: at(day),
+        note: note.map(str::to_string),
+    };
+    let mut out = Vec::new();
     for c in custs {
-        let Ok(found) = store.customer_by_external_id(&c.external_id).await else { continue };
-        let at = |d: time::Date| d.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_utc();
-        store.add_customer_event(found.id, Lifecycle::SignedUp, at(c.signup), None).await?;
+        out.push(event(c, Lifecycle::SignedUp, c.signup, None));
         let mut renewal = c.signup + Duration::days(365);
         let churn_risk = match c.plan {
             "starter" => 0.14,
@@ -611,15 +673,20 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
         };
         while renewal < today {
             if rng.random_bool(churn_risk) {
-                store.add_customer_event(found.id, Lifecycle::Churned, at(renewal), Some("did not renew")).await?;
+                out.push(event(c, Lifecycle::Churned, renewal, Some("did not renew")));
                 break;
             }
             let kind =
                 if c.plan != "enterprise" && rng.random_bool(0.12) { Lifecycle::Upgraded } else { Lifecycle::Renewed };
-            store.add_customer_event(found.id, kind, at(renewal), None).await?;
+            out.push(event(c, kind, renewal, None));
             renewal += Duration::days(365);
         }
     }
+    out
+}
+
+/// The demo's saved segments and the two personas that stand for them.
+async fn segments_and_personas(store: &dyn Store, today: time::Date) -> Result<()> {
     let recent = cxloop_core::period::fmt_date(today - Duration::days(90));
     for (name, expr, description) in [
         ("Enterprise EU", r#"plan = "enterprise" and region = "EU""#.to_string(), "Our largest European accounts"),
@@ -670,22 +737,27 @@ async fn directory(store: &dyn Store, custs: &[Customer], rng: &mut SmallRng, to
     Ok(())
 }
 
-fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, answers: Answers) -> NewResponse {
+/// The directory entry of a demo customer.
+fn customer_ref(c: &Customer) -> CustomerRef {
     let mut attributes = serde_json::Map::new();
     attributes.insert("plan".into(), c.plan.into());
     attributes.insert("region".into(), c.region.into());
     attributes.insert("signup_date".into(), cxloop_core::period::fmt_date(c.signup).into());
     attributes.insert("seats".into(), c.seats.into());
     let slug = c.name.to_lowercase().replace(' ', "-");
+    CustomerRef {
+        external_id: c.external_id.clone(),
+        name: Some(c.name.clone()),
+        email: Some(format!("ops@{slug}.example")),
+        attributes,
+    }
+}
+
+fn response(survey: &Survey, c: &Customer, at: OffsetDateTime, channel: &str, answers: Answers) -> NewResponse {
     NewResponse {
         id: cxloop_core::ids::ResponseId::new(),
         survey: survey.clone(),
-        customer: Some(CustomerRef {
-            external_id: c.external_id.clone(),
-            name: Some(c.name.clone()),
-            email: Some(format!("ops@{slug}.example")),
-            attributes,
-        }),
+        customer: Some(customer_ref(c)),
         submitted_at: at,
         channel: channel.into(),
         answers,

@@ -94,6 +94,11 @@ enum Command {
         /// Load the demo data and exit without serving.
         #[arg(long)]
         load_only: bool,
+        /// Instead of the demo year, build a data set of this many responses
+        /// over two years, with a directory of one customer per ten responses
+        /// (for benchmarks and trying cxloop at scale).
+        #[arg(long, value_name = "RESPONSES")]
+        scale: Option<u64>,
     },
     /// Copy a whole installation to another database (e.g. SQLite to
     /// PostgreSQL), then verify every table by row count and checksum.
@@ -295,7 +300,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("copied and verified {total} rows in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
         }
-        Command::Demo { serve: mut args, reset, load_only } => {
+        Command::Demo { serve: mut args, reset, load_only, scale } => {
             if args.data.database_url.is_none() && args.data.data_dir == std::path::Path::new("./cxloop-data") {
                 args.data.data_dir = PathBuf::from("./cxloop-demo");
             }
@@ -303,7 +308,10 @@ async fn run(cli: Cli) -> Result<()> {
                 std::fs::remove_dir_all(&args.data.data_dir).context("cannot remove the old demo folder")?;
             }
             let store = args.data.open().await?;
-            let login = demo::load(store.as_ref()).await?;
+            let login = match scale {
+                Some(n) => demo::load_scale(store.as_ref(), n).await?,
+                None => demo::load(store.as_ref()).await?,
+            };
             if load_only {
                 println!("demo data is in {}", args.data.url());
                 return Ok(());

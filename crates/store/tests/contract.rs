@@ -49,6 +49,8 @@ contract!(
     invitations_honour_unsubscribes_and_the_contact_rule,
     hooks_record_each_event_once_and_widgets_keep_their_origins,
     imported_items_are_known_by_source_and_id,
+    lifecycle_events_are_written_in_bulk_by_external_id,
+    a_batch_applies_each_customers_details_in_order,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -1061,4 +1063,85 @@ async fn a_value_that_does_not_read_back_is_an_error_on_sqlite() {
 #[tokio::test]
 async fn a_value_that_does_not_read_back_is_an_error_on_postgres() {
     a_value_that_does_not_read_back_is_an_error(Backend::Postgres).await;
+}
+
+/// Bulk lifecycle events land on the customer each names (more than one
+/// statement's worth of rows), in order, with their notes; an unknown
+/// external id is left out and not counted.
+async fn lifecycle_events_are_written_in_bulk_by_external_id(store: Arc<dyn Store>) {
+    let refs: Vec<CustomerRef> = (0..700)
+        .map(|i| CustomerRef {
+            external_id: format!("c-{i}"),
+            name: None,
+            email: None,
+            attributes: serde_json::Map::new(),
+        })
+        .collect();
+    assert_eq!(store.upsert_customers(&refs).await.unwrap(), 700);
+    let mut events: Vec<NewCustomerEvent> = (0..700)
+        .map(|i| NewCustomerEvent {
+            external_id: format!("c-{i}"),
+            kind: Lifecycle::SignedUp,
+            at: datetime!(2025-01-01 9:00 UTC),
+            note: None,
+        })
+        .collect();
+    events.push(NewCustomerEvent {
+        external_id: "c-5".into(),
+        kind: Lifecycle::Churned,
+        at: datetime!(2026-01-01 9:00 UTC),
+        note: Some("did not renew".into()),
+    });
+    events.push(NewCustomerEvent {
+        external_id: "nobody".into(),
+        kind: Lifecycle::Churned,
+        at: datetime!(2026-01-01 9:00 UTC),
+        note: None,
+    });
+    assert_eq!(store.add_customer_events(&events).await.unwrap(), 701);
+    let c5 = store.customer_by_external_id("c-5").await.unwrap();
+    let got: Vec<_> =
+        store.customer_events(c5.id).await.unwrap().into_iter().map(|e| (e.kind, e.occurred_at, e.note)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Lifecycle::SignedUp, datetime!(2025-01-01 9:00 UTC), None),
+            (Lifecycle::Churned, datetime!(2026-01-01 9:00 UTC), Some("did not renew".to_string())),
+        ]
+    );
+    let c699 = store.customer_by_external_id("c-699").await.unwrap();
+    assert_eq!(store.customer_events(c699.id).await.unwrap().len(), 1);
+    assert_eq!(store.customer_fact("c-5").await.unwrap().stage.as_deref(), Some("churned"));
+}
+
+/// A batch that names the same customer several times with different
+/// details leaves what applying them one by one, in order, would: later
+/// names and emails win, attributes merge (later values win), a missing
+/// name keeps the known one; every response points at the one customer.
+async fn a_batch_applies_each_customers_details_in_order(store: Arc<dyn Store>) {
+    let s = survey("customers-in-order");
+    store.create_survey(&s).await.unwrap();
+    let at = datetime!(2026-03-01 9:00 UTC);
+    let with = |r: &mut NewResponse, name: Option<&str>, attrs: serde_json::Value| {
+        let c = r.customer.as_mut().unwrap();
+        c.name = name.map(str::to_string);
+        c.attributes = attrs.as_object().unwrap().clone();
+    };
+    let mut batch: Vec<NewResponse> = (0..450).map(|i| response(&s, 7, at, None, Some(&format!("k-{i}")))).collect();
+    let mut a = response(&s, 3, at, None, Some("k-1"));
+    with(&mut a, Some("First"), serde_json::json!({ "plan": "starter", "region": "EU" }));
+    let mut b = response(&s, 9, at, None, Some("k-1"));
+    with(&mut b, Some("Second"), serde_json::json!({ "plan": "pro" }));
+    let mut c = response(&s, 8, at, None, Some("k-1"));
+    with(&mut c, None, serde_json::json!({ "seats": 12 }));
+    batch.extend([a, b, c]);
+    assert_eq!(store.insert_responses(&batch).await.unwrap(), 453);
+    let k1 = store.customer_by_external_id("k-1").await.unwrap();
+    assert_eq!(k1.name.as_deref(), Some("Second"));
+    assert_eq!(
+        serde_json::Value::Object(k1.attributes.clone()),
+        serde_json::json!({ "plan": "pro", "region": "EU", "seats": 12 })
+    );
+    assert_eq!(store.customer_response_count(k1.id).await.unwrap(), 4);
+    assert_eq!(store.count_customers().await.unwrap(), 450);
 }

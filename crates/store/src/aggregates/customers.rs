@@ -30,6 +30,10 @@ pub trait CustomerStore: Send + Sync {
         at: time::OffsetDateTime,
         note: Option<&str>,
     ) -> Result<EventId>;
+    /// Many lifecycle events in one transaction, each for the customer with
+    /// its external id (imports, the scale demo). Events for an unknown
+    /// external id are left out; returns how many were written.
+    async fn add_customer_events(&self, events: &[NewCustomerEvent]) -> Result<u64>;
     async fn customer_events(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<Vec<CustomerEvent>>;
     /// Removes a customer's identity and free text everywhere, keeping the
     /// scores (aggregates stay right), and records it in the audit log, in
@@ -73,6 +77,15 @@ pub struct CustomerFacts {
     pub last_nps: Option<i32>,
     pub last_csat: Option<i32>,
     pub last_ces: Option<i32>,
+}
+
+/// A lifecycle event to record, for a customer named by its external id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCustomerEvent {
+    pub external_id: String,
+    pub kind: Lifecycle,
+    pub at: OffsetDateTime,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

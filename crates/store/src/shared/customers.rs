@@ -7,7 +7,9 @@
 
 use super::{Backend, Db, uuid};
 use crate::codec::{Id, Json, Ts, count, narrow};
-use crate::{Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Lifecycle, Result, StoreError};
+use crate::{
+    Customer, CustomerEvent, CustomerFacts, CustomerRef, CustomerStore, Lifecycle, NewCustomerEvent, Result, StoreError,
+};
 use async_trait::async_trait;
 use cxloop_core::customer::AttributeDef;
 use sqlx::{QueryBuilder, Row};
@@ -66,9 +68,7 @@ impl CustomerStore for Backend {
 
     async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64> {
         let mut tx = self.write.begin().await?;
-        for c in cs {
-            super::responses::upsert_customer(&mut tx, c).await?;
-        }
+        super::responses::upsert_customers(&mut tx, cs).await?;
         tx.commit().await?;
         Ok(cs.len() as u64)
     }
@@ -141,6 +141,33 @@ impl CustomerStore for Backend {
         .execute(&self.write)
         .await?;
         Ok(id)
+    }
+
+    async fn add_customer_events(&self, events: &[NewCustomerEvent]) -> Result<u64> {
+        // Six parameters a row: 500 rows stay far below either database's limit.
+        const ROWS: usize = 500;
+        let created = Ts(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        let mut written = 0;
+        for chunk in events.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Db>::new("WITH v (id, external_id, kind, occurred_at, note, created_at) AS (");
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(Id(cxloop_core::ids::EventId::new()))
+                    .push_bind(e.external_id.clone())
+                    .push_bind(e.kind.as_str())
+                    .push_bind(Ts(e.at))
+                    .push_bind(e.note.clone())
+                    .push_bind(created);
+            });
+            qb.push(
+                ") INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) \
+                 SELECT v.id, c.id, v.kind, v.occurred_at, v.note, v.created_at \
+                 FROM v JOIN customers c ON c.external_id = v.external_id",
+            );
+            written += qb.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(written)
     }
 
     async fn customer_events(&self, customer_id: cxloop_core::ids::CustomerId) -> Result<Vec<CustomerEvent>> {

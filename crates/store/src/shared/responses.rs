@@ -60,6 +60,62 @@ pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<
     Ok(id)
 }
 
+/// Upserts many customers, a multi-row statement per `ROWS_PER_STATEMENT`
+/// (one statement per customer made bulk loads wait on a round trip each).
+/// The same external id given again with other details goes into a later
+/// round, so every reference is applied in the order given, exactly as one
+/// upsert at a time would. Returns each external id's customer id.
+pub(super) async fn upsert_customers<'a>(
+    conn: &mut Conn,
+    refs: impl IntoIterator<Item = &'a CustomerRef>,
+) -> Result<HashMap<&'a str, String>> {
+    let mut versions: HashMap<&str, Vec<&CustomerRef>> = HashMap::new();
+    let mut rounds: Vec<Vec<&CustomerRef>> = Vec::new();
+    for c in refs {
+        let seen = versions.entry(c.external_id.as_str()).or_default();
+        if seen.last().is_some_and(|last| *last == c) {
+            continue;
+        }
+        seen.push(c);
+        if rounds.len() < seen.len() {
+            rounds.push(Vec::new());
+        }
+        rounds[seen.len() - 1].push(c);
+    }
+    let mut ids = HashMap::with_capacity(versions.len());
+    let now = Ts(time::OffsetDateTime::now_utc());
+    for round in &rounds {
+        for chunk in round.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO customers (id, external_id, name, email, attributes, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                b.push_bind(Id(uuid::Uuid::now_v7()))
+                    .push_bind(c.external_id.clone())
+                    .push_bind(c.name.clone())
+                    .push_bind(c.email.clone())
+                    .push_bind(Json(&c.attributes))
+                    .push_bind(now);
+            });
+            qb.push(format!(
+                " ON CONFLICT (external_id) DO UPDATE SET
+                   name = COALESCE(excluded.name, customers.name),
+                   email = COALESCE(excluded.email, customers.email),
+                   attributes = {merge}
+                 RETURNING id, external_id",
+                merge = super::MERGE_ATTRIBUTES
+            ));
+            for row in qb.build().fetch_all(&mut *conn).await? {
+                let (id, external_id): (String, String) = (row.try_get("id")?, row.try_get("external_id")?);
+                if let Some((key, _)) = versions.get_key_value(external_id.as_str()) {
+                    ids.insert(*key, id);
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// A response flattened to the values of its `responses` row.
 struct ResponseRow {
     id: String,
@@ -88,7 +144,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
     if rs.is_empty() {
         return Ok(());
     }
-    let mut customers: HashMap<&str, (&CustomerRef, String)> = HashMap::new();
+    let customers = upsert_customers(conn, rs.iter().filter_map(|r| r.customer.as_ref())).await?;
     let mut rows = Vec::with_capacity(rs.len());
     let mut scores: Vec<AnswerRow<i32>> = Vec::new();
     let mut texts: Vec<AnswerRow<String>> = Vec::new();
@@ -96,14 +152,12 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
     let mut counters: HashMap<String, (i64, String)> = HashMap::new();
     for r in rs {
         let customer_id = match &r.customer {
-            Some(c) => match customers.get(c.external_id.as_str()) {
-                Some((seen, id)) if *seen == c => Some(id.clone()),
-                _ => {
-                    let id = upsert_customer(conn, c).await?;
-                    customers.insert(c.external_id.as_str(), (c, id.clone()));
-                    Some(id)
-                }
-            },
+            Some(c) => Some(
+                customers
+                    .get(c.external_id.as_str())
+                    .cloned()
+                    .ok_or_else(|| StoreError::Other(format!("customer {:?} was not written", c.external_id)))?,
+            ),
             None => None,
         };
         let at = ts::fmt(r.submitted_at);
