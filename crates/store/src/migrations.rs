@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(8, "channels", "../migrations/0008_channels.sql"),
     dialects!(9, "roles", "../migrations/0009_roles.sqlite.sql", "../migrations/0009_roles.postgres.sql"),
     dialects!(10, "statuses", "../migrations/0010_statuses.sqlite.sql", "../migrations/0010_statuses.postgres.sql"),
+    portable!(11, "text_queue", "../migrations/0011_text_queue.sql"),
 ];
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ pub const ORDER: &[&str] = &[
     "taxonomy_versions",
     "text_analysis",
     "text_themes",
+    "text_pending",
     "customer_attributes",
     "customer_events",
     "segments",

@@ -487,6 +487,8 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
     store.save_analyses(2, &batch[..1]).await.unwrap();
     assert_eq!(store.analysis_progress().await.unwrap(), (3, 3), "saving twice keeps one analysis");
     assert!(store.unanalysed_texts(10).await.unwrap().is_empty());
+    // A second analysis of a text (another process was first) changes nothing: not its tags either.
+    store.save_analyses(2, &[analyse(by_body("Fast support"), -1.0, &["billing"])]).await.unwrap();
 
     let all = TimeWindow::default();
     let mut vols = store.theme_volumes(2, s.id, &all).await.unwrap();

@@ -133,7 +133,8 @@ impl crate::platform::jobs::JobKind for Retag {
 }
 
 /// The sweeper that analyses comments waiting for sentiment and themes,
-/// 500 at a time, keeping the compiled taxonomy between sweeps.
+/// 2,000 at a time (one transaction each), keeping the compiled taxonomy
+/// between sweeps.
 #[derive(Default)]
 pub struct AnalysePending {
     analyzer: Analyzer,
@@ -152,7 +153,7 @@ impl crate::platform::jobs::Sweeper for AnalysePending {
 
     async fn sweep(&self, ctx: &crate::platform::jobs::JobContext) -> Result<usize, String> {
         let mut tagger = self.tagger.lock().await;
-        analyse_pending(&ctx.store, &self.analyzer, &mut tagger, 500).await.map_err(|e| e.to_string())
+        analyse_pending(&ctx.store, &self.analyzer, &mut tagger, 2000).await.map_err(|e| e.to_string())
     }
 }
 

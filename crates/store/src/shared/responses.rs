@@ -246,6 +246,12 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .push_bind(at.clone());
         });
         qb.build().execute(&mut *conn).await?;
+        // Each text waits for the comment sweeper.
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO text_pending (response_id, question_key) ");
+        qb.push_values(chunk, |mut b, (id, _, key, _, _)| {
+            b.push_bind(id.clone()).push_bind(key.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
     }
     let daily: Vec<_> = daily.into_iter().collect();
     for chunk in daily.chunks(ROWS_PER_STATEMENT) {

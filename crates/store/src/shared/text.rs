@@ -5,7 +5,7 @@
 // Text analytics storage: taxonomy versions, analyses and theme tags, on
 // either backend (the reports over them are `theme_reports`).
 
-use super::{Backend, Db};
+use super::{Backend, Conn, Db};
 use crate::codec::{Id, Json, Ts, count, narrow};
 use crate::{Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, TimeWindow};
 use async_trait::async_trait;
@@ -41,6 +41,29 @@ pub(super) fn decode_text(row: &super::DbRow) -> Result<TextRow> {
 }
 
 const VERSION_COLUMNS: &str = "version, taxonomy, note, created_by, created_at";
+
+/// A theme tag of a text: (response, question, survey, time, theme).
+type Tag<'a> = (cxloop_core::ids::ResponseId, &'a String, cxloop_core::ids::SurveyId, time::OffsetDateTime, &'a String);
+
+/// Writes theme tags under `version`, 500 a statement; a tag already there is left as it is.
+async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<()> {
+    for chunk in tags.chunks(500) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, (response, key, survey, at, theme)| {
+            b.push_bind(i64::from(version))
+                .push_bind((*theme).clone())
+                .push_bind(Id(*response))
+                .push_bind((*key).clone())
+                .push_bind(Id(*survey))
+                .push_bind(Ts(*at));
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl TextStore for Backend {
@@ -106,9 +129,11 @@ impl TextStore for Backend {
 
     async fn unanalysed_texts(&self, limit: u32) -> Result<Vec<TextRow>> {
         let rows = sqlx::query(
-            "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM answer_texts t
-             LEFT JOIN text_analysis a ON a.response_id = t.response_id AND a.question_key = t.question_key
-             WHERE a.response_id IS NULL ORDER BY t.submitted_at LIMIT $1",
+            // CROSS JOIN: SQLite then walks the (small) queue and looks each
+            // text up, where a plain join may scan every text to find none.
+            "SELECT t.response_id, t.question_key, t.survey_id, t.submitted_at, t.body FROM text_pending p
+             CROSS JOIN answer_texts t WHERE t.response_id = p.response_id AND t.question_key = p.question_key
+             LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.read)
@@ -134,38 +159,50 @@ impl TextStore for Backend {
     }
 
     async fn save_analyses(&self, version: u32, rows: &[TextAnalysis]) -> Result<()> {
+        // Nine parameters a row: 200 rows a statement stays under either database's limit.
+        const ROWS: usize = 200;
         let mut tx = self.write.begin().await?;
         let now = Ts(time::OffsetDateTime::now_utc());
-        for r in rows {
-            let inserted = sqlx::query("INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (response_id, question_key) DO NOTHING")
-            .bind(Id(r.response_id))
-            .bind(&r.question_key)
-            .bind(Id(r.survey_id))
-            .bind(Ts(r.submitted_at))
-            .bind(&r.language)
-            .bind(&r.label)
-            .bind(r.sentiment)
-            .bind(Json(&r.reasons))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                continue;
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "INSERT INTO text_analysis (response_id, question_key, survey_id, submitted_at, language, label, sentiment, reasons, analysed_at) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(Id(r.response_id))
+                    .push_bind(r.question_key.clone())
+                    .push_bind(Id(r.survey_id))
+                    .push_bind(Ts(r.submitted_at))
+                    .push_bind(r.language.clone())
+                    .push_bind(r.label.clone())
+                    .push_bind(r.sentiment)
+                    .push_bind(Json(&r.reasons))
+                    .push_bind(now);
+            });
+            // A text another process analysed first keeps that analysis, and its tags.
+            qb.push(" ON CONFLICT (response_id, question_key) DO NOTHING RETURNING response_id, question_key");
+            let mut inserted = std::collections::HashSet::new();
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let id: cxloop_core::ids::ResponseId = row.try_get::<Id<_>, _>("response_id")?.0;
+                inserted.insert((id, row.try_get::<String, _>("question_key")?));
             }
-            for theme in &r.themes {
-                sqlx::query("INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
-                .bind(i64::from(version))
-                .bind(theme)
-                .bind(Id(r.response_id))
-                .bind(&r.question_key)
-                .bind(Id(r.survey_id))
-                .bind(Ts(r.submitted_at))
-                .execute(&mut *tx)
-                .await?;
+            let tags: Vec<Tag> = chunk
+                .iter()
+                .filter(|r| inserted.contains(&(r.response_id, r.question_key.clone())))
+                .flat_map(|r| {
+                    r.themes.iter().map(move |t| (r.response_id, &r.question_key, r.survey_id, r.submitted_at, t))
+                })
+                .collect();
+            insert_tags(&mut tx, version, &tags).await?;
+            // Analysed here or before: no longer waiting.
+            let mut qb =
+                QueryBuilder::<Db>::new("DELETE FROM text_pending WHERE (response_id, question_key) IN (VALUES ");
+            let mut sep = qb.separated(", ");
+            for r in chunk {
+                sep.push("(").push_bind_unseparated(Id(r.response_id)).push_unseparated(", ");
+                sep.push_bind_unseparated(r.question_key.clone()).push_unseparated(")");
             }
+            qb.push(")");
+            qb.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -174,23 +211,13 @@ impl TextStore for Backend {
     async fn save_themes(&self, version: u32, rows: &[(TextRow, Vec<String>)]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         // A version's tags of a text never change, so writing them again is a no-op.
-        let tags: Vec<(&TextRow, &String)> =
-            rows.iter().flat_map(|(t, themes)| themes.iter().map(move |th| (t, th))).collect();
-        for chunk in tags.chunks(500) {
-            let mut qb = QueryBuilder::<Db>::new(
-                "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at) ",
-            );
-            qb.push_values(chunk, |mut b, (t, theme)| {
-                b.push_bind(i64::from(version))
-                    .push_bind((*theme).clone())
-                    .push_bind(Id(t.response_id))
-                    .push_bind(t.question_key.clone())
-                    .push_bind(Id(t.survey_id))
-                    .push_bind(Ts(t.submitted_at));
-            });
-            qb.push(" ON CONFLICT DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
-        }
+        let tags: Vec<Tag> = rows
+            .iter()
+            .flat_map(|(t, themes)| {
+                themes.iter().map(move |th| (t.response_id, &t.question_key, t.survey_id, t.submitted_at, th))
+            })
+            .collect();
+        insert_tags(&mut tx, version, &tags).await?;
         tx.commit().await?;
         Ok(())
     }
