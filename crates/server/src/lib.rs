@@ -111,7 +111,9 @@ pub fn job_registry(delivery: Option<Arc<crate::kernel::invite::Delivery>>) -> j
     if let Some(d) = delivery {
         r = r.sweeper(crate::kernel::invite::DeliverInvitations(d));
     }
-    r.sweeper(crate::kernel::textwork::AnalysePending::default()).sweeper(crate::platform::auth::PurgeSessions)
+    r.sweeper(crate::kernel::textwork::AnalysePending::default())
+        .sweeper(crate::kernel::segments::RefreshMembers)
+        .sweeper(crate::platform::auth::PurgeSessions)
 }
 
 /// The kernel's part of the OpenAPI document: its paths, the shared

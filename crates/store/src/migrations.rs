@@ -50,6 +50,8 @@ pub const MIGRATIONS: &[Migration] = &[
     dialects!(9, "roles", "../migrations/0009_roles.sqlite.sql", "../migrations/0009_roles.postgres.sql"),
     dialects!(10, "statuses", "../migrations/0010_statuses.sqlite.sql", "../migrations/0010_statuses.postgres.sql"),
     portable!(11, "text_queue", "../migrations/0011_text_queue.sql"),
+    portable!(12, "customer_facts", "../migrations/0012_customer_facts.sql"),
+    portable!(13, "segment_members", "../migrations/0013_segment_members.sql"),
 ];
 
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub const ORDER: &[&str] = &[
     "customer_attributes",
     "customer_events",
     "segments",
+    "segment_members",
+    "segment_pending",
     "audit_log",
     "personas",
     "invitations",

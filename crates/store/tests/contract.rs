@@ -51,6 +51,7 @@ contract!(
     imported_items_are_known_by_source_and_id,
     lifecycle_events_are_written_in_bulk_by_external_id,
     a_batch_applies_each_customers_details_in_order,
+    saved_segments_keep_exact_members,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -1146,4 +1147,239 @@ async fn a_batch_applies_each_customers_details_in_order(store: Arc<dyn Store>) 
     );
     assert_eq!(store.customer_response_count(k1.id).await.unwrap(), 4);
     assert_eq!(store.count_customers().await.unwrap(), 450);
+}
+
+/// A small deterministic generator for the randomised contract tests.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// The customer facts segments filter on (columns since migration 0012) are
+/// what the rows say: on a random history of responses to NPS, CSAT and CES
+/// surveys (single, batched, out of time order, some skipping the headline
+/// question, some anonymous) and lifecycle events (single and in bulk), each
+/// customer's count, latest time, latest score per kind and stage equal a
+/// model computed here from what was written; and the migration's backfill,
+/// run again over the same rows, computes the same columns.
+async fn customer_facts_follow_every_write(backend: Backend) {
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let store = open(&db.url).await.unwrap();
+    let mut rng = Lcg(12);
+    let kinds = [("nps", QuestionType::Nps, 11), ("csat", QuestionType::Csat, 5), ("ces", QuestionType::Ces, 7)];
+    let surveys: Vec<(Survey, &str, u64)> = kinds
+        .iter()
+        .map(|(name, kind, range)| {
+            let mut s = survey(&format!("facts-{name}"));
+            s.questions = vec![Question::new("score", *kind, "?"), Question::new("why", QuestionType::Text, "?")];
+            (s, *name, *range)
+        })
+        .collect();
+    for (s, _, _) in &surveys {
+        store.create_survey(s).await.unwrap();
+    }
+    type Model = (u64, Option<time::OffsetDateTime>, [Option<(time::OffsetDateTime, Option<i32>)>; 3]);
+    let mut model: std::collections::BTreeMap<String, Model> = Default::default();
+    let start = datetime!(2025-01-01 0:00 UTC);
+    let mut used_minutes = std::collections::HashSet::new();
+    let mut batch = Vec::new();
+    for i in 0..1500u64 {
+        // Distinct times (the latest response is then well defined), in random order.
+        let minute = loop {
+            let m = rng.below(600_000);
+            if used_minutes.insert(m) {
+                break m;
+            }
+        };
+        let at = start + time::Duration::minutes(minute as i64);
+        let which = rng.below(3) as usize;
+        let (s, _, range) = &surveys[which];
+        let customer = (rng.below(10) != 0).then(|| format!("f-{}", rng.below(120)));
+        let mut r = response(s, 0, at, None, customer.as_deref());
+        r.answers.clear();
+        let score = (rng.below(8) != 0).then(|| rng.below(*range) as i32 + 1);
+        if let Some(v) = score {
+            r.answers.insert("score".into(), AnswerValue::Score(v));
+        }
+        r.answers.insert("why".into(), AnswerValue::Text(format!("comment {i}")));
+        if let Some(c) = &customer {
+            let m = model.entry(c.clone()).or_default();
+            m.0 += 1;
+            m.1 = m.1.max(Some(at));
+            if m.2[which].is_none_or(|(t, _)| at > t) {
+                m.2[which] = Some((at, score));
+            }
+        }
+        if rng.below(5) == 0 {
+            store.insert_response(&r, None).await.unwrap();
+        } else {
+            batch.push(r);
+        }
+        if batch.len() >= 300 || i == 1499 {
+            store.insert_responses(&batch).await.unwrap();
+            batch.clear();
+        }
+    }
+    let mut stages: std::collections::BTreeMap<String, (time::OffsetDateTime, Lifecycle)> = Default::default();
+    let mut bulk = Vec::new();
+    for _ in 0..400 {
+        let c = format!("f-{}", rng.below(120));
+        if !model.contains_key(&c) {
+            continue;
+        }
+        let at = start + time::Duration::hours(rng.below(20_000) as i64);
+        let kind = Lifecycle::ALL[rng.below(6) as usize];
+        if stages.get(&c).is_none_or(|(t, _)| at > *t) {
+            stages.insert(c.clone(), (at, kind));
+        }
+        if rng.below(4) == 0 {
+            let id = store.customer_by_external_id(&c).await.unwrap().id;
+            store.add_customer_event(id, kind, at, None).await.unwrap();
+        } else {
+            bulk.push(NewCustomerEvent { external_id: c, kind, at, note: None });
+        }
+    }
+    store.add_customer_events(&bulk).await.unwrap();
+
+    let check = |facts: Vec<CustomerFacts>| {
+        assert_eq!(facts.len(), model.len());
+        for f in facts {
+            let (n, last, latest) = &model[&f.customer.external_id];
+            assert_eq!(f.responses, *n, "{}", f.customer.external_id);
+            assert_eq!(f.last_response_at, *last, "{}", f.customer.external_id);
+            let score = |k: usize| latest[k].and_then(|(_, s)| s);
+            assert_eq!((f.last_nps, f.last_csat, f.last_ces), (score(0), score(1), score(2)));
+            let stage = stages.get(&f.customer.external_id).map(|(_, k)| k.as_str().to_string());
+            assert_eq!(f.stage, stage, "{}", f.customer.external_id);
+        }
+    };
+    let facts = store.customer_facts(None, 1000).await.unwrap();
+    assert!(facts.iter().any(|f| f.last_nps.is_none() && f.responses > 0), "some latest answers skipped the score");
+    check(facts);
+
+    // The migration's backfill, from zeroed columns, gives the same facts.
+    let migration = include_str!("../migrations/0012_customer_facts.sql");
+    let backfill = &migration[migration.find("UPDATE").unwrap()..];
+    let zero = "UPDATE customers SET response_count = 0, last_response_at = NULL, last_nps = NULL, last_nps_at = NULL,
+        last_csat = NULL, last_csat_at = NULL, last_ces = NULL, last_ces_at = NULL, stage = NULL, stage_at = NULL;";
+    raw(backend, &db, zero).await.unwrap();
+    assert!(store.customer_facts(None, 1000).await.unwrap().iter().all(|f| f.responses == 0));
+    raw(backend, &db, backfill).await.unwrap();
+    check(store.customer_facts(None, 1000).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_facts_follow_every_write_on_sqlite() {
+    customer_facts_follow_every_write(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_facts_follow_every_write_on_postgres() {
+    customer_facts_follow_every_write(Backend::Postgres).await;
+}
+
+/// Members by evaluating every customer's facts: what the kept members must equal.
+async fn evaluated(store: &Arc<dyn Store>, expression: &str) -> Vec<cxloop_core::ids::CustomerId> {
+    let expr = cxloop_core::segment::parse(expression).unwrap();
+    let mut ids: Vec<_> =
+        store.customer_facts(None, 10_000).await.unwrap().into_iter().filter(|f| f.matches(&expr)).map(|f| f.customer.id).collect();
+    ids.sort();
+    ids
+}
+
+async fn kept(store: &Arc<dyn Store>, id: cxloop_core::ids::SegmentId) -> Option<Vec<cxloop_core::ids::CustomerId>> {
+    store.segment_members(id).await.unwrap().map(|mut v| {
+        v.sort();
+        v
+    })
+}
+
+/// Saved segments' kept members equal the expression evaluated over every
+/// customer: after the build (in small steps, with reads refused until it is
+/// done), after random responses, attribute changes, lifecycle events and an
+/// erasure both before upkeep has run (pending customers evaluated at read
+/// time) and after; an edited expression is built again; sizes agree.
+async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
+    let s = survey("members");
+    store.create_survey(&s).await.unwrap();
+    let mut rng = Lcg(7);
+    let plans = ["starter", "pro", "enterprise"];
+    let with_attrs = |r: &mut NewResponse, plan: &str, seats: u64| {
+        let c = r.customer.as_mut().unwrap();
+        c.attributes = serde_json::json!({ "plan": plan, "seats": seats }).as_object().unwrap().clone();
+    };
+    let at = |m: u64| datetime!(2026-01-01 0:00 UTC) + time::Duration::minutes(m as i64);
+    let mut batch = Vec::new();
+    for i in 0..900u64 {
+        let mut r = response(&s, rng.below(11) as i32, at(i), None, Some(&format!("m-{}", rng.below(300))));
+        with_attrs(&mut r, plans[rng.below(3) as usize], rng.below(100));
+        batch.push(r);
+    }
+    store.insert_responses(&batch).await.unwrap();
+    let exprs = [
+        r#"plan = "pro""#,
+        "last_nps <= 6",
+        r#"plan in ("pro", "enterprise") and seats >= 50 or responses > 4"#,
+        r#"not (stage = "churned")"#,
+    ];
+    let mut segs = Vec::new();
+    for (i, e) in exprs.iter().enumerate() {
+        segs.push(store.create_segment(&format!("s{i}"), e, None).await.unwrap());
+    }
+    assert_eq!(kept(&store, segs[0].id).await, None, "not built yet: the caller evaluates");
+    assert!(store.segment_sizes().await.unwrap().is_empty());
+    // Upkeep in small steps: first the 300 pending customers, then each build.
+    let mut steps = 0;
+    while store.refresh_members(64).await.unwrap() > 0 {
+        steps += 1;
+        assert!(steps < 1000);
+    }
+    assert!(steps >= 4 * (300 / 64), "built a step at a time ({steps} steps)");
+    for (seg, e) in segs.iter().zip(exprs) {
+        assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "{e}");
+    }
+
+    // Changes: reads are exact before upkeep runs and after.
+    for round in 0..3u64 {
+        let mut batch = Vec::new();
+        for i in 0..150u64 {
+            let mut r =
+                response(&s, rng.below(11) as i32, at(10_000 * (round + 1) + i), None, Some(&format!("m-{}", rng.below(340))));
+            with_attrs(&mut r, plans[rng.below(3) as usize], rng.below(100));
+            batch.push(r);
+        }
+        store.insert_responses(&batch).await.unwrap();
+        let c = store.customer_by_external_id(&format!("m-{}", rng.below(300))).await;
+        if let Ok(c) = c {
+            store.add_customer_event(c.id, Lifecycle::Churned, at(99_999), None).await.unwrap();
+        }
+        if round == 1 {
+            let c = store.customer_by_external_id("m-3").await.unwrap();
+            store.erase_customer(c.id, "test").await.unwrap();
+        }
+        for (seg, e) in segs.iter().zip(exprs) {
+            assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "round {round}, pending: {e}");
+        }
+        while store.refresh_members(100).await.unwrap() > 0 {}
+        let sizes = store.segment_sizes().await.unwrap();
+        for (seg, e) in segs.iter().zip(exprs) {
+            let want = evaluated(&store, e).await;
+            assert_eq!(sizes[&seg.id], want.len() as u64, "{e}");
+            assert_eq!(kept(&store, seg.id).await, Some(want), "round {round}, refreshed: {e}");
+        }
+    }
+
+    // An edited expression is built again; a renamed one keeps its members.
+    store.update_segment(segs[1].id, "s1 renamed", "last_nps <= 6", None).await.unwrap();
+    assert!(kept(&store, segs[1].id).await.is_some(), "same expression: members kept");
+    store.update_segment(segs[1].id, "s1", "last_nps >= 9", None).await.unwrap();
+    assert_eq!(kept(&store, segs[1].id).await, None, "edited: being built");
+    while store.refresh_members(100).await.unwrap() > 0 {}
+    assert_eq!(kept(&store, segs[1].id).await, Some(evaluated(&store, "last_nps >= 9").await));
+    store.delete_segment(segs[0].id).await.unwrap();
+    assert_eq!(store.segment_sizes().await.unwrap().len(), 3);
 }

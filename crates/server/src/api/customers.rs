@@ -331,8 +331,11 @@ pub async fn get_segment(
     Path(id): Path<String>,
 ) -> Result<Json<SegmentDetail>, AppError> {
     let seg = state.store.segment(segment_id(&id)?).await.map_err(not_found)?;
-    let expr = parse_segment(&seg.expression, &state.store.attribute_defs().await?)?;
-    let (_, members) = matching(&state, Some(&expr), None, 0).await?;
+    let members = match crate::kernel::segments::segment_sizes(&state, std::slice::from_ref(&seg)).await?.pop() {
+        Some(Some(n)) => n,
+        // An expression that no longer checks (an attribute was removed): say why.
+        _ => parse_segment(&seg.expression, &state.store.attribute_defs().await?).map(|_| 0)?,
+    };
     Ok(Json(SegmentDetail { segment: seg, customers: members }))
 }
 

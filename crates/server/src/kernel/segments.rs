@@ -1,42 +1,20 @@
 //! Segments, a kernel module every feature may use: the expression a
 //! segment is written in, checked against the defined attributes, and its
-//! members. Membership is evaluated here (over customer facts, a page at a
-//! time) and nowhere else, so it can move into SQL without touching the
-//! pages and handlers that ask for it.
+//! members. A saved segment's members are kept by the store (the
+//! `refresh segments` sweeper here keeps them current) and read exactly; an
+//! expression typed in a filter, or a segment whose members are still being
+//! built, is evaluated over the customer facts a page at a time.
 
 use crate::platform::error::AppError;
 use crate::state::AppState;
 use cxloop_core::customer::AttributeDef;
-use cxloop_core::segment::{self, Expr, Value as SegValue};
+use cxloop_core::segment::{self, Expr};
 use cxloop_store::{CustomerFacts, StoreError};
-use serde_json::Value;
 
 fn not_found(e: StoreError) -> AppError {
     match e {
         StoreError::NotFound => AppError::NotFound("segment"),
         other => other.into(),
-    }
-}
-
-/// The value a segment expression sees for `field` of a customer.
-pub fn fact(f: &CustomerFacts, field: &str) -> Option<SegValue> {
-    let num = |n: Option<i32>| n.map(|n| SegValue::Number(f64::from(n)));
-    match field {
-        "external_id" => Some(SegValue::Text(f.customer.external_id.clone())),
-        "name" => f.customer.name.clone().map(SegValue::Text),
-        "email" => f.customer.email.clone().map(SegValue::Text),
-        "stage" => f.stage.clone().map(SegValue::Text),
-        "responses" => Some(SegValue::Number(f.responses as f64)),
-        "last_nps" => num(f.last_nps),
-        "last_csat" => num(f.last_csat),
-        "last_ces" => num(f.last_ces),
-        "last_response_at" => f.last_response_at.map(|t| SegValue::Text(cxloop_core::period::fmt_date(t.date()))),
-        key => match f.customer.attributes.get(key)? {
-            Value::String(s) => Some(SegValue::Text(s.clone())),
-            Value::Number(n) => n.as_f64().map(SegValue::Number),
-            Value::Bool(b) => Some(SegValue::Bool(*b)),
-            _ => None,
-        },
     }
 }
 
@@ -69,7 +47,7 @@ pub async fn matching(
         cursor = Some(last.customer.external_id.clone());
         let full = page.len() == 1000;
         for f in page {
-            if expr.is_none_or(|e| e.matches(&|k: &str| fact(&f, k))) {
+            if expr.is_none_or(|e| f.matches(e)) {
                 matched += 1;
                 if out.len() < limit {
                     out.push(f);
@@ -125,15 +103,64 @@ pub async fn segment_facts(
     Ok(Some((label, facts)))
 }
 
-/// A segment's label and its customers' ids.
+/// A segment's label and its customers' ids: a saved segment's kept members
+/// when they are built, else the expression evaluated over every customer.
 pub async fn resolve_segment(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,
 ) -> Result<Option<(String, std::collections::HashSet<cxloop_core::ids::CustomerId>)>, AppError> {
+    if expression.is_none_or(|e| e.trim().is_empty())
+        && let Some(id) = segment_id.filter(|s| !s.is_empty())
+    {
+        let id = segment_id_field(id)?;
+        let seg = state.store.segment(id).await.map_err(not_found)?;
+        if let Some(members) = state.store.segment_members(id).await? {
+            return Ok(Some((seg.name, members.into_iter().collect())));
+        }
+    }
     Ok(segment_facts(state, expression, segment_id)
         .await?
         .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.id).collect())))
+}
+
+/// How many customers each saved segment has (`None` for one whose
+/// expression no longer checks): kept sizes where built, else evaluated.
+pub async fn segment_sizes(
+    state: &AppState,
+    segments: &[cxloop_store::Segment],
+) -> Result<Vec<Option<u64>>, AppError> {
+    let kept = state.store.segment_sizes().await?;
+    let defs = state.store.attribute_defs().await?;
+    let mut out = Vec::with_capacity(segments.len());
+    for s in segments {
+        out.push(match (parse_segment(&s.expression, &defs), kept.get(&s.id)) {
+            (Err(_), _) => None,
+            (Ok(_), Some(n)) => Some(*n),
+            (Ok(e), None) => Some(matching(state, Some(&e), None, 0).await?.1),
+        });
+    }
+    Ok(out)
+}
+
+/// Keeps saved segments' members current: customers whose facts changed,
+/// then segments new or edited, 2,000 customers a step.
+pub struct RefreshMembers;
+
+#[async_trait::async_trait]
+impl crate::platform::jobs::Sweeper for RefreshMembers {
+    fn name(&self) -> &'static str {
+        "refresh segments"
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(500)
+    }
+
+    async fn sweep(&self, ctx: &crate::platform::jobs::JobContext) -> Result<usize, String> {
+        let n = ctx.store.refresh_members(2000).await.map_err(|e| e.to_string())?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
 }
 
 /// A segment's label and its customers' external ids (what exported responses carry).

@@ -169,17 +169,10 @@ async fn render_segments(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let segments = state.store.segments().await?;
-    let defs = state.store.attribute_defs().await?;
     let empty = SegmentForm::default();
     let form = form.unwrap_or(&empty);
-    let mut counts = Vec::new();
-    for s in &segments {
-        let n = match parse_segment(&s.expression, &defs) {
-            Ok(e) => crate::kernel::segments::matching(state, Some(&e), None, 0).await?.1,
-            Err(_) => 0,
-        };
-        counts.push(n);
-    }
+    let counts: Vec<u64> =
+        crate::kernel::segments::segment_sizes(state, &segments).await?.into_iter().map(Option::unwrap_or_default).collect();
 
     Ok(page(
         "Segments",
@@ -291,11 +284,7 @@ async fn render_edit_segment(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let form = form.cloned().unwrap_or_else(|| SegmentForm::of(seg));
-    let defs = state.store.attribute_defs().await?;
-    let count = match parse_segment(&seg.expression, &defs) {
-        Ok(e) => Some(crate::kernel::segments::matching(state, Some(&e), None, 0).await?.1),
-        Err(_) => None,
-    };
+    let count = crate::kernel::segments::segment_sizes(state, std::slice::from_ref(seg)).await?.pop().flatten();
     let personas: Vec<String> =
         state.store.personas().await?.into_iter().filter(|p| p.segment_id == Some(seg.id)).map(|p| p.name).collect();
     Ok(page(

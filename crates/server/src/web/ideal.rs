@@ -83,7 +83,7 @@ pub async fn ideal(
     for seg in state.store.segments().await? {
         let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
         let members: Vec<&cxloop_store::CustomerFacts> =
-            all.iter().filter(|f| expr.matches(&|k: &str| crate::kernel::segments::fact(f, k))).collect();
+            all.iter().filter(|f| f.matches(&expr)).collect();
         let vals: Vec<f64> = members.iter().filter_map(|f| value_of(f)).collect();
         let mut h = Histogram::new();
         for f in &members {

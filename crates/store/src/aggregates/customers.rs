@@ -79,6 +79,39 @@ pub struct CustomerFacts {
     pub last_ces: Option<i32>,
 }
 
+impl CustomerFacts {
+    /// The value a segment expression sees for `field`: a customer field, a
+    /// fact, or an attribute (text, number or true/false; others are missing).
+    pub fn value(&self, field: &str) -> Option<cxloop_core::segment::Value> {
+        use cxloop_core::segment::Value as V;
+        let num = |n: Option<i32>| n.map(|n| V::Number(f64::from(n)));
+        match field {
+            "external_id" => Some(V::Text(self.customer.external_id.clone())),
+            "name" => self.customer.name.clone().map(V::Text),
+            "email" => self.customer.email.clone().map(V::Text),
+            "stage" => self.stage.clone().map(V::Text),
+            "responses" => Some(V::Number(self.responses as f64)),
+            "last_nps" => num(self.last_nps),
+            "last_csat" => num(self.last_csat),
+            "last_ces" => num(self.last_ces),
+            "last_response_at" => {
+                self.last_response_at.map(|t| V::Text(cxloop_core::period::fmt_date(t.date())))
+            }
+            key => match self.customer.attributes.get(key)? {
+                serde_json::Value::String(s) => Some(V::Text(s.clone())),
+                serde_json::Value::Number(n) => n.as_f64().map(V::Number),
+                serde_json::Value::Bool(b) => Some(V::Bool(*b)),
+                _ => None,
+            },
+        }
+    }
+
+    /// Whether the customer is in the segment `expr` describes.
+    pub fn matches(&self, expr: &cxloop_core::segment::Expr) -> bool {
+        expr.matches(&|k: &str| self.value(k))
+    }
+}
+
 /// A lifecycle event to record, for a customer named by its external id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCustomerEvent {

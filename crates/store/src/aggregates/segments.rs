@@ -2,11 +2,16 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use cxloop_core::ids::SegmentId;
+use cxloop_core::ids::{CustomerId, SegmentId};
+use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// Saved segments: a name, an expression and a description. Membership is the server's `kernel::segments`.
+/// Saved segments: a name, an expression and a description, and their members,
+/// kept current by [`SegmentStore::refresh_members`] (the server's segment
+/// sweeper) and read exactly: customers whose facts changed since the last
+/// refresh are evaluated at read time. Expressions are checked against the
+/// attributes by the server's `kernel::segments`.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
     /// Fails with `Conflict { what: "name" }` when the name is taken.
@@ -21,7 +26,23 @@ pub trait SegmentStore: Send + Sync {
     async fn delete_segment(&self, id: SegmentId) -> Result<()>;
     async fn segment(&self, id: SegmentId) -> Result<Segment>;
     async fn segments(&self) -> Result<Vec<Segment>>;
+    /// One step of membership upkeep: evaluates up to `limit` customers whose
+    /// facts changed, or, when none did, the next `limit` customers of a
+    /// segment whose members are being built (new or edited). Returns how
+    /// many customers it evaluated: 0 when there is nothing to do.
+    async fn refresh_members(&self, limit: u32) -> Result<u64>;
+    /// A saved segment's members, exact; `None` while its members are being
+    /// built or more than [`PENDING_LIMIT`] customers wait for evaluation
+    /// (the caller then evaluates the expression itself).
+    async fn segment_members(&self, id: SegmentId) -> Result<Option<Vec<CustomerId>>>;
+    /// How many members each saved segment has, for those whose members are
+    /// built (exact, as `segment_members`); empty when too many customers wait.
+    async fn segment_sizes(&self) -> Result<HashMap<SegmentId, u64>>;
 }
+
+/// Customers waiting for membership upkeep beyond which reads of members give
+/// up (`None`) rather than evaluate them all at read time (after a bulk import).
+pub const PENDING_LIMIT: u64 = 20_000;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Segment {

@@ -22,6 +22,8 @@ const MERGE_ATTRIBUTES: &str = "(customers.attributes::jsonb || excluded.attribu
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 /// Locks the rows a check reads until the transaction ends.
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// Makes a read transaction see one snapshot for all its statements.
+const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
 /// Dynamic SQL built from constants in this crate (never from input).
 fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {

@@ -25,28 +25,38 @@ fn decode_customer(row: &super::DbRow) -> Result<Customer> {
     })
 }
 
-/// Customers with the facts segments filter on; callers add conditions.
-fn facts_query() -> QueryBuilder<Db> {
-    let last = |kind: &str| {
-        format!(
-            "(SELECT r.headline_score FROM responses r WHERE r.customer_id = c.id AND r.headline_type = '{kind}'
-              ORDER BY r.submitted_at DESC LIMIT 1) AS last_{kind}"
-        )
-    };
-    QueryBuilder::<Db>::new(format!(
-        "SELECT c.id, c.external_id, c.name, c.email, c.attributes,
-           (SELECT e.kind FROM customer_events e WHERE e.customer_id = c.id ORDER BY e.occurred_at DESC LIMIT 1) AS stage,
-           (SELECT COUNT(*) FROM responses r WHERE r.customer_id = c.id) AS responses,
-           (SELECT MAX(r.submitted_at) FROM responses r WHERE r.customer_id = c.id) AS last_response_at,
-           {}, {}, {}
+/// Customers with the facts segments filter on (columns kept current on
+/// every write, migration 0012); callers add conditions.
+pub(super) fn facts_query() -> QueryBuilder<Db> {
+    QueryBuilder::<Db>::new(
+        "SELECT c.id, c.external_id, c.name, c.email, c.attributes, c.stage, c.response_count AS responses,
+           c.last_response_at, c.last_nps, c.last_csat, c.last_ces
          FROM customers c WHERE 1 = 1",
-        last("nps"),
-        last("csat"),
-        last("ces")
-    ))
+    )
 }
 
-fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
+/// Sets the customers' `stage` to the kind of their latest lifecycle event
+/// (after events were written, in the same transaction).
+async fn refresh_stage(conn: &mut super::Conn, customer_ids: &[String]) -> Result<()> {
+    for chunk in customer_ids.chunks(500) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "UPDATE customers SET
+               stage = (SELECT e.kind FROM customer_events e WHERE e.customer_id = customers.id
+                        ORDER BY e.occurred_at DESC LIMIT 1),
+               stage_at = (SELECT MAX(e.occurred_at) FROM customer_events e WHERE e.customer_id = customers.id)
+             WHERE id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(id.clone());
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    super::segments::mark_pending(conn, customer_ids).await
+}
+
+pub(super) fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
     let score = |k: &str| -> Result<Option<i32>> { r.try_get::<Option<i64>, _>(k)?.map(narrow).transpose() };
     Ok(CustomerFacts {
         customer: decode_customer(r)?,
@@ -62,8 +72,10 @@ fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
 #[async_trait]
 impl CustomerStore for Backend {
     async fn upsert_customer(&self, c: &CustomerRef) -> Result<cxloop_core::ids::CustomerId> {
-        let mut conn = self.write.acquire().await?;
-        uuid(&super::responses::upsert_customer(&mut conn, c).await?)
+        let mut tx = self.write.begin().await?;
+        let id = super::responses::upsert_customer(&mut tx, c).await?;
+        tx.commit().await?;
+        uuid(&id)
     }
 
     async fn upsert_customers(&self, cs: &[CustomerRef]) -> Result<u64> {
@@ -131,6 +143,7 @@ impl CustomerStore for Backend {
         note: Option<&str>,
     ) -> Result<cxloop_core::ids::EventId> {
         let id = cxloop_core::ids::EventId::new();
+        let mut tx = self.write.begin().await?;
         sqlx::query("INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(Id(id))
         .bind(Id(customer_id))
@@ -138,8 +151,10 @@ impl CustomerStore for Backend {
         .bind(Ts(at))
         .bind(note)
         .bind(Ts(OffsetDateTime::now_utc()))
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        refresh_stage(&mut tx, &[customer_id.to_string()]).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -149,6 +164,7 @@ impl CustomerStore for Backend {
         let created = Ts(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         let mut written = 0;
+        let mut touched = std::collections::BTreeSet::new();
         for chunk in events.chunks(ROWS) {
             let mut qb = QueryBuilder::<Db>::new("WITH v (id, external_id, kind, occurred_at, note, created_at) AS (");
             qb.push_values(chunk, |mut b, e| {
@@ -162,10 +178,15 @@ impl CustomerStore for Backend {
             qb.push(
                 ") INSERT INTO customer_events (id, customer_id, kind, occurred_at, note, created_at) \
                  SELECT v.id, c.id, v.kind, v.occurred_at, v.note, v.created_at \
-                 FROM v JOIN customers c ON c.external_id = v.external_id",
+                 FROM v JOIN customers c ON c.external_id = v.external_id \
+                 RETURNING customer_id",
             );
-            written += qb.build().execute(&mut *tx).await?.rows_affected();
+            let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+            written += ids.len() as u64;
+            touched.extend(ids);
         }
+        let touched: Vec<String> = touched.into_iter().collect();
+        refresh_stage(&mut tx, &touched).await?;
         tx.commit().await?;
         Ok(written)
     }
@@ -245,6 +266,7 @@ impl CustomerStore for Backend {
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+        super::segments::mark_pending(&mut tx, std::slice::from_ref(&id)).await?;
         let detail = serde_json::json!({ "comments_erased": texts.len() });
         super::accounts::audit_in(&mut tx, actor, "customer.erase", &id, &detail).await?;
         tx.commit().await?;

@@ -57,6 +57,7 @@ pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<
     .bind(Ts(time::OffsetDateTime::now_utc()))
     .fetch_one(&mut *conn)
     .await?;
+    super::segments::mark_pending(conn, std::slice::from_ref(&id)).await?;
     Ok(id)
 }
 
@@ -113,6 +114,8 @@ pub(super) async fn upsert_customers<'a>(
             }
         }
     }
+    let touched: Vec<String> = ids.values().cloned().collect();
+    super::segments::mark_pending(conn, &touched).await?;
     Ok(ids)
 }
 
@@ -221,6 +224,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
         });
         qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id or imported item"))?;
     }
+    update_facts(conn, &rows).await?;
     for chunk in scores.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) ",
@@ -269,6 +273,69 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
         .bind(survey_id)
         .execute(&mut *conn)
         .await?;
+    }
+    Ok(())
+}
+
+/// A customer's facts as one batch changes them: how many responses, the
+/// latest time, and per headline kind the latest (time, score).
+#[derive(Default)]
+struct FactsDelta {
+    n: i64,
+    at: String,
+    latest: [Option<(String, Option<i32>)>; 3],
+}
+
+/// The headline kinds kept as customer facts, in `FactsDelta::latest` order.
+const FACT_KINDS: [&str; 3] = ["nps", "csat", "ces"];
+
+/// Keeps the customers' fact columns (migration 0012) current with a batch of
+/// responses, in the caller's transaction: one multi-row UPDATE per 200
+/// customers. A later response wins; an earlier one (an import of old
+/// feedback) only adds to the count.
+async fn update_facts(conn: &mut Conn, rows: &[ResponseRow]) -> Result<()> {
+    let mut by_customer: HashMap<&str, FactsDelta> = HashMap::new();
+    for r in rows {
+        let Some(customer) = r.customer_id.as_deref() else { continue };
+        let d = by_customer.entry(customer).or_default();
+        d.n += 1;
+        if r.at >= d.at {
+            d.at = r.at.clone();
+        }
+        if let Some(i) = r.headline_type.and_then(|k| FACT_KINDS.iter().position(|f| *f == k))
+            && d.latest[i].as_ref().is_none_or(|(at, _)| r.at >= *at)
+        {
+            d.latest[i] = Some((r.at.clone(), r.headline));
+        }
+    }
+    let deltas: Vec<_> = by_customer.into_iter().collect();
+    for chunk in deltas.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "WITH v (id, n, at, nps_at, nps, csat_at, csat, ces_at, ces) AS (",
+        );
+        qb.push_values(chunk, |mut b, (customer, d)| {
+            b.push_bind(customer.to_string()).push_bind(d.n).push_bind(d.at.clone());
+            for latest in &d.latest {
+                b.push_bind(latest.as_ref().map(|(at, _)| at.clone()))
+                    .push_bind(latest.as_ref().and_then(|(_, s)| s.map(i64::from)));
+            }
+        });
+        qb.push(") UPDATE customers SET response_count = customers.response_count + v.n, ");
+        qb.push(format!(
+            "last_response_at = {greatest}(COALESCE(customers.last_response_at, ''), v.at)",
+            greatest = super::GREATEST
+        ));
+        for kind in FACT_KINDS {
+            let newer = format!(
+                "v.{kind}_at IS NOT NULL AND (customers.last_{kind}_at IS NULL OR v.{kind}_at >= customers.last_{kind}_at)"
+            );
+            qb.push(format!(
+                ", last_{kind} = CASE WHEN {newer} THEN v.{kind} ELSE customers.last_{kind} END, \
+                 last_{kind}_at = CASE WHEN {newer} THEN v.{kind}_at ELSE customers.last_{kind}_at END"
+            ));
+        }
+        qb.push(" FROM v WHERE customers.id = v.id");
+        qb.build().execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ const MERGE_ATTRIBUTES: &str = "json_patch(customers.attributes, excluded.attrib
 const SKIP_LOCKED: &str = "";
 /// No row locks needed: the single writer connection serialises writes.
 const FOR_UPDATE: &str = "";
+/// A read transaction in WAL mode already sees one snapshot.
+const SNAPSHOT: &str = "";
 
 /// Dynamic SQL built from constants in this crate (never from input).
 fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
