@@ -1285,8 +1285,14 @@ async fn customer_facts_follow_every_write_on_postgres() {
 /// Members by evaluating every customer's facts: what the kept members must equal.
 async fn evaluated(store: &Arc<dyn Store>, expression: &str) -> Vec<cxloop_core::ids::CustomerId> {
     let expr = cxloop_core::segment::parse(expression).unwrap();
-    let mut ids: Vec<_> =
-        store.customer_facts(None, 10_000).await.unwrap().into_iter().filter(|f| f.matches(&expr)).map(|f| f.customer.id).collect();
+    let mut ids: Vec<_> = store
+        .customer_facts(None, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.matches(&expr))
+        .map(|f| f.customer.id)
+        .collect();
     ids.sort();
     ids
 }
@@ -1347,8 +1353,13 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     for round in 0..3u64 {
         let mut batch = Vec::new();
         for i in 0..150u64 {
-            let mut r =
-                response(&s, rng.below(11) as i32, at(10_000 * (round + 1) + i), None, Some(&format!("m-{}", rng.below(340))));
+            let mut r = response(
+                &s,
+                rng.below(11) as i32,
+                at(10_000 * (round + 1) + i),
+                None,
+                Some(&format!("m-{}", rng.below(340))),
+            );
             with_attrs(&mut r, plans[rng.below(3) as usize], rng.below(100));
             batch.push(r);
         }

@@ -126,10 +126,7 @@ pub async fn resolve_segment(
 
 /// How many customers each saved segment has (`None` for one whose
 /// expression no longer checks): kept sizes where built, else evaluated.
-pub async fn segment_sizes(
-    state: &AppState,
-    segments: &[cxloop_store::Segment],
-) -> Result<Vec<Option<u64>>, AppError> {
+pub async fn segment_sizes(state: &AppState, segments: &[cxloop_store::Segment]) -> Result<Vec<Option<u64>>, AppError> {
     let kept = state.store.segment_sizes().await?;
     let defs = state.store.attribute_defs().await?;
     let mut out = Vec::with_capacity(segments.len());

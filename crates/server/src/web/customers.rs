@@ -171,8 +171,11 @@ async fn render_segments(
     let segments = state.store.segments().await?;
     let empty = SegmentForm::default();
     let form = form.unwrap_or(&empty);
-    let counts: Vec<u64> =
-        crate::kernel::segments::segment_sizes(state, &segments).await?.into_iter().map(Option::unwrap_or_default).collect();
+    let counts: Vec<u64> = crate::kernel::segments::segment_sizes(state, &segments)
+        .await?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
 
     Ok(page(
         "Segments",

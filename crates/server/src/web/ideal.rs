@@ -82,8 +82,7 @@ pub async fn ideal(
     let mut rows = Vec::new();
     for seg in state.store.segments().await? {
         let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
-        let members: Vec<&cxloop_store::CustomerFacts> =
-            all.iter().filter(|f| f.matches(&expr)).collect();
+        let members: Vec<&cxloop_store::CustomerFacts> = all.iter().filter(|f| f.matches(&expr)).collect();
         let vals: Vec<f64> = members.iter().filter_map(|f| value_of(f)).collect();
         let mut h = Histogram::new();
         for f in &members {

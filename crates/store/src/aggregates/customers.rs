@@ -94,9 +94,7 @@ impl CustomerFacts {
             "last_nps" => num(self.last_nps),
             "last_csat" => num(self.last_csat),
             "last_ces" => num(self.last_ces),
-            "last_response_at" => {
-                self.last_response_at.map(|t| V::Text(cxloop_core::period::fmt_date(t.date())))
-            }
+            "last_response_at" => self.last_response_at.map(|t| V::Text(cxloop_core::period::fmt_date(t.date()))),
             key => match self.customer.attributes.get(key)? {
                 serde_json::Value::String(s) => Some(V::Text(s.clone())),
                 serde_json::Value::Number(n) => n.as_f64().map(V::Number),

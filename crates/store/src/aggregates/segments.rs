@@ -3,8 +3,8 @@
 use crate::Result;
 use async_trait::async_trait;
 use cxloop_core::ids::{CustomerId, SegmentId};
-use std::collections::HashMap;
 use serde::Serialize;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// Saved segments: a name, an expression and a description, and their members,

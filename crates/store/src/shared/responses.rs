@@ -310,9 +310,7 @@ async fn update_facts(conn: &mut Conn, rows: &[ResponseRow]) -> Result<()> {
     }
     let deltas: Vec<_> = by_customer.into_iter().collect();
     for chunk in deltas.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::<Db>::new(
-            "WITH v (id, n, at, nps_at, nps, csat_at, csat, ces_at, ces) AS (",
-        );
+        let mut qb = QueryBuilder::<Db>::new("WITH v (id, n, at, nps_at, nps, csat_at, csat, ces_at, ces) AS (");
         qb.push_values(chunk, |mut b, (customer, d)| {
             b.push_bind(customer.to_string()).push_bind(d.n).push_bind(d.at.clone());
             for latest in &d.latest {

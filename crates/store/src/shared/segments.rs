@@ -155,17 +155,18 @@ async fn build_step(conn: &mut Conn, s: &Upkeep, limit: u32) -> Result<u64> {
             .execute(&mut *conn)
             .await?;
     } else {
-        sqlx::query("UPDATE segments SET built_to = $1 WHERE id = $2").bind(last).bind(&s.id).execute(&mut *conn).await?;
+        sqlx::query("UPDATE segments SET built_to = $1 WHERE id = $2")
+            .bind(last)
+            .bind(&s.id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(facts.len().max(1) as u64)
 }
 
 /// The exact members of built segments, in one snapshot: stored members not
 /// pending, plus pending customers that match now. `None` when too many wait.
-async fn exact_members(
-    conn: &mut Conn,
-    only: Option<&str>,
-) -> Result<Option<Vec<(Upkeep, Vec<CustomerId>)>>> {
+async fn exact_members(conn: &mut Conn, only: Option<&str>) -> Result<Option<Vec<(Upkeep, Vec<CustomerId>)>>> {
     if !super::SNAPSHOT.is_empty() {
         sqlx::query(super::SNAPSHOT).execute(&mut *conn).await?;
     }
@@ -233,11 +234,13 @@ impl SegmentStore for Backend {
         description: Option<&str>,
     ) -> Result<Segment> {
         let mut tx = self.write.begin().await?;
-        let old: Option<String> =
-            sqlx::query_scalar(super::qs(format!("SELECT expression FROM segments WHERE id = $1{}", super::FOR_UPDATE)))
-                .bind(Id(id))
-                .fetch_optional(&mut *tx)
-                .await?;
+        let old: Option<String> = sqlx::query_scalar(super::qs(format!(
+            "SELECT expression FROM segments WHERE id = $1{}",
+            super::FOR_UPDATE
+        )))
+        .bind(Id(id))
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(old) = old else { return Err(StoreError::NotFound) };
         sqlx::query("UPDATE segments SET name = $1, expression = $2, description = $3, updated_at = $4 WHERE id = $5")
             .bind(name)

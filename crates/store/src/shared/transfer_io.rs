@@ -62,12 +62,18 @@ impl Backend {
         for chunk in rows.chunks(per) {
             let mut qb = sqlx::QueryBuilder::<Db>::new(format!("INSERT INTO {} ({}) ", t.name, t.column_list()));
             qb.push_values(chunk, |mut b, row| {
-                for cell in row {
+                for (cell, column) in row.iter().zip(&t.columns) {
                     match cell {
                         Cell::Int(i) => b.push_bind(*i),
                         Cell::Real(bits) => b.push_bind(f64::from_bits(*bits)),
                         Cell::Text(s) => b.push_bind(s.clone()),
-                        Cell::Null => b.push_bind(None::<String>),
+                        // A NULL is bound with its column's type: PostgreSQL
+                        // refuses a text NULL for a BIGINT column.
+                        Cell::Null => match column.ty {
+                            crate::schema::ColumnType::Int => b.push_bind(None::<i64>),
+                            crate::schema::ColumnType::Real => b.push_bind(None::<f64>),
+                            crate::schema::ColumnType::Text => b.push_bind(None::<String>),
+                        },
                     };
                 }
             });
