@@ -262,7 +262,7 @@ mod tests {
     fn the_registry_knows_every_kind_once() {
         let r = crate::job_registry(None);
         assert_eq!(r.kinds(), vec!["probe", "retag"]);
-        assert_eq!(r.sweeper_names(), vec!["analyse comments", "purge sessions"]);
+        assert_eq!(r.sweeper_names(), vec!["analyse comments", "refresh segments", "purge sessions"]);
     }
 
     #[test]
