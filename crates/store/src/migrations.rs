@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(11, "text_queue", "../migrations/0011_text_queue.sql"),
     portable!(12, "customer_facts", "../migrations/0012_customer_facts.sql"),
     portable!(13, "segment_members", "../migrations/0013_segment_members.sql"),
+    portable!(14, "theme_daily", "../migrations/0014_theme_daily.sql"),
 ];
 
 #[cfg(test)]

@@ -73,6 +73,7 @@ pub const ORDER: &[&str] = &[
     "text_analysis",
     "text_themes",
     "text_pending",
+    "theme_daily",
     "customer_attributes",
     "customer_events",
     "segments",

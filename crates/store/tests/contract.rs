@@ -1394,3 +1394,165 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     store.delete_segment(segs[0].id).await.unwrap();
     assert_eq!(store.segment_sizes().await.unwrap().len(), 3);
 }
+
+/// Wows & woes read the `theme_daily` rollup (migration 0014); on a random
+/// data set its figures equal the same figures counted from the raw tags:
+/// responses with two texts tagged alike, responses without a score, texts
+/// re-tagged under a new version before they were analysed, analyses saved
+/// twice, over all time and over a window of whole days; and the migration's
+/// backfill, run again over the same rows, gives the same rollup.
+async fn theme_rollup_equals_the_raw_tags(backend: Backend) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let store = open(&db.url).await.unwrap();
+    let mut s = survey("rollup");
+    s.questions.push(Question::new("other", QuestionType::Text, "?"));
+    store.create_survey(&s).await.unwrap();
+    store.init_taxonomy(&serde_json::json!({"themes": []})).await.unwrap();
+    store.save_taxonomy(&serde_json::json!({"themes": [2]}), None, None).await.unwrap();
+    let mut rng = Lcg(99);
+    let start = datetime!(2026-03-01 0:00 UTC);
+    let mut rs = Vec::new();
+    for i in 0..400u64 {
+        let at = start + time::Duration::minutes(rng.below(60 * 24 * 60) as i64);
+        let mut r = response(&s, rng.below(11) as i32, at, Some(&format!("text {i}")), None);
+        if rng.below(6) == 0 {
+            r.answers.remove("nps");
+        }
+        if rng.below(3) == 0 {
+            r.answers.insert("other".into(), AnswerValue::Text(format!("more {i}")));
+        }
+        rs.push(r);
+    }
+    store.insert_responses(&rs).await.unwrap();
+    let score_of: std::collections::HashMap<_, _> = rs
+        .iter()
+        .map(|r| (r.id, r.answers.get("nps").and_then(|a| if let AnswerValue::Score(v) = a { Some(*v) } else { None })))
+        .collect();
+    let texts = store.texts_after(None, 10_000).await.unwrap();
+    let themes = ["price", "speed", "support", "billing", "onboarding"];
+    let pick = |rng: &mut Lcg| -> Vec<String> {
+        let mut t: BTreeSet<String> = BTreeSet::new();
+        for _ in 0..rng.below(3) {
+            t.insert(themes[rng.below(5) as usize].to_string());
+        }
+        t.into_iter().collect()
+    };
+    // Version 2 first tags a third of the texts before they are analysed (a re-tag ran first).
+    let mut tags: BTreeSet<(u32, ResponseIdKey, String)> = BTreeSet::new();
+    type ResponseIdKey = (cxloop_core::ids::ResponseId, String);
+    let mut early: Vec<(TextRow, Vec<String>)> = Vec::new();
+    for t in &texts {
+        if rng.below(3) == 0 {
+            early.push((t.clone(), pick(&mut rng)));
+        }
+    }
+    store.save_themes(2, &early).await.unwrap();
+    for (t, th) in &early {
+        for x in th {
+            tags.insert((2, (t.response_id, t.question_key.clone()), x.clone()));
+        }
+    }
+    // Analyses under version 1 in batches (one saved twice), then version 2 tags the rest.
+    let mut sentiment: std::collections::HashMap<ResponseIdKey, f64> = Default::default();
+    let mut analyses = Vec::new();
+    for t in &texts {
+        let v = (rng.below(200) as f64 - 100.0) / 100.0;
+        let th = pick(&mut rng);
+        for x in &th {
+            tags.insert((1, (t.response_id, t.question_key.clone()), x.clone()));
+        }
+        sentiment.insert((t.response_id, t.question_key.clone()), v);
+        analyses.push(TextAnalysis {
+            response_id: t.response_id,
+            question_key: t.question_key.clone(),
+            survey_id: t.survey_id,
+            submitted_at: t.submitted_at,
+            language: "en".into(),
+            label: "neutral".into(),
+            sentiment: v,
+            reasons: serde_json::json!([]),
+            themes: th,
+        });
+    }
+    for chunk in analyses.chunks(70) {
+        store.save_analyses(1, chunk).await.unwrap();
+    }
+    store.save_analyses(1, &analyses[..50]).await.unwrap();
+    let late: Vec<(TextRow, Vec<String>)> = texts.iter().map(|t| (t.clone(), pick(&mut rng))).collect();
+    store.save_themes(2, &late).await.unwrap();
+    for (t, th) in &late {
+        // A tag already there is left as it is; the others are added.
+        for x in th {
+            tags.insert((2, (t.response_id, t.question_key.clone()), x.clone()));
+        }
+    }
+    let at_of: std::collections::HashMap<_, _> = rs.iter().map(|r| (r.id, r.submitted_at)).collect();
+
+    let check = async |store: &Arc<dyn Store>, tags: &BTreeSet<(u32, ResponseIdKey, String)>| {
+        let windows = [
+            TimeWindow::default(),
+            TimeWindow { from: Some(start + time::Duration::days(10)), to: Some(start + time::Duration::days(41)) },
+        ];
+        for version in [1u32, 2] {
+            for w in &windows {
+                let inside = |t: time::OffsetDateTime| w.from.is_none_or(|f| t >= f) && w.to.is_none_or(|x| t < x);
+                let mut counts: BTreeMap<(String, Option<i32>), BTreeSet<cxloop_core::ids::ResponseId>> =
+                    BTreeMap::new();
+                let mut days: BTreeMap<(String, String), BTreeSet<cxloop_core::ids::ResponseId>> = BTreeMap::new();
+                let mut vols: BTreeMap<String, (BTreeSet<cxloop_core::ids::ResponseId>, f64, u32)> = BTreeMap::new();
+                for (v, (rid, key), theme) in tags {
+                    let at = at_of[rid];
+                    if *v != version || !inside(at) {
+                        continue;
+                    }
+                    counts.entry((theme.clone(), score_of[rid])).or_default().insert(*rid);
+                    days.entry((theme.clone(), cxloop_core::period::fmt_date(at.date()))).or_default().insert(*rid);
+                    let e = vols.entry(theme.clone()).or_default();
+                    e.0.insert(*rid);
+                    e.1 += sentiment[&(*rid, key.clone())];
+                    e.2 += 1;
+                }
+                let mut got = store.theme_score_counts(version, s.id, w).await.unwrap();
+                got.sort();
+                let want: Vec<_> = counts.into_iter().map(|((t, sc), ids)| (t, sc, ids.len() as u64)).collect();
+                assert_eq!(got, want, "score counts, version {version}");
+                let mut got = store.theme_days(version, s.id, w).await.unwrap();
+                got.sort();
+                let want: Vec<_> = days.into_iter().map(|((t, d), ids)| (t, d, ids.len() as u64)).collect();
+                assert_eq!(got, want, "days, version {version}");
+                let mut got = store.theme_volumes(version, s.id, w).await.unwrap();
+                got.sort_by(|a, b| a.theme.cmp(&b.theme));
+                assert_eq!(got.len(), vols.len());
+                for (g, (theme, (ids, sum, n))) in got.iter().zip(vols) {
+                    assert_eq!((g.theme.as_str(), g.mentions), (theme.as_str(), ids.len() as u64));
+                    assert!((g.avg_sentiment - sum / f64::from(n)).abs() < 1e-9, "{theme}");
+                }
+            }
+        }
+    };
+    assert!(
+        tags.iter().any(|(v, (r, _), t)| *v == 1
+            && tags.iter().any(|(v2, (r2, k2), t2)| *v2 == 1 && r2 == r && t2 == t && k2 != "why"))
+    );
+    check(&store, &tags).await;
+
+    // The migration's backfill over an emptied rollup gives the same figures.
+    raw(backend, &db, "DELETE FROM theme_daily").await.unwrap();
+    assert!(store.theme_days(1, s.id, &TimeWindow::default()).await.unwrap().is_empty());
+    let migration = include_str!("../migrations/0014_theme_daily.sql");
+    let start_sql = migration.find("INSERT INTO theme_daily").unwrap();
+    let end_sql = migration[start_sql..].find(';').unwrap() + start_sql + 1;
+    raw(backend, &db, &migration[start_sql..end_sql]).await.unwrap();
+    check(&store, &tags).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn theme_rollup_equals_the_raw_tags_on_sqlite() {
+    theme_rollup_equals_the_raw_tags(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn theme_rollup_equals_the_raw_tags_on_postgres() {
+    theme_rollup_equals_the_raw_tags(Backend::Postgres).await;
+}

@@ -10,6 +10,7 @@ use crate::codec::{Id, Json, Ts, count, narrow};
 use crate::{Result, StoreError, TaxonomyVersion, TextAnalysis, TextRow, TextStore, TimeWindow};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
+use std::collections::{HashMap, HashSet};
 
 pub(super) fn window(qb: &mut QueryBuilder<Db>, column: &str, w: &TimeWindow) {
     if let Some(from) = w.from {
@@ -45,8 +46,116 @@ const VERSION_COLUMNS: &str = "version, taxonomy, note, created_by, created_at";
 /// A theme tag of a text: (response, question, survey, time, theme).
 type Tag<'a> = (cxloop_core::ids::ResponseId, &'a String, cxloop_core::ids::SurveyId, time::OffsetDateTime, &'a String);
 
-/// Writes theme tags under `version`, 500 a statement; a tag already there is left as it is.
+/// Locks the responses of the texts about to be tagged or analysed
+/// (PostgreSQL; SQLite's one writer already serialises), so that two
+/// processes saving tags or analyses of one response keep `theme_daily` right.
+async fn lock_responses(conn: &mut Conn, ids: &[cxloop_core::ids::ResponseId]) -> Result<()> {
+    if super::FOR_UPDATE.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<_> = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let mut qb = QueryBuilder::<Db>::new("SELECT id FROM responses WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(Id(*id));
+        }
+        qb.push(format!(") ORDER BY id{}", super::FOR_UPDATE));
+        qb.build().fetch_all(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A `theme_daily` row's key and its increments.
+type DailyKey = (i64, String, String, String, i64);
+
+#[derive(Default)]
+struct DailyAdd {
+    responses: i64,
+    sentiment_sum: f64,
+    sentiment_n: i64,
+}
+
+async fn add_theme_daily(conn: &mut Conn, adds: HashMap<DailyKey, DailyAdd>) -> Result<()> {
+    let adds: Vec<_> = adds.into_iter().collect();
+    for chunk in adds.chunks(200) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO theme_daily (taxonomy_version, survey_id, theme, day, score, responses, sentiment_sum, sentiment_n) ",
+        );
+        qb.push_values(chunk, |mut b, ((version, survey, theme, day, score), a)| {
+            b.push_bind(*version)
+                .push_bind(survey.clone())
+                .push_bind(theme.clone())
+                .push_bind(day.clone())
+                .push_bind(*score)
+                .push_bind(a.responses)
+                .push_bind(a.sentiment_sum)
+                .push_bind(a.sentiment_n);
+        });
+        qb.push(
+            " ON CONFLICT (taxonomy_version, survey_id, day, theme, score) DO UPDATE SET
+               responses = theme_daily.responses + excluded.responses,
+               sentiment_sum = theme_daily.sentiment_sum + excluded.sentiment_sum,
+               sentiment_n = theme_daily.sentiment_n + excluded.sentiment_n",
+        );
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Every tag of the given responses (under `version`, or any version when
+/// `None`), with the day, headline score and, when analysed, the sentiment
+/// of its text: (version, response, key, theme, survey, day, score, sentiment).
+type TagFacts = (i64, String, String, String, String, String, i64, Option<f64>);
+
+async fn tags_of(
+    conn: &mut Conn,
+    version: Option<u32>,
+    responses: &[cxloop_core::ids::ResponseId],
+) -> Result<Vec<TagFacts>> {
+    let mut out = Vec::new();
+    for chunk in responses.chunks(500) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT tt.taxonomy_version, tt.response_id, tt.question_key, tt.theme, tt.survey_id,
+                    substr(tt.submitted_at, 1, 10) AS day, COALESCE(r.headline_score, -1) AS score, ta.sentiment
+             FROM text_themes tt JOIN responses r ON r.id = tt.response_id
+             LEFT JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+             WHERE tt.response_id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(Id(*id));
+        }
+        qb.push(")");
+        if let Some(v) = version {
+            qb.push(" AND tt.taxonomy_version = ").push_bind(i64::from(v));
+        }
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            out.push((
+                r.try_get("taxonomy_version")?,
+                r.try_get("response_id")?,
+                r.try_get("question_key")?,
+                r.try_get("theme")?,
+                r.try_get("survey_id")?,
+                r.try_get("day")?,
+                r.try_get("score")?,
+                r.try_get("sentiment")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes theme tags under `version`, 500 a statement; a tag already there
+/// is left as it is. The new tags go into `theme_daily` in the same
+/// transaction: their sentiments (of analysed texts), and each response the
+/// first time one of its texts is tagged with a theme.
 async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<()> {
+    let responses: Vec<_> = tags.iter().map(|t| t.0).collect();
+    lock_responses(conn, &responses).await?;
+    let mut new: HashSet<(String, String, String)> = HashSet::new();
     for chunk in tags.chunks(500) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO text_themes (taxonomy_version, theme, response_id, question_key, survey_id, submitted_at) ",
@@ -59,10 +168,66 @@ async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<
                 .push_bind(Id(*survey))
                 .push_bind(Ts(*at));
         });
-        qb.push(" ON CONFLICT DO NOTHING");
-        qb.build().execute(&mut *conn).await?;
+        qb.push(" ON CONFLICT DO NOTHING RETURNING response_id, question_key, theme");
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            new.insert((r.try_get("response_id")?, r.try_get("question_key")?, r.try_get("theme")?));
+        }
     }
-    Ok(())
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mut touched: Vec<_> =
+        tags.iter().filter(|t| new.contains(&(t.0.to_string(), t.1.clone(), t.4.clone()))).map(|t| t.0).collect();
+    touched.sort();
+    touched.dedup();
+    let all = tags_of(conn, Some(version), &touched).await?;
+    // Tags per (response, theme) now, and how many of them are new.
+    let mut per_pair: HashMap<(&str, &str), (u32, u32)> = HashMap::new();
+    for (_, response, key, theme, ..) in &all {
+        let e = per_pair.entry((response.as_str(), theme.as_str())).or_default();
+        e.0 += 1;
+        if new.contains(&(response.clone(), key.clone(), theme.clone())) {
+            e.1 += 1;
+        }
+    }
+    let mut adds: HashMap<DailyKey, DailyAdd> = HashMap::new();
+    let mut counted: HashSet<(&str, &str)> = HashSet::new();
+    for (v, response, key, theme, survey, day, score, sentiment) in &all {
+        if !new.contains(&(response.clone(), key.clone(), theme.clone())) {
+            continue;
+        }
+        let a = adds.entry((*v, survey.clone(), theme.clone(), day.clone(), *score)).or_default();
+        if let Some(s) = sentiment {
+            a.sentiment_sum += s;
+            a.sentiment_n += 1;
+        }
+        let pair = (response.as_str(), theme.as_str());
+        // First tagged with this theme: every tag of the pair is new.
+        if per_pair.get(&pair).is_some_and(|(all, new)| all == new) && counted.insert(pair) {
+            a.responses += 1;
+        }
+    }
+    add_theme_daily(conn, adds).await
+}
+
+/// Texts just analysed that were tagged before (a re-tag ran first): their
+/// sentiment joins `theme_daily` under every version that tagged them.
+async fn add_late_sentiments(
+    conn: &mut Conn,
+    analysed: &HashSet<(cxloop_core::ids::ResponseId, String)>,
+) -> Result<()> {
+    let responses: Vec<_> = analysed.iter().map(|(r, _)| *r).collect::<HashSet<_>>().into_iter().collect();
+    let mut adds: HashMap<DailyKey, DailyAdd> = HashMap::new();
+    for (v, response, key, theme, survey, day, score, sentiment) in tags_of(conn, None, &responses).await? {
+        let Some(s) = sentiment else { continue };
+        let id: cxloop_core::ids::ResponseId = super::uuid(&response)?;
+        if analysed.contains(&(id, key)) {
+            let a = adds.entry((v, survey, theme, day, score)).or_default();
+            a.sentiment_sum += s;
+            a.sentiment_n += 1;
+        }
+    }
+    add_theme_daily(conn, adds).await
 }
 
 #[async_trait]
@@ -180,11 +345,14 @@ impl TextStore for Backend {
             });
             // A text another process analysed first keeps that analysis, and its tags.
             qb.push(" ON CONFLICT (response_id, question_key) DO NOTHING RETURNING response_id, question_key");
+            let ids: Vec<_> = chunk.iter().map(|r| r.response_id).collect();
+            lock_responses(&mut tx, &ids).await?;
             let mut inserted = std::collections::HashSet::new();
             for row in qb.build().fetch_all(&mut *tx).await? {
                 let id: cxloop_core::ids::ResponseId = row.try_get::<Id<_>, _>("response_id")?.0;
                 inserted.insert((id, row.try_get::<String, _>("question_key")?));
             }
+            add_late_sentiments(&mut tx, &inserted).await?;
             let tags: Vec<Tag> = chunk
                 .iter()
                 .filter(|r| inserted.contains(&(r.response_id, r.question_key.clone())))

@@ -13,7 +13,22 @@ use crate::{
 };
 use async_trait::async_trait;
 use cxloop_core::ids::SurveyId;
+use cxloop_core::period::fmt_date;
 use sqlx::{QueryBuilder, Row};
+
+/// Keeps a `theme_daily` query to the days of a window: the rollup is by UTC
+/// day, so a bound inside a day takes that whole day (reports pass whole days).
+fn days(qb: &mut QueryBuilder<Db>, w: &TimeWindow) {
+    if let Some(from) = w.from {
+        qb.push(" AND day >= ").push_bind(fmt_date(from.to_offset(time::UtcOffset::UTC).date()));
+    }
+    if let Some(to) = w.to {
+        let to = to.to_offset(time::UtcOffset::UTC);
+        let last =
+            if to.time() == time::Time::MIDNIGHT { to.date().previous_day().unwrap_or(to.date()) } else { to.date() };
+        qb.push(" AND day <= ").push_bind(fmt_date(last));
+    }
+}
 
 #[async_trait]
 impl ThemeReportStore for Backend {
@@ -24,18 +39,18 @@ impl ThemeReportStore for Backend {
         w: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT tt.theme, r.headline_score, COUNT(DISTINCT r.id) AS n FROM text_themes tt
-             JOIN responses r ON r.id = tt.response_id WHERE tt.taxonomy_version = ",
+            "SELECT theme, score, CAST(SUM(responses) AS BIGINT) AS n FROM theme_daily WHERE taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(Id(survey_id));
-        window(&mut qb, "tt.submitted_at", w);
-        qb.push(" GROUP BY tt.theme, r.headline_score");
+        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(Id(survey_id));
+        days(&mut qb, w);
+        qb.push(" GROUP BY theme, score HAVING SUM(responses) > 0");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
+                let score: i64 = r.try_get("score")?;
                 Ok((
                     r.try_get("theme")?,
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+                    (score >= 0).then(|| narrow(score)).transpose()?,
                     count(r.try_get::<i64, _>("n")?)?,
                 ))
             })
@@ -60,20 +75,21 @@ impl ThemeReportStore for Backend {
 
     async fn theme_volumes(&self, version: u32, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT tt.theme, COUNT(DISTINCT tt.response_id) AS n, AVG(ta.sentiment) AS s FROM text_themes tt
-             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
-             WHERE tt.taxonomy_version = ",
+            "SELECT theme, CAST(SUM(responses) AS BIGINT) AS n, SUM(sentiment_sum) AS s, CAST(SUM(sentiment_n) AS BIGINT) AS k FROM theme_daily
+             WHERE taxonomy_version = ",
         );
-        qb.push_bind(i64::from(version)).push(" AND tt.survey_id = ").push_bind(Id(survey_id));
-        window(&mut qb, "tt.submitted_at", w);
-        qb.push(" GROUP BY tt.theme");
+        qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(Id(survey_id));
+        days(&mut qb, w);
+        // A theme counts once one of its texts in the period is analysed.
+        qb.push(" GROUP BY theme HAVING SUM(sentiment_n) > 0");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
+                let k = count(r.try_get::<i64, _>("k")?)?;
                 Ok(ThemeVolume {
                     theme: r.try_get("theme")?,
                     mentions: count(r.try_get::<i64, _>("n")?)?,
-                    avg_sentiment: r.try_get::<Option<f64>, _>("s")?.unwrap_or(0.0),
+                    avg_sentiment: r.try_get::<f64, _>("s")? / k as f64,
                 })
             })
             .collect()
@@ -86,12 +102,11 @@ impl ThemeReportStore for Backend {
         w: &TimeWindow,
     ) -> Result<Vec<(String, String, u64)>> {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT theme, substr(submitted_at, 1, 10) AS day, COUNT(DISTINCT response_id) AS n FROM text_themes
-             WHERE taxonomy_version = ",
+            "SELECT theme, day, CAST(SUM(responses) AS BIGINT) AS n FROM theme_daily WHERE taxonomy_version = ",
         );
         qb.push_bind(i64::from(version)).push(" AND survey_id = ").push_bind(Id(survey_id));
-        window(&mut qb, "submitted_at", w);
-        qb.push(" GROUP BY theme, substr(submitted_at, 1, 10)");
+        days(&mut qb, w);
+        qb.push(" GROUP BY theme, day HAVING SUM(responses) > 0");
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter().map(|r| Ok((r.try_get("theme")?, r.try_get("day")?, count(r.try_get::<i64, _>("n")?)?))).collect()
     }
@@ -105,12 +120,15 @@ impl ThemeReportStore for Backend {
         most_negative: bool,
         limit: u32,
     ) -> Result<Vec<ThemeExample>> {
+        // The few texts first (the theme's tags and their sentiment only), then
+        // their bodies and scores: joining every tag of the period to its body
+        // and response before sorting cost a lookup of each.
+        let order = if most_negative { "ta.sentiment ASC" } else { "ta.sentiment DESC" };
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT t.response_id, t.body, ta.sentiment, r.headline_score, t.submitted_at FROM text_themes tt
-             JOIN answer_texts t ON t.response_id = tt.response_id AND t.question_key = tt.question_key
-             JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
-             JOIN responses r ON r.id = tt.response_id
-             WHERE tt.taxonomy_version = ",
+            "SELECT t.response_id, t.body, ta.sentiment, r.headline_score, t.submitted_at FROM (
+               SELECT tt.response_id, tt.question_key FROM text_themes tt
+               JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
+               WHERE tt.taxonomy_version = ",
         );
         qb.push_bind(i64::from(version))
             .push(" AND tt.survey_id = ")
@@ -118,8 +136,13 @@ impl ThemeReportStore for Backend {
             .push(" AND tt.theme = ")
             .push_bind(theme.to_string());
         window(&mut qb, "tt.submitted_at", w);
-        qb.push(if most_negative { " ORDER BY ta.sentiment ASC" } else { " ORDER BY ta.sentiment DESC" });
-        qb.push(", t.submitted_at DESC LIMIT ").push_bind(i64::from(limit));
+        qb.push(format!(" ORDER BY {order}, tt.submitted_at DESC LIMIT ")).push_bind(i64::from(limit)).push(
+            ") top
+             JOIN answer_texts t ON t.response_id = top.response_id AND t.question_key = top.question_key
+             JOIN text_analysis ta ON ta.response_id = top.response_id AND ta.question_key = top.question_key
+             JOIN responses r ON r.id = top.response_id",
+        );
+        qb.push(format!(" ORDER BY {order}, t.submitted_at DESC"));
         let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
