@@ -519,6 +519,14 @@ async fn text_analyses_and_theme_aggregates(store: Arc<dyn Store>) {
     assert!(slow_responses > 0);
     assert_eq!(store.customer_response_count(slow).await.unwrap(), slow_responses, "the count agrees with the rows");
     assert!(of_slow.iter().all(|m| m.score == Some(2) && (m.sentiment + 0.9).abs() < 1e-9));
+    let fast = store.customer_by_external_id("cust-fast").await.unwrap().id;
+    assert_eq!(
+        store.theme_counts_of(2, &[slow, fast]).await.unwrap(),
+        vec![("speed".to_string(), 2), ("support".to_string(), 2)],
+        "themes among these customers' responses"
+    );
+    assert_eq!(store.theme_counts_of(2, &[slow]).await.unwrap().len(), 2);
+    assert!(store.theme_counts_of(1, &[slow]).await.unwrap().is_empty());
     assert!(mentions.iter().any(|m| m.theme == "billing" && m.customer_id.is_none() && m.score == Some(3)));
     let mut by_customer = store.headline_counts_by_customer(s.id, &all).await.unwrap();
     by_customer.sort();

@@ -39,8 +39,13 @@ pub trait CustomerStore: Send + Sync {
     /// scores (aggregates stay right), and records it in the audit log, in
     /// one transaction. Returns how many comments were erased.
     async fn erase_customer(&self, customer_id: cxloop_core::ids::CustomerId, actor: &str) -> Result<u64>;
-    /// Theme mentions per customer under a taxonomy version: (customer, theme, responses).
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(cxloop_core::ids::CustomerId, String, u64)>>;
+    /// Theme mentions among the given customers' responses under a taxonomy
+    /// version: (theme, responses that mention it). Reads only their rows.
+    async fn theme_counts_of(
+        &self,
+        version: u32,
+        customers: &[cxloop_core::ids::CustomerId],
+    ) -> Result<Vec<(String, u64)>>;
 }
 
 /// Who answered, as the caller knows them.

@@ -273,12 +273,29 @@ impl CustomerStore for Backend {
         Ok(texts.len() as u64)
     }
 
-    async fn customer_theme_counts(&self, version: u32) -> Result<Vec<(cxloop_core::ids::CustomerId, String, u64)>> {
-        let rows: Vec<(Id<cxloop_core::ids::CustomerId>, String, i64)> = sqlx::query_as("SELECT r.customer_id, tt.theme, COUNT(DISTINCT r.id) FROM text_themes tt JOIN responses r ON r.id = tt.response_id
-             WHERE tt.taxonomy_version = $1 AND r.customer_id IS NOT NULL GROUP BY r.customer_id, tt.theme")
-        .bind(i64::from(version))
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter().map(|(c, t, n)| Ok((c.0, t, count(n)?))).collect()
+    async fn theme_counts_of(
+        &self,
+        version: u32,
+        customers: &[cxloop_core::ids::CustomerId],
+    ) -> Result<Vec<(String, u64)>> {
+        // A response has one customer, so counts of distinct responses per
+        // chunk of customers add up.
+        let mut totals: std::collections::BTreeMap<String, u64> = Default::default();
+        for chunk in customers.chunks(500) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT tt.theme, COUNT(DISTINCT r.id) AS n FROM responses r
+                 JOIN text_themes tt ON tt.response_id = r.id AND tt.taxonomy_version = ",
+            );
+            qb.push_bind(i64::from(version)).push(" WHERE r.customer_id IN (");
+            let mut list = qb.separated(", ");
+            for c in chunk {
+                list.push_bind(Id(*c));
+            }
+            qb.push(") GROUP BY tt.theme");
+            for row in qb.build().fetch_all(&self.read).await? {
+                *totals.entry(row.try_get("theme")?).or_default() += count(row.try_get::<i64, _>("n")?)?;
+            }
+        }
+        Ok(totals.into_iter().collect())
     }
 }

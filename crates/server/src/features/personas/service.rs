@@ -8,8 +8,6 @@ use crate::state::AppState;
 use cxloop_store::{Persona, PersonaStore, SegmentStore, StoreError};
 use serde::Serialize;
 
-use std::collections::HashMap;
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Kpi {
     pub survey_id: cxloop_core::ids::SurveyId,
@@ -71,7 +69,6 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
     let personas = state.store.personas().await?;
     let segments = state.store.segments().await?;
     let (version, tax) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
-    let theme_counts = state.store.customer_theme_counts(version.version).await?;
     let surveys: Vec<_> = state
         .store
         .list_surveys()
@@ -100,13 +97,13 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
                         });
                     }
                 }
-                let mut counts: HashMap<&str, u64> = HashMap::new();
-                for (c, theme, n) in &theme_counts {
-                    if members.contains(c) && tax.themes.iter().any(|t| &t.key == theme && t.parent.is_some()) {
-                        *counts.entry(theme.as_str()).or_default() += n;
-                    }
-                }
-                let mut list: Vec<(&str, u64)> = counts.into_iter().collect();
+                let members: Vec<_> = members.into_iter().collect();
+                let theme_counts = state.store.theme_counts_of(version.version, &members).await?;
+                let mut list: Vec<(&str, u64)> = theme_counts
+                    .iter()
+                    .filter(|(theme, _)| tax.themes.iter().any(|t| &t.key == theme && t.parent.is_some()))
+                    .map(|(theme, n)| (theme.as_str(), *n))
+                    .collect();
                 list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
                 top_themes = list
                     .into_iter()
