@@ -283,10 +283,12 @@ impl CustomerStore for Backend {
         let mut totals: std::collections::BTreeMap<String, u64> = Default::default();
         for chunk in customers.chunks(500) {
             let mut qb = QueryBuilder::<Db>::new(
+                // CROSS JOIN: SQLite otherwise walks every tag of the version
+                // and looks each response up, not the customers' responses.
                 "SELECT tt.theme, COUNT(DISTINCT r.id) AS n FROM responses r
-                 JOIN text_themes tt ON tt.response_id = r.id AND tt.taxonomy_version = ",
+                 CROSS JOIN text_themes tt WHERE tt.response_id = r.id AND tt.taxonomy_version = ",
             );
-            qb.push_bind(i64::from(version)).push(" WHERE r.customer_id IN (");
+            qb.push_bind(i64::from(version)).push(" AND r.customer_id IN (");
             let mut list = qb.separated(", ");
             for c in chunk {
                 list.push_bind(Id(*c));
