@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(12, "customer_facts", "../migrations/0012_customer_facts.sql"),
     portable!(13, "segment_members", "../migrations/0013_segment_members.sql"),
     portable!(14, "theme_daily", "../migrations/0014_theme_daily.sql"),
+    portable!(15, "segment_daily", "../migrations/0015_segment_daily.sql"),
 ];
 
 #[cfg(test)]

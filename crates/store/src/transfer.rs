@@ -79,6 +79,8 @@ pub const ORDER: &[&str] = &[
     "segments",
     "segment_members",
     "segment_pending",
+    "segment_daily",
+    "segment_uncounted",
     "audit_log",
     "personas",
     "invitations",

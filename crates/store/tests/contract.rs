@@ -1305,6 +1305,27 @@ async fn evaluated(store: &Arc<dyn Store>, expression: &str) -> Vec<cxloop_core:
     ids
 }
 
+/// A segment's scores per day from its rollup, and the same counted from the
+/// raw rows of the customers the expression selects.
+async fn cut_both(
+    store: &Arc<dyn Store>,
+    seg: &Segment,
+    survey: &Survey,
+) -> (Option<Vec<cxloop_core::metrics::DayCount>>, Vec<cxloop_core::metrics::DayCount>) {
+    let range = DateRange::new(date!(2025 - 12 - 20), date!(2026 - 01 - 20)).unwrap();
+    let kept = store.segment_day_counts(seg.id, survey.id, "nps", range).await.unwrap();
+    let members: std::collections::HashSet<_> = evaluated(store, &seg.expression).await.into_iter().collect();
+    let mut raw: std::collections::BTreeMap<(time::Date, i32), u64> = Default::default();
+    for (c, d) in store.daily_scores_by_customer(survey.id, "nps", range).await.unwrap() {
+        if c.is_some_and(|c| members.contains(&c)) {
+            *raw.entry((d.day, d.score)).or_default() += d.count;
+        }
+    }
+    let raw =
+        raw.into_iter().map(|((day, score), count)| cxloop_core::metrics::DayCount { day, score, count }).collect();
+    (kept, raw)
+}
+
 async fn kept(store: &Arc<dyn Store>, id: cxloop_core::ids::SegmentId) -> Option<Vec<cxloop_core::ids::CustomerId>> {
     store.segment_members(id).await.unwrap().map(|mut v| {
         v.sort();
@@ -1355,6 +1376,9 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     assert!(steps >= 4 * (300 / 64), "built a step at a time ({steps} steps)");
     for (seg, e) in segs.iter().zip(exprs) {
         assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "{e}");
+        let (rollup, raw) = cut_both(&store, seg, &s).await;
+        assert!(!raw.is_empty());
+        assert_eq!(rollup, Some(raw), "scores of {e}");
     }
 
     // Changes: reads are exact before upkeep runs and after.
@@ -1382,6 +1406,14 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
         }
         for (seg, e) in segs.iter().zip(exprs) {
             assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "round {round}, pending: {e}");
+            let (rollup, raw) = cut_both(&store, seg, &s).await;
+            assert_eq!(rollup, Some(raw), "round {round}, pending: scores of {e}");
+        }
+        // Half way: some customers evaluated, some still pending.
+        store.refresh_members(40).await.unwrap();
+        for seg in &segs {
+            let (rollup, raw) = cut_both(&store, seg, &s).await;
+            assert_eq!(rollup, Some(raw), "round {round}, part refreshed: scores of {}", seg.expression);
         }
         while store.refresh_members(100).await.unwrap() > 0 {}
         let sizes = store.segment_sizes().await.unwrap();
@@ -1389,6 +1421,8 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
             let want = evaluated(&store, e).await;
             assert_eq!(sizes[&seg.id], want.len() as u64, "{e}");
             assert_eq!(kept(&store, seg.id).await, Some(want), "round {round}, refreshed: {e}");
+            let (rollup, raw) = cut_both(&store, seg, &s).await;
+            assert_eq!(rollup, Some(raw), "round {round}, refreshed: scores of {e}");
         }
     }
 
@@ -1397,8 +1431,23 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     assert!(kept(&store, segs[1].id).await.is_some(), "same expression: members kept");
     store.update_segment(segs[1].id, "s1", "last_nps >= 9", None).await.unwrap();
     assert_eq!(kept(&store, segs[1].id).await, None, "edited: being built");
+    assert_eq!(
+        store
+            .segment_day_counts(
+                segs[1].id,
+                s.id,
+                "nps",
+                DateRange::new(date!(2026 - 01 - 01), date!(2026 - 01 - 02)).unwrap()
+            )
+            .await
+            .unwrap(),
+        None
+    );
     while store.refresh_members(100).await.unwrap() > 0 {}
     assert_eq!(kept(&store, segs[1].id).await, Some(evaluated(&store, "last_nps >= 9").await));
+    let edited = store.segment(segs[1].id).await.unwrap();
+    let (rollup, raw) = cut_both(&store, &edited, &s).await;
+    assert_eq!(rollup, Some(raw), "an edited segment's rollup is built again");
     store.delete_segment(segs[0].id).await.unwrap();
     assert_eq!(store.segment_sizes().await.unwrap().len(), 3);
 }

@@ -418,7 +418,7 @@ pub async fn get_themes(
         range,
         interval,
         q.version()?,
-        segment.as_ref().map(|(_, m)| m),
+        segment.as_ref().map(|(_, m)| &m.ids),
     )
     .await?;
     report.segment = segment.map(|(label, m)| crate::kernel::themes_report::SegmentOut { label, customers: m.len() });

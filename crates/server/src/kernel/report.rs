@@ -1,6 +1,7 @@
 //! Metrics for a survey over a date range: reads the per-day rollups from
 //! storage (never individual responses) and hands them to `cxloop-core`.
 
+use crate::kernel::segments::Members;
 use crate::platform::error::AppError;
 use crate::state::AppState;
 use cxloop_core::Survey;
@@ -8,7 +9,7 @@ use cxloop_core::metrics::{DayCount, QuestionMetrics, question_metrics};
 use cxloop_core::period::{DateRange, Interval, PeriodError, fmt_date, parse_date};
 use cxloop_core::stats::Histogram;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 
 /// Range and interval as they arrive in a query string.
@@ -92,17 +93,24 @@ pub async fn survey_metrics(
     survey_metrics_for(state, survey, range, interval, None).await
 }
 
-/// Day counts of one question, optionally only of the given customers.
+/// Day counts of one question, optionally only of the given customers: from
+/// the survey's rollup, a saved segment's rollup, or (an expression, or a
+/// segment still being built) the range's scores kept to the members.
 pub async fn day_counts(
     state: &AppState,
     survey: &Survey,
     key: &str,
     range: DateRange,
-    members: Option<&HashSet<cxloop_core::ids::CustomerId>>,
+    members: Option<&Members>,
 ) -> Result<Vec<DayCount>, AppError> {
     let Some(members) = members else {
         return Ok(state.store.daily_scores(survey.id, key, range).await?);
     };
+    if let Some(id) = members.saved
+        && let Some(days) = state.store.segment_day_counts(id, survey.id, key, range).await?
+    {
+        return Ok(days);
+    }
     let mut agg: HashMap<(time::Date, i32), u64> = HashMap::new();
     for (customer, dc) in state.store.daily_scores_by_customer(survey.id, key, range).await? {
         if customer.is_some_and(|c| members.contains(&c)) {
@@ -118,7 +126,7 @@ pub async fn survey_metrics_for(
     survey: &Survey,
     range: DateRange,
     interval: Interval,
-    members: Option<&HashSet<cxloop_core::ids::CustomerId>>,
+    members: Option<&Members>,
 ) -> Result<SurveyMetrics, AppError> {
     let previous = range.previous();
     let mut questions = Vec::new();
@@ -160,8 +168,8 @@ pub async fn compare_segments(
     state: &AppState,
     survey: &Survey,
     range: DateRange,
-    a: &HashSet<cxloop_core::ids::CustomerId>,
-    b: &HashSet<cxloop_core::ids::CustomerId>,
+    a: &Members,
+    b: &Members,
 ) -> Result<Vec<QuestionComparison>, AppError> {
     use cxloop_core::metrics::measures;
     use cxloop_core::stats;

@@ -103,25 +103,42 @@ pub async fn segment_facts(
     Ok(Some((label, facts)))
 }
 
-/// A segment's label and its customers' ids: a saved segment's kept members
-/// when they are built, else the expression evaluated over every customer.
+/// The customers a report is cut by: their ids, and the saved segment they
+/// are when they are one (its rollups answer KPIs without reading scores).
+#[derive(Debug, Clone)]
+pub struct Members {
+    pub ids: std::collections::HashSet<cxloop_core::ids::CustomerId>,
+    pub saved: Option<cxloop_core::ids::SegmentId>,
+}
+
+impl std::ops::Deref for Members {
+    type Target = std::collections::HashSet<cxloop_core::ids::CustomerId>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.ids
+    }
+}
+
+/// A segment's label and its customers: a saved segment's kept members when
+/// they are built, else the expression evaluated over every customer.
 pub async fn resolve_segment(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,
-) -> Result<Option<(String, std::collections::HashSet<cxloop_core::ids::CustomerId>)>, AppError> {
-    if expression.is_none_or(|e| e.trim().is_empty())
-        && let Some(id) = segment_id.filter(|s| !s.is_empty())
-    {
-        let id = segment_id_field(id)?;
+) -> Result<Option<(String, Members)>, AppError> {
+    let saved = match (expression.map(str::trim).filter(|e| !e.is_empty()), segment_id.filter(|s| !s.is_empty())) {
+        (None, Some(id)) => Some(segment_id_field(id)?),
+        _ => None,
+    };
+    if let Some(id) = saved {
         let seg = state.store.segment(id).await.map_err(not_found)?;
         if let Some(members) = state.store.segment_members(id).await? {
-            return Ok(Some((seg.name, members.into_iter().collect())));
+            return Ok(Some((seg.name, Members { ids: members.into_iter().collect(), saved })));
         }
     }
     Ok(segment_facts(state, expression, segment_id)
         .await?
-        .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.id).collect())))
+        .map(|(label, facts)| (label, Members { ids: facts.into_iter().map(|f| f.customer.id).collect(), saved })))
 }
 
 /// How many customers each saved segment has (`None` for one whose

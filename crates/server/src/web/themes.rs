@@ -75,7 +75,7 @@ pub async fn survey_themes(
     let segment =
         crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
             .await?;
-    let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| m)).await?;
+    let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| &m.ids)).await?;
     let (_, emerging) = crate::kernel::themes_report::emerging(&state, &survey, range, 12).await?;
     let body = html! {
         div.actions {

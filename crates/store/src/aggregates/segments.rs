@@ -38,6 +38,16 @@ pub trait SegmentStore: Send + Sync {
     /// How many members each saved segment has, for those whose members are
     /// built (exact, as `segment_members`); empty when too many customers wait.
     async fn segment_sizes(&self) -> Result<HashMap<SegmentId, u64>>;
+    /// Per day and score, how many of a saved segment's members' responses
+    /// gave one question of a survey that score over `range`, from its rollup
+    /// (exact, as `segment_members`); `None` as there.
+    async fn segment_day_counts(
+        &self,
+        id: SegmentId,
+        survey_id: cxloop_core::ids::SurveyId,
+        question_key: &str,
+        range: cxloop_core::period::DateRange,
+    ) -> Result<Option<Vec<cxloop_core::metrics::DayCount>>>;
 }
 
 /// Customers waiting for membership upkeep beyond which reads of members give

@@ -225,6 +225,16 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
         qb.build().execute(&mut *conn).await.map_err(|e| super::unique(e, "response id or imported item"))?;
     }
     update_facts(conn, &rows).await?;
+    // Each response of a known customer waits to be counted in its segments' rollups.
+    let known: Vec<(&str, &str)> =
+        rows.iter().filter_map(|r| r.customer_id.as_deref().map(|c| (r.id.as_str(), c))).collect();
+    for chunk in known.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO segment_uncounted (response_id, customer_id) ");
+        qb.push_values(chunk, |mut b, (id, customer)| {
+            b.push_bind(id.to_string()).push_bind(customer.to_string());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
     for chunk in scores.chunks(ROWS_PER_STATEMENT) {
         let mut qb = QueryBuilder::<Db>::new(
             "INSERT INTO answer_scores (response_id, survey_id, question_key, score, submitted_at) ",

@@ -2,22 +2,30 @@
 // `#[path]`, so rustfmt and the compiler see it as its own file), where
 // `Backend`, `Db`, `Conn`, `Pool`, `DbRow` and `qs` are defined.
 //
-// Saved segments and their members, on either backend.
+// Saved segments, their members and their score rollups, on either backend.
 //
-// Membership invariant: for a segment whose `members_of` equals its
-// `expression`, `segment_members` holds exactly the customers that matched it
-// when they were last evaluated, and every customer whose facts changed since
-// is in `segment_pending` (the change and the queue row commit together). So
-// members = stored members − pending + pending that match now, at any moment.
-// A segment being built holds that for the customers up to `built_to`.
-// Upkeep serialises on the segments' rows (`FOR UPDATE` on PostgreSQL; the
-// one writer on SQLite), so a build chunk and a pending step never interleave.
+// Invariant, for a segment whose `members_of` equals its `expression`:
+// - `segment_members` holds exactly the customers that matched it when they
+//   were last evaluated, and every customer whose facts changed since is in
+//   `segment_pending` (the change and the queue row commit together);
+// - `segment_daily` holds, per survey, question, day and score, the scores
+//   of the counted responses of those members. A response is uncounted
+//   (`segment_uncounted`) from its write until the upkeep adds it to its
+//   customer's segments, and its customer is pending meanwhile.
+// So at any moment: members = stored members − pending + pending that match
+// now, and a segment's scores = its rollup − the counted scores of its
+// pending stored members + all the scores of the pending customers that
+// match now. A segment being built holds all this for customers up to
+// `built_to`. Upkeep serialises on the segments' rows (`FOR UPDATE` on
+// PostgreSQL; the one writer on SQLite), so steps never interleave.
 
 use super::{Backend, Conn, Db, unique};
-use crate::codec::{Id, Ts, count};
+use crate::codec::{Id, Ts, count, narrow};
 use crate::{CustomerFacts, PENDING_LIMIT, Result, Segment, SegmentStore, StoreError};
 use async_trait::async_trait;
 use cxloop_core::ids::{CustomerId, SegmentId};
+use cxloop_core::metrics::DayCount;
+use cxloop_core::period::DateRange;
 use cxloop_core::segment::Expr;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
@@ -112,26 +120,162 @@ async fn insert_members(conn: &mut Conn, rows: &[(String, String)]) -> Result<()
     Ok(())
 }
 
-/// Evaluates the claimed pending customers against every segment that keeps
-/// members for them.
-async fn apply_pending(conn: &mut Conn, segments: &[Upkeep], claimed: &[String]) -> Result<()> {
-    for chunk in claimed.chunks(ROWS) {
-        let mut qb = QueryBuilder::<Db>::new("DELETE FROM segment_members WHERE customer_id IN (");
-        let mut list = qb.separated(", ");
-        for id in chunk {
-            list.push_bind(id.clone());
-        }
-        qb.push(")");
+/// A customer's scores grouped for the rollup: (customer, survey, question,
+/// day, score) → how many.
+type ScoreKey = (String, String, String, String, i64);
+
+fn in_list(qb: &mut QueryBuilder<Db>, ids: &[String]) {
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
+    }
+    qb.push(")");
+}
+
+async fn group_scores(qb: &mut QueryBuilder<Db>, conn: &mut Conn, out: &mut HashMap<ScoreKey, i64>) -> Result<()> {
+    for r in qb.build().fetch_all(&mut *conn).await? {
+        let key = (
+            r.try_get("customer_id")?,
+            r.try_get("survey_id")?,
+            r.try_get("question_key")?,
+            r.try_get("day")?,
+            r.try_get("score")?,
+        );
+        *out.entry(key).or_default() += r.try_get::<i64, _>("n")?;
+    }
+    Ok(())
+}
+
+const SCORES: &str =
+    "SELECT r.customer_id, s.survey_id, s.question_key, substr(s.submitted_at, 1, 10) AS day, s.score, COUNT(*) AS n
+     FROM responses r CROSS JOIN answer_scores s WHERE s.response_id = r.id";
+const BY_SCORE: &str = " GROUP BY r.customer_id, s.survey_id, s.question_key, substr(s.submitted_at, 1, 10), s.score";
+
+/// The scores of the customers' counted responses.
+async fn counted_scores(conn: &mut Conn, customers: &[String]) -> Result<HashMap<ScoreKey, i64>> {
+    let mut out = HashMap::new();
+    for chunk in customers.chunks(ROWS) {
+        let mut qb = QueryBuilder::<Db>::new(SCORES);
+        qb.push(" AND NOT EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.response_id = r.id) AND r.customer_id IN ");
+        in_list(&mut qb, chunk);
+        qb.push(BY_SCORE);
+        group_scores(&mut qb, conn, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// Adds (or, with negative counts, takes away) scores in segments' rollups.
+async fn add_daily(conn: &mut Conn, adds: HashMap<(String, String, String, String, i64), i64>) -> Result<()> {
+    let adds: Vec<_> = adds.into_iter().filter(|(_, n)| *n != 0).collect();
+    for chunk in adds.chunks(ROWS_DAILY) {
+        let mut qb =
+            QueryBuilder::<Db>::new("INSERT INTO segment_daily (segment_id, survey_id, question_key, day, score, n) ");
+        qb.push_values(chunk, |mut b, ((segment, survey, key, day, score), n)| {
+            b.push_bind(segment.clone())
+                .push_bind(survey.clone())
+                .push_bind(key.clone())
+                .push_bind(day.clone())
+                .push_bind(*score)
+                .push_bind(*n);
+        });
+        qb.push(
+            " ON CONFLICT (segment_id, survey_id, question_key, day, score) DO UPDATE SET n = segment_daily.n + excluded.n",
+        );
         qb.build().execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Rows per multi-row rollup statement (six parameters each).
+const ROWS_DAILY: usize = 400;
+
+/// Adds `sign` × the given customers' scores to each segment they are in.
+fn contribute(
+    adds: &mut HashMap<(String, String, String, String, i64), i64>,
+    scores: &HashMap<ScoreKey, i64>,
+    segments_of: &HashMap<&str, Vec<&str>>,
+    sign: i64,
+) {
+    for ((customer, survey, key, day, score), n) in scores {
+        for segment in segments_of.get(customer.as_str()).into_iter().flatten() {
+            *adds.entry((segment.to_string(), survey.clone(), key.clone(), day.clone(), *score)).or_default() +=
+                sign * n;
+        }
+    }
+}
+
+/// Evaluates the claimed pending customers against every segment that keeps
+/// members for them: membership rows, and the rollups (a customer who left
+/// a segment takes its counted scores away, one who joined brings them, and
+/// its uncounted responses are counted into the segments it is in now).
+async fn apply_pending(conn: &mut Conn, segments: &[Upkeep], claimed: &[String]) -> Result<()> {
+    let mut old: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+    for chunk in claimed.chunks(ROWS) {
+        let mut qb =
+            QueryBuilder::<Db>::new("SELECT segment_id, customer_id FROM segment_members WHERE customer_id IN ");
+        in_list(&mut qb, chunk);
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            old.insert((r.try_get("segment_id")?, r.try_get("customer_id")?));
+        }
+    }
     let facts = facts_of(conn, claimed).await?;
-    let mut rows = Vec::new();
+    let mut new: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     for f in &facts {
         let id = f.customer.id.to_string();
         for s in segments.iter().filter(|s| s.covers(&id) && s.matches(f)) {
-            rows.push((s.id.clone(), id.clone()));
+            new.insert((s.id.clone(), id.clone()));
         }
     }
+    // Who moved, and their counted scores (read before any is counted below).
+    let mut left: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut joined: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (s, c) in old.difference(&new) {
+        left.entry(c.as_str()).or_default().push(s.as_str());
+    }
+    for (s, c) in new.difference(&old) {
+        joined.entry(c.as_str()).or_default().push(s.as_str());
+    }
+    let moved: Vec<String> = left
+        .keys()
+        .chain(joined.keys())
+        .map(|c| c.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut adds = HashMap::new();
+    if !moved.is_empty() {
+        let scores = counted_scores(conn, &moved).await?;
+        contribute(&mut adds, &scores, &left, -1);
+        contribute(&mut adds, &scores, &joined, 1);
+    }
+    // Their uncounted responses now count, in the segments they are in now.
+    let mut now_in: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (s, c) in &new {
+        now_in.entry(c.as_str()).or_default().push(s.as_str());
+    }
+    for chunk in claimed.chunks(ROWS) {
+        let mut qb = QueryBuilder::<Db>::new("DELETE FROM segment_uncounted WHERE customer_id IN ");
+        in_list(&mut qb, chunk);
+        qb.push(" RETURNING response_id");
+        let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+        let mut fresh = HashMap::new();
+        for ids in ids.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Db>::new(SCORES);
+            qb.push(" AND r.id IN ");
+            in_list(&mut qb, ids);
+            qb.push(BY_SCORE);
+            group_scores(&mut qb, conn, &mut fresh).await?;
+        }
+        contribute(&mut adds, &fresh, &now_in, 1);
+    }
+    add_daily(conn, adds).await?;
+    for chunk in claimed.chunks(ROWS) {
+        let mut qb = QueryBuilder::<Db>::new("DELETE FROM segment_members WHERE customer_id IN ");
+        in_list(&mut qb, chunk);
+        qb.build().execute(&mut *conn).await?;
+    }
+    let rows: Vec<(String, String)> = new.into_iter().collect();
     insert_members(conn, &rows).await
 }
 
@@ -147,6 +291,12 @@ async fn build_step(conn: &mut Conn, s: &Upkeep, limit: u32) -> Result<u64> {
     let rows: Vec<(String, String)> =
         facts.iter().filter(|f| s.matches(f)).map(|f| (s.id.clone(), f.customer.id.to_string())).collect();
     insert_members(conn, &rows).await?;
+    let members: Vec<String> = rows.iter().map(|(_, c)| c.clone()).collect();
+    let scores = counted_scores(conn, &members).await?;
+    let all_in: HashMap<&str, Vec<&str>> = members.iter().map(|c| (c.as_str(), vec![s.id.as_str()])).collect();
+    let mut adds = HashMap::new();
+    contribute(&mut adds, &scores, &all_in, 1);
+    add_daily(conn, adds).await?;
     let last = facts.last().map(|f| f.customer.id.to_string());
     if facts.len() < limit as usize {
         sqlx::query("UPDATE segments SET members_of = $1, built_to = NULL WHERE id = $2")
@@ -254,6 +404,7 @@ impl SegmentStore for Backend {
         if old != expression {
             // Other members now: built again by the upkeep, from the first customer.
             sqlx::query("DELETE FROM segment_members WHERE segment_id = $1").bind(Id(id)).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM segment_daily WHERE segment_id = $1").bind(Id(id)).execute(&mut *tx).await?;
             sqlx::query("UPDATE segments SET members_of = NULL, built_to = NULL WHERE id = $1")
                 .bind(Id(id))
                 .execute(&mut *tx)
@@ -327,5 +478,101 @@ impl SegmentStore for Backend {
             .into_iter()
             .map(|(s, ids)| Ok((crate::uuid::<SegmentId>(&s.id)?, ids.len() as u64)))
             .collect()
+    }
+
+    async fn segment_day_counts(
+        &self,
+        id: SegmentId,
+        survey_id: cxloop_core::ids::SurveyId,
+        question_key: &str,
+        range: DateRange,
+    ) -> Result<Option<Vec<DayCount>>> {
+        let mut tx = self.read.begin().await?;
+        if !super::SNAPSHOT.is_empty() {
+            sqlx::query(super::SNAPSHOT).execute(&mut *tx).await?;
+        }
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM segment_pending").fetch_one(&mut *tx).await?;
+        let key = id.to_string();
+        let Some(seg) = upkeep_rows(&mut tx, false).await?.into_iter().find(|s| s.id == key && s.built) else {
+            return Ok(None);
+        };
+        if count(pending)? > PENDING_LIMIT {
+            return Ok(None);
+        }
+        let (from, to) = (cxloop_core::period::fmt_date(range.from), cxloop_core::period::fmt_date(range.to));
+        let mut days: HashMap<(String, i64), i64> = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT day, score, n FROM segment_daily WHERE segment_id = $1 AND survey_id = $2 AND question_key = $3
+             AND day >= $4 AND day <= $5",
+        )
+        .bind(&key)
+        .bind(Id(survey_id))
+        .bind(question_key)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            *days.entry((r.try_get("day")?, r.try_get("score")?)).or_default() += r.try_get::<i64, _>("n")?;
+        }
+        // The pending customers: their stored part out, their part now in.
+        let pending_ids: Vec<String> =
+            sqlx::query_scalar("SELECT customer_id FROM segment_pending").fetch_all(&mut *tx).await?;
+        if !pending_ids.is_empty() {
+            let stored: std::collections::HashSet<String> = sqlx::query_scalar(
+                "SELECT m.customer_id FROM segment_members m JOIN segment_pending p ON p.customer_id = m.customer_id
+                 WHERE m.segment_id = $1",
+            )
+            .bind(&key)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+            let now: std::collections::HashSet<String> = facts_of(&mut tx, &pending_ids)
+                .await?
+                .iter()
+                .filter(|f| seg.matches(f))
+                .map(|f| f.customer.id.to_string())
+                .collect();
+            for chunk in pending_ids.chunks(ROWS) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score,
+                       CAST(CASE WHEN EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.response_id = r.id) THEN 0 ELSE 1 END AS BIGINT) AS counted,
+                       COUNT(*) AS n
+                     FROM responses r CROSS JOIN answer_scores s WHERE s.response_id = r.id AND s.survey_id = ",
+                );
+                qb.push_bind(Id(survey_id)).push(" AND s.question_key = ").push_bind(question_key.to_string());
+                qb.push(" AND s.submitted_at >= ").push_bind(Ts(range.from.midnight().assume_utc()));
+                qb.push(" AND s.submitted_at < ").push_bind(Ts(cxloop_core::period::end_of(range.to)));
+                qb.push(" AND r.customer_id IN ");
+                in_list(&mut qb, chunk);
+                qb.push(" GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score, counted");
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let customer: String = r.try_get("customer_id")?;
+                    let (day, score, n): (String, i64, i64) = (r.try_get("day")?, r.try_get("score")?, r.try_get("n")?);
+                    let counted = r.try_get::<i64, _>("counted")? == 1;
+                    let e = days.entry((day, score)).or_default();
+                    if counted && stored.contains(&customer) {
+                        *e -= n;
+                    }
+                    if now.contains(&customer) {
+                        *e += n;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(days.len());
+        for ((day, score), n) in days {
+            if n > 0 {
+                out.push(DayCount {
+                    day: cxloop_core::period::parse_date(&day, "day").map_err(|e| StoreError::Other(e.to_string()))?,
+                    score: narrow(score)?,
+                    count: count(n)?,
+                });
+            }
+        }
+        out.sort_by_key(|d| (d.day, d.score));
+        Ok(Some(out))
     }
 }

@@ -97,7 +97,7 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
                         });
                     }
                 }
-                let members: Vec<_> = members.into_iter().collect();
+                let members: Vec<_> = members.ids.into_iter().collect();
                 let theme_counts = state.store.theme_counts_of(version.version, &members).await?;
                 let mut list: Vec<(&str, u64)> = theme_counts
                     .iter()
