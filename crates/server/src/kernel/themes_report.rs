@@ -270,6 +270,7 @@ pub async fn wows_and_woes(
     }
     let mut wows = Vec::new();
     let mut woes = Vec::new();
+    let mut rows = Vec::new();
     for vol in volumes {
         let theme = taxonomy.themes.iter().find(|t| t.key == vol.theme);
         let imp = headline.and_then(|q| {
@@ -281,10 +282,6 @@ pub async fn wows_and_woes(
             impact(q.kind, w, &without)
         });
         let negative = imp.map_or(vol.avg_sentiment < 0.0, |d| d.delta < 0.0);
-        let examples = match &mentions {
-            None => store.theme_examples(v.version, survey.id, &window, &vol.theme, negative, 3).await?,
-            Some(rows) => member_examples(state, rows, &vol.theme, negative, 3).await?,
-        };
         let counts = trends.remove(&vol.theme).unwrap_or_else(|| vec![0; buckets.len()]);
         let row = ThemeRow {
             key: vol.theme.clone(),
@@ -299,8 +296,23 @@ pub async fn wows_and_woes(
                 .zip(counts)
                 .map(|(b, mentions)| TrendPoint { start: fmt_date(b.from), mentions })
                 .collect(),
-            examples,
+            examples: Vec::new(),
         };
+        rows.push((row, negative));
+    }
+    // Each theme's examples are a query of their own: asked side by side.
+    let examples = futures_util::future::try_join_all(rows.iter().map(|(row, negative)| {
+        let (mentions, window) = (&mentions, &window);
+        async move {
+            match mentions {
+                None => Ok(store.theme_examples(v.version, survey.id, window, &row.key, *negative, 3).await?),
+                Some(m) => member_examples(state, m, &row.key, *negative, 3).await,
+            }
+        }
+    }))
+    .await?;
+    for ((mut row, negative), examples) in rows.into_iter().zip(examples) {
+        row.examples = examples;
         if negative { woes.push(row) } else { wows.push(row) }
     }
     let key = |r: &ThemeRow| r.impact.map_or(r.avg_sentiment, |d| d.delta);

@@ -23,9 +23,27 @@ pub struct IdealQuery {
     pub value: Option<String>,
 }
 
+/// Columns the value axis is cut into: customers with the same answer and a
+/// value in the same column are drawn as one dot sized by how many they are,
+/// so the chart stays readable (and small) at any number of customers.
+const COLUMNS: usize = 48;
+
+/// Customers grouped by value column and answer: (column centre, answer, how many).
+fn bins(points: &[(f64, i32)], max: f64) -> Vec<(f64, i32, usize)> {
+    let width = max / COLUMNS as f64;
+    let mut counts: std::collections::BTreeMap<(usize, i32), usize> = std::collections::BTreeMap::new();
+    for &(x, y) in points {
+        let col = ((x.max(0.0) / width) as usize).min(COLUMNS - 1);
+        *counts.entry((col, y)).or_default() += 1;
+    }
+    counts.into_iter().map(|((col, y), n)| ((col as f64 + 0.5) * width, y, n)).collect()
+}
+
 fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
     let mut svg = String::new();
     let max = points.iter().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
+    let dots = bins(points, max);
+    let most = dots.iter().map(|d| d.2).max().unwrap_or(1) as f64;
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(&mut svg, (760, 360)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -46,7 +64,7 @@ fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
         // Quadrant guides: the median value, and the passive/promoter line.
         chart.draw_series(LineSeries::new([(median, -0.5), (median, 10.5)], RGBColor(150, 150, 150)))?;
         chart.draw_series(LineSeries::new([(0.0, 6.5), (max, 6.5)], RGBColor(150, 150, 150)))?;
-        chart.draw_series(points.iter().map(|&(x, y)| {
+        chart.draw_series(dots.iter().map(|&(x, y, n)| {
             let colour = if y >= 9 {
                 RGBColor(19, 115, 51)
             } else if y >= 7 {
@@ -54,7 +72,9 @@ fn scatter(points: &[(f64, i32)], median: f64, label: &str) -> String {
             } else {
                 RGBColor(179, 38, 30)
             };
-            Circle::new((x, f64::from(y)), 3, colour.mix(0.6).filled())
+            // Area grows with the number of customers: radius 2 to 9 pixels.
+            let radius = 2.0 + 7.0 * (n as f64 / most).sqrt();
+            Circle::new((x, f64::from(y)), radius.round() as i32, colour.mix(0.6).filled())
         }))?;
         root.present()?;
         Ok(())
@@ -111,7 +131,7 @@ pub async fn ideal(
             }
             figure.card.chart {
                 (PreEscaped(scatter(&points, median, label)))
-                figcaption { "Each dot is a customer: green promoters, amber passives, red detractors." }
+                figcaption { "Each dot is the customers with one answer and a similar " (label) " (one of " (COLUMNS) " columns); a bigger dot is more customers. Green promoters, amber passives, red detractors." }
             }
             h2 { "Segments by value and satisfaction" }
             table {
@@ -130,4 +150,26 @@ pub async fn ideal(
         }
     };
     Ok(page("Ideal customers", &user, "/customers", body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_with_one_answer_and_a_close_value_share_a_dot() {
+        let points = [(1.0, 9), (1.5, 9), (1.9, 3), (95.0, 9), (96.0, 9), (96.0, 10)];
+        let dots = bins(&points, 96.0);
+        assert_eq!(dots.iter().map(|d| d.2).sum::<usize>(), points.len(), "every customer is in a dot");
+        assert_eq!(dots.iter().map(|d| (d.1, d.2)).collect::<Vec<_>>(), vec![(3, 1), (9, 2), (9, 2), (10, 1)]);
+        assert!(dots.iter().all(|d| d.0 > 0.0 && d.0 < 96.0));
+    }
+
+    #[test]
+    fn the_chart_stays_small_with_many_customers() {
+        let points: Vec<(f64, i32)> = (0..100_000).map(|i| (f64::from(i % 5000), i % 11)).collect();
+        let svg = scatter(&points, 2500.0, "seats");
+        assert!(svg.contains("<svg"));
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    }
 }
