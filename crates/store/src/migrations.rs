@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(13, "segment_members", "../migrations/0013_segment_members.sql"),
     portable!(14, "theme_daily", "../migrations/0014_theme_daily.sql"),
     portable!(15, "segment_daily", "../migrations/0015_segment_daily.sql"),
+    portable!(16, "theme_examples", "../migrations/0016_theme_examples.sql"),
 ];
 
 #[cfg(test)]

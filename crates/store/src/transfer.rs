@@ -74,6 +74,7 @@ pub const ORDER: &[&str] = &[
     "text_themes",
     "text_pending",
     "theme_daily",
+    "theme_examples",
     "customer_attributes",
     "customer_events",
     "segments",

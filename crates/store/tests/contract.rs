@@ -1578,6 +1578,35 @@ async fn theme_rollup_equals_the_raw_tags(backend: Backend) {
                 got.sort();
                 let want: Vec<_> = days.into_iter().map(|((t, d), ids)| (t, d, ids.len() as u64)).collect();
                 assert_eq!(got, want, "days, version {version}");
+                // Examples: the most negative (positive) first, then the newest, then by response and question.
+                for theme in themes {
+                    for (negative, limit) in [(true, 3u32), (false, 3), (true, 5)] {
+                        let mut rows: Vec<(f64, time::OffsetDateTime, String, String)> = tags
+                            .iter()
+                            .filter(|(v, (rid, _), t)| *v == version && t == theme && inside(at_of[rid]))
+                            .map(|(_, (rid, key), _)| {
+                                (sentiment[&(*rid, key.clone())], at_of[rid], rid.to_string(), key.clone())
+                            })
+                            .collect();
+                        rows.sort_by(|a, b| {
+                            let by = if negative { a.0.total_cmp(&b.0) } else { b.0.total_cmp(&a.0) };
+                            by.then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
+                        });
+                        rows.truncate(limit as usize);
+                        let want: Vec<(String, f64)> = rows.into_iter().map(|r| (r.2, r.0)).collect();
+                        let got: Vec<(String, f64)> = store
+                            .theme_examples(version, s.id, w, theme, negative, limit)
+                            .await
+                            .unwrap()
+                            .into_iter()
+                            .map(|e| (e.response_id.to_string(), e.sentiment))
+                            .collect();
+                        assert_eq!(
+                            got, want,
+                            "examples of {theme}, version {version}, negative {negative}, limit {limit}"
+                        );
+                    }
+                }
                 let mut got = store.theme_volumes(version, s.id, w).await.unwrap();
                 got.sort_by(|a, b| a.theme.cmp(&b.theme));
                 assert_eq!(got.len(), vols.len());
@@ -1601,6 +1630,10 @@ async fn theme_rollup_equals_the_raw_tags(backend: Backend) {
     let start_sql = migration.find("INSERT INTO theme_daily").unwrap();
     let end_sql = migration[start_sql..].find(';').unwrap() + start_sql + 1;
     raw(backend, &db, &migration[start_sql..end_sql]).await.unwrap();
+    check(&store, &tags).await;
+    raw(backend, &db, "DELETE FROM theme_examples").await.unwrap();
+    let examples = include_str!("../migrations/0016_theme_examples.sql");
+    raw(backend, &db, &examples[examples.find("INSERT INTO theme_examples").unwrap()..]).await.unwrap();
     check(&store, &tags).await;
 }
 

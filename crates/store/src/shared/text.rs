@@ -105,20 +105,31 @@ async fn add_theme_daily(conn: &mut Conn, adds: HashMap<DailyKey, DailyAdd>) -> 
     Ok(())
 }
 
-/// Every tag of the given responses (under `version`, or any version when
-/// `None`), with the day, headline score and, when analysed, the sentiment
-/// of its text: (version, response, key, theme, survey, day, score, sentiment).
-type TagFacts = (i64, String, String, String, String, String, i64, Option<f64>);
+/// A tag with what the rollups need of it: the day and time of its text,
+/// the headline score of its response (-1: none) and, when analysed, the
+/// sentiment of its text.
+pub(super) struct TagFact {
+    pub version: i64,
+    pub response: String,
+    pub key: String,
+    pub theme: String,
+    pub survey: String,
+    pub day: String,
+    pub at: String,
+    pub score: i64,
+    pub sentiment: Option<f64>,
+}
 
+/// Every tag of the given responses (under `version`, or any version when `None`).
 async fn tags_of(
     conn: &mut Conn,
     version: Option<u32>,
     responses: &[cxloop_core::ids::ResponseId],
-) -> Result<Vec<TagFacts>> {
+) -> Result<Vec<TagFact>> {
     let mut out = Vec::new();
     for chunk in responses.chunks(500) {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT tt.taxonomy_version, tt.response_id, tt.question_key, tt.theme, tt.survey_id,
+            "SELECT tt.taxonomy_version, tt.response_id, tt.question_key, tt.theme, tt.survey_id, tt.submitted_at,
                     substr(tt.submitted_at, 1, 10) AS day, COALESCE(r.headline_score, -1) AS score, ta.sentiment
              FROM text_themes tt JOIN responses r ON r.id = tt.response_id
              LEFT JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
@@ -133,16 +144,17 @@ async fn tags_of(
             qb.push(" AND tt.taxonomy_version = ").push_bind(i64::from(v));
         }
         for r in qb.build().fetch_all(&mut *conn).await? {
-            out.push((
-                r.try_get("taxonomy_version")?,
-                r.try_get("response_id")?,
-                r.try_get("question_key")?,
-                r.try_get("theme")?,
-                r.try_get("survey_id")?,
-                r.try_get("day")?,
-                r.try_get("score")?,
-                r.try_get("sentiment")?,
-            ));
+            out.push(TagFact {
+                version: r.try_get("taxonomy_version")?,
+                response: r.try_get("response_id")?,
+                key: r.try_get("question_key")?,
+                theme: r.try_get("theme")?,
+                survey: r.try_get("survey_id")?,
+                day: r.try_get("day")?,
+                at: r.try_get("submitted_at")?,
+                score: r.try_get("score")?,
+                sentiment: r.try_get("sentiment")?,
+            });
         }
     }
     Ok(out)
@@ -150,8 +162,9 @@ async fn tags_of(
 
 /// Writes theme tags under `version`, 500 a statement; a tag already there
 /// is left as it is. The new tags go into `theme_daily` in the same
-/// transaction: their sentiments (of analysed texts), and each response the
-/// first time one of its texts is tagged with a theme.
+/// transaction (their sentiments, of analysed texts, and each response the
+/// first time one of its texts is tagged with a theme) and, when analysed,
+/// are candidates for `theme_examples`.
 async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<()> {
     let responses: Vec<_> = tags.iter().map(|t| t.0).collect();
     lock_responses(conn, &responses).await?;
@@ -181,53 +194,58 @@ async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<
     touched.sort();
     touched.dedup();
     let all = tags_of(conn, Some(version), &touched).await?;
+    let is_new = |t: &TagFact| new.contains(&(t.response.clone(), t.key.clone(), t.theme.clone()));
     // Tags per (response, theme) now, and how many of them are new.
     let mut per_pair: HashMap<(&str, &str), (u32, u32)> = HashMap::new();
-    for (_, response, key, theme, ..) in &all {
-        let e = per_pair.entry((response.as_str(), theme.as_str())).or_default();
+    for t in &all {
+        let e = per_pair.entry((t.response.as_str(), t.theme.as_str())).or_default();
         e.0 += 1;
-        if new.contains(&(response.clone(), key.clone(), theme.clone())) {
+        if is_new(t) {
             e.1 += 1;
         }
     }
     let mut adds: HashMap<DailyKey, DailyAdd> = HashMap::new();
     let mut counted: HashSet<(&str, &str)> = HashSet::new();
-    for (v, response, key, theme, survey, day, score, sentiment) in &all {
-        if !new.contains(&(response.clone(), key.clone(), theme.clone())) {
-            continue;
-        }
-        let a = adds.entry((*v, survey.clone(), theme.clone(), day.clone(), *score)).or_default();
-        if let Some(s) = sentiment {
+    for t in all.iter().filter(|t| is_new(t)) {
+        let a = adds.entry((t.version, t.survey.clone(), t.theme.clone(), t.day.clone(), t.score)).or_default();
+        if let Some(s) = t.sentiment {
             a.sentiment_sum += s;
             a.sentiment_n += 1;
         }
-        let pair = (response.as_str(), theme.as_str());
+        let pair = (t.response.as_str(), t.theme.as_str());
         // First tagged with this theme: every tag of the pair is new.
         if per_pair.get(&pair).is_some_and(|(all, new)| all == new) && counted.insert(pair) {
             a.responses += 1;
         }
     }
-    add_theme_daily(conn, adds).await
+    add_theme_daily(conn, adds).await?;
+    let candidates: Vec<&TagFact> = all.iter().filter(|t| t.sentiment.is_some() && is_new(t)).collect();
+    super::theme_reports::keep_examples(conn, &candidates).await
 }
 
 /// Texts just analysed that were tagged before (a re-tag ran first): their
-/// sentiment joins `theme_daily` under every version that tagged them.
+/// sentiment joins `theme_daily` under every version that tagged them, and
+/// they become candidates for `theme_examples`.
 async fn add_late_sentiments(
     conn: &mut Conn,
     analysed: &HashSet<(cxloop_core::ids::ResponseId, String)>,
 ) -> Result<()> {
     let responses: Vec<_> = analysed.iter().map(|(r, _)| *r).collect::<HashSet<_>>().into_iter().collect();
     let mut adds: HashMap<DailyKey, DailyAdd> = HashMap::new();
-    for (v, response, key, theme, survey, day, score, sentiment) in tags_of(conn, None, &responses).await? {
-        let Some(s) = sentiment else { continue };
-        let id: cxloop_core::ids::ResponseId = super::uuid(&response)?;
-        if analysed.contains(&(id, key)) {
-            let a = adds.entry((v, survey, theme, day, score)).or_default();
+    let mut late = Vec::new();
+    for t in tags_of(conn, None, &responses).await? {
+        let Some(s) = t.sentiment else { continue };
+        let id: cxloop_core::ids::ResponseId = super::uuid(&t.response)?;
+        if analysed.contains(&(id, t.key.clone())) {
+            let a = adds.entry((t.version, t.survey.clone(), t.theme.clone(), t.day.clone(), t.score)).or_default();
             a.sentiment_sum += s;
             a.sentiment_n += 1;
+            late.push(t);
         }
     }
-    add_theme_daily(conn, adds).await
+    add_theme_daily(conn, adds).await?;
+    let candidates: Vec<&TagFact> = late.iter().collect();
+    super::theme_reports::keep_examples(conn, &candidates).await
 }
 
 #[async_trait]

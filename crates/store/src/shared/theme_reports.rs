@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use cxloop_core::ids::SurveyId;
 use cxloop_core::period::fmt_date;
 use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
 
 /// Keeps a `theme_daily` query to the days of a window: the rollup is by UTC
 /// day, so a bound inside a day takes that whole day (reports pass whole days).
@@ -28,6 +29,141 @@ fn days(qb: &mut QueryBuilder<Db>, w: &TimeWindow) {
             if to.time() == time::Time::MIDNIGHT { to.date().previous_day().unwrap_or(to.date()) } else { to.date() };
         qb.push(" AND day <= ").push_bind(fmt_date(last));
     }
+}
+
+fn decode_example(r: &super::DbRow) -> Result<ThemeExample> {
+    Ok(ThemeExample {
+        response_id: r.try_get::<Id<_>, _>("response_id")?.0,
+        body: r.try_get("body")?,
+        sentiment: r.try_get("sentiment")?,
+        score: r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
+        submitted_at: r.try_get::<Ts, _>("submitted_at")?.0,
+    })
+}
+
+/// How many examples `theme_examples` keeps per theme, day and side.
+const EXAMPLES_PER_DAY: usize = 3;
+
+/// An example candidate: a tagged, analysed text.
+#[derive(Clone, PartialEq)]
+struct Example {
+    response: String,
+    key: String,
+    sentiment: f64,
+    at: String,
+}
+
+/// The examples' order: the most negative (or positive) first, then the
+/// newest, then by response and question (what the reports ask for).
+fn example_order(negative: bool, a: &Example, b: &Example) -> std::cmp::Ordering {
+    let by = if negative { a.sentiment.total_cmp(&b.sentiment) } else { b.sentiment.total_cmp(&a.sentiment) };
+    by.then(b.at.cmp(&a.at)).then(a.response.cmp(&b.response)).then(a.key.cmp(&b.key))
+}
+
+/// (version, survey, theme, day): one day's examples of a theme.
+type ExampleGroup = (i64, String, String, String);
+
+/// Keeps `theme_examples` to the best three a side per theme and day, with
+/// the given newly analysed tags as candidates, in the caller's transaction.
+pub(super) async fn keep_examples(conn: &mut super::Conn, candidates: &[&super::text::TagFact]) -> Result<()> {
+    let mut groups: HashMap<ExampleGroup, Vec<Example>> = HashMap::new();
+    for t in candidates {
+        let Some(sentiment) = t.sentiment else { continue };
+        groups.entry((t.version, t.survey.clone(), t.theme.clone(), t.day.clone())).or_default().push(Example {
+            response: t.response.clone(),
+            key: t.key.clone(),
+            sentiment,
+            at: t.at.clone(),
+        });
+    }
+    let keys: Vec<ExampleGroup> = groups.keys().cloned().collect();
+    let mut existing: HashMap<(ExampleGroup, bool), Vec<Example>> = HashMap::new();
+    for chunk in keys.chunks(200) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT taxonomy_version, survey_id, theme, side, day, response_id, question_key, sentiment, submitted_at
+             FROM theme_examples WHERE (taxonomy_version, survey_id, theme, day) IN (VALUES ",
+        );
+        let mut sep = qb.separated(", ");
+        for (v, survey, theme, day) in chunk {
+            sep.push("(").push_bind_unseparated(*v).push_unseparated(", ");
+            sep.push_bind_unseparated(survey.clone()).push_unseparated(", ");
+            sep.push_bind_unseparated(theme.clone()).push_unseparated(", ");
+            sep.push_bind_unseparated(day.clone()).push_unseparated(")");
+        }
+        qb.push(")");
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            let group =
+                (r.try_get("taxonomy_version")?, r.try_get("survey_id")?, r.try_get("theme")?, r.try_get("day")?);
+            let negative = r.try_get::<String, _>("side")? == "negative";
+            existing.entry((group, negative)).or_default().push(Example {
+                response: r.try_get("response_id")?,
+                key: r.try_get("question_key")?,
+                sentiment: r.try_get("sentiment")?,
+                at: r.try_get("submitted_at")?,
+            });
+        }
+    }
+    let (mut inserts, mut deletes) = (Vec::new(), Vec::new());
+    for (group, fresh) in &groups {
+        for negative in [true, false] {
+            let old = existing.remove(&(group.clone(), negative)).unwrap_or_default();
+            let mut best = old.clone();
+            for c in fresh {
+                if !best.iter().any(|e| e.response == c.response && e.key == c.key) {
+                    best.push(c.clone());
+                }
+            }
+            best.sort_by(|a, b| example_order(negative, a, b));
+            best.truncate(EXAMPLES_PER_DAY);
+            for e in old.iter().filter(|e| !best.contains(e)) {
+                deletes.push((group.clone(), negative, e.clone()));
+            }
+            for e in best.into_iter().filter(|e| !old.contains(e)) {
+                inserts.push((group.clone(), negative, e));
+            }
+        }
+    }
+    let side = |negative: bool| if negative { "negative" } else { "positive" };
+    for chunk in deletes.chunks(200) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "DELETE FROM theme_examples WHERE (taxonomy_version, survey_id, theme, side, day, response_id, question_key) IN (VALUES ",
+        );
+        let mut sep = qb.separated(", ");
+        for ((v, survey, theme, day), negative, e) in chunk {
+            sep.push("(").push_bind_unseparated(*v).push_unseparated(", ");
+            for text in [survey.clone(), theme.clone(), side(*negative).to_string(), day.clone(), e.response.clone()] {
+                sep.push_bind_unseparated(text).push_unseparated(", ");
+            }
+            sep.push_bind_unseparated(e.key.clone()).push_unseparated(")");
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await?;
+    }
+    for chunk in inserts.chunks(200) {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO theme_examples (taxonomy_version, survey_id, theme, side, day, response_id, question_key, sentiment, submitted_at) ",
+        );
+        qb.push_values(chunk, |mut b, ((v, survey, theme, day), negative, e)| {
+            b.push_bind(*v)
+                .push_bind(survey.clone())
+                .push_bind(theme.clone())
+                .push_bind(side(*negative))
+                .push_bind(day.clone())
+                .push_bind(e.response.clone())
+                .push_bind(e.key.clone())
+                .push_bind(e.sentiment)
+                .push_bind(e.at.clone());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether a window's bounds fall on UTC midnights (what `theme_examples`,
+/// kept per day, can answer exactly).
+fn whole_days(w: &TimeWindow) -> bool {
+    let midnight = |t: time::OffsetDateTime| t.to_offset(time::UtcOffset::UTC).time() == time::Time::MIDNIGHT;
+    w.from.is_none_or(midnight) && w.to.is_none_or(midnight)
 }
 
 #[async_trait]
@@ -120,6 +256,33 @@ impl ThemeReportStore for Backend {
         most_negative: bool,
         limit: u32,
     ) -> Result<Vec<ThemeExample>> {
+        let order = if most_negative { "sentiment ASC" } else { "sentiment DESC" };
+        if limit as usize <= EXAMPLES_PER_DAY && whole_days(w) {
+            // The best of a period are among the best of its days.
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT t.response_id, t.body, e.sentiment, r.headline_score, t.submitted_at FROM (
+                   SELECT response_id, question_key, sentiment, submitted_at FROM theme_examples
+                   WHERE taxonomy_version = ",
+            );
+            qb.push_bind(i64::from(version))
+                .push(" AND survey_id = ")
+                .push_bind(Id(survey_id))
+                .push(" AND theme = ")
+                .push_bind(theme.to_string())
+                .push(" AND side = ")
+                .push_bind(if most_negative { "negative" } else { "positive" });
+            days(&mut qb, w);
+            qb.push(format!(" ORDER BY {order}, submitted_at DESC, response_id, question_key LIMIT "))
+                .push_bind(i64::from(limit))
+                .push(
+                    ") e
+                 JOIN answer_texts t ON t.response_id = e.response_id AND t.question_key = e.question_key
+                 JOIN responses r ON r.id = e.response_id",
+                );
+            qb.push(format!(" ORDER BY e.{order}, e.submitted_at DESC, e.response_id, e.question_key"));
+            let rows = qb.build().fetch_all(&self.read).await?;
+            return rows.iter().map(decode_example).collect();
+        }
         // The few texts first (the theme's tags and their sentiment only), then
         // their bodies and scores: joining every tag of the period to its body
         // and response before sorting cost a lookup of each.
@@ -136,25 +299,17 @@ impl ThemeReportStore for Backend {
             .push(" AND tt.theme = ")
             .push_bind(theme.to_string());
         window(&mut qb, "tt.submitted_at", w);
-        qb.push(format!(" ORDER BY {order}, tt.submitted_at DESC LIMIT ")).push_bind(i64::from(limit)).push(
-            ") top
+        qb.push(format!(" ORDER BY {order}, tt.submitted_at DESC, tt.response_id, tt.question_key LIMIT "))
+            .push_bind(i64::from(limit))
+            .push(
+                ") top
              JOIN answer_texts t ON t.response_id = top.response_id AND t.question_key = top.question_key
              JOIN text_analysis ta ON ta.response_id = top.response_id AND ta.question_key = top.question_key
              JOIN responses r ON r.id = top.response_id",
-        );
-        qb.push(format!(" ORDER BY {order}, t.submitted_at DESC"));
+            );
+        qb.push(format!(" ORDER BY {order}, t.submitted_at DESC, t.response_id, t.question_key"));
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ThemeExample {
-                    response_id: r.try_get::<Id<_>, _>("response_id")?.0,
-                    body: r.try_get("body")?,
-                    sentiment: r.try_get("sentiment")?,
-                    score: r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
-                    submitted_at: r.try_get::<Ts, _>("submitted_at")?.0,
-                })
-            })
-            .collect()
+        rows.iter().map(decode_example).collect()
     }
 
     async fn theme_mentions(&self, version: u32, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<ThemeMention>> {
