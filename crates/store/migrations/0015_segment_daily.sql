@@ -5,7 +5,7 @@
 -- to its customer's segments; until then it is in `segment_uncounted`
 -- (written with the response, in the same transaction; its customer is then
 -- also in `segment_pending`). The invariant, and how reads stay exact, is at
--- the top of store/src/shared/segments.rs.
+-- the top of store/src/shared/segment_upkeep.rs.
 CREATE TABLE segment_daily (
     segment_id   TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
     survey_id    TEXT NOT NULL,

@@ -53,7 +53,7 @@ async fn refresh_stage(conn: &mut super::Conn, customer_ids: &[String]) -> Resul
         qb.push(")");
         qb.build().execute(&mut *conn).await?;
     }
-    super::segments::mark_pending(conn, customer_ids).await
+    super::segment_upkeep::mark_pending(conn, customer_ids).await
 }
 
 pub(super) fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
@@ -266,7 +266,7 @@ impl CustomerStore for Backend {
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-        super::segments::mark_pending(&mut tx, std::slice::from_ref(&id)).await?;
+        super::segment_upkeep::mark_pending(&mut tx, std::slice::from_ref(&id)).await?;
         let detail = serde_json::json!({ "comments_erased": texts.len() });
         super::accounts::audit_in(&mut tx, actor, "customer.erase", &id, &detail).await?;
         tx.commit().await?;

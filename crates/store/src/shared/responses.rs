@@ -57,7 +57,7 @@ pub(super) async fn upsert_customer(conn: &mut Conn, c: &CustomerRef) -> Result<
     .bind(Ts(time::OffsetDateTime::now_utc()))
     .fetch_one(&mut *conn)
     .await?;
-    super::segments::mark_pending(conn, std::slice::from_ref(&id)).await?;
+    super::segment_upkeep::mark_pending(conn, std::slice::from_ref(&id)).await?;
     Ok(id)
 }
 
@@ -115,7 +115,7 @@ pub(super) async fn upsert_customers<'a>(
         }
     }
     let touched: Vec<String> = ids.values().cloned().collect();
-    super::segments::mark_pending(conn, &touched).await?;
+    super::segment_upkeep::mark_pending(conn, &touched).await?;
     Ok(ids)
 }
 

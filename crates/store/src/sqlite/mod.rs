@@ -52,6 +52,8 @@ mod migrate;
 mod personas;
 #[path = "../shared/responses.rs"]
 mod responses;
+#[path = "../shared/segment_upkeep.rs"]
+mod segment_upkeep;
 #[path = "../shared/segments.rs"]
 mod segments;
 #[path = "../shared/suppressions.rs"]
