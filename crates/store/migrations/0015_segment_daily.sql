@@ -16,11 +16,13 @@ CREATE TABLE segment_daily (
     PRIMARY KEY (segment_id, survey_id, question_key, day, score)
 );
 
+-- Keyed by customer first: the upkeep takes a customer's rows, and one
+-- B-tree fewer to write with every response than a key and an index.
 CREATE TABLE segment_uncounted (
-    response_id TEXT NOT NULL PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
-    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE
+    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+    PRIMARY KEY (customer_id, response_id)
 );
-CREATE INDEX segment_uncounted_customer ON segment_uncounted(customer_id);
 
 -- Members are built again, with their rollups, by the upkeep.
 DELETE FROM segment_members;

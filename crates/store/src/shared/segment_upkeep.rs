@@ -159,7 +159,7 @@ pub(super) async fn counted_scores(conn: &mut Conn, customers: &[String]) -> Res
     let mut out = HashMap::new();
     for chunk in customers.chunks(ROWS) {
         let mut qb = QueryBuilder::<Db>::new(SCORES);
-        qb.push(" AND NOT EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.response_id = r.id) AND r.customer_id IN ");
+        qb.push(" AND NOT EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.customer_id = r.customer_id AND u.response_id = r.id) AND r.customer_id IN ");
         in_list(&mut qb, chunk);
         qb.push(BY_SCORE);
         group_scores(&mut qb, conn, &mut out).await?;

@@ -209,7 +209,7 @@ impl SegmentStore for Backend {
             for chunk in pending_ids.chunks(ROWS) {
                 let mut qb = QueryBuilder::<Db>::new(
                     "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score,
-                       CAST(CASE WHEN EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.response_id = r.id) THEN 0 ELSE 1 END AS BIGINT) AS counted,
+                       CAST(CASE WHEN EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.customer_id = r.customer_id AND u.response_id = r.id) THEN 0 ELSE 1 END AS BIGINT) AS counted,
                        COUNT(*) AS n
                      FROM responses r CROSS JOIN answer_scores s WHERE s.response_id = r.id AND s.survey_id = ",
                 );
