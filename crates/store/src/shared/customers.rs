@@ -278,24 +278,33 @@ impl CustomerStore for Backend {
         version: u32,
         customers: &[cxloop_core::ids::CustomerId],
     ) -> Result<Vec<(String, u64)>> {
-        // A response has one customer, so counts of distinct responses per
-        // chunk of customers add up.
+        // The customers' responses first, then those responses' tags by the
+        // (response, version, theme) index: a join left both planners free to
+        // walk every tag of the version instead (PostgreSQL without fresh
+        // statistics, SQLite preferring its covering primary key). A response
+        // has one customer and sits in one chunk, so the counts add up.
         let mut totals: std::collections::BTreeMap<String, u64> = Default::default();
         for chunk in customers.chunks(500) {
-            let mut qb = QueryBuilder::<Db>::new(
-                // CROSS JOIN: SQLite otherwise walks every tag of the version
-                // and looks each response up, not the customers' responses.
-                "SELECT tt.theme, COUNT(DISTINCT r.id) AS n FROM responses r
-                 CROSS JOIN text_themes tt WHERE tt.response_id = r.id AND tt.taxonomy_version = ",
-            );
-            qb.push_bind(i64::from(version)).push(" AND r.customer_id IN (");
+            let mut qb = QueryBuilder::<Db>::new("SELECT id FROM responses WHERE customer_id IN (");
             let mut list = qb.separated(", ");
             for c in chunk {
                 list.push_bind(Id(*c));
             }
-            qb.push(") GROUP BY tt.theme");
-            for row in qb.build().fetch_all(&self.read).await? {
-                *totals.entry(row.try_get("theme")?).or_default() += count(row.try_get::<i64, _>("n")?)?;
+            qb.push(")");
+            let responses: Vec<String> = qb.build_query_scalar().fetch_all(&self.read).await?;
+            for ids in responses.chunks(1000) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT theme, COUNT(DISTINCT response_id) AS n FROM text_themes WHERE taxonomy_version = ",
+                );
+                qb.push_bind(i64::from(version)).push(" AND response_id IN (");
+                let mut list = qb.separated(", ");
+                for id in ids {
+                    list.push_bind(id.clone());
+                }
+                qb.push(") GROUP BY theme");
+                for row in qb.build().fetch_all(&self.read).await? {
+                    *totals.entry(row.try_get("theme")?).or_default() += count(row.try_get::<i64, _>("n")?)?;
+                }
             }
         }
         Ok(totals.into_iter().collect())
