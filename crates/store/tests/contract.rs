@@ -1408,6 +1408,8 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
             assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "round {round}, pending: {e}");
             let (rollup, raw) = cut_both(&store, seg, &s).await;
             assert_eq!(rollup, Some(raw), "round {round}, pending: scores of {e}");
+            let size = store.segment_sizes().await.unwrap()[&seg.id];
+            assert_eq!(size, evaluated(&store, e).await.len() as u64, "round {round}, pending: size of {e}");
         }
         // Half way: some customers evaluated, some still pending.
         store.refresh_members(40).await.unwrap();

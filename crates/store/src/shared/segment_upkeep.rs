@@ -324,7 +324,8 @@ pub(super) async fn build_step(conn: &mut Conn, s: &Upkeep, limit: u32) -> Resul
 pub(super) async fn exact_members(
     conn: &mut Conn,
     only: Option<&str>,
-) -> Result<Option<Vec<(Upkeep, Vec<CustomerId>)>>> {
+    with_ids: bool,
+) -> Result<Option<Vec<(Upkeep, Vec<CustomerId>, u64)>>> {
     if !super::SNAPSHOT.is_empty() {
         sqlx::query(super::SNAPSHOT).execute(&mut *conn).await?;
     }
@@ -337,18 +338,29 @@ pub(super) async fn exact_members(
     let pending_ids: Vec<String> =
         sqlx::query_scalar("SELECT customer_id FROM segment_pending").fetch_all(&mut *conn).await?;
     let pending_facts = facts_of(conn, &pending_ids).await?;
+    const KEPT: &str = "FROM segment_members m WHERE m.segment_id = $1
+         AND NOT EXISTS (SELECT 1 FROM segment_pending p WHERE p.customer_id = m.customer_id)";
     let mut out = Vec::with_capacity(segments.len());
     for s in segments {
-        let stored: Vec<Id<CustomerId>> = sqlx::query_scalar(
-            "SELECT m.customer_id FROM segment_members m WHERE m.segment_id = $1
-             AND NOT EXISTS (SELECT 1 FROM segment_pending p WHERE p.customer_id = m.customer_id)",
-        )
-        .bind(&s.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut ids: Vec<CustomerId> = stored.into_iter().map(|i| i.0).collect();
-        ids.extend(pending_facts.iter().filter(|f| s.matches(f)).map(|f| f.customer.id));
-        out.push((s, ids));
+        let matching = pending_facts.iter().filter(|f| s.matches(f)).map(|f| f.customer.id);
+        // Sizes are counted by the database; only callers that need the ids read them.
+        if with_ids {
+            let stored: Vec<Id<CustomerId>> = sqlx::query_scalar(super::qs(format!("SELECT m.customer_id {KEPT}")))
+                .bind(&s.id)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut ids: Vec<CustomerId> = stored.into_iter().map(|i| i.0).collect();
+            ids.extend(matching);
+            let n = ids.len() as u64;
+            out.push((s, ids, n));
+        } else {
+            let stored: i64 = sqlx::query_scalar(super::qs(format!("SELECT COUNT(*) {KEPT}")))
+                .bind(&s.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            let n = count(stored)? + matching.count() as u64;
+            out.push((s, Vec::new(), n));
+        }
     }
     Ok(Some(out))
 }

@@ -136,20 +136,16 @@ impl SegmentStore for Backend {
     async fn segment_members(&self, id: SegmentId) -> Result<Option<Vec<CustomerId>>> {
         let mut tx = self.read.begin().await?;
         let key = id.to_string();
-        let found = exact_members(&mut tx, Some(&key)).await?;
+        let found = exact_members(&mut tx, Some(&key), true).await?;
         tx.commit().await?;
-        Ok(found.and_then(|mut v| v.pop()).map(|(_, ids)| ids))
+        Ok(found.and_then(|mut v| v.pop()).map(|(_, ids, _)| ids))
     }
 
     async fn segment_sizes(&self) -> Result<HashMap<SegmentId, u64>> {
         let mut tx = self.read.begin().await?;
-        let found = exact_members(&mut tx, None).await?;
+        let found = exact_members(&mut tx, None, false).await?;
         tx.commit().await?;
-        found
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(s, ids)| Ok((crate::uuid::<SegmentId>(&s.id)?, ids.len() as u64)))
-            .collect()
+        found.unwrap_or_default().into_iter().map(|(s, _, n)| Ok((crate::uuid::<SegmentId>(&s.id)?, n))).collect()
     }
 
     async fn segment_day_counts(
