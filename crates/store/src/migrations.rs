@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(14, "theme_daily", "../migrations/0014_theme_daily.sql"),
     portable!(15, "segment_daily", "../migrations/0015_segment_daily.sql"),
     portable!(16, "theme_examples", "../migrations/0016_theme_examples.sql"),
+    portable!(17, "segment_themes", "../migrations/0017_segment_themes.sql"),
 ];
 
 #[cfg(test)]

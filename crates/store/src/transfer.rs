@@ -82,6 +82,8 @@ pub const ORDER: &[&str] = &[
     "segment_pending",
     "segment_daily",
     "segment_uncounted",
+    "segment_themes",
+    "segment_untallied",
     "audit_log",
     "personas",
     "invitations",

@@ -1326,6 +1326,37 @@ async fn cut_both(
     (kept, raw)
 }
 
+/// Tags a random half of the texts, under versions 1 and 2, with a random
+/// theme each (a text may gain a theme it lacked, or get one it has again).
+async fn tag_randomly(store: &Arc<dyn Store>, rng: &mut Lcg) {
+    let texts = store.texts_after(None, 100_000).await.unwrap();
+    let themes = ["price", "speed", "support"];
+    for version in [1u32, 2] {
+        let mut rows: Vec<(TextRow, Vec<String>)> = Vec::new();
+        for t in &texts {
+            if rng.below(2) == 0 {
+                rows.push((t.clone(), vec![themes[rng.below(3) as usize].to_string()]));
+            }
+        }
+        store.save_themes(version, &rows).await.unwrap();
+    }
+}
+
+/// A saved segment's scores and theme counts from its rollups equal the same
+/// counted from the raw rows of the customers its expression selects.
+async fn assert_rollups(store: &Arc<dyn Store>, seg: &Segment, survey: &Survey, when: &str) {
+    let (rollup, raw) = cut_both(store, seg, survey).await;
+    assert!(!raw.is_empty(), "{when}: {}", seg.expression);
+    assert_eq!(rollup, Some(raw), "{when}: scores of {}", seg.expression);
+    let members = evaluated(store, &seg.expression).await;
+    for version in [1, 2] {
+        let raw = store.theme_counts_of(version, &members).await.unwrap();
+        assert!(!raw.is_empty(), "{when}: {}", seg.expression);
+        let kept = store.segment_theme_counts(seg.id, version).await.unwrap();
+        assert_eq!(kept, Some(raw), "{when}: themes of {} under version {version}", seg.expression);
+    }
+}
+
 async fn kept(store: &Arc<dyn Store>, id: cxloop_core::ids::SegmentId) -> Option<Vec<cxloop_core::ids::CustomerId>> {
     store.segment_members(id).await.unwrap().map(|mut v| {
         v.sort();
@@ -1337,10 +1368,14 @@ async fn kept(store: &Arc<dyn Store>, id: cxloop_core::ids::SegmentId) -> Option
 /// customer: after the build (in small steps, with reads refused until it is
 /// done), after random responses, attribute changes, lifecycle events and an
 /// erasure both before upkeep has run (pending customers evaluated at read
-/// time) and after; an edited expression is built again; sizes agree.
+/// time) and after; an edited expression is built again; sizes agree. Their
+/// score and theme rollups equal the raw rows, with texts tagged before the
+/// build, between rounds and while customers are pending.
 async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     let s = survey("members");
     store.create_survey(&s).await.unwrap();
+    store.init_taxonomy(&serde_json::json!({"themes": []})).await.unwrap();
+    store.save_taxonomy(&serde_json::json!({"themes": [2]}), None, None).await.unwrap();
     let mut rng = Lcg(7);
     let plans = ["starter", "pro", "enterprise"];
     let with_attrs = |r: &mut NewResponse, plan: &str, seats: u64| {
@@ -1350,11 +1385,13 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     let at = |m: u64| datetime!(2026-01-01 0:00 UTC) + time::Duration::minutes(m as i64);
     let mut batch = Vec::new();
     for i in 0..900u64 {
-        let mut r = response(&s, rng.below(11) as i32, at(i), None, Some(&format!("m-{}", rng.below(300))));
+        let text = (rng.below(2) == 0).then_some("a comment");
+        let mut r = response(&s, rng.below(11) as i32, at(i), text, Some(&format!("m-{}", rng.below(300))));
         with_attrs(&mut r, plans[rng.below(3) as usize], rng.below(100));
         batch.push(r);
     }
     store.insert_responses(&batch).await.unwrap();
+    tag_randomly(&store, &mut rng).await;
     let exprs = [
         r#"plan = "pro""#,
         "last_nps <= 6",
@@ -1376,26 +1413,26 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     assert!(steps >= 4 * (300 / 64), "built a step at a time ({steps} steps)");
     for (seg, e) in segs.iter().zip(exprs) {
         assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "{e}");
-        let (rollup, raw) = cut_both(&store, seg, &s).await;
-        assert!(!raw.is_empty());
-        assert_eq!(rollup, Some(raw), "scores of {e}");
+        assert_rollups(&store, seg, &s, "built").await;
     }
 
     // Changes: reads are exact before upkeep runs and after.
     for round in 0..3u64 {
         let mut batch = Vec::new();
         for i in 0..150u64 {
+            let text = (rng.below(2) == 0).then_some("another comment");
             let mut r = response(
                 &s,
                 rng.below(11) as i32,
                 at(10_000 * (round + 1) + i),
-                None,
+                text,
                 Some(&format!("m-{}", rng.below(340))),
             );
             with_attrs(&mut r, plans[rng.below(3) as usize], rng.below(100));
             batch.push(r);
         }
         store.insert_responses(&batch).await.unwrap();
+        tag_randomly(&store, &mut rng).await;
         let c = store.customer_by_external_id(&format!("m-{}", rng.below(300))).await;
         if let Ok(c) = c {
             store.add_customer_event(c.id, Lifecycle::Churned, at(99_999), None).await.unwrap();
@@ -1406,16 +1443,19 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
         }
         for (seg, e) in segs.iter().zip(exprs) {
             assert_eq!(kept(&store, seg.id).await, Some(evaluated(&store, e).await), "round {round}, pending: {e}");
-            let (rollup, raw) = cut_both(&store, seg, &s).await;
-            assert_eq!(rollup, Some(raw), "round {round}, pending: scores of {e}");
+            assert_rollups(&store, seg, &s, &format!("round {round}, pending")).await;
             let size = store.segment_sizes().await.unwrap()[&seg.id];
             assert_eq!(size, evaluated(&store, e).await.len() as u64, "round {round}, pending: size of {e}");
         }
         // Half way: some customers evaluated, some still pending.
         store.refresh_members(40).await.unwrap();
         for seg in &segs {
-            let (rollup, raw) = cut_both(&store, seg, &s).await;
-            assert_eq!(rollup, Some(raw), "round {round}, part refreshed: scores of {}", seg.expression);
+            assert_rollups(&store, seg, &s, &format!("round {round}, part refreshed")).await;
+        }
+        // Tagged while part of them wait.
+        tag_randomly(&store, &mut rng).await;
+        for seg in &segs {
+            assert_rollups(&store, seg, &s, &format!("round {round}, tagged while pending")).await;
         }
         while store.refresh_members(100).await.unwrap() > 0 {}
         let sizes = store.segment_sizes().await.unwrap();
@@ -1423,8 +1463,7 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
             let want = evaluated(&store, e).await;
             assert_eq!(sizes[&seg.id], want.len() as u64, "{e}");
             assert_eq!(kept(&store, seg.id).await, Some(want), "round {round}, refreshed: {e}");
-            let (rollup, raw) = cut_both(&store, seg, &s).await;
-            assert_eq!(rollup, Some(raw), "round {round}, refreshed: scores of {e}");
+            assert_rollups(&store, seg, &s, &format!("round {round}, refreshed")).await;
         }
     }
 
@@ -1433,6 +1472,7 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     assert!(kept(&store, segs[1].id).await.is_some(), "same expression: members kept");
     store.update_segment(segs[1].id, "s1", "last_nps >= 9", None).await.unwrap();
     assert_eq!(kept(&store, segs[1].id).await, None, "edited: being built");
+    assert_eq!(store.segment_theme_counts(segs[1].id, 1).await.unwrap(), None, "edited: being built");
     assert_eq!(
         store
             .segment_day_counts(
@@ -1448,8 +1488,7 @@ async fn saved_segments_keep_exact_members(store: Arc<dyn Store>) {
     while store.refresh_members(100).await.unwrap() > 0 {}
     assert_eq!(kept(&store, segs[1].id).await, Some(evaluated(&store, "last_nps >= 9").await));
     let edited = store.segment(segs[1].id).await.unwrap();
-    let (rollup, raw) = cut_both(&store, &edited, &s).await;
-    assert_eq!(rollup, Some(raw), "an edited segment's rollup is built again");
+    assert_rollups(&store, &edited, &s, "edited and built again").await;
     store.delete_segment(segs[0].id).await.unwrap();
     assert_eq!(store.segment_sizes().await.unwrap().len(), 3);
 }

@@ -179,6 +179,7 @@ pub async fn run_worker(
     let lease_t = time::Duration::try_from(lease).unwrap_or(time::Duration::minutes(5));
     // When each sweeper may run next; all may run at once on start.
     let mut due: Vec<Instant> = vec![Instant::now(); registry.sweepers.len()];
+    let mut turn = 0;
     tracing::info!(%worker, kinds = ?registry.kinds(), sweepers = ?registry.sweeper_names(), "job worker started");
     loop {
         if *stop.borrow() {
@@ -188,7 +189,7 @@ pub async fn run_worker(
         let job = match claimed {
             Ok(Some(job)) => job,
             Ok(None) => {
-                if !sweep(&registry, &ctx, &mut due).await {
+                if !sweep(&registry, &ctx, &mut due, &mut turn).await {
                     let _ = tokio::time::timeout(IDLE_POLL, stop.changed()).await;
                 }
                 continue;
@@ -220,11 +221,15 @@ pub async fn run_worker(
     tracing::info!(%worker, "job worker stopped");
 }
 
-/// Runs each sweeper whose time has come, in registration order. True when
+/// Runs each sweeper whose time has come, starting at `turn`, the one after
+/// the last that did some work: a sweeper that always finds work (comments
+/// to analyse after a large import) cannot starve those after it. True when
 /// one did some work (the worker then looks for jobs again at once).
-async fn sweep(registry: &Registry, ctx: &JobContext, due: &mut [Instant]) -> bool {
+async fn sweep(registry: &Registry, ctx: &JobContext, due: &mut [Instant], turn: &mut usize) -> bool {
     let mut worked = false;
-    for (s, next) in registry.sweepers.iter().zip(due.iter_mut()) {
+    let n = registry.sweepers.len();
+    for i in (0..n).map(|k| (*turn + k) % n) {
+        let (s, next) = (&registry.sweepers[i], &mut due[i]);
         if Instant::now() < *next {
             continue;
         }
@@ -241,6 +246,7 @@ async fn sweep(registry: &Registry, ctx: &JobContext, due: &mut [Instant]) -> bo
         }
         if worked {
             // One productive sweep per round, so queued jobs are not kept waiting.
+            *turn = i + 1;
             break;
         }
     }
@@ -271,12 +277,13 @@ mod tests {
         let _ = Registry::default().job(Probe).job(Probe);
     }
 
-    struct Count(std::sync::atomic::AtomicUsize, usize);
+    /// Counts its runs; finds work in the first `.1` of them.
+    struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>, usize, &'static str);
 
     #[async_trait]
     impl Sweeper for Count {
         fn name(&self) -> &'static str {
-            "count"
+            self.2
         }
         fn interval(&self) -> Duration {
             Duration::from_secs(3600)
@@ -294,15 +301,37 @@ mod tests {
         let db = cxloop_store::testing::TempDatabase::sqlite();
         let store = cxloop_store::open(&db.url).await.unwrap();
         let ctx = JobContext { store };
-        let r = Registry::default().sweeper(Count(Default::default(), 3));
+        let r = Registry::default().sweeper(Count(Default::default(), 3, "count"));
         let mut due = vec![Instant::now()];
-        let mut rounds = 0;
-        while sweep(&r, &ctx, &mut due).await {
+        let (mut rounds, mut turn) = (0, 0);
+        while sweep(&r, &ctx, &mut due, &mut turn).await {
             rounds += 1;
             assert!(rounds < 10, "it stops when there is nothing to do");
         }
         assert_eq!(rounds, 3, "three rounds found work");
         assert!(due[0] > Instant::now() + Duration::from_secs(3000), "then it rests for its interval");
-        assert!(!sweep(&r, &ctx, &mut due).await, "and is not run again before that");
+        assert!(!sweep(&r, &ctx, &mut due, &mut turn).await, "and is not run again before that");
+    }
+
+    /// Sweepers that always find work take turns: the first (comments to
+    /// analyse after a large import) does not starve the second (segments).
+    #[tokio::test]
+    async fn busy_sweepers_take_turns() {
+        let db = cxloop_store::testing::TempDatabase::sqlite();
+        let store = cxloop_store::open(&db.url).await.unwrap();
+        let ctx = JobContext { store };
+        let (first, second) = (std::sync::Arc::default(), std::sync::Arc::default());
+        let r = Registry::default().sweeper(Count(std::sync::Arc::clone(&first), 1000, "first")).sweeper(Count(
+            std::sync::Arc::clone(&second),
+            1000,
+            "second",
+        ));
+        let mut due = vec![Instant::now(); 2];
+        let mut turn = 0;
+        for _ in 0..10 {
+            assert!(sweep(&r, &ctx, &mut due, &mut turn).await);
+        }
+        let runs = |c: &std::sync::Arc<std::sync::atomic::AtomicUsize>| c.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!((runs(&first), runs(&second)), (5, 5), "each ran every other round");
     }
 }

@@ -201,8 +201,7 @@ async fn the_invitations_page_sends_to_a_list_and_shows_statuses() {
         let page = app.page(&path, &cookie).await;
         // The counts and the list are two reads: the page may catch the second
         // invitation between them, so wait until both agree.
-        if page.matches("<span class=\"badge\">sent</span>").count() == 2
-            && page.contains("0 answered of 2 delivered")
+        if page.matches("<span class=\"badge\">sent</span>").count() == 2 && page.contains("0 answered of 2 delivered")
         {
             // The provider reports a bounce later.
             let r = app

@@ -48,6 +48,11 @@ pub trait SegmentStore: Send + Sync {
         question_key: &str,
         range: cxloop_core::period::DateRange,
     ) -> Result<Option<Vec<cxloop_core::metrics::DayCount>>>;
+    /// Per theme, how many of a saved segment's members' responses mention it
+    /// under a taxonomy version (what `theme_counts_of` answers for the
+    /// members), from its rollup: exact, as `segment_members`; `None` as there.
+    /// Themes nobody mentions are left out; sorted by theme key.
+    async fn segment_theme_counts(&self, id: SegmentId, version: u32) -> Result<Option<Vec<(String, u64)>>>;
 }
 
 /// Customers waiting for membership upkeep beyond which reads of members give

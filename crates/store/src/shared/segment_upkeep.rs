@@ -12,14 +12,20 @@
 // - `segment_daily` holds, per survey, question, day and score, the scores
 //   of the counted responses of those members. A response is uncounted
 //   (`segment_uncounted`) from its write until the upkeep adds it to its
-//   customer's segments, and its customer is pending meanwhile.
+//   customer's segments, and its customer is pending meanwhile;
+// - `segment_themes` holds, per taxonomy version and theme, how many of those
+//   members' responses mention the theme, of the tallied (response, version,
+//   theme) pairs. A pair is untallied (`segment_untallied`) from its first
+//   tag until the upkeep adds it to its customer's segments, and its customer
+//   is pending meanwhile (the `segment_themes` module).
 // So at any moment: members = stored members − pending + pending that match
-// now, and a segment's scores = its rollup − the counted scores of its
-// pending stored members + all the scores of the pending customers that
-// match now. A segment being built holds all this for customers up to
+// now, and a segment's scores (or theme counts) = its rollup − the counted
+// scores (tallied pairs) of its pending stored members + all the scores
+// (pairs) of the pending customers that match now. A segment being built holds all this for customers up to
 // `built_to`. Upkeep serialises on the segments' rows (`FOR UPDATE` on
 // PostgreSQL; the one writer on SQLite), so steps never interleave.
 
+use super::segment_themes::{add_themes, claim_untallied, tallied_pairs};
 use super::{Conn, Db};
 use crate::codec::{Id, count};
 use crate::{CustomerFacts, PENDING_LIMIT, Result};
@@ -117,9 +123,11 @@ pub(super) async fn insert_members(conn: &mut Conn, rows: &[(String, String)]) -
     Ok(())
 }
 
-/// A customer's scores grouped for the rollup: (customer, survey, question,
-/// day, score) → how many.
-pub(super) type ScoreKey = (String, String, String, String, i64);
+/// A score as the rollup groups it: (survey, question, day, score).
+pub(super) type Score = (String, String, String, i64);
+
+/// Counts per customer (or, once contributed, per segment) and rollup key.
+pub(super) type Tally<K> = HashMap<(String, K), i64>;
 
 pub(super) fn in_list(qb: &mut QueryBuilder<Db>, ids: &[String]) {
     qb.push("(");
@@ -130,18 +138,11 @@ pub(super) fn in_list(qb: &mut QueryBuilder<Db>, ids: &[String]) {
     qb.push(")");
 }
 
-pub(super) async fn group_scores(
-    qb: &mut QueryBuilder<Db>,
-    conn: &mut Conn,
-    out: &mut HashMap<ScoreKey, i64>,
-) -> Result<()> {
+pub(super) async fn group_scores(qb: &mut QueryBuilder<Db>, conn: &mut Conn, out: &mut Tally<Score>) -> Result<()> {
     for r in qb.build().fetch_all(&mut *conn).await? {
         let key = (
             r.try_get("customer_id")?,
-            r.try_get("survey_id")?,
-            r.try_get("question_key")?,
-            r.try_get("day")?,
-            r.try_get("score")?,
+            (r.try_get("survey_id")?, r.try_get("question_key")?, r.try_get("day")?, r.try_get("score")?),
         );
         *out.entry(key).or_default() += r.try_get::<i64, _>("n")?;
     }
@@ -155,7 +156,7 @@ pub(super) const BY_SCORE: &str =
     " GROUP BY r.customer_id, s.survey_id, s.question_key, substr(s.submitted_at, 1, 10), s.score";
 
 /// The scores of the customers' counted responses.
-pub(super) async fn counted_scores(conn: &mut Conn, customers: &[String]) -> Result<HashMap<ScoreKey, i64>> {
+pub(super) async fn counted_scores(conn: &mut Conn, customers: &[String]) -> Result<Tally<Score>> {
     let mut out = HashMap::new();
     for chunk in customers.chunks(ROWS) {
         let mut qb = QueryBuilder::<Db>::new(SCORES);
@@ -168,15 +169,12 @@ pub(super) async fn counted_scores(conn: &mut Conn, customers: &[String]) -> Res
 }
 
 /// Adds (or, with negative counts, takes away) scores in segments' rollups.
-pub(super) async fn add_daily(
-    conn: &mut Conn,
-    adds: HashMap<(String, String, String, String, i64), i64>,
-) -> Result<()> {
+pub(super) async fn add_daily(conn: &mut Conn, adds: Tally<Score>) -> Result<()> {
     let adds: Vec<_> = adds.into_iter().filter(|(_, n)| *n != 0).collect();
     for chunk in adds.chunks(ROWS_DAILY) {
         let mut qb =
             QueryBuilder::<Db>::new("INSERT INTO segment_daily (segment_id, survey_id, question_key, day, score, n) ");
-        qb.push_values(chunk, |mut b, ((segment, survey, key, day, score), n)| {
+        qb.push_values(chunk, |mut b, ((segment, (survey, key, day, score)), n)| {
             b.push_bind(segment.clone())
                 .push_bind(survey.clone())
                 .push_bind(key.clone())
@@ -195,17 +193,16 @@ pub(super) async fn add_daily(
 /// Rows per multi-row rollup statement (six parameters each).
 pub(super) const ROWS_DAILY: usize = 400;
 
-/// Adds `sign` × the given customers' scores to each segment they are in.
-pub(super) fn contribute(
-    adds: &mut HashMap<(String, String, String, String, i64), i64>,
-    scores: &HashMap<ScoreKey, i64>,
+/// Adds `sign` × the given customers' counts to each segment they are in.
+pub(super) fn contribute<K: Clone + Eq + std::hash::Hash>(
+    adds: &mut Tally<K>,
+    counts: &Tally<K>,
     segments_of: &HashMap<&str, Vec<&str>>,
     sign: i64,
 ) {
-    for ((customer, survey, key, day, score), n) in scores {
+    for ((customer, key), n) in counts {
         for segment in segments_of.get(customer.as_str()).into_iter().flatten() {
-            *adds.entry((segment.to_string(), survey.clone(), key.clone(), day.clone(), *score)).or_default() +=
-                sign * n;
+            *adds.entry((segment.to_string(), key.clone())).or_default() += sign * n;
         }
     }
 }
@@ -248,11 +245,14 @@ pub(super) async fn apply_pending(conn: &mut Conn, segments: &[Upkeep], claimed:
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut adds = HashMap::new();
+    let (mut adds, mut theme_adds) = (HashMap::new(), HashMap::new());
     if !moved.is_empty() {
         let scores = counted_scores(conn, &moved).await?;
         contribute(&mut adds, &scores, &left, -1);
         contribute(&mut adds, &scores, &joined, 1);
+        let pairs = tallied_pairs(conn, &moved).await?;
+        contribute(&mut theme_adds, &pairs, &left, -1);
+        contribute(&mut theme_adds, &pairs, &joined, 1);
     }
     // Their uncounted responses now count, in the segments they are in now.
     let mut now_in: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -274,7 +274,11 @@ pub(super) async fn apply_pending(conn: &mut Conn, segments: &[Upkeep], claimed:
         }
         contribute(&mut adds, &fresh, &now_in, 1);
     }
+    // Their untallied theme pairs too.
+    let pairs = claim_untallied(conn, claimed).await?;
+    contribute(&mut theme_adds, &pairs, &now_in, 1);
     add_daily(conn, adds).await?;
+    add_themes(conn, theme_adds).await?;
     for chunk in claimed.chunks(ROWS) {
         let mut qb = QueryBuilder::<Db>::new("DELETE FROM segment_members WHERE customer_id IN ");
         in_list(&mut qb, chunk);
@@ -302,6 +306,10 @@ pub(super) async fn build_step(conn: &mut Conn, s: &Upkeep, limit: u32) -> Resul
     let mut adds = HashMap::new();
     contribute(&mut adds, &scores, &all_in, 1);
     add_daily(conn, adds).await?;
+    let pairs = tallied_pairs(conn, &members).await?;
+    let mut theme_adds = HashMap::new();
+    contribute(&mut theme_adds, &pairs, &all_in, 1);
+    add_themes(conn, theme_adds).await?;
     let last = facts.last().map(|f| f.customer.id.to_string());
     if facts.len() < limit as usize {
         sqlx::query("UPDATE segments SET members_of = $1, built_to = NULL WHERE id = $2")
@@ -317,6 +325,52 @@ pub(super) async fn build_step(conn: &mut Conn, s: &Upkeep, limit: u32) -> Resul
             .await?;
     }
     Ok(facts.len().max(1) as u64)
+}
+
+/// A built segment and the pending customers as a read sees them, in its
+/// snapshot: who is pending, which of them are stored members of the
+/// segment, and which match it now.
+pub(super) struct PendingView {
+    pub segment: Upkeep,
+    pub ids: Vec<String>,
+    pub stored: std::collections::HashSet<String>,
+    pub now: std::collections::HashSet<String>,
+}
+
+/// Starts a read of a segment's rollups (the caller's transaction takes its
+/// snapshot here): `None` when the segment is not built or more than
+/// [`PENDING_LIMIT`] customers wait, as for `exact_members`.
+pub(super) async fn pending_view(conn: &mut Conn, segment_id: &str) -> Result<Option<PendingView>> {
+    if !super::SNAPSHOT.is_empty() {
+        sqlx::query(super::SNAPSHOT).execute(&mut *conn).await?;
+    }
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM segment_pending").fetch_one(&mut *conn).await?;
+    let Some(segment) = upkeep_rows(conn, false).await?.into_iter().find(|s| s.id == segment_id && s.built) else {
+        return Ok(None);
+    };
+    if count(pending)? > PENDING_LIMIT {
+        return Ok(None);
+    }
+    let ids: Vec<String> = sqlx::query_scalar("SELECT customer_id FROM segment_pending").fetch_all(&mut *conn).await?;
+    let mut view = PendingView { segment, ids, stored: Default::default(), now: Default::default() };
+    if !view.ids.is_empty() {
+        view.stored = sqlx::query_scalar(
+            "SELECT m.customer_id FROM segment_members m JOIN segment_pending p ON p.customer_id = m.customer_id
+             WHERE m.segment_id = $1",
+        )
+        .bind(segment_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        view.now = facts_of(conn, &view.ids)
+            .await?
+            .iter()
+            .filter(|f| view.segment.matches(f))
+            .map(|f| f.customer.id.to_string())
+            .collect();
+    }
+    Ok(Some(view))
 }
 
 /// The exact members of built segments, in one snapshot: stored members not

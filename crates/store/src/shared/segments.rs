@@ -5,10 +5,10 @@
 // Saved segments, on either backend; their members and score rollups are
 // kept by `segment_upkeep` (the invariant is written at its top).
 
-use super::segment_upkeep::{ROWS, apply_pending, build_step, exact_members, facts_of, in_list, upkeep_rows};
+use super::segment_upkeep::{ROWS, apply_pending, build_step, exact_members, in_list, pending_view, upkeep_rows};
 use super::{Backend, Db, unique};
 use crate::codec::{Id, Ts, count, narrow};
-use crate::{PENDING_LIMIT, Result, Segment, SegmentStore, StoreError};
+use crate::{Result, Segment, SegmentStore, StoreError};
 use async_trait::async_trait;
 use cxloop_core::ids::{CustomerId, SegmentId};
 use cxloop_core::metrics::DayCount;
@@ -77,6 +77,7 @@ impl SegmentStore for Backend {
             // Other members now: built again by the upkeep, from the first customer.
             sqlx::query("DELETE FROM segment_members WHERE segment_id = $1").bind(Id(id)).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM segment_daily WHERE segment_id = $1").bind(Id(id)).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM segment_themes WHERE segment_id = $1").bind(Id(id)).execute(&mut *tx).await?;
             sqlx::query("UPDATE segments SET members_of = NULL, built_to = NULL WHERE id = $1")
                 .bind(Id(id))
                 .execute(&mut *tx)
@@ -156,17 +157,8 @@ impl SegmentStore for Backend {
         range: DateRange,
     ) -> Result<Option<Vec<DayCount>>> {
         let mut tx = self.read.begin().await?;
-        if !super::SNAPSHOT.is_empty() {
-            sqlx::query(super::SNAPSHOT).execute(&mut *tx).await?;
-        }
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM segment_pending").fetch_one(&mut *tx).await?;
         let key = id.to_string();
-        let Some(seg) = upkeep_rows(&mut tx, false).await?.into_iter().find(|s| s.id == key && s.built) else {
-            return Ok(None);
-        };
-        if count(pending)? > PENDING_LIMIT {
-            return Ok(None);
-        }
+        let Some(view) = pending_view(&mut tx, &key).await? else { return Ok(None) };
         let (from, to) = (cxloop_core::period::fmt_date(range.from), cxloop_core::period::fmt_date(range.to));
         let mut days: HashMap<(String, i64), i64> = HashMap::new();
         let rows = sqlx::query(
@@ -184,48 +176,29 @@ impl SegmentStore for Backend {
             *days.entry((r.try_get("day")?, r.try_get("score")?)).or_default() += r.try_get::<i64, _>("n")?;
         }
         // The pending customers: their stored part out, their part now in.
-        let pending_ids: Vec<String> =
-            sqlx::query_scalar("SELECT customer_id FROM segment_pending").fetch_all(&mut *tx).await?;
-        if !pending_ids.is_empty() {
-            let stored: std::collections::HashSet<String> = sqlx::query_scalar(
-                "SELECT m.customer_id FROM segment_members m JOIN segment_pending p ON p.customer_id = m.customer_id
-                 WHERE m.segment_id = $1",
-            )
-            .bind(&key)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-            let now: std::collections::HashSet<String> = facts_of(&mut tx, &pending_ids)
-                .await?
-                .iter()
-                .filter(|f| seg.matches(f))
-                .map(|f| f.customer.id.to_string())
-                .collect();
-            for chunk in pending_ids.chunks(ROWS) {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score,
-                       CAST(CASE WHEN EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.customer_id = r.customer_id AND u.response_id = r.id) THEN 0 ELSE 1 END AS BIGINT) AS counted,
-                       COUNT(*) AS n
-                     FROM responses r CROSS JOIN answer_scores s WHERE s.response_id = r.id AND s.survey_id = ",
-                );
-                qb.push_bind(Id(survey_id)).push(" AND s.question_key = ").push_bind(question_key.to_string());
-                qb.push(" AND s.submitted_at >= ").push_bind(Ts(range.from.midnight().assume_utc()));
-                qb.push(" AND s.submitted_at < ").push_bind(Ts(cxloop_core::period::end_of(range.to)));
-                qb.push(" AND r.customer_id IN ");
-                in_list(&mut qb, chunk);
-                qb.push(" GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score, counted");
-                for r in qb.build().fetch_all(&mut *tx).await? {
-                    let customer: String = r.try_get("customer_id")?;
-                    let (day, score, n): (String, i64, i64) = (r.try_get("day")?, r.try_get("score")?, r.try_get("n")?);
-                    let counted = r.try_get::<i64, _>("counted")? == 1;
-                    let e = days.entry((day, score)).or_default();
-                    if counted && stored.contains(&customer) {
-                        *e -= n;
-                    }
-                    if now.contains(&customer) {
-                        *e += n;
-                    }
+        for chunk in view.ids.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT r.customer_id, substr(s.submitted_at, 1, 10) AS day, s.score,
+                   CAST(CASE WHEN EXISTS (SELECT 1 FROM segment_uncounted u WHERE u.customer_id = r.customer_id AND u.response_id = r.id) THEN 0 ELSE 1 END AS BIGINT) AS counted,
+                   COUNT(*) AS n
+                 FROM responses r CROSS JOIN answer_scores s WHERE s.response_id = r.id AND s.survey_id = ",
+            );
+            qb.push_bind(Id(survey_id)).push(" AND s.question_key = ").push_bind(question_key.to_string());
+            qb.push(" AND s.submitted_at >= ").push_bind(Ts(range.from.midnight().assume_utc()));
+            qb.push(" AND s.submitted_at < ").push_bind(Ts(cxloop_core::period::end_of(range.to)));
+            qb.push(" AND r.customer_id IN ");
+            in_list(&mut qb, chunk);
+            qb.push(" GROUP BY r.customer_id, substr(s.submitted_at, 1, 10), s.score, counted");
+            for r in qb.build().fetch_all(&mut *tx).await? {
+                let customer: String = r.try_get("customer_id")?;
+                let (day, score, n): (String, i64, i64) = (r.try_get("day")?, r.try_get("score")?, r.try_get("n")?);
+                let counted = r.try_get::<i64, _>("counted")? == 1;
+                let e = days.entry((day, score)).or_default();
+                if counted && view.stored.contains(&customer) {
+                    *e -= n;
+                }
+                if view.now.contains(&customer) {
+                    *e += n;
                 }
             }
         }
@@ -241,6 +214,16 @@ impl SegmentStore for Backend {
             }
         }
         out.sort_by_key(|d| (d.day, d.score));
+        Ok(Some(out))
+    }
+
+    async fn segment_theme_counts(&self, id: SegmentId, version: u32) -> Result<Option<Vec<(String, u64)>>> {
+        let mut tx = self.read.begin().await?;
+        let Some(view) = pending_view(&mut tx, &id.to_string()).await? else { return Ok(None) };
+        let themes = super::segment_themes::theme_counts(&mut tx, &view, i64::from(version)).await?;
+        tx.commit().await?;
+        let mut out = themes.into_iter().map(|(t, n)| Ok((t, count(n)?))).collect::<Result<Vec<_>>>()?;
+        out.sort();
         Ok(Some(out))
     }
 }

@@ -111,6 +111,7 @@ async fn add_theme_daily(conn: &mut Conn, adds: HashMap<DailyKey, DailyAdd>) -> 
 pub(super) struct TagFact {
     pub version: i64,
     pub response: String,
+    pub customer: Option<String>,
     pub key: String,
     pub theme: String,
     pub survey: String,
@@ -129,7 +130,7 @@ async fn tags_of(
     let mut out = Vec::new();
     for chunk in responses.chunks(500) {
         let mut qb = QueryBuilder::<Db>::new(
-            "SELECT tt.taxonomy_version, tt.response_id, tt.question_key, tt.theme, tt.survey_id, tt.submitted_at,
+            "SELECT tt.taxonomy_version, tt.response_id, r.customer_id, tt.question_key, tt.theme, tt.survey_id, tt.submitted_at,
                     substr(tt.submitted_at, 1, 10) AS day, COALESCE(r.headline_score, -1) AS score, ta.sentiment
              FROM text_themes tt JOIN responses r ON r.id = tt.response_id
              LEFT JOIN text_analysis ta ON ta.response_id = tt.response_id AND ta.question_key = tt.question_key
@@ -147,6 +148,7 @@ async fn tags_of(
             out.push(TagFact {
                 version: r.try_get("taxonomy_version")?,
                 response: r.try_get("response_id")?,
+                customer: r.try_get("customer_id")?,
                 key: r.try_get("question_key")?,
                 theme: r.try_get("theme")?,
                 survey: r.try_get("survey_id")?,
@@ -163,7 +165,8 @@ async fn tags_of(
 /// Writes theme tags under `version`, 500 a statement; a tag already there
 /// is left as it is. The new tags go into `theme_daily` in the same
 /// transaction (their sentiments, of analysed texts, and each response the
-/// first time one of its texts is tagged with a theme) and, when analysed,
+/// first time one of its texts is tagged with a theme, which is also then
+/// untallied for the segments' theme counts) and, when analysed,
 /// are candidates for `theme_examples`.
 async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<()> {
     let responses: Vec<_> = tags.iter().map(|t| t.0).collect();
@@ -206,6 +209,7 @@ async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<
     }
     let mut adds: HashMap<DailyKey, DailyAdd> = HashMap::new();
     let mut counted: HashSet<(&str, &str)> = HashSet::new();
+    let mut first = Vec::new();
     for t in all.iter().filter(|t| is_new(t)) {
         let a = adds.entry((t.version, t.survey.clone(), t.theme.clone(), t.day.clone(), t.score)).or_default();
         if let Some(s) = t.sentiment {
@@ -216,9 +220,13 @@ async fn insert_tags(conn: &mut Conn, version: u32, tags: &[Tag<'_>]) -> Result<
         // First tagged with this theme: every tag of the pair is new.
         if per_pair.get(&pair).is_some_and(|(all, new)| all == new) && counted.insert(pair) {
             a.responses += 1;
+            if let Some(customer) = &t.customer {
+                first.push((customer.clone(), t.response.clone(), t.version, t.theme.clone()));
+            }
         }
     }
     add_theme_daily(conn, adds).await?;
+    super::segment_themes::untallied(conn, &first).await?;
     let candidates: Vec<&TagFact> = all.iter().filter(|t| t.sentiment.is_some() && is_new(t)).collect();
     super::theme_reports::keep_examples(conn, &candidates).await
 }

@@ -52,6 +52,8 @@ mod migrate;
 mod personas;
 #[path = "../shared/responses.rs"]
 mod responses;
+#[path = "../shared/segment_themes.rs"]
+mod segment_themes;
 #[path = "../shared/segment_upkeep.rs"]
 mod segment_upkeep;
 #[path = "../shared/segments.rs"]

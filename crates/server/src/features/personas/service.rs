@@ -97,8 +97,14 @@ pub async fn cards(state: &AppState) -> Result<Vec<PersonaCard>, AppError> {
                         });
                     }
                 }
-                let members: Vec<_> = members.ids.into_iter().collect();
-                let theme_counts = state.store.theme_counts_of(version.version, &members).await?;
+                // The segment's kept theme counts; its members' tags while they are not kept.
+                let theme_counts = match state.store.segment_theme_counts(seg.id, version.version).await? {
+                    Some(counts) => counts,
+                    None => {
+                        let members: Vec<_> = members.ids.into_iter().collect();
+                        state.store.theme_counts_of(version.version, &members).await?
+                    }
+                };
                 let mut list: Vec<(&str, u64)> = theme_counts
                     .iter()
                     .filter(|(theme, _)| tax.themes.iter().any(|t| &t.key == theme && t.parent.is_some()))
