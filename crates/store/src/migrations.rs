@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(15, "segment_daily", "../migrations/0015_segment_daily.sql"),
     portable!(16, "theme_examples", "../migrations/0016_theme_examples.sql"),
     portable!(17, "segment_themes", "../migrations/0017_segment_themes.sql"),
+    portable!(18, "channel_daily", "../migrations/0018_channel_daily.sql"),
 ];
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ pub const ORDER: &[&str] = &[
     "answer_scores",
     "answer_texts",
     "score_daily",
+    "channel_daily",
     "idempotency",
     "taxonomy_versions",
     "text_analysis",

@@ -1687,3 +1687,87 @@ async fn theme_rollup_equals_the_raw_tags_on_sqlite() {
 async fn theme_rollup_equals_the_raw_tags_on_postgres() {
     theme_rollup_equals_the_raw_tags(Backend::Postgres).await;
 }
+
+/// The channel breakdown and the wows & woes baseline (headline score counts
+/// per channel, kept in `channel_daily` on ingest, migration 0018) equal the
+/// responses counted one by one: over all time, a window of whole days (the
+/// rollup) and a window that is not (the responses), with responses without
+/// a headline answer, written in several batches; and the migration's
+/// backfill, run again from an empty rollup, gives the same.
+async fn headline_counts_per_channel_follow_the_responses(backend: Backend) {
+    use std::collections::BTreeMap;
+    let Some(db) = TempDatabase::new(backend).await else { return };
+    let store = open(&db.url).await.unwrap();
+    let s = survey("channels");
+    store.create_survey(&s).await.unwrap();
+    let other = survey("elsewhere");
+    store.create_survey(&other).await.unwrap();
+    let mut rng = Lcg(5);
+    let start = datetime!(2026-05-01 0:00 UTC);
+    let channels = ["link", "email", "widget"];
+    let mut written = Vec::new();
+    for _ in 0..4 {
+        let mut batch = Vec::new();
+        for _ in 0..120 {
+            let at = start + time::Duration::minutes(rng.below(60 * 24 * 30) as i64);
+            let target = if rng.below(5) == 0 { &other } else { &s };
+            let mut r = response(target, rng.below(11) as i32, at, None, None);
+            if rng.below(4) == 0 {
+                r.answers.remove("nps");
+            }
+            r.channel = channels[rng.below(3) as usize].to_string();
+            batch.push(r);
+        }
+        store.insert_responses(&batch).await.unwrap();
+        written.extend(batch);
+    }
+    let windows = [
+        TimeWindow::default(),
+        TimeWindow { from: Some(start + time::Duration::days(3)), to: Some(start + time::Duration::days(17)) },
+        TimeWindow {
+            from: Some(start + time::Duration::hours(30)),
+            to: Some(start + time::Duration::days(12) + time::Duration::minutes(7)),
+        },
+    ];
+    let check = async |store: &Arc<dyn Store>| {
+        for w in &windows {
+            let mut want: BTreeMap<(String, Option<i32>), u64> = BTreeMap::new();
+            for r in written.iter().filter(|r| r.survey.id == s.id) {
+                if w.from.is_none_or(|f| r.submitted_at >= f) && w.to.is_none_or(|t| r.submitted_at < t) {
+                    let score = match r.answers.get("nps") {
+                        Some(AnswerValue::Score(v)) => Some(*v),
+                        _ => None,
+                    };
+                    *want.entry((r.channel.clone(), score)).or_default() += 1;
+                }
+            }
+            assert!(want.keys().any(|k| k.1.is_none()), "some responses have no headline answer");
+            let got = store.headline_counts_by_channel(s.id, w).await.unwrap();
+            let want_list: Vec<_> = want.iter().map(|((c, sc), n)| (c.clone(), *sc, *n)).collect();
+            assert_eq!(got, want_list, "{w:?}");
+            let mut totals: BTreeMap<Option<i32>, u64> = BTreeMap::new();
+            for ((_, sc), n) in &want {
+                *totals.entry(*sc).or_default() += n;
+            }
+            assert_eq!(store.headline_counts(s.id, w).await.unwrap(), totals.into_iter().collect::<Vec<_>>(), "{w:?}");
+        }
+    };
+    check(&store).await;
+    // The migration's backfill, from an empty rollup, gives the same.
+    let migration = include_str!("../migrations/0018_channel_daily.sql");
+    let backfill = &migration[migration.find("INSERT").unwrap()..];
+    raw(backend, &db, "DELETE FROM channel_daily").await.unwrap();
+    assert!(store.headline_counts(s.id, &windows[0]).await.unwrap().is_empty());
+    raw(backend, &db, backfill).await.unwrap();
+    check(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn headline_counts_per_channel_follow_the_responses_on_sqlite() {
+    headline_counts_per_channel_follow_the_responses(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn headline_counts_per_channel_follow_the_responses_on_postgres() {
+    headline_counts_per_channel_follow_the_responses(Backend::Postgres).await;
+}

@@ -152,6 +152,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
     let mut scores: Vec<AnswerRow<i32>> = Vec::new();
     let mut texts: Vec<AnswerRow<String>> = Vec::new();
     let mut daily: HashMap<(String, String, String, i32), i64> = HashMap::new();
+    let mut channels: HashMap<(String, String, String, i32), i64> = HashMap::new();
     let mut counters: HashMap<String, (i64, String)> = HashMap::new();
     for r in rs {
         let customer_id = match &r.customer {
@@ -179,6 +180,8 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 AnswerValue::Choice(_) | AnswerValue::Choices(_) => {}
             }
         }
+        let headline = r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score);
+        *channels.entry((survey_id.clone(), r.channel.clone(), day.clone(), headline.unwrap_or(-1))).or_default() += 1;
         let c = counters.entry(survey_id.clone()).or_insert((0, String::new()));
         c.0 += 1;
         if at > c.1 {
@@ -198,7 +201,7 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
                 .and_then(|c| c.get("source_id"))
                 .and_then(|v| v.as_str())
                 .map(str::to_string),
-            headline: r.survey.headline_question().and_then(|q| r.answers.get(&q.key)).and_then(AnswerValue::score),
+            headline,
             headline_type: r.survey.headline_question().map(|q| q.kind.as_str()),
             answers: serde_json::to_string(&r.answers)?,
         });
@@ -274,6 +277,19 @@ pub(super) async fn insert_batch(conn: &mut Conn, rs: &[&NewResponse]) -> Result
             b.push_bind(survey.clone()).push_bind(key.clone()).push_bind(day.clone()).push_bind(*score).push_bind(*n);
         });
         qb.push(" ON CONFLICT (survey_id, question_key, day, score) DO UPDATE SET n = score_daily.n + excluded.n");
+        qb.build().execute(&mut *conn).await?;
+    }
+    let channels: Vec<_> = channels.into_iter().collect();
+    for chunk in channels.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<Db>::new("INSERT INTO channel_daily (survey_id, channel, day, score, n) ");
+        qb.push_values(chunk, |mut b, ((survey, channel, day, score), n)| {
+            b.push_bind(survey.clone())
+                .push_bind(channel.clone())
+                .push_bind(day.clone())
+                .push_bind(*score)
+                .push_bind(*n);
+        });
+        qb.push(" ON CONFLICT (survey_id, channel, day, score) DO UPDATE SET n = channel_daily.n + excluded.n");
         qb.build().execute(&mut *conn).await?;
     }
     for (survey_id, (n, last)) in counters {

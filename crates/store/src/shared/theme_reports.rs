@@ -194,19 +194,16 @@ impl ThemeReportStore for Backend {
     }
 
     async fn headline_counts(&self, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<(Option<i32>, u64)>> {
-        let mut qb = QueryBuilder::<Db>::new("SELECT headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
-        qb.push_bind(Id(survey_id));
-        window(&mut qb, "submitted_at", w);
-        qb.push(" GROUP BY headline_score");
-        let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
-                    count(r.try_get::<i64, _>("n")?)?,
-                ))
+        Ok(self
+            .headline_counts_by_channel(survey_id, w)
+            .await?
+            .into_iter()
+            .fold(std::collections::BTreeMap::new(), |mut m, (_, score, n)| {
+                *m.entry(score).or_default() += n;
+                m
             })
-            .collect()
+            .into_iter()
+            .collect())
     }
 
     async fn theme_volumes(&self, version: u32, survey_id: SurveyId, w: &TimeWindow) -> Result<Vec<ThemeVolume>> {
@@ -366,21 +363,33 @@ impl ThemeReportStore for Backend {
         survey_id: SurveyId,
         w: &TimeWindow,
     ) -> Result<Vec<(String, Option<i32>, u64)>> {
-        let mut qb =
-            QueryBuilder::<Db>::new("SELECT channel, headline_score, COUNT(*) AS n FROM responses WHERE survey_id = ");
-        qb.push_bind(Id(survey_id));
-        window(&mut qb, "submitted_at", w);
-        qb.push(" GROUP BY channel, headline_score");
+        // Whole days from the rollup kept on ingest; any other window from the responses.
+        let mut qb = if whole_days(w) {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT channel, score, CAST(SUM(n) AS BIGINT) AS n FROM channel_daily WHERE survey_id = ",
+            );
+            qb.push_bind(Id(survey_id));
+            days(&mut qb, w);
+            qb
+        } else {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT channel, COALESCE(headline_score, -1) AS score, COUNT(*) AS n FROM responses WHERE survey_id = ",
+            );
+            qb.push_bind(Id(survey_id));
+            window(&mut qb, "submitted_at", w);
+            qb
+        };
+        qb.push(" GROUP BY channel, score");
         let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("channel")?,
-                    r.try_get::<Option<i64>, _>("headline_score")?.map(narrow).transpose()?,
-                    count(r.try_get::<i64, _>("n")?)?,
-                ))
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (score, n): (i64, i64) = (r.try_get("score")?, r.try_get("n")?);
+            if n > 0 {
+                out.push((r.try_get("channel")?, (score >= 0).then(|| narrow(score)).transpose()?, count(n)?));
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     async fn uncovered_texts(
