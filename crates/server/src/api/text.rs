@@ -98,6 +98,12 @@ pub struct EmergingAnswer {
     pub taxonomy_version: u32,
     pub range: RangeOut,
     pub previous: RangeOut,
+    /// Uncovered comments the counts are of, in the range and the one before.
+    pub comments_counted: u64,
+    pub previous_comments_counted: u64,
+    /// True when a period had more than 20,000 uncovered comments: only its
+    /// newest 20,000 were counted.
+    pub capped: bool,
     pub phrases: Vec<crate::kernel::themes_report::Emerging>,
 }
 
@@ -153,12 +159,15 @@ pub async fn get_emerging(
 ) -> Result<Json<EmergingAnswer>, AppError> {
     let survey = load_survey(state.store.as_ref(), &id).await?;
     let (range, _) = q.resolve()?;
-    let (version, phrases) = crate::kernel::themes_report::emerging(&state, &survey, range, 20).await?;
+    let e = crate::kernel::themes_report::emerging(&state, &survey, range, 20).await?;
     Ok(Json(EmergingAnswer {
-        taxonomy_version: version,
+        taxonomy_version: e.version,
         range: RangeOut::from(range),
         previous: RangeOut::from(range.previous()),
-        phrases,
+        comments_counted: e.counted,
+        previous_comments_counted: e.previous_counted,
+        capped: e.capped,
+        phrases: e.phrases,
     }))
 }
 

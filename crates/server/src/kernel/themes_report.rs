@@ -378,6 +378,23 @@ fn phrases(text: &str) -> std::collections::BTreeSet<String> {
     out
 }
 
+/// How many uncovered comments of a period emerging phrases count at most
+/// (the newest): a period with more is said to be capped.
+pub const EMERGING_SAMPLE: u32 = 20_000;
+
+/// Emerging phrases of a period, and what they were counted in.
+#[derive(Debug, Clone)]
+pub struct EmergingPhrases {
+    pub version: u32,
+    /// Uncovered comments counted in the period and in the one before.
+    pub counted: u64,
+    pub previous_counted: u64,
+    /// A period had more than [`EMERGING_SAMPLE`] uncovered comments: only
+    /// its newest were counted, so counts are of those, not of the period.
+    pub capped: bool,
+    pub phrases: Vec<Emerging>,
+}
+
 /// Phrases in comments that no theme of the current taxonomy covers, with
 /// counts, growth against the previous period and examples; most frequent first.
 pub async fn emerging(
@@ -385,14 +402,19 @@ pub async fn emerging(
     survey: &Survey,
     range: DateRange,
     limit: usize,
-) -> Result<(u32, Vec<Emerging>), AppError> {
+) -> Result<EmergingPhrases, AppError> {
     let (v, _) = crate::kernel::textwork::current_taxonomy(state.store.as_ref()).await?;
     let win = |r: DateRange| TimeWindow {
         from: Some(r.from.midnight().assume_utc()),
         to: Some(cxloop_core::period::end_of(r.to)),
     };
-    let now = state.store.uncovered_texts(v.version, Some(survey.id), &win(range), 20_000).await?;
-    let before = state.store.uncovered_texts(v.version, Some(survey.id), &win(range.previous()), 20_000).await?;
+    // One more than the sample tells whether a period holds more.
+    let take = EMERGING_SAMPLE + 1;
+    let mut now = state.store.uncovered_texts(v.version, Some(survey.id), &win(range), take).await?;
+    let mut before = state.store.uncovered_texts(v.version, Some(survey.id), &win(range.previous()), take).await?;
+    let capped = now.len() > EMERGING_SAMPLE as usize || before.len() > EMERGING_SAMPLE as usize;
+    now.truncate(EMERGING_SAMPLE as usize);
+    before.truncate(EMERGING_SAMPLE as usize);
     let count = |texts: &[cxloop_store::TextRow]| {
         let mut m: HashMap<String, u64> = HashMap::new();
         for t in texts {
@@ -428,7 +450,13 @@ pub async fn emerging(
             examples,
         });
     }
-    Ok((v.version, out))
+    Ok(EmergingPhrases {
+        version: v.version,
+        counted: now.len() as u64,
+        previous_counted: before.len() as u64,
+        capped,
+        phrases: out,
+    })
 }
 
 /// A theme made from an emerging phrase: its words become the rule.

@@ -76,7 +76,8 @@ pub async fn survey_themes(
         crate::kernel::segments::resolve_segment(&state, None, q.segment_id.as_deref().filter(|s| !s.is_empty()))
             .await?;
     let w = wows_and_woes(&state, &survey, range, interval, None, segment.as_ref().map(|(_, m)| &m.ids)).await?;
-    let (_, emerging) = crate::kernel::themes_report::emerging(&state, &survey, range, 12).await?;
+    let found = crate::kernel::themes_report::emerging(&state, &survey, range, 12).await?;
+    let emerging = &found.phrases;
     let body = html! {
         div.actions {
             h1.grow { "Wows & woes: " (survey.title) }
@@ -106,13 +107,17 @@ pub async fn survey_themes(
         }
         section aria-labelledby="emerging" {
             h2 #emerging { "Emerging: what no theme covers yet" }
-            p.muted { "Words and word pairs in comments that no theme of version " (w.taxonomy_version) " covers, with the count in the previous " (range.days()) " days." }
+            p.muted {
+                "Words and word pairs in comments that no theme of version " (w.taxonomy_version) " covers, with the count in the previous " (range.days()) " days ("
+                (found.counted) " and " (found.previous_counted) " uncovered comments)."
+                @if found.capped { " A period had more than " (crate::kernel::themes_report::EMERGING_SAMPLE) " uncovered comments: only its newest " (crate::kernel::themes_report::EMERGING_SAMPLE) " are counted, so compare counts within this table, not with the period's totals." }
+            }
             @if emerging.is_empty() { p.muted { "Nothing uncovered comes up three times or more in this period." } }
             @if !emerging.is_empty() {
                 table {
                     thead { tr { th { "Phrase" } th.num { "Comments" } th.num { "Before" } th { "Examples" } th { "" } } }
                     tbody {
-                        @for e in &emerging {
+                        @for e in emerging {
                             tr {
                                 td { strong { (e.phrase) } }
                                 td.num { (e.count) }

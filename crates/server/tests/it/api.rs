@@ -496,6 +496,8 @@ async fn taxonomy_versions_emerging_phrases_and_the_comment_explorer() {
     let top = &em["phrases"][0];
     assert_eq!((top["phrase"].as_str(), top["count"].as_u64()), (Some("customer portal"), Some(3)), "{em}");
     assert!(top["examples"][0].as_str().unwrap().contains("portal"));
+    // Counted in the three portal comments (the fourth is covered), not capped.
+    assert_eq!((em["comments_counted"].as_u64(), em["capped"].as_bool()), (Some(3), Some(false)), "{em}");
     let (_, v1_report) = app.get_json(&format!("/api/v1/surveys/{id}/themes?version=1")).await;
 
     // Bad taxonomies are refused with the field named; nothing is saved.
