@@ -636,12 +636,44 @@ async fn customers_attributes_events_and_segments(store: Arc<dyn Store>) {
     assert_eq!((one.responses, one.last_nps, one.stage.as_deref()), (2, Some(9), Some("renewed")));
     assert!(matches!(store.customer_fact("nobody").await, Err(StoreError::NotFound)));
 
+    // Value points: a JSON number (integer or not) counts, text or a missing
+    // value does not; customers with neither a value nor an NPS answer are left out.
+    let seats = |id: &str, v: serde_json::Value| CustomerRef {
+        external_id: id.into(),
+        name: None,
+        email: None,
+        attributes: serde_json::json!({"seats": v}).as_object().unwrap().clone(),
+    };
+    store
+        .upsert_customers(&[
+            seats("a", serde_json::json!(12)),
+            seats("b", serde_json::json!(2.5)),
+            seats("c", serde_json::json!("40")),
+        ])
+        .await
+        .unwrap();
+    let mut points: Vec<_> = store
+        .value_points("seats")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, v, s)| (facts_id(&facts, &rest, id), v, s))
+        .collect();
+    points.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(points, vec![("a".to_string(), Some(12.0), Some(9)), ("b".to_string(), Some(2.5), None)]);
+    assert_eq!(store.value_points("plan").await.unwrap().len(), 1, "text is no number: only a, by its answer");
+
     let seg = store.create_segment("Pro", r#"plan = "pro""#, Some("paying more")).await.unwrap();
     assert!(matches!(store.create_segment("Pro", "x = 1", None).await, Err(StoreError::Conflict { what: "name" })));
     let seg = store.update_segment(seg.id, "Pro plans", r#"plan = "pro""#, None).await.unwrap();
     assert_eq!(store.segments().await.unwrap()[0].name, "Pro plans");
     store.delete_segment(seg.id).await.unwrap();
     assert!(matches!(store.segment(seg.id).await, Err(StoreError::NotFound)));
+}
+
+/// A customer's external id, from facts read before.
+fn facts_id(a: &[CustomerFacts], b: &[CustomerFacts], id: cxloop_core::ids::CustomerId) -> String {
+    a.iter().chain(b).find(|f| f.customer.id == id).map(|f| f.customer.external_id.clone()).unwrap()
 }
 
 async fn personas_with_pictures_and_segments(store: Arc<dyn Store>) {

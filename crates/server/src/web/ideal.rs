@@ -90,28 +90,41 @@ pub async fn ideal(
     let defs = state.store.attribute_defs().await?;
     let numeric: Vec<_> = defs.iter().filter(|d| d.kind == AttrType::Number).collect();
     let chosen = q.value.as_deref().and_then(|v| numeric.iter().find(|d| d.key == v)).or(numeric.first()).copied();
-    let (all, _) = matching(&state, None, None, usize::MAX).await?;
-    let value_of = |f: &cxloop_store::CustomerFacts| {
-        chosen.and_then(|d| f.customer.attributes.get(&d.key)).and_then(|v| v.as_f64())
+    // Each customer's value and latest NPS answer: two columns, not every fact.
+    let all = match chosen {
+        Some(d) => state.store.value_points(&d.key).await?,
+        None => Vec::new(),
     };
-    let points: Vec<(f64, i32)> = all.iter().filter_map(|f| Some((value_of(f)?, f.last_nps?))).collect();
+    let points: Vec<(f64, i32)> = all.iter().filter_map(|(_, v, s)| Some(((*v)?, (*s)?))).collect();
     let mut values: Vec<f64> = points.iter().map(|p| p.0).collect();
     values.sort_by(f64::total_cmp);
     let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
     let protect = points.iter().filter(|(v, s)| *v >= median && *s <= 6).count();
     let mut rows = Vec::new();
-    for seg in state.store.segments().await? {
-        let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
-        let members: Vec<&cxloop_store::CustomerFacts> = all.iter().filter(|f| f.matches(&expr)).collect();
-        let vals: Vec<f64> = members.iter().filter_map(|f| value_of(f)).collect();
-        let mut h = Histogram::new();
-        for f in &members {
-            if let Some(s) = f.last_nps {
-                h.add(s, 1);
+    if chosen.is_some() {
+        let by_id: std::collections::HashMap<_, _> = all.iter().map(|(id, v, s)| (*id, (*v, *s))).collect();
+        for seg in state.store.segments().await? {
+            let Ok(expr) = parse_segment(&seg.expression, &defs) else { continue };
+            // Kept members where built; else the expression over every customer.
+            let members: Vec<cxloop_core::ids::CustomerId> = match state.store.segment_members(seg.id).await? {
+                Some(ids) => ids,
+                None => {
+                    matching(&state, Some(&expr), None, usize::MAX).await?.0.iter().map(|f| f.customer.id).collect()
+                }
+            };
+            let (mut sum, mut with_value, mut h) = (0.0, 0usize, Histogram::new());
+            for (v, s) in members.iter().filter_map(|id| by_id.get(id)) {
+                if let Some(v) = v {
+                    sum += v;
+                    with_value += 1;
+                }
+                if let Some(s) = s {
+                    h.add(*s, 1);
+                }
             }
+            let avg = (with_value > 0).then(|| sum / with_value as f64);
+            rows.push((seg.name, members.len(), avg, stats::nps(&h)));
         }
-        let avg = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
-        rows.push((seg.name, members.len(), avg, stats::nps(&h)));
     }
     let label = chosen.map_or("value", |d| d.label.as_str());
     let body = html! {

@@ -46,7 +46,14 @@ pub trait CustomerStore: Send + Sync {
         version: u32,
         customers: &[cxloop_core::ids::CustomerId],
     ) -> Result<Vec<(String, u64)>>;
+    /// Every customer with a number under the attribute `key` or an NPS
+    /// answer: (customer, that number, their latest NPS answer). A value that
+    /// is not a JSON number counts as none. Reads two columns, not the facts.
+    async fn value_points(&self, key: &str) -> Result<Vec<ValuePoint>>;
 }
+
+/// A customer as the ideal-customer chart places it: (id, value, latest NPS answer).
+pub type ValuePoint = (cxloop_core::ids::CustomerId, Option<f64>, Option<i32>);
 
 /// Who answered, as the caller knows them.
 #[derive(Debug, Clone, PartialEq, Serialize)]

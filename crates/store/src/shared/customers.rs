@@ -273,6 +273,28 @@ impl CustomerStore for Backend {
         Ok(texts.len() as u64)
     }
 
+    async fn value_points(&self, key: &str) -> Result<Vec<crate::ValuePoint>> {
+        let (first, second) = super::number_attribute_binds(key);
+        let rows = sqlx::query(super::qs(format!(
+            "SELECT id, value, last_nps FROM (SELECT c.id, {} AS value, c.last_nps FROM customers c) v
+             WHERE value IS NOT NULL OR last_nps IS NOT NULL",
+            super::NUMBER_ATTRIBUTE
+        )))
+        .bind(first)
+        .bind(second)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Id<_>, _>("id")?.0,
+                    r.try_get::<Option<f64>, _>("value")?,
+                    r.try_get::<Option<i64>, _>("last_nps")?.map(narrow).transpose()?,
+                ))
+            })
+            .collect()
+    }
+
     async fn theme_counts_of(
         &self,
         version: u32,

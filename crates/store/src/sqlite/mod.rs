@@ -25,6 +25,16 @@ const FOR_UPDATE: &str = "";
 /// A read transaction in WAL mode already sees one snapshot.
 const SNAPSHOT: &str = "";
 
+/// A customer's number attribute in SQL (`NULL` unless it is a JSON number),
+/// over `customers c`, with the two binds of `number_attribute_binds`.
+const NUMBER_ATTRIBUTE: &str = "CASE WHEN json_type(c.attributes, $1) IN ('integer', 'real') THEN CAST(json_extract(c.attributes, $2) AS REAL) END";
+
+/// The binds of `NUMBER_ATTRIBUTE` for an attribute key: its JSON path, twice.
+fn number_attribute_binds(key: &str) -> (String, String) {
+    let path = format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""));
+    (path.clone(), path)
+}
+
 /// Dynamic SQL built from constants in this crate (never from input).
 fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
