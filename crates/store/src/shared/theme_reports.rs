@@ -78,17 +78,23 @@ pub(super) async fn keep_examples(conn: &mut super::Conn, candidates: &[&super::
     }
     let keys: Vec<ExampleGroup> = groups.keys().cloned().collect();
     let mut existing: HashMap<(ExampleGroup, bool), Vec<Example>> = HashMap::new();
-    for chunk in keys.chunks(200) {
+    for chunk in keys.chunks(100) {
+        // Both sides named: the primary key's whole prefix (side comes before
+        // day), so each group is a few rows found by the index, not every
+        // day of its theme.
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT taxonomy_version, survey_id, theme, side, day, response_id, question_key, sentiment, submitted_at
-             FROM theme_examples WHERE (taxonomy_version, survey_id, theme, day) IN (VALUES ",
+             FROM theme_examples WHERE (taxonomy_version, survey_id, theme, side, day) IN (VALUES ",
         );
         let mut sep = qb.separated(", ");
         for (v, survey, theme, day) in chunk {
-            sep.push("(").push_bind_unseparated(*v).push_unseparated(", ");
-            sep.push_bind_unseparated(survey.clone()).push_unseparated(", ");
-            sep.push_bind_unseparated(theme.clone()).push_unseparated(", ");
-            sep.push_bind_unseparated(day.clone()).push_unseparated(")");
+            for side in ["negative", "positive"] {
+                sep.push("(").push_bind_unseparated(*v).push_unseparated(", ");
+                sep.push_bind_unseparated(survey.clone()).push_unseparated(", ");
+                sep.push_bind_unseparated(theme.clone()).push_unseparated(", ");
+                sep.push_bind_unseparated(side).push_unseparated(", ");
+                sep.push_bind_unseparated(day.clone()).push_unseparated(")");
+            }
         }
         qb.push(")");
         for r in qb.build().fetch_all(&mut *conn).await? {
