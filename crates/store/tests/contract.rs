@@ -52,6 +52,7 @@ contract!(
     lifecycle_events_are_written_in_bulk_by_external_id,
     a_batch_applies_each_customers_details_in_order,
     saved_segments_keep_exact_members,
+    the_store_evaluates_expressions_as_the_facts_do,
 );
 
 fn survey(slug: &str) -> Survey {
@@ -1802,4 +1803,141 @@ async fn headline_counts_per_channel_follow_the_responses_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn headline_counts_per_channel_follow_the_responses_on_postgres() {
     headline_counts_per_channel_follow_the_responses(Backend::Postgres).await;
+}
+
+/// `matching_customers` (the expression over the columns it names) selects
+/// exactly the customers `CustomerFacts::matches` selects over every
+/// customer's full facts: random directories (text in mixed case and
+/// Unicode, numbers as integers, decimals and numeric text, true/false,
+/// null, lists, missing values; customers with and without responses and
+/// lifecycle stages) against random expressions over every kind of field
+/// and operator; and from a cursor.
+async fn the_store_evaluates_expressions_as_the_facts_do(store: Arc<dyn Store>) {
+    use cxloop_core::segment::{Expr, Op, Value};
+    let mut rng = Lcg(2024);
+    let texts = ["pro", "Pro", "PRO", " pro", "starter", "Été", "été", "ÉTÉ", "40", " 40 ", "4e1", "", "  ", "zürich"];
+    let pick_json = |rng: &mut Lcg| -> Option<serde_json::Value> {
+        match rng.below(9) {
+            0 => None,
+            1 => Some(serde_json::Value::Null),
+            2 => Some(serde_json::json!(rng.below(100))),
+            3 => Some(serde_json::json!(rng.below(1000) as f64 / 8.0)),
+            4 => Some(serde_json::json!(rng.below(2) == 0)),
+            5 => Some(serde_json::json!(["pro"])),
+            _ => Some(serde_json::json!(texts[rng.below(texts.len() as u64) as usize])),
+        }
+    };
+    let keys = ["plan", "seats", "city", "vip"];
+    let mut customers = Vec::new();
+    for i in 0..240u64 {
+        let mut attributes = serde_json::Map::new();
+        for k in keys {
+            if let Some(v) = pick_json(&mut rng) {
+                attributes.insert(k.to_string(), v);
+            }
+        }
+        let name = match rng.below(3) {
+            0 => None,
+            _ => Some(texts[rng.below(texts.len() as u64) as usize].to_string()),
+        };
+        customers.push(CustomerRef {
+            external_id: format!("c-{i:03}"),
+            name,
+            email: (rng.below(2) == 0).then(|| format!("c{i}@example.com")),
+            attributes,
+        });
+    }
+    store.upsert_customers(&customers).await.unwrap();
+    let s = survey("evaluate");
+    store.create_survey(&s).await.unwrap();
+    let mut batch = Vec::new();
+    for i in 0..300u64 {
+        let c = format!("c-{:03}", rng.below(240));
+        batch.push(response(
+            &s,
+            rng.below(11) as i32,
+            datetime!(2026-02-01 0:00 UTC) + time::Duration::hours(i as i64),
+            None,
+            Some(&c),
+        ));
+    }
+    store.insert_responses(&batch).await.unwrap();
+    for i in 0..40u64 {
+        let c = store.customer_by_external_id(&format!("c-{:03}", rng.below(240))).await.unwrap();
+        let kind = [Lifecycle::SignedUp, Lifecycle::Renewed, Lifecycle::Churned][rng.below(3) as usize];
+        store
+            .add_customer_event(c.id, kind, datetime!(2026-03-01 0:00 UTC) + time::Duration::hours(i as i64), None)
+            .await
+            .unwrap();
+    }
+    let all = store.customer_facts(None, 10_000).await.unwrap();
+    assert_eq!(all.len(), 240);
+    let fields = [
+        "plan",
+        "seats",
+        "city",
+        "vip",
+        "missing",
+        "name",
+        "email",
+        "external_id",
+        "stage",
+        "responses",
+        "last_nps",
+        "last_csat",
+        "last_response_at",
+        "created_at",
+    ];
+    let value = |rng: &mut Lcg| -> Value {
+        match rng.below(5) {
+            0 => Value::Number(rng.below(12) as f64),
+            1 => Value::Number(rng.below(1000) as f64 / 8.0),
+            2 => Value::Bool(rng.below(2) == 0),
+            3 => Value::Text("2026-02-05".into()),
+            _ => Value::Text(texts[rng.below(texts.len() as u64) as usize].to_string()),
+        }
+    };
+    fn random(rng: &mut Lcg, depth: u32, fields: &[&str], value: &dyn Fn(&mut Lcg) -> Value) -> Expr {
+        let field = fields[rng.below(fields.len() as u64) as usize].to_string();
+        match if depth == 0 { 3 + rng.below(3) } else { rng.below(6) } {
+            0 => Expr::And {
+                left: Box::new(random(rng, depth - 1, fields, value)),
+                right: Box::new(random(rng, depth - 1, fields, value)),
+            },
+            1 => Expr::Or {
+                left: Box::new(random(rng, depth - 1, fields, value)),
+                right: Box::new(random(rng, depth - 1, fields, value)),
+            },
+            2 => Expr::Not { expr: Box::new(random(rng, depth - 1, fields, value)) },
+            3 => Expr::In { field, values: (0..1 + rng.below(3)).map(|_| value(rng)).collect() },
+            4 => Expr::Empty { field, negated: rng.below(2) == 0 },
+            _ => {
+                let op = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Contains][rng.below(7) as usize];
+                Expr::Compare { field, op, value: value(rng) }
+            }
+        }
+    }
+    let mut selective = 0;
+    for round in 0..300 {
+        let expr = random(&mut rng, 2, &fields, &value);
+        let want: Vec<(cxloop_core::ids::CustomerId, String)> =
+            all.iter().filter(|f| f.matches(&expr)).map(|f| (f.customer.id, f.customer.external_id.clone())).collect();
+        if !want.is_empty() && want.len() < all.len() {
+            selective += 1;
+        }
+        assert_eq!(store.matching_customers(&expr, None).await.unwrap(), want, "round {round}: {expr:?}");
+        let after: Vec<_> = want.iter().filter(|(_, e)| e.as_str() > "c-120").cloned().collect();
+        assert_eq!(
+            store.matching_customers(&expr, Some("c-120")).await.unwrap(),
+            after,
+            "round {round}, after: {expr:?}"
+        );
+    }
+    assert!(selective > 100, "most expressions select some customers, not all ({selective})");
+    let ids: Vec<_> = all.iter().rev().take(5).map(|f| f.customer.id).collect();
+    let facts = store.facts_by_ids(&ids).await.unwrap();
+    assert_eq!(
+        facts.iter().map(|f| f.customer.external_id.as_str()).collect::<Vec<_>>(),
+        ["c-235", "c-236", "c-237", "c-238", "c-239"]
+    );
 }

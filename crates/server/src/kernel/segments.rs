@@ -38,27 +38,37 @@ pub async fn matching(
     after: Option<String>,
     limit: usize,
 ) -> Result<(Vec<CustomerFacts>, u64), AppError> {
-    let mut out = Vec::new();
-    let mut cursor = after;
-    let mut matched = 0u64;
-    loop {
-        let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
-        let Some(last) = page.last() else { break };
-        cursor = Some(last.customer.external_id.clone());
-        let full = page.len() == 1000;
-        for f in page {
-            if expr.is_none_or(|e| f.matches(e)) {
-                matched += 1;
-                if out.len() < limit {
-                    out.push(f);
-                }
+    let Some(expr) = expr else {
+        let mut out: Vec<CustomerFacts> = Vec::new();
+        let mut cursor = after;
+        while out.len() < limit {
+            let page = state.store.customer_facts(cursor.as_deref(), 1000).await?;
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.customer.external_id.clone());
+            let full = page.len() == 1000;
+            out.extend(page);
+            if !full {
+                break;
             }
         }
-        if !full || (expr.is_none() && out.len() >= limit) {
-            break;
-        }
-    }
-    Ok((out, matched))
+        let walked = out.len() as u64;
+        out.truncate(limit);
+        return Ok((out, walked));
+    };
+    // The store evaluates the expression over the columns it names; the
+    // page's facts are read for the first `limit` only.
+    let found = state.store.matching_customers(expr, after.as_deref()).await?;
+    let first: Vec<_> = found.iter().take(limit).map(|(id, _)| *id).collect();
+    let facts = if first.is_empty() { Vec::new() } else { state.store.facts_by_ids(&first).await? };
+    Ok((facts, found.len() as u64))
+}
+
+/// Every customer an expression selects: (id, external id), in external id order.
+pub async fn matching_ids(
+    state: &AppState,
+    expr: &Expr,
+) -> Result<Vec<(cxloop_core::ids::CustomerId, String)>, AppError> {
+    Ok(state.store.matching_customers(expr, None).await?)
 }
 
 /// A segment's name, expression and description, checked and trimmed: the
@@ -82,13 +92,13 @@ pub async fn check_segment(
     Ok((name.to_string(), expression.to_string(), description.map(str::to_string)))
 }
 
-/// The customers of a segment given as an expression or a saved segment's id,
-/// with the segment's label (the expression, or the saved segment's name).
-pub async fn segment_facts(
+/// A segment given as an expression or a saved segment's id: its label (the
+/// expression, or the saved segment's name) and its checked expression.
+async fn segment_expr(
     state: &AppState,
     expression: Option<&str>,
     segment_id: Option<&str>,
-) -> Result<Option<(String, Vec<CustomerFacts>)>, AppError> {
+) -> Result<Option<(String, Expr)>, AppError> {
     let (label, expr) =
         match (expression.map(str::trim).filter(|e| !e.is_empty()), segment_id.filter(|s| !s.is_empty())) {
             (Some(e), _) => (e.to_string(), e.to_string()),
@@ -98,9 +108,31 @@ pub async fn segment_facts(
             }
             (None, None) => return Ok(None),
         };
-    let parsed = parse_segment(&expr, &state.store.attribute_defs().await?)?;
-    let (facts, _) = matching(state, Some(&parsed), None, usize::MAX).await?;
-    Ok(Some((label, facts)))
+    Ok(Some((label, parse_segment(&expr, &state.store.attribute_defs().await?)?)))
+}
+
+/// The customers of a segment given as an expression or a saved segment's id,
+/// with the segment's label: their facts (what sending to them needs).
+pub async fn segment_facts(
+    state: &AppState,
+    expression: Option<&str>,
+    segment_id: Option<&str>,
+) -> Result<Option<(String, Vec<CustomerFacts>)>, AppError> {
+    let Some((label, expr)) = segment_expr(state, expression, segment_id).await? else { return Ok(None) };
+    let ids: Vec<_> = matching_ids(state, &expr).await?.into_iter().map(|(id, _)| id).collect();
+    Ok(Some((label, state.store.facts_by_ids(&ids).await?)))
+}
+
+/// The customers of a segment given as an expression or a saved segment's
+/// id, with the segment's label: (id, external id) of each, the expression
+/// evaluated by the store over the columns it names.
+async fn segment_customers(
+    state: &AppState,
+    expression: Option<&str>,
+    segment_id: Option<&str>,
+) -> Result<Option<(String, Vec<(cxloop_core::ids::CustomerId, String)>)>, AppError> {
+    let Some((label, expr)) = segment_expr(state, expression, segment_id).await? else { return Ok(None) };
+    Ok(Some((label, matching_ids(state, &expr).await?)))
 }
 
 /// The customers a report is cut by: their ids, and the saved segment they
@@ -136,9 +168,9 @@ pub async fn resolve_segment(
             return Ok(Some((seg.name, Members { ids: members.into_iter().collect(), saved })));
         }
     }
-    Ok(segment_facts(state, expression, segment_id)
+    Ok(segment_customers(state, expression, segment_id)
         .await?
-        .map(|(label, facts)| (label, Members { ids: facts.into_iter().map(|f| f.customer.id).collect(), saved })))
+        .map(|(label, found)| (label, Members { ids: found.into_iter().map(|(id, _)| id).collect(), saved })))
 }
 
 /// How many customers each saved segment has (`None` for one whose
@@ -183,9 +215,9 @@ pub async fn resolve_segment_external_ids(
     expression: Option<&str>,
     segment_id: Option<&str>,
 ) -> Result<Option<(String, std::collections::HashSet<String>)>, AppError> {
-    Ok(segment_facts(state, expression, segment_id)
+    Ok(segment_customers(state, expression, segment_id)
         .await?
-        .map(|(label, facts)| (label, facts.into_iter().map(|f| f.customer.external_id).collect())))
+        .map(|(label, found)| (label, found.into_iter().map(|(_, external)| external).collect())))
 }
 
 fn segment_id_field(id: &str) -> Result<cxloop_core::ids::SegmentId, AppError> {

@@ -4,7 +4,7 @@
 //! and each saved segment's average value against its NPS with n and a 95%
 //! interval.
 
-use crate::kernel::segments::{matching, parse_segment};
+use crate::kernel::segments::{matching_ids, parse_segment};
 use crate::platform::auth::{Staff, can};
 use crate::platform::error::PageError;
 use crate::platform::query::PageQuery;
@@ -108,9 +108,7 @@ pub async fn ideal(
             // Kept members where built; else the expression over every customer.
             let members: Vec<cxloop_core::ids::CustomerId> = match state.store.segment_members(seg.id).await? {
                 Some(ids) => ids,
-                None => {
-                    matching(&state, Some(&expr), None, usize::MAX).await?.0.iter().map(|f| f.customer.id).collect()
-                }
+                None => matching_ids(&state, &expr).await?.into_iter().map(|(id, _)| id).collect(),
             };
             let (mut sum, mut with_value, mut h) = (0.0, 0usize, Histogram::new());
             for (v, s) in members.iter().filter_map(|id| by_id.get(id)) {

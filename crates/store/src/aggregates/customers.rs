@@ -50,6 +50,17 @@ pub trait CustomerStore: Send + Sync {
     /// answer: (customer, that number, their latest NPS answer). A value that
     /// is not a JSON number counts as none. Reads two columns, not the facts.
     async fn value_points(&self, key: &str) -> Result<Vec<ValuePoint>>;
+    /// The customers a segment expression selects (after the external id
+    /// `after`, when given), in external id order: (id, external id). The
+    /// same answer as `CustomerFacts::matches` over every customer's facts,
+    /// reading only the columns and attributes the expression names.
+    async fn matching_customers(
+        &self,
+        expr: &cxloop_core::segment::Expr,
+        after: Option<&str>,
+    ) -> Result<Vec<(cxloop_core::ids::CustomerId, String)>>;
+    /// The facts of the given customers, in external id order (unknown ids are left out).
+    async fn facts_by_ids(&self, ids: &[cxloop_core::ids::CustomerId]) -> Result<Vec<CustomerFacts>>;
 }
 
 /// A customer as the ideal-customer chart places it: (id, value, latest NPS answer).

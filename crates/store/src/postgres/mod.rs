@@ -34,6 +34,20 @@ fn number_attribute_binds(key: &str) -> (String, String) {
     (key.to_string(), key.to_string())
 }
 
+/// Selects a customer attribute as a segment expression sees it, over
+/// `customers c`: its kind (`s` text, `n` number, `t`/`f` true/false, else
+/// NULL) as `k{i}`, its text as `s{i}` and its number as `n{i}`.
+fn push_attribute(qb: &mut sqlx::QueryBuilder<Db>, key: &str, i: usize) {
+    qb.push(", CASE jsonb_typeof(c.attributes::jsonb -> ").push_bind(key.to_string());
+    qb.push(") WHEN 'string' THEN 's' WHEN 'number' THEN 'n' WHEN 'boolean' THEN CASE WHEN (c.attributes::jsonb -> ")
+        .push_bind(key.to_string());
+    qb.push(")::text = 'true' THEN 't' ELSE 'f' END END AS k").push(i.to_string());
+    qb.push(", c.attributes::jsonb ->> ").push_bind(key.to_string()).push(" AS s").push(i.to_string());
+    qb.push(", CASE WHEN jsonb_typeof(c.attributes::jsonb -> ").push_bind(key.to_string());
+    qb.push(") = 'number' THEN (c.attributes::jsonb ->> ").push_bind(key.to_string());
+    qb.push(")::double precision END AS n").push(i.to_string());
+}
+
 /// Dynamic SQL built from constants in this crate (never from input).
 fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)

@@ -56,6 +56,10 @@ async fn refresh_stage(conn: &mut super::Conn, customer_ids: &[String]) -> Resul
     super::segment_upkeep::mark_pending(conn, customer_ids).await
 }
 
+/// The fields `CustomerFacts::value` reads from columns; any other is an attribute.
+const FACT_FIELDS: &[&str] =
+    &["external_id", "name", "email", "stage", "responses", "last_nps", "last_csat", "last_ces", "last_response_at"];
+
 pub(super) fn decode_facts(r: &super::DbRow) -> Result<CustomerFacts> {
     let score = |k: &str| -> Result<Option<i32>> { r.try_get::<Option<i64>, _>(k)?.map(narrow).transpose() };
     Ok(CustomerFacts {
@@ -271,6 +275,98 @@ impl CustomerStore for Backend {
         super::accounts::audit_in(&mut tx, actor, "customer.erase", &id, &detail).await?;
         tx.commit().await?;
         Ok(texts.len() as u64)
+    }
+
+    async fn matching_customers(
+        &self,
+        expr: &cxloop_core::segment::Expr,
+        after: Option<&str>,
+    ) -> Result<Vec<(cxloop_core::ids::CustomerId, String)>> {
+        const PAGE: i64 = 5000;
+        let attributes: Vec<&str> = expr.fields().into_iter().filter(|f| !FACT_FIELDS.contains(f)).collect();
+        let mut out = Vec::new();
+        let mut cursor = after.map(str::to_string);
+        loop {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT c.id, c.external_id, c.name, c.email, c.stage, c.response_count AS responses,
+                   c.last_response_at, c.last_nps, c.last_csat, c.last_ces",
+            );
+            for (i, key) in attributes.iter().enumerate() {
+                super::push_attribute(&mut qb, key, i);
+            }
+            qb.push(" FROM customers c");
+            if let Some(c) = &cursor {
+                qb.push(" WHERE c.external_id > ").push_bind(c.clone());
+            }
+            qb.push(" ORDER BY c.external_id LIMIT ").push_bind(PAGE);
+            let rows = qb.build().fetch_all(&self.read).await?;
+            for r in &rows {
+                // The facts with only the attributes the expression reads, as
+                // JSON values: the one evaluator then decides.
+                let mut map = serde_json::Map::new();
+                for (i, key) in attributes.iter().enumerate() {
+                    let kind: Option<String> = r.try_get(format!("k{i}").as_str())?;
+                    let value = match kind.as_deref() {
+                        Some("s") => {
+                            r.try_get::<Option<String>, _>(format!("s{i}").as_str())?.map(serde_json::Value::String)
+                        }
+                        Some("n") => r
+                            .try_get::<Option<f64>, _>(format!("n{i}").as_str())?
+                            .and_then(serde_json::Number::from_f64)
+                            .map(serde_json::Value::Number),
+                        Some("t") => Some(serde_json::Value::Bool(true)),
+                        Some("f") => Some(serde_json::Value::Bool(false)),
+                        _ => None,
+                    };
+                    if let Some(v) = value {
+                        map.insert((*key).to_string(), v);
+                    }
+                }
+                let score =
+                    |k: &str| -> Result<Option<i32>> { r.try_get::<Option<i64>, _>(k)?.map(narrow).transpose() };
+                let facts = crate::CustomerFacts {
+                    customer: Customer {
+                        id: r.try_get::<Id<_>, _>("id")?.0,
+                        external_id: r.try_get("external_id")?,
+                        name: r.try_get("name")?,
+                        email: r.try_get("email")?,
+                        attributes: map,
+                    },
+                    stage: r.try_get("stage")?,
+                    responses: count(r.try_get::<i64, _>("responses")?)?,
+                    last_response_at: r.try_get::<Option<Ts>, _>("last_response_at")?.map(|t| t.0),
+                    last_nps: score("last_nps")?,
+                    last_csat: score("last_csat")?,
+                    last_ces: score("last_ces")?,
+                };
+                if facts.matches(expr) {
+                    out.push((facts.customer.id, facts.customer.external_id));
+                }
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == PAGE => cursor = Some(last.try_get("external_id")?),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn facts_by_ids(&self, ids: &[cxloop_core::ids::CustomerId]) -> Result<Vec<crate::CustomerFacts>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut qb = facts_query();
+            qb.push(" AND c.id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(Id(*id));
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(&self.read).await? {
+                out.push(decode_facts(&row)?);
+            }
+        }
+        out.sort_by(|a, b| a.customer.external_id.cmp(&b.customer.external_id));
+        Ok(out)
     }
 
     async fn value_points(&self, key: &str) -> Result<Vec<crate::ValuePoint>> {

@@ -35,6 +35,22 @@ fn number_attribute_binds(key: &str) -> (String, String) {
     (path.clone(), path)
 }
 
+/// Selects a customer attribute as a segment expression sees it, over
+/// `customers c`: its kind (`s` text, `n` number, `t`/`f` true/false, else
+/// NULL) as `k{i}`, its text as `s{i}` and its number as `n{i}`.
+fn push_attribute(qb: &mut sqlx::QueryBuilder<Db>, key: &str, i: usize) {
+    let path = || format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""));
+    qb.push(", CASE json_type(c.attributes, ").push_bind(path());
+    qb.push(") WHEN 'text' THEN 's' WHEN 'integer' THEN 'n' WHEN 'real' THEN 'n' WHEN 'true' THEN 't' WHEN 'false' THEN 'f' END AS k");
+    qb.push(i.to_string());
+    qb.push(", CASE WHEN json_type(c.attributes, ").push_bind(path());
+    qb.push(") = 'text' THEN json_extract(c.attributes, ").push_bind(path());
+    qb.push(") END AS s").push(i.to_string());
+    qb.push(", CASE WHEN json_type(c.attributes, ").push_bind(path());
+    qb.push(") IN ('integer', 'real') THEN CAST(json_extract(c.attributes, ").push_bind(path());
+    qb.push(") AS REAL) END AS n").push(i.to_string());
+}
+
 /// Dynamic SQL built from constants in this crate (never from input).
 fn qs(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
