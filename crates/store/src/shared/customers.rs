@@ -283,14 +283,20 @@ impl CustomerStore for Backend {
         after: Option<&str>,
     ) -> Result<Vec<(cxloop_core::ids::CustomerId, String)>> {
         const PAGE: i64 = 5000;
-        let attributes: Vec<&str> = expr.fields().into_iter().filter(|f| !FACT_FIELDS.contains(f)).collect();
+        let fields = expr.fields();
+        let attributes: Vec<&str> = fields.iter().copied().filter(|f| !FACT_FIELDS.contains(f)).collect();
+        // Only the columns the expression reads; the others stay empty, unread.
+        let facts: Vec<&str> =
+            FACT_FIELDS.iter().copied().filter(|f| *f != "external_id" && fields.contains(f)).collect();
+        let names: Vec<[String; 3]> =
+            (0..attributes.len()).map(|i| [format!("k{i}"), format!("s{i}"), format!("n{i}")]).collect();
         let mut out = Vec::new();
         let mut cursor = after.map(str::to_string);
         loop {
-            let mut qb = QueryBuilder::<Db>::new(
-                "SELECT c.id, c.external_id, c.name, c.email, c.stage, c.response_count AS responses,
-                   c.last_response_at, c.last_nps, c.last_csat, c.last_ces",
-            );
+            let mut qb = QueryBuilder::<Db>::new("SELECT c.id, c.external_id");
+            for f in &facts {
+                qb.push(format!(", c.{} AS {f}", if *f == "responses" { "response_count" } else { f }));
+            }
             for (i, key) in attributes.iter().enumerate() {
                 super::push_attribute(&mut qb, key, i);
             }
@@ -301,17 +307,15 @@ impl CustomerStore for Backend {
             qb.push(" ORDER BY c.external_id LIMIT ").push_bind(PAGE);
             let rows = qb.build().fetch_all(&self.read).await?;
             for r in &rows {
-                // The facts with only the attributes the expression reads, as
-                // JSON values: the one evaluator then decides.
+                // The facts with only what the expression reads (attributes as
+                // JSON values): the one evaluator then decides.
                 let mut map = serde_json::Map::new();
-                for (i, key) in attributes.iter().enumerate() {
-                    let kind: Option<String> = r.try_get(format!("k{i}").as_str())?;
+                for (key, [k, s, n]) in attributes.iter().zip(&names) {
+                    let kind: Option<String> = r.try_get(k.as_str())?;
                     let value = match kind.as_deref() {
-                        Some("s") => {
-                            r.try_get::<Option<String>, _>(format!("s{i}").as_str())?.map(serde_json::Value::String)
-                        }
+                        Some("s") => r.try_get::<Option<String>, _>(s.as_str())?.map(serde_json::Value::String),
                         Some("n") => r
-                            .try_get::<Option<f64>, _>(format!("n{i}").as_str())?
+                            .try_get::<Option<f64>, _>(n.as_str())?
                             .and_then(serde_json::Number::from_f64)
                             .map(serde_json::Value::Number),
                         Some("t") => Some(serde_json::Value::Bool(true)),
@@ -322,25 +326,32 @@ impl CustomerStore for Backend {
                         map.insert((*key).to_string(), v);
                     }
                 }
-                let score =
-                    |k: &str| -> Result<Option<i32>> { r.try_get::<Option<i64>, _>(k)?.map(narrow).transpose() };
+                let read = |f: &str| facts.contains(&f);
+                let text = |f: &str| -> Result<Option<String>> { Ok(if read(f) { r.try_get(f)? } else { None }) };
+                let score = |f: &str| -> Result<Option<i32>> {
+                    if read(f) { r.try_get::<Option<i64>, _>(f)?.map(narrow).transpose() } else { Ok(None) }
+                };
                 let facts = crate::CustomerFacts {
                     customer: Customer {
-                        id: r.try_get::<Id<_>, _>("id")?.0,
+                        id: cxloop_core::ids::CustomerId::nil(),
                         external_id: r.try_get("external_id")?,
-                        name: r.try_get("name")?,
-                        email: r.try_get("email")?,
+                        name: text("name")?,
+                        email: text("email")?,
                         attributes: map,
                     },
-                    stage: r.try_get("stage")?,
-                    responses: count(r.try_get::<i64, _>("responses")?)?,
-                    last_response_at: r.try_get::<Option<Ts>, _>("last_response_at")?.map(|t| t.0),
+                    stage: text("stage")?,
+                    responses: if read("responses") { count(r.try_get::<i64, _>("responses")?)? } else { 0 },
+                    last_response_at: if read("last_response_at") {
+                        r.try_get::<Option<Ts>, _>("last_response_at")?.map(|t| t.0)
+                    } else {
+                        None
+                    },
                     last_nps: score("last_nps")?,
                     last_csat: score("last_csat")?,
                     last_ces: score("last_ces")?,
                 };
                 if facts.matches(expr) {
-                    out.push((facts.customer.id, facts.customer.external_id));
+                    out.push((r.try_get::<Id<_>, _>("id")?.0, facts.customer.external_id));
                 }
             }
             match rows.last() {
