@@ -48,6 +48,12 @@ for n in "$@"; do
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     if [ $((after - before)) -le 2 ]; then quiet=$((quiet + 1)); else quiet=0; fi
   done
+  if [ "$backend" = postgres ]; then
+    # Fresh planner statistics, as autovacuum would gather them after a bulk
+    # load (this machine's PostgreSQL runs with autovacuum off): taken after
+    # the background work, so the upkeep tables it filled are counted too.
+    psql "$url" -qc ANALYZE
+  fi
   echo "== $backend, $n responses"
   CXLOOP_BENCH_TOKEN="$token" python3 bench/pages.py --url "http://127.0.0.1:$port" --runs "$runs" --json "$dir/pages-$backend-$n.json"
   kill "$pid"

@@ -482,8 +482,11 @@ impl ThemeReportStore for Backend {
         }
         // Themes of the page's comments, in one query.
         if !out.is_empty() {
+            // `+taxonomy_version`: no index on the version term, so SQLite looks
+            // the page's responses up by their index instead of walking every
+            // tag of the version through the primary key (0.4 s at 1M).
             let mut qb = QueryBuilder::<Db>::new(
-                "SELECT response_id, question_key, theme FROM text_themes WHERE taxonomy_version = ",
+                "SELECT response_id, question_key, theme FROM text_themes WHERE +taxonomy_version = ",
             );
             qb.push_bind(i64::from(f.version)).push(" AND response_id IN (");
             let mut sep = qb.separated(", ");
