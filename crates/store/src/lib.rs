@@ -81,6 +81,7 @@ pub trait Store:
     + AccountStore
     + CredentialStore
     + CustomerStore
+    + CustomerReadStore
     + SegmentStore
     + PersonaStore
     + AuditStore

@@ -66,6 +66,8 @@ mod audit;
 mod channels;
 #[path = "../shared/credentials.rs"]
 mod credentials;
+#[path = "../shared/customer_reads.rs"]
+mod customer_reads;
 #[path = "../shared/customers.rs"]
 mod customers;
 #[path = "../shared/invitations.rs"]
