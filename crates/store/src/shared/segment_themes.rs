@@ -37,9 +37,7 @@ pub(super) async fn untallied(conn: &mut Conn, pairs: &[Tagged]) -> Result<()> {
         qb.push(" ON CONFLICT DO NOTHING");
         qb.build().execute(&mut *conn).await?;
     }
-    let mut customers: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
-    customers.sort();
-    customers.dedup();
+    let customers: Vec<String> = pairs.iter().map(|p| p.0.clone()).collect();
     super::segment_upkeep::mark_pending(conn, &customers).await
 }
 

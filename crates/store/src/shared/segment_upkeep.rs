@@ -38,14 +38,22 @@ use std::collections::HashMap;
 pub(super) const ROWS: usize = 500;
 
 /// Queues customers whose facts just changed for membership upkeep, in the
-/// caller's transaction.
+/// caller's transaction. A customer already queued is locked, not skipped
+/// (`DO UPDATE`, not `DO NOTHING`): on PostgreSQL an upkeep that claims it
+/// meanwhile (`SKIP LOCKED`) then leaves it for later, or, if it claimed it
+/// first, this insert waits and queues it again, so the change is never
+/// claimed by an upkeep that could not see it. Rows are locked in id order,
+/// so two writers queueing the same customers cannot deadlock here.
 pub(super) async fn mark_pending(conn: &mut Conn, customer_ids: &[String]) -> Result<()> {
-    for chunk in customer_ids.chunks(ROWS) {
+    let mut ids = customer_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(ROWS) {
         let mut qb = QueryBuilder::<Db>::new("INSERT INTO segment_pending (customer_id) ");
         qb.push_values(chunk, |mut b, id| {
             b.push_bind(id.clone());
         });
-        qb.push(" ON CONFLICT (customer_id) DO NOTHING");
+        qb.push(" ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id");
         qb.build().execute(&mut *conn).await?;
     }
     Ok(())
