@@ -130,23 +130,10 @@ pub async fn survey_metrics_for(
 ) -> Result<SurveyMetrics, AppError> {
     let previous = range.previous();
     let mut questions = Vec::new();
-    // Members without a saved rollup are counted from the scores: one read
-    // over both periods rather than one each.
-    let span = DateRange::new(previous.from, range.to).ok().filter(|_| members.is_some_and(|m| m.saved.is_none()));
     for q in survey.questions.iter().filter(|q| q.kind.is_scored()) {
-        let (days, before) = match span {
-            Some(span) => {
-                let all = day_counts(state, survey, &q.key, span, members).await?;
-                let before = all.iter().filter(|dc| previous.contains(dc.day)).cloned().collect();
-                (all.into_iter().filter(|dc| range.contains(dc.day)).collect(), before)
-            }
-            None => (
-                day_counts(state, survey, &q.key, range, members).await?,
-                day_counts(state, survey, &q.key, previous, members).await?,
-            ),
-        };
+        let days = day_counts(state, survey, &q.key, range, members).await?;
         let mut prev = Histogram::new();
-        for dc in before {
+        for dc in day_counts(state, survey, &q.key, previous, members).await? {
             prev.add(dc.score, dc.count);
         }
         questions.push(question_metrics(q, &days, &prev, range, interval));
