@@ -57,6 +57,7 @@ pub const MIGRATIONS: &[Migration] = &[
     portable!(16, "theme_examples", "../migrations/0016_theme_examples.sql"),
     portable!(17, "segment_themes", "../migrations/0017_segment_themes.sql"),
     portable!(18, "channel_daily", "../migrations/0018_channel_daily.sql"),
+    portable!(19, "scores_by_customer", "../migrations/0019_scores_by_customer.sql"),
 ];
 
 #[cfg(test)]

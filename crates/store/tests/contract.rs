@@ -1311,6 +1311,42 @@ async fn customer_facts_follow_every_write(backend: Backend) {
     assert!(store.customer_facts(None, 1000).await.unwrap().iter().all(|f| f.responses == 0));
     raw(backend, &db, backfill).await.unwrap();
     check(store.customer_facts(None, 1000).await.unwrap());
+
+    // Scores carry their customer (migration 0019): per customer they add up
+    // to the survey's rollup, and the migration's backfill gives the same.
+    let range = DateRange::new(date!(2020 - 01 - 01), date!(2030 - 12 - 31)).unwrap();
+    let mut before = Vec::new();
+    for (s, _, _) in &surveys {
+        let by_customer = store.daily_scores_by_customer(s.id, "score", range).await.unwrap();
+        assert!(by_customer.iter().any(|(c, _)| c.is_some()), "{by_customer:?}");
+        let mut summed: std::collections::BTreeMap<(time::Date, i32), u64> = Default::default();
+        for (_, d) in &by_customer {
+            *summed.entry((d.day, d.score)).or_default() += d.count;
+        }
+        let rollup: std::collections::BTreeMap<_, _> = store
+            .daily_scores(s.id, "score", range)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| ((d.day, d.score), d.count))
+            .collect();
+        assert_eq!(summed, rollup);
+        before.push(by_customer);
+    }
+    let migration = include_str!("../migrations/0019_scores_by_customer.sql");
+    let start = migration.find("UPDATE").unwrap();
+    let backfill = &migration[start..start + migration[start..].find(';').unwrap() + 1];
+    raw(backend, &db, "UPDATE answer_scores SET customer_id = NULL").await.unwrap();
+    raw(backend, &db, backfill).await.unwrap();
+    for ((s, _, _), want) in surveys.iter().zip(before) {
+        let mut got = store.daily_scores_by_customer(s.id, "score", range).await.unwrap();
+        let mut want = want;
+        let key =
+            |x: &(Option<cxloop_core::ids::CustomerId>, cxloop_core::metrics::DayCount)| (x.0, x.1.day, x.1.score);
+        got.sort_by_key(key);
+        want.sort_by_key(key);
+        assert_eq!(got, want);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
