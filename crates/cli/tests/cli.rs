@@ -43,7 +43,8 @@ fn user_add_and_token_create_then_the_token_works() {
         .unwrap();
     let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
     let mut told = false;
-    for line in lines.by_ref().take(20) {
+    // Up to "running": one line per migration applied comes first.
+    for line in lines.by_ref().take(500) {
         let line = line.unwrap();
         if line.contains("cxloop user add --email") {
             told = true;
