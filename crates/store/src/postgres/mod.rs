@@ -25,15 +25,6 @@ const FOR_UPDATE: &str = " FOR UPDATE";
 /// Makes a read transaction see one snapshot for all its statements.
 const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 
-/// A customer's number attribute in SQL (`NULL` unless it is a JSON number),
-/// over `customers c`, with the two binds of `number_attribute_binds`.
-const NUMBER_ATTRIBUTE: &str = "CASE WHEN jsonb_typeof(c.attributes::jsonb -> $1) = 'number' THEN (c.attributes::jsonb ->> $2)::double precision END";
-
-/// The binds of `NUMBER_ATTRIBUTE` for an attribute key: the key, twice.
-fn number_attribute_binds(key: &str) -> (String, String) {
-    (key.to_string(), key.to_string())
-}
-
 /// Selects a customer attribute as a segment expression sees it, over
 /// `customers c`: its kind (`s` text, `n` number, `t`/`f` true/false, else
 /// NULL) as `k{i}`, its text as `s{i}` and its number as `n{i}`.

@@ -118,21 +118,16 @@ impl CustomerReadStore for Backend {
     }
 
     async fn value_points(&self, key: &str) -> Result<Vec<crate::ValuePoint>> {
-        let (first, second) = super::number_attribute_binds(key);
-        let rows = sqlx::query(super::qs(format!(
-            "SELECT id, value, last_nps FROM (SELECT c.id, {} AS value, c.last_nps FROM customers c) v
-             WHERE value IS NOT NULL OR last_nps IS NOT NULL",
-            super::NUMBER_ATTRIBUTE
-        )))
-        .bind(first)
-        .bind(second)
-        .fetch_all(&self.read)
-        .await?;
+        // The attribute as expressions read it (`n0`: its number, when it is one).
+        let mut qb = QueryBuilder::<Db>::new("SELECT id, n0, last_nps FROM (SELECT c.id, c.last_nps");
+        super::push_attribute(&mut qb, key, 0);
+        qb.push(" FROM customers c) v WHERE n0 IS NOT NULL OR last_nps IS NOT NULL");
+        let rows = qb.build().fetch_all(&self.read).await?;
         rows.iter()
             .map(|r| {
                 Ok((
                     r.try_get::<Id<_>, _>("id")?.0,
-                    r.try_get::<Option<f64>, _>("value")?,
+                    r.try_get::<Option<f64>, _>("n0")?,
                     r.try_get::<Option<i64>, _>("last_nps")?.map(narrow).transpose()?,
                 ))
             })

@@ -25,16 +25,6 @@ const FOR_UPDATE: &str = "";
 /// A read transaction in WAL mode already sees one snapshot.
 const SNAPSHOT: &str = "";
 
-/// A customer's number attribute in SQL (`NULL` unless it is a JSON number),
-/// over `customers c`, with the two binds of `number_attribute_binds`.
-const NUMBER_ATTRIBUTE: &str = "CASE WHEN json_type(c.attributes, $1) IN ('integer', 'real') THEN CAST(json_extract(c.attributes, $2) AS REAL) END";
-
-/// The binds of `NUMBER_ATTRIBUTE` for an attribute key: its JSON path, twice.
-fn number_attribute_binds(key: &str) -> (String, String) {
-    let path = format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""));
-    (path.clone(), path)
-}
-
 /// Selects a customer attribute as a segment expression sees it, over
 /// `customers c`: its kind (`s` text, `n` number, `t`/`f` true/false, else
 /// NULL) as `k{i}`, its text as `s{i}` and its number as `n{i}`.
